@@ -66,6 +66,7 @@ REQUIRED_TICKET_COLUMNS: tuple[str, ...] = ("ticket_id", "created_at")
 RUBRIC_INPUTS: tuple[str, ...] = ("customers_affected", "severity", "regulatory", "workaround")
 
 # column -> DuckDB type of the typed `events` table; `seq` keeps file order for ties.
+# `at` is a reserved word in DuckDB: always write it quoted, "at", in SQL.
 EVENT_COLUMNS: dict[str, str] = {
     "ticket_id": "VARCHAR",
     "at": "TIMESTAMPTZ",
@@ -77,11 +78,11 @@ EVENT_COLUMNS: dict[str, str] = {
 
 def tickets_ddl(table: str = "tickets") -> str:
     """CREATE TABLE statement for an empty canonical tickets table."""
-    cols = ", ".join(f"{name} {typ}" for name, typ in TICKET_COLUMNS.items())
+    cols = ", ".join(f'"{name}" {typ}' for name, typ in TICKET_COLUMNS.items())
     return f"CREATE TABLE {table} ({cols})"
 
 
 def events_ddl(table: str = "events") -> str:
     """CREATE TABLE statement for an empty canonical events table."""
-    cols = ", ".join(f"{name} {typ}" for name, typ in EVENT_COLUMNS.items())
+    cols = ", ".join(f'"{name}" {typ}' for name, typ in EVENT_COLUMNS.items())
     return f"CREATE TABLE {table} ({cols})"

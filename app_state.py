@@ -1,0 +1,218 @@
+"""The app's shared state: session-state keys, the cached data sources, the sidebar.
+
+Pages read `page_context()` and draw; what is cached where is decided here:
+the sample and the store are cached for every session per data version and
+policy (st.cache_resource), an upload lives only in its session's state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Callable, Optional
+
+import pandas as pd
+import streamlit as st
+
+from sla_core import review
+from sla_core.datasource import (
+    DataSource,
+    file_version,
+    policy_fingerprint,
+    policy_path,
+    sample_source,
+    store_has_data,
+    store_path,
+    store_source,
+)
+from sla_core.filters import Filters, month_label
+from sla_core.policy import Policy, PolicyError, load_policy
+from sla_core.schema import TIERS
+
+SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
+ALL = "__all__"
+
+
+class StateKeys:
+    """Every st.session_state key the app uses, in one place."""
+
+    SOURCE = "source"  # sidebar radio: sample | store | upload
+    PENDING_SOURCE = "pending_source"  # set by a page, applied before the radio is drawn
+    UPLOAD = "upload_source"  # this session's DataSource from an upload (never cached)
+    FILTERS = "filters"  # the canonical Filters; widgets below mirror it
+    URL_READ = "url_read"  # the URL's filters were read once for this session
+    URL_PROBLEMS = "url_problems"
+    SEEN_SOURCE = "seen_source"  # (kind, version) of the source the filters were last drawn for
+    ACTIVE_SOURCE = "active_source"  # what the current run's page reads
+    ACTIVE_FILTERS = "active_filters"
+    PERIOD = "filter_period"
+    SEGMENT = "filter_segment"
+    TEAM = "filter_team"
+    TIER = "filter_tier"
+    VIEWER_TZ = "viewer_timezone"
+    DRILL_WINDOW = "drill_window"
+    DRILL_STATE = "drill_state"
+    DRILL_TIER = "drill_tier"
+    DRILL_METRIC = "drill_metric"
+    DRILL_TEAM = "drill_team"
+    UPLOAD_PRESET = "upload_preset"
+    UPLOAD_TICKETS = "upload_tickets_file"
+    UPLOAD_EVENTS = "upload_events_file"
+    UPLOAD_ERROR = "upload_error"
+
+
+def init_state() -> None:
+    """Fill the defaults a fresh session needs."""
+    st.session_state.setdefault(StateKeys.SOURCE, "sample")
+    st.session_state.setdefault(StateKeys.FILTERS, Filters())
+
+
+@st.cache_resource(show_spinner=False)
+def _policy(path: str, version: str) -> Policy:
+    return load_policy(path)
+
+
+def current_policy() -> Policy:
+    """The dashboard's policy, re-read when its file changes (one cached copy per file version)."""
+    path = policy_path()
+    return _policy(str(path), file_version(path, *sorted(path.parent.glob("playbooks/*.md"))))
+
+
+# Cached for every session: keyed by the data version and the policy, never by anything a user uploaded.
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the sample's SLA clocks…")
+def _sample(version: str, policy_key: str, _policy: Policy) -> DataSource:
+    return sample_source(_policy)
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the store's SLA clocks…")
+def _store(path: str, version: str, policy_key: str, _policy: Policy) -> DataSource:
+    return store_source(_policy, Path(path))
+
+
+def sample_data_source(policy: Policy) -> DataSource:
+    from sla_core.datasource import SAMPLE_EVENTS, SAMPLE_TICKETS
+
+    return _sample(file_version(SAMPLE_TICKETS, SAMPLE_EVENTS), policy_fingerprint(policy), policy)
+
+
+def store_data_source(policy: Policy) -> Optional[DataSource]:
+    path = store_path()
+    if not store_has_data(path):
+        return None
+    return _store(str(path.resolve()), file_version(path, Path(f"{path}.wal")), policy_fingerprint(policy), policy)
+
+
+def source_picker(policy: Policy) -> Optional[DataSource]:
+    """The sidebar's data source radio; returns the chosen source, or None when it has no data."""
+    pending = st.session_state.pop(StateKeys.PENDING_SOURCE, None)
+    if pending is not None:
+        st.session_state[StateKeys.SOURCE] = pending
+    options = ["sample", "store"] + (["upload"] if StateKeys.UPLOAD in st.session_state else [])
+    if st.session_state.get(StateKeys.SOURCE) not in options:
+        st.session_state[StateKeys.SOURCE] = "sample"
+    kind = st.sidebar.radio(
+        "Data source", options, format_func=SOURCE_LABELS.__getitem__, key=StateKeys.SOURCE,
+        help="The bundled sample, the persistent store (python -m sla_core import …) or a file uploaded "
+        "in this browser session (only you see it).",
+    )
+    if kind == "upload":
+        return st.session_state[StateKeys.UPLOAD]
+    if kind == "store":
+        source = store_data_source(policy)
+        if source is None:
+            st.sidebar.warning(
+                f"The store `{store_path()}` is empty or missing. Fill it with "
+                "`python -m sla_core import FILE --source …`, or pick another source."
+            )
+        return source
+    return sample_data_source(policy)
+
+
+def _url_filters() -> Filters:
+    """The filters of the link this session was opened with (once), then the session's own."""
+    if not st.session_state.get(StateKeys.URL_READ):
+        filters, problems = Filters.from_query(st.query_params.to_dict())
+        st.session_state[StateKeys.FILTERS] = filters
+        st.session_state[StateKeys.URL_PROBLEMS] = problems
+        st.session_state[StateKeys.URL_READ] = True
+        for key in (StateKeys.PERIOD, StateKeys.SEGMENT, StateKeys.TEAM, StateKeys.TIER):
+            st.session_state.pop(key, None)
+    return st.session_state[StateKeys.FILTERS]
+
+
+def _select(label: str, options: list, key: str, current: object, fmt: Callable[[object], str]) -> object:
+    """A selectbox whose value is seeded from the canonical filters when it has none of its own."""
+    if current not in options:
+        options = options + [current]
+    if st.session_state.get(key, current) not in options or key not in st.session_state:
+        st.session_state[key] = current
+    return st.sidebar.selectbox(label, options, key=key, format_func=fmt)
+
+
+def sidebar_filters(source: DataSource) -> Filters:
+    """Period, segment, owner team and tier in the sidebar, mirrored into the URL."""
+    wanted = _url_filters()
+    seen = (source.kind, source.version)
+    if st.session_state.get(StateKeys.SEEN_SOURCE, seen) != seen:
+        # Another data set: its months differ, so start at its latest month.
+        wanted = wanted.model_copy(update={"period": None})
+        st.session_state.pop(StateKeys.PERIOD, None)
+    st.session_state[StateKeys.SEEN_SOURCE] = seen
+    for problem in st.session_state.get(StateKeys.URL_PROBLEMS, []):
+        st.sidebar.warning(problem)
+    periods = review.period_choices(source.con, source.as_of, source.policy.timezone, outcomes=source.outcomes)
+    months = review.outcome_months(source.con, outcomes=source.outcomes)
+    default_period = months[-1] if months else periods[0]
+    all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
+    st.sidebar.subheader("Filters")
+    period = _select(
+        "Month", periods, StateKeys.PERIOD, wanted.period or default_period, lambda d: month_label(d)  # type: ignore[arg-type]
+    )
+    segment = _select(
+        "Segment", [ALL, *review.filter_choices(source.con, "segment", results=source.results)],
+        StateKeys.SEGMENT, wanted.segment or ALL, all_label("segments"),
+    )
+    team = _select(
+        "Owner team", [ALL, *review.filter_choices(source.con, "owner_team", results=source.results)],
+        StateKeys.TEAM, wanted.owner_team or ALL, all_label("teams"),
+    )
+    tier = _select("Tier", [ALL, *TIERS], StateKeys.TIER, wanted.tier or ALL, all_label("tiers"))
+    chosen = Filters(
+        period=period if isinstance(period, date) else None,
+        segment=None if segment == ALL else segment,
+        owner_team=None if team == ALL else team,
+        tier=None if tier == ALL else tier,
+    )
+    st.session_state[StateKeys.FILTERS] = chosen
+    st.session_state[StateKeys.URL_PROBLEMS] = []
+    if st.query_params.to_dict() != chosen.to_query():
+        st.query_params.from_dict(chosen.to_query())
+    return chosen
+
+
+def page_context() -> tuple[DataSource, Filters]:
+    """What app.py chose for this run; a page without data says so and stops."""
+    source: Optional[DataSource] = st.session_state.get(StateKeys.ACTIVE_SOURCE)
+    filters: Optional[Filters] = st.session_state.get(StateKeys.ACTIVE_FILTERS)
+    if source is None or filters is None:
+        st.info("No data to show: pick the bundled sample in the sidebar, or upload an export.")
+        st.page_link("pages/upload.py", label="Upload an export", icon=":material/upload:")
+        st.stop()
+    return source, filters  # type: ignore[return-value]
+
+
+def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
+    """A CSV download of a table; cells that would start a formula are escaped."""
+    st.download_button(
+        label, data=lambda: review.csv_bytes(frame), file_name=name, mime="text/csv", key=key,
+        on_click="ignore", icon=":material/download:",
+    )
+
+
+def safe_policy() -> Optional[Policy]:
+    """The policy, or None after showing why it cannot be used."""
+    try:
+        return current_policy()
+    except PolicyError as err:
+        st.error(f"The policy file cannot be used: {err}")
+        return None

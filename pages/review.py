@@ -1,0 +1,173 @@
+"""Review: the monthly SLA review - adherence, trends, distributions, and the tickets behind each number."""
+
+from typing import Callable, Optional
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_state import ALL, StateKeys, download, page_context
+from sla_core import review
+from sla_core.filters import month_label, shift_month
+from sla_core.schema import METRICS, TIERS
+
+source, filters = page_context()
+con, outcomes = source.con, source.outcomes
+month = month_label(filters.period)
+previous = month_label(shift_month(filters.period, -1))
+tz = source.policy.timezone
+
+
+def pct(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def points(now: Optional[float], before: Optional[float]) -> Optional[str]:
+    return None if now is None or before is None else f"{(now - before) * 100:+.1f} pts vs {previous}"
+
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+st.title("Monthly SLA review")
+st.caption(
+    f"{source.label} · {source.tickets:,} tickets · clocks judged at "
+    f"{source.as_of.astimezone(source.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}"
+)
+
+head = review.headline(con, filters, outcomes=outcomes)
+cols = st.columns(4)
+cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence))
+cols[1].metric("Met", f"{head.month.met:,}")
+cols[2].metric(
+    "Breached", f"{head.month.breached:,}", f"{head.month.breached - head.previous.breached:+,} vs {previous}",
+    delta_color="inverse",
+)
+cols[3].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
+
+if head.month.decided == 0:
+    st.info(
+        f"**No SLA clocks were decided in {month}** for these filters: nothing was acknowledged, "
+        "planned or resolved, and nothing breached. Pick another month or clear a filter in the sidebar.",
+        icon=":material/event_busy:",
+    )
+    if head.last_12_months.decided == 0:
+        st.stop()
+
+
+def drill_to(**values: str) -> None:
+    """Point the 'tickets behind the numbers' selectors at a table row."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+def on_row(frame: pd.DataFrame, table_key: str, to_keys: Callable[[pd.Series], dict]) -> Callable[[], None]:
+    def pick() -> None:
+        rows = st.session_state[table_key].selection.rows
+        if rows:
+            drill_to(**to_keys(frame.iloc[rows[0]]))
+
+    return pick
+
+
+st.subheader("Adherence per tier and metric")
+table = review.adherence_table(con, filters, outcomes=outcomes)
+shown = table.rename(columns={
+    "adherence": f"adherence {month}", "prev_adherence": f"adherence {previous}", "adherence_12m": "adherence 12 months",
+    "prev_met": f"met {previous}", "prev_breached": f"breached {previous}",
+})
+st.dataframe(
+    shown, hide_index=True, key="adherence_table", on_select=on_row(
+        table, "adherence_table", lambda r: {
+            StateKeys.DRILL_TIER: r["tier"], StateKeys.DRILL_METRIC: r["metric"], StateKeys.DRILL_TEAM: ALL,
+            StateKeys.DRILL_WINDOW: "month", StateKeys.DRILL_STATE: "breached",
+        }),
+    selection_mode="single-row",
+    column_config={c: PERCENT for c in shown.columns if c.startswith("adherence")},
+)
+st.caption("Select a row to list its tickets below.")
+download(shown, f"adherence_{month}.csv", "dl_adherence")
+
+trend = review.adherence_trend(con, filters, outcomes=outcomes)
+if not trend.empty:
+    st.subheader("Trend, last 12 months")
+    fig = px.line(
+        trend, x="month", y="adherence", color="tier", facet_col="metric", markers=True,
+        category_orders={"tier": list(TIERS), "metric": list(METRICS)},
+        hover_data={"met": True, "breached": True},
+    )
+    fig.update_yaxes(tickformat=".0%", matches="y")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(height=320, margin={"t": 40, "b": 10}, legend_title_text="tier")
+    st.plotly_chart(fig, key="trend_chart")
+    download(trend, "adherence_trend.csv", "dl_trend")
+
+if head.month.decided == 0:
+    st.stop()
+
+dist_tier = review.distribution_tier(filters)
+st.subheader(f"Response times, {dist_tier} tickets, {month}")
+dist_cols = st.columns(2)
+for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
+    dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+    with col:
+        if dist.empty:
+            st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
+            continue
+        fig = px.histogram(dist, x="elapsed_minutes", color="state", nbins=40,
+                           category_orders={"state": ["met", "breached"]},
+                           labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes, open hours)"})
+        for target in sorted(dist["target_minutes"].dropna().unique()):
+            fig.add_vline(x=target, line_dash="dash", annotation_text=f"target {target:g} min")
+        fig.update_layout(height=300, margin={"t": 30, "b": 10}, bargap=0.05)
+        st.plotly_chart(fig, key=f"dist_{metric}")
+        download(dist, f"{dist_tier}_{metric}_{month}.csv", f"dl_dist_{metric}")
+
+st.subheader(f"Breaches by owner team, {month}")
+teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+team_cols = st.columns([2, 3])
+with team_cols[0]:
+    st.dataframe(
+        teams, hide_index=True, key="team_table", selection_mode="single-row",
+        on_select=on_row(teams, "team_table", lambda r: {
+            StateKeys.DRILL_TEAM: r["owner_team"], StateKeys.DRILL_METRIC: r["metric"], StateKeys.DRILL_TIER: ALL,
+            StateKeys.DRILL_WINDOW: "month", StateKeys.DRILL_STATE: "breached",
+        }),
+        column_config={"adherence": PERCENT},
+    )
+    download(teams, f"breaches_by_team_{month}.csv", "dl_teams")
+with team_cols[1]:
+    fig = px.bar(teams, x="owner_team", y="breached", color="metric", barmode="group",
+                 category_orders={"metric": list(METRICS)})
+    fig.update_layout(height=280, margin={"t": 10, "b": 10})
+    st.plotly_chart(fig, key="team_chart")
+
+st.subheader("Tickets behind the numbers")
+team_values = sorted(teams["owner_team"].unique())
+windows = {"month": f"{month}", "previous": f"{previous}", "12m": "last 12 months"}
+states = {"breached": "breached", "met": "met", "all": "met and breached"}
+sel = st.columns(5)
+for key, options in ((StateKeys.DRILL_TIER, [ALL, *TIERS]), (StateKeys.DRILL_METRIC, [ALL, *METRICS]),
+                     (StateKeys.DRILL_TEAM, [ALL, *team_values])):
+    if st.session_state.get(key, ALL) not in options:
+        st.session_state[key] = ALL
+window = sel[0].selectbox("Period", list(windows), format_func=windows.__getitem__, key=StateKeys.DRILL_WINDOW)
+state = sel[1].selectbox("Outcome", list(states), format_func=states.__getitem__, key=StateKeys.DRILL_STATE)
+tier = sel[2].selectbox("Tier", [ALL, *TIERS], key=StateKeys.DRILL_TIER, format_func=lambda v: "all" if v == ALL else v)
+metric = sel[3].selectbox("Metric", [ALL, *METRICS], key=StateKeys.DRILL_METRIC,
+                          format_func=lambda v: "all" if v == ALL else v)
+team = sel[4].selectbox("Owner team", [ALL, *team_values], key=StateKeys.DRILL_TEAM,
+                        format_func=lambda v: "all" if v == ALL else v)
+drill = {
+    "window": window, "state": state, "tier": None if tier == ALL else tier,
+    "metric": None if metric == ALL else metric, "owner_team": None if team == ALL else team,
+}
+total = review.count_behind(con, filters, outcomes=outcomes, **drill)
+SHOWN = 2000
+behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
+st.markdown(f"**{total:,}** clocks" + (f" (the latest {SHOWN:,} shown; the download has all)" if total > SHOWN else ""))
+st.dataframe(behind, hide_index=True, key="behind_table")
+st.download_button(
+    "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month}.csv", mime="text/csv",
+    on_click="ignore", icon=":material/download:",
+    data=lambda: review.csv_bytes(review.tickets_behind(con, filters, tz, outcomes=outcomes, **drill)),
+)

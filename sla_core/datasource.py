@@ -1,0 +1,197 @@
+"""A data source for the dashboard: its own DuckDB connection, the policy, evaluated results.
+
+Three kinds exist: the bundled sample, the persistent store and a session's
+upload. Each gets a private in-memory database holding tickets, events, the
+engine's results and the review's outcomes, so the pages only query. The
+`version` strings let the app cache a source per data version and policy
+(the store file itself is only read, then released, so imports can run while
+the dashboard is open).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import duckdb
+
+from sla_core.engine import evaluate
+from sla_core.policy import Policy, load_policy
+from sla_core.review import prepare_outcomes
+from sla_core.schema import events_ddl
+
+SourceKind = Literal["sample", "store", "upload"]
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "sample_data"
+SAMPLE_TICKETS = SAMPLE_DIR / "tickets.csv"
+SAMPLE_EVENTS = SAMPLE_DIR / "events.csv"
+DEFAULT_POLICY = SAMPLE_DIR / "policy.yaml"
+
+
+@dataclass(frozen=True, eq=False)
+class DataSource:
+    """Evaluated data the pages read; `con` is shared, so every query opens a cursor."""
+
+    kind: SourceKind
+    label: str
+    version: str
+    con: duckdb.DuckDBPyConnection = field(repr=False)
+    policy: Policy = field(repr=False)
+    as_of: datetime
+    tickets: int
+    results: str = "sla_results"
+    outcomes: str = "review_outcomes"
+    report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
+
+
+def policy_path() -> Path:
+    """The policy the dashboard judges by: env SLA_BOARD_POLICY, else the bundled default."""
+    return Path(os.environ.get("SLA_BOARD_POLICY") or DEFAULT_POLICY)
+
+
+def store_path() -> Path:
+    """The persistent store: env SLA_BOARD_DB, else sla_board.duckdb in the working directory."""
+    return Path(os.environ.get("SLA_BOARD_DB") or "sla_board.duckdb")
+
+
+def file_version(*paths: Union[str, Path]) -> str:
+    """Changes whenever one of the files is rewritten (name, size, mtime); '' parts for missing files."""
+    parts = []
+    for path in paths:
+        p = Path(path)
+        stat = p.stat() if p.exists() else None
+        parts.append(f"{p.resolve()}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{p}:missing")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """Equal for policies that judge alike (same file content after validation)."""
+    text = policy.to_yaml() + str(policy.base_dir or "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def evaluated(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    kind: SourceKind,
+    label: str,
+    version: str,
+    report: Optional[Any] = None,
+) -> DataSource:
+    """Run the engine over the connection's tickets/events and prepare the review's outcomes."""
+    con.execute("SET TimeZone = 'UTC'")
+    has_events = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
+    ).fetchone()[0]
+    if not has_events:
+        con.execute(events_ddl())
+    evaluate(con, policy, as_of)
+    prepare_outcomes(con, policy.timezone)
+    tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    return DataSource(
+        kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
+        report=report,
+    )
+
+
+def sample_source(
+    policy: Policy,
+    as_of: Optional[datetime] = None,
+    *,
+    tickets_path: Path = SAMPLE_TICKETS,
+    events_path: Path = SAMPLE_EVENTS,
+) -> DataSource:
+    """The bundled sample, judged at `as_of` (default now: the sample ends today, so its queue is live)."""
+    from sla_core.loading import load_files
+
+    con = duckdb.connect()
+    report = load_files(con, str(tickets_path), str(events_path) if events_path.exists() else None, policy)
+    return evaluated(
+        con, policy, as_of or now_utc(), kind="sample", label="Bundled sample",
+        version=file_version(tickets_path, events_path), report=report,
+    )
+
+
+def store_has_data(path: Path) -> bool:
+    """Whether the store file exists and holds a tickets table (read-only peek; no lock kept)."""
+    if not path.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tickets'"
+        ).fetchone()[0]
+        return bool(found) and con.execute("SELECT count(*) > 0 FROM tickets").fetchone()[0]
+    finally:
+        con.close()
+
+
+def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[datetime] = None) -> DataSource:
+    """The persistent store copied into memory, so the file stays free for `python -m sla_core import`."""
+    path = path or store_path()
+    version = file_version(path, Path(f"{path}.wal"))
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS store (READ_ONLY)", [str(path)])
+    try:
+        con.execute("CREATE TABLE tickets AS SELECT * FROM store.tickets")
+        store_tables = {row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'"
+        ).fetchall()}
+        if "events" in store_tables:
+            con.execute("CREATE TABLE events AS SELECT * FROM store.events")
+    finally:
+        con.execute("DETACH store")
+    return evaluated(con, policy, as_of or now_utc(), kind="store", label=f"Store {path.name}", version=version)
+
+
+def upload_source(
+    tickets_path: Path,
+    events_path: Optional[Path],
+    policy: Policy,
+    *,
+    label: str,
+    source: str = "plain",
+    mapping: Optional[Any] = None,
+    as_of: Optional[datetime] = None,
+) -> DataSource:
+    """An uploaded export in a connection of its own (never cached: it belongs to one session)."""
+    from sla_core.loading import load_files
+
+    con = duckdb.connect()
+    report = load_files(
+        con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
+    )
+    return evaluated(
+        con, policy, as_of or now_utc(), kind="upload", label=label,
+        version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,
+    )
+
+
+__all__ = [
+    "DataSource",
+    "SourceKind",
+    "evaluated",
+    "file_version",
+    "load_policy",
+    "policy_fingerprint",
+    "policy_path",
+    "sample_source",
+    "store_has_data",
+    "store_path",
+    "store_source",
+    "upload_source",
+]

@@ -1,0 +1,334 @@
+"""The SLA clocks: every ticket x metric evaluated in DuckDB SQL at one `as_of`.
+
+The semantics are DESIGN.md's "SLA semantics"; this module is their only
+implementation. All instants are handled as epoch microseconds (BIGINT) so
+that comparisons are exact; F(cal, t) is a calendar's open microseconds
+before t (see calendars.py).
+
+Steps, each a whole-table statement:
+1. tickets -> base tier (assigned impact or rubric) and the instant each
+   metric's clock stops (unknown stops and stops after `as_of` = running);
+2. ticket x metric -> tier in force (impact events, `on_tier_change`),
+   segment-merged target and calendar;
+3. status events -> pause intervals per metric (plus resolved/closed spans
+   for the resolution clock under `on_reopen: resume`), clipped to the clock;
+4. elapsed = F(end) - F(created) - paused open time;
+5. due_at from the gaps between pauses: the gap in which unpaused open time
+   reaches the target, inverted through the calendar; a clock paused now
+   that has not reached its target has no due_at;
+6. state: met / breached / paused / at_risk / running / untimed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from sla_core.calendars import build_calendar_tables, epoch_us, utc_date
+from sla_core.policy import Policy
+from sla_core.rubric import score_tickets
+from sla_core.schema import METRICS, TIERS
+
+TierSource = Literal["assigned", "rubric"]
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "ticket_id",
+    "metric",
+    "tier",
+    "initial_tier",
+    "segment",
+    "owner_team",
+    "created_at",
+    "calendar",
+    "target_seconds",
+    "elapsed_seconds",
+    "paused_seconds",
+    "due_at",
+    "stopped_at",
+    "state",
+    "time_left_seconds",
+)
+
+
+def _targets_frame(policy: Policy) -> pd.DataFrame:
+    """(segment key, tier, metric) -> calendar and target; '' is the default segment."""
+    rows = []
+    for segment in ["", *policy.segments]:
+        for tier in TIERS:
+            merged = policy.targets_for(tier, segment or None)
+            for metric in METRICS:
+                calendar, target = merged.target(metric)
+                rows.append((segment, tier, metric, calendar, None if target is None else target * 1_000_000))
+    return pd.DataFrame(rows, columns=["seg_key", "tier", "metric", "calendar", "target_us"]).astype(
+        {"target_us": "Int64"}
+    )
+
+
+def _pause_frame(policy: Policy) -> pd.DataFrame:
+    rows = {(metric, status) for metric in METRICS for status in policy.pause_statuses(metric)}
+    if policy.on_reopen == "resume":
+        # A resolved-then-reopened ticket's resolved spans do not count against resolution.
+        rows |= {("resolution", "resolved"), ("resolution", "closed")}
+    return pd.DataFrame(sorted(rows), columns=["metric", "status"]).astype(str)
+
+
+def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+    con.register(f"{table}_df", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table}_df")
+    finally:
+        con.unregister(f"{table}_df")
+
+
+def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_us: int) -> tuple[date, date]:
+    """First and last dates any clock can touch, for the calendar table."""
+    lo, hi = con.execute(
+        f"""
+        SELECT least(min(epoch_us(created_at)), ?), greatest(max(epoch_us(greatest(
+                   created_at, acknowledged_at, action_plan_at, resolved_at))), ?)
+        FROM {tickets}
+        """,
+        [as_of_us, as_of_us],
+    ).fetchone()
+    ev_lo = con.execute(f'SELECT min(epoch_us("at")) FROM {events}').fetchone()[0]
+    lo = min(v for v in (lo, ev_lo) if v is not None)
+    return utc_date(lo) - timedelta(days=2), utc_date(hi) + timedelta(days=2)
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    tickets: str = "tickets",
+    events: str = "events",
+    out: str = "sla_results",
+    tier_source: TierSource = "assigned",
+) -> str:
+    """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
+
+    `tier_source="assigned"` uses the ticket's impact and falls back to the
+    rubric; `"rubric"` lets the rubric tier every ticket that has rubric
+    inputs (the simulator compares policies this way). Events after `as_of`
+    and stops after it are not known yet: those clocks are still running.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a timezone")
+    as_of_us = epoch_us(as_of)
+    p = f"_{out}"  # prefix of this evaluation's scratch tables
+    targets = _targets_frame(policy)
+    _load_frame(
+        con, f"{p}_targets", targets, "seg_key VARCHAR, tier VARCHAR, metric VARCHAR, calendar VARCHAR, target_us BIGINT"
+    )
+    _load_frame(con, f"{p}_pause_map", _pause_frame(policy), "metric VARCHAR, status VARCHAR")
+    first, last = _data_span(con, tickets, events, as_of_us)
+    longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
+    cal = build_calendar_tables(con, policy, first, last, longest, f"{p}_cal")
+    score_tickets(con, policy.rubric, tickets=tickets, out=f"{p}_rubric")
+
+    tier_expr = (
+        "coalesce(t.impact, r.rubric_tier)"
+        if tier_source == "assigned"
+        else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
+    )
+
+    # 1. Tickets: a join key, base tier, segment key and the instant each clock stops.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_t AS
+        WITH first_res AS (
+            SELECT ticket_id, min(epoch_us("at")) AS at_us
+            FROM {events}
+            WHERE field = 'status' AND value IN ('resolved', 'closed') AND epoch_us("at") <= $as_of
+            GROUP BY ticket_id
+        ), raw AS (
+            SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
+                   {tier_expr} AS base_tier,
+                   epoch_us(t.resolved_at) AS resolved_us,
+                   CASE WHEN $first_resolution THEN least(fr.at_us, epoch_us(t.resolved_at))
+                        ELSE epoch_us(t.resolved_at) END AS resolution_us,
+                   epoch_us(t.acknowledged_at) AS ack_us,
+                   epoch_us(t.action_plan_at) AS plan_us
+            FROM {tickets} t
+            JOIN {p}_rubric r USING (ticket_id)
+            LEFT JOIN first_res fr USING (ticket_id)
+            WHERE epoch_us(t.created_at) <= $as_of
+        )
+        SELECT row_number() OVER () AS rid, ticket_id, created_us, segment, owner_team, base_tier,
+               CASE WHEN segment IN (SELECT seg_key FROM {p}_targets WHERE seg_key <> '') THEN segment ELSE '' END
+                   AS seg_key,
+               -- a ticket resolved with no acknowledgement or plan was answered by its resolution
+               CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
+               CASE WHEN coalesce(plan_us, resolved_us) <= $as_of THEN coalesce(plan_us, resolved_us) END AS stop_plan,
+               CASE WHEN resolution_us <= $as_of THEN resolution_us END AS stop_res
+        FROM raw
+        """,
+        {"as_of": as_of_us, "first_resolution": policy.on_reopen == "first_resolution"},
+    )
+
+    # 2. Tier changes (latest event per instant wins), the tier in force and the target.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_imp AS
+        SELECT t.rid, epoch_us(e."at") AS at_us, arg_max(e.value, e.seq) AS tier
+        FROM {events} e JOIN {p}_t t USING (ticket_id)
+        WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
+        GROUP BY t.rid, epoch_us(e."at")
+        """,
+        [as_of_us],
+    )
+    tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_tm AS
+        WITH tm AS (
+            SELECT t.rid, m.metric, t.created_us, t.base_tier, t.seg_key,
+                   CASE m.metric WHEN 'acknowledge' THEN t.stop_ack
+                                 WHEN 'action_plan' THEN t.stop_plan ELSE t.stop_res END AS stop_us,
+                   coalesce(stop_us, $as_of) AS end_us
+            FROM {p}_t t CROSS JOIN (SELECT unnest($metrics::VARCHAR[]) AS metric) m
+        ), changed AS (
+            SELECT tm.rid, tm.metric,
+                   arg_max(i.tier, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier,
+                   arg_max(i.tier, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier
+            FROM tm JOIN {p}_imp i ON i.rid = tm.rid
+            GROUP BY tm.rid, tm.metric
+        ), tiered AS (
+            SELECT tm.rid, tm.metric, tm.created_us, tm.stop_us, tm.end_us, tm.seg_key,
+                   coalesce(c.tier, tm.base_tier) AS tier, coalesce(c.initial_tier, tm.base_tier) AS initial_tier
+            FROM tm LEFT JOIN changed c ON c.rid = tm.rid AND c.metric = tm.metric
+        )
+        SELECT tiered.* EXCLUDE (seg_key), coalesce(g.calendar, '24x7') AS calendar, g.target_us
+        FROM tiered
+        LEFT JOIN {p}_targets g ON g.seg_key = tiered.seg_key AND g.tier = tiered.tier AND g.metric = tiered.metric
+        """,
+        {"as_of": as_of_us, "metrics": list(METRICS)},
+    )
+
+    # 4a. F at the clock's start and end.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_f AS
+        SELECT tm.*, {cal.f("a", "tm.calendar", "tm.created_us")} AS f_created,
+               {cal.f("b", "tm.calendar", "tm.end_us")} AS f_end
+        FROM {p}_tm tm
+        {cal.join_day("a", "tm.calendar", "tm.created_us")}
+        {cal.join_day("b", "tm.calendar", "tm.end_us")}
+        """
+    )
+
+    # 3. Pause intervals per ticket and metric, clipped to [created, end]; F at both ends.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_pause AS
+        WITH st AS (
+            SELECT ticket_id, value AS status, epoch_us("at") AS s_us,
+                   lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
+            FROM {events}
+            WHERE field = 'status' AND epoch_us("at") <= ?
+        ), clipped AS (
+            SELECT f.rid, f.metric, f.calendar,
+                   greatest(st.s_us, f.created_us) AS s_us,
+                   least(coalesce(st.e_us, f.end_us), f.end_us) AS e_us,
+                   st.e_us IS NULL AND f.stop_us IS NULL AS is_open
+            FROM st
+            JOIN {p}_pause_map pm ON pm.status = st.status
+            JOIN {p}_t t ON t.ticket_id = st.ticket_id
+            JOIN {p}_f f ON f.rid = t.rid AND f.metric = pm.metric
+        ), kept AS (
+            SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+        )
+        SELECT k.rid, k.metric, k.s_us, k.e_us, k.is_open,
+               {cal.f("a", "k.calendar", "k.s_us")} AS f_s,
+               {cal.f("b", "k.calendar", "k.e_us")} AS f_e
+        FROM kept k
+        {cal.join_day("a", "k.calendar", "k.s_us")}
+        {cal.join_day("b", "k.calendar", "k.e_us")}
+        """,
+        [as_of_us],
+    )
+
+    # 5. The gaps between pauses: the target is reached in the last gap that starts short of it.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {p}_due AS
+        WITH ordered AS (
+            SELECT p.*, f.f_created, f.target_us,
+                   row_number() OVER w AS k,
+                   count(*) OVER (PARTITION BY p.rid, p.metric) AS n,
+                   coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
+                       AS paused_before,
+                   lag(p.f_e) OVER w AS prev_f_e
+            FROM {p}_pause p JOIN {p}_f f ON f.rid = p.rid AND f.metric = p.metric
+            WHERE f.target_us IS NOT NULL
+            WINDOW w AS (PARTITION BY p.rid, p.metric ORDER BY p.s_us)
+        ), gaps AS (
+            -- the gap before each pause
+            SELECT rid, metric, target_us, k,
+                   coalesce(prev_f_e, f_created) AS g_start, f_s AS g_end,
+                   coalesce(prev_f_e, f_created) - f_created - paused_before AS u_start
+            FROM ordered
+            UNION ALL
+            -- the open-ended gap after the last pause, unless that pause is still open
+            SELECT rid, metric, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
+            FROM ordered
+            WHERE k = n AND NOT is_open
+        )
+        SELECT rid, metric,
+               CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
+                    THEN g_start + (target_us - u_start) END AS due_f
+        FROM gaps WHERE u_start < target_us
+        QUALIFY row_number() OVER (PARTITION BY rid, metric ORDER BY k DESC) = 1
+        """
+    )
+
+    # 4b + 6. Elapsed, the due instant through F's inverse, and the state.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH paused AS (
+            SELECT rid, metric, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
+            FROM {p}_pause GROUP BY rid, metric
+        ), j AS (
+            SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
+                   f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
+                   CASE WHEN f.target_us IS NULL THEN NULL
+                        WHEN pz.rid IS NULL THEN f.f_created + f.target_us
+                        ELSE d.due_f END AS due_f
+            FROM {p}_f f
+            LEFT JOIN paused pz ON pz.rid = f.rid AND pz.metric = f.metric
+            LEFT JOIN {p}_due d ON d.rid = f.rid AND d.metric = f.metric
+        ), inv AS (
+            SELECT j.*, {cal.f_inverse("v", "j.calendar", "j.due_f")} AS due_us
+            FROM j {cal.join_inv("v", "j.calendar", "j.due_f")}
+        ), judged AS (
+            SELECT *,
+                   CASE WHEN target_us IS NULL THEN 'untimed'
+                        WHEN stop_us IS NOT NULL THEN CASE WHEN stop_us <= due_us THEN 'met' ELSE 'breached' END
+                        WHEN due_us IS NOT NULL AND ? > due_us THEN 'breached'
+                        WHEN is_paused THEN 'paused'
+                        WHEN elapsed_us >= ? * target_us THEN 'at_risk'
+                        ELSE 'running' END AS state
+            FROM inv
+        )
+        SELECT t.ticket_id, j.metric, j.tier, j.initial_tier, t.segment, t.owner_team,
+               make_timestamptz(j.created_us) AS created_at, j.calendar,
+               j.target_us // 1000000 AS target_seconds,
+               j.elapsed_us / 1e6 AS elapsed_seconds,
+               j.paused_us / 1e6 AS paused_seconds,
+               make_timestamptz(j.due_us) AS due_at,
+               make_timestamptz(j.stop_us) AS stopped_at,
+               j.state,
+               CASE WHEN j.stop_us IS NULL AND j.target_us IS NOT NULL
+                    THEN (j.target_us - j.elapsed_us) / 1e6 END AS time_left_seconds
+        FROM judged j JOIN {p}_t t ON t.rid = j.rid
+        """,
+        [as_of_us, policy.at_risk_ratio],
+    )
+    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "tm", "f", "pause", "due"):
+        con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
+    return out

@@ -1,0 +1,176 @@
+"""The live breach queue: running clocks that are breached, at risk or paused, by time left.
+
+The queue is judged at "now", not at the moment the data was loaded. Only
+tickets with a clock still running can change state as time passes (the data
+itself is fixed per data version), so `live_results` re-evaluates just those
+tickets with the engine - cheap enough to run on a timer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from sla_core.engine import evaluate
+from sla_core.filters import Filters
+from sla_core.policy import Policy
+from sla_core.sqlutil import quote_ident
+
+QUEUE_STATES: tuple[str, ...] = ("breached", "at_risk", "paused")
+# Which playbook a queued clock follows, first match wins (keys of policy.playbooks).
+PLAYBOOK_ORDER: tuple[str, ...] = ("security", "enterprise_breach", "critical")
+
+QUEUE_COLUMNS: tuple[str, ...] = (
+    "ticket_id",
+    "metric",
+    "state",
+    "time_left",
+    "time_left_seconds",
+    "due",
+    "tier",
+    "segment",
+    "owner_team",
+    "missing_triage",
+    "playbook",
+)
+
+
+@contextmanager
+def live_results(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    results: str = "sla_results",
+    tickets: str = "tickets",
+    events: str = "events",
+) -> Iterator[str]:
+    """Evaluate, at `as_of`, the tickets that had a clock running in `results`; yields the table.
+
+    The table has a name of its own and is dropped on exit, so sessions
+    sharing one database never see each other's queue.
+    """
+    cur = con.cursor()
+    name = f"live_{uuid.uuid4().hex[:12]}"
+    live_tickets, live_events = f"{name}_tickets", f"{name}_events"
+    cur.execute(
+        f"""
+        CREATE TEMP TABLE {live_tickets} AS
+        SELECT * FROM {quote_ident(tickets)}
+        WHERE ticket_id IN (
+            SELECT ticket_id FROM {quote_ident(results)} WHERE stopped_at IS NULL AND state <> 'untimed'
+        )
+        """
+    )
+    cur.execute(
+        f"""
+        CREATE TEMP TABLE {live_events} AS
+        SELECT * FROM {quote_ident(events)} WHERE ticket_id IN (SELECT ticket_id FROM {live_tickets})
+        """
+    )
+    try:
+        evaluate(cur, policy, as_of, tickets=live_tickets, events=live_events, out=name)
+        yield name
+    finally:
+        for table in (name, live_tickets, live_events):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.close()
+
+
+def _missing_triage_sql(policy: Policy) -> tuple[str, list[object]]:
+    """A comma list of the triage fields the clock's tier requires and the ticket lacks."""
+    parts, params = [], []
+    for tier, fields in policy.triage_required.items():
+        for field in fields:
+            parts.append(f"CASE WHEN r.tier = ? AND nullif(trim(t.{quote_ident(field)}), '') IS NULL THEN ? END")
+            params += [tier, field]
+    if not parts:
+        return "CAST(NULL AS VARCHAR)", []
+    return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
+
+
+def _playbook_sql(policy: Policy) -> tuple[str, list[object]]:
+    """security severity -> security; enterprise breached/at risk -> enterprise_breach; critical -> critical."""
+    conditions = {
+        "security": "t.severity = 'security'",
+        "enterprise_breach": "r.segment = 'enterprise' AND r.state IN ('breached', 'at_risk')",
+        "critical": "r.tier = 'critical'",
+    }
+    whens = [f"WHEN {conditions[key]} THEN ?" for key in PLAYBOOK_ORDER if key in policy.playbooks]
+    params: list[object] = [key for key in PLAYBOOK_ORDER if key in policy.playbooks]
+    if not whens:
+        return "CAST(NULL AS VARCHAR)", []
+    return f"CASE {' '.join(whens)} END", params
+
+
+# Time left in open hours as `-1d 2h 05m` (negative = overdue).
+_TIME_LEFT_SQL = """
+    CASE WHEN r.time_left_seconds IS NULL THEN NULL ELSE
+        (CASE WHEN r.time_left_seconds < 0 THEN '-' ELSE '' END)
+        || (CASE WHEN abs(r.time_left_seconds) >= 86400
+                 THEN CAST(floor(abs(r.time_left_seconds) / 86400) AS BIGINT) || 'd ' ELSE '' END)
+        || CAST(floor(abs(r.time_left_seconds) % 86400 / 3600) AS BIGINT) || 'h '
+        || lpad(CAST(CAST(floor(abs(r.time_left_seconds) % 3600 / 60) AS BIGINT) AS VARCHAR), 2, '0') || 'm'
+    END
+"""
+
+
+def breach_queue(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    live: str,
+    filters: Filters,
+    viewer_timezone: str,
+    *,
+    tickets: str = "tickets",
+) -> pd.DataFrame:
+    """Running clocks breached, at risk or paused, most overdue first (columns: QUEUE_COLUMNS).
+
+    `due` is the due instant as wall-clock time in `viewer_timezone`; the
+    period filter does not apply (the queue is always "now").
+    """
+    ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
+    triage_sql, triage_params = _missing_triage_sql(policy)
+    playbook_sql, playbook_params = _playbook_sql(policy)
+    clauses, filter_params = [], []
+    for column, value in (("segment", filters.segment), ("owner_team", filters.owner_team), ("tier", filters.tier)):
+        if value is not None:
+            clauses.append(f"r.{column} = ?")
+            filter_params.append(value)
+    extra = "".join(f" AND {clause}" for clause in clauses)
+    states = ", ".join("?" for _ in QUEUE_STATES)
+    return (
+        con.cursor()
+        .execute(
+            f"""
+            SELECT r.ticket_id, r.metric, r.state,
+                   {_TIME_LEFT_SQL} AS time_left,
+                   r.time_left_seconds,
+                   timezone(?, r.due_at) AS due,
+                   r.tier, r.segment, r.owner_team,
+                   {triage_sql} AS missing_triage,
+                   {playbook_sql} AS playbook
+            FROM {quote_ident(live)} r
+            LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
+            WHERE r.stopped_at IS NULL AND r.state IN ({states}){extra}
+            ORDER BY r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
+            """,
+            [viewer_timezone, *triage_params, *playbook_params, *QUEUE_STATES, *filter_params],
+        )
+        .df()
+    )
+
+
+def playbook_text(policy: Policy, key: str) -> Optional[str]:
+    """The markdown of a playbook named in the policy, or None when it has none by that key."""
+    path: Optional[Path] = policy.playbook_path(key)
+    if path is None or not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8")

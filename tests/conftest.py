@@ -1,0 +1,99 @@
+"""Shared fixtures: a small policy builder and a one-call engine runner for hand-built tickets."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from sla_core.engine import evaluate
+from sla_core.policy import Policy, policy_from_dict
+from sla_core.schema import TICKET_COLUMNS, events_ddl, tickets_ddl
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_POLICY = ROOT / "sample_data" / "policy.yaml"
+
+BASE_POLICY: dict[str, Any] = {
+    "timezone": "Europe/London",
+    "at_risk_ratio": 0.75,
+    "calendars": {
+        "business": {
+            "hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "holidays": ["2026-12-25", "2026-12-28"],
+        }
+    },
+    "tiers": {
+        "critical": {"calendar": "24x7", "acknowledge": "30m", "action_plan": "2h"},
+        "high": {"calendar": "business", "acknowledge": "2h", "action_plan": "24h"},
+        "medium": {"calendar": "business", "acknowledge": "8h", "resolution": {"target": "14d", "calendar": "24x7"}},
+        "low": {"calendar": "business", "acknowledge": "24h"},
+    },
+    "segments": {"enterprise": {"medium": {"acknowledge": "4h"}}},
+    "pauses": {"resolution": ["waiting_on_customer"]},
+    "on_tier_change": "recompute",
+    "on_reopen": "resume",
+}
+
+
+def make_policy(**changes: Any) -> Policy:
+    """BASE_POLICY with top-level keys replaced (None removes a key)."""
+    data = copy.deepcopy(BASE_POLICY)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return policy_from_dict(data)
+
+
+def at(text: str, zone: str = "Europe/London") -> datetime:
+    """A wall-clock time in `zone`, e.g. at('2026-11-27 17:00')."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def load_tables(
+    con: duckdb.DuckDBPyConnection, tickets: list[dict[str, Any]], events: list[tuple[str, datetime, str, str]]
+) -> None:
+    """Typed tickets/events tables from Python rows (tests only: the app uses sla_core.loading)."""
+    con.execute(tickets_ddl())
+    con.execute(events_ddl())
+    cols = list(TICKET_COLUMNS)
+    for row in tickets:
+        unknown = set(row) - set(cols)
+        assert not unknown, f"unknown ticket columns {unknown}"
+        con.execute(
+            f"INSERT INTO tickets VALUES ({', '.join('?' for _ in cols)})", [row.get(c) for c in cols]
+        )
+    for seq, (ticket_id, when, field, value) in enumerate(events):
+        con.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", [ticket_id, when, field, value, seq])
+
+
+Result = dict[tuple[str, str], dict[str, Any]]
+
+
+@pytest.fixture
+def run_engine() -> Callable[..., Result]:
+    """run_engine(tickets, events, policy, as_of) -> {(ticket_id, metric): result row}."""
+
+    def run(
+        tickets: list[dict[str, Any]],
+        events: Optional[list[tuple[str, datetime, str, str]]] = None,
+        policy: Optional[Policy] = None,
+        as_of: Optional[datetime] = None,
+        **kwargs: Any,
+    ) -> Result:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        load_tables(con, tickets, events or [])
+        out = evaluate(con, policy or make_policy(), as_of or at("2027-06-01 00:00"), **kwargs)
+        cur = con.execute(f"SELECT * FROM {out}")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        return {(r["ticket_id"], r["metric"]): r for r in rows}
+
+    return run
