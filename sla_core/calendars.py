@@ -93,38 +93,43 @@ def _horizon_end(cal: Calendar, policy: Policy, last: date, needed_us: int) -> d
     return day
 
 
+def calendar_names(policy: Policy) -> list[str]:
+    """Calendar codes used in SQL: the index in this list (24x7 is 0)."""
+    return [BUILTIN_24X7, *policy.calendars]
+
+
 class CalendarTables:
-    """Names of the built tables and the SQL that reads them."""
+    """Names of the built tables and the SQL that reads them (calendars by code, see calendar_names)."""
 
     def __init__(self, prefix: str, slots: int) -> None:
         self.day = f"{prefix}_day"
         self.inv = f"{prefix}_inv"
         self.slots = slots
 
-    def join_day(self, alias: str, calendar: str, t: str) -> str:
-        """LEFT JOIN clause bringing t's UTC day row in as `alias`."""
-        return f"LEFT JOIN {self.day} {alias} ON {alias}.calendar = {calendar} AND {alias}.day = {t} // {DAY_US}"
+    def join_day(self, alias: str, cal: str, t: str) -> str:
+        """LEFT JOIN clause bringing t's UTC day row of calendar code `cal` in as `alias`."""
+        return f"LEFT JOIN {self.day} {alias} ON {alias}.cal = {cal} AND {alias}.day = {t} // {DAY_US}"
 
-    def f(self, alias: str, calendar: str, t: str) -> str:
-        """F(calendar, t) given the row joined by `join_day`."""
+    def f(self, alias: str, cal: str, t: str) -> str:
+        """F(cal, t) given the row joined by `join_day`."""
         parts = [f"coalesce(greatest(0, least({t}, {alias}.e{k}) - {alias}.s{k}), 0)" for k in range(1, self.slots + 1)]
-        return f"CASE WHEN {calendar} = '{BUILTIN_24X7}' THEN {t} ELSE {alias}.cum_day + {' + '.join(parts)} END"
+        return f"CASE WHEN {cal} = 0 THEN {t} ELSE {alias}.cum_day + {' + '.join(parts)} END"
 
-    def join_inv(self, alias: str, calendar: str, x: str) -> str:
-        """LEFT JOIN clause bringing in the day in which F reaches x."""
+    def join_inv(self, alias: str, cal: str, x: str) -> str:
+        """LEFT JOIN clause bringing in the day in which F(cal, .) reaches x."""
         return (
-            f"LEFT JOIN {self.inv} {alias} ON {alias}.calendar = {calendar} AND {alias}.bucket = {x} // {BUCKET_US}"
+            f"LEFT JOIN {self.inv} {alias} ON {alias}.cal = {cal} AND {alias}.bucket = {x} // {BUCKET_US}"
             f" AND {x} > {alias}.cum_day AND {x} <= {alias}.cum_day + {alias}.open_day"
         )
 
-    def f_inverse(self, alias: str, calendar: str, x: str) -> str:
-        """The earliest instant at which F(calendar, .) reaches x, given `join_inv`."""
+    def f_inverse(self, alias: str, cal: str, x: str) -> str:
+        """The earliest instant at which F(cal, .) reaches x, given `join_inv`."""
         r = f"({x} - {alias}.cum_day)"
         cases = " ".join(
             f"WHEN {r} <= {alias}.c{k} + ({alias}.e{k} - {alias}.s{k}) THEN {alias}.s{k} + ({r} - {alias}.c{k})"
             for k in range(1, self.slots + 1)
         )
-        return f"CASE WHEN {calendar} = '{BUILTIN_24X7}' THEN {x} ELSE CASE {cases} END END"
+        return f"CASE WHEN {cal} = 0 THEN {x} ELSE CASE {cases} END END"
 
 
 def build_calendar_tables(
@@ -173,7 +178,7 @@ def build_calendar_tables(
                     within += e - s
                 else:
                     flat += [None, None, None]
-            row = (name, day, cum, open_day, *flat)
+            row = (calendar_names(policy).index(name), day, cum, open_day, *flat)
             day_rows.append(row)
             if open_day:
                 for bucket in range(cum // BUCKET_US, (cum + open_day) // BUCKET_US + 1):
@@ -181,14 +186,13 @@ def build_calendar_tables(
             cum += open_day
 
     slot_cols = [f"{c}{k}" for k in range(1, slots + 1) for c in ("s", "e", "c")]
-    day_cols = ["calendar", "day", "cum_day", "open_day", *slot_cols]
+    day_cols = ["cal", "day", "cum_day", "open_day", *slot_cols]
     tables = CalendarTables(prefix, slots)
     day_frame = pd.DataFrame(day_rows, columns=day_cols)
     inv_frame = pd.DataFrame(inv_rows, columns=["bucket", *day_cols])
-    typed = {c: "Int64" for c in day_cols if c != "calendar"} | {"bucket": "Int64"}
-    ddl = ", ".join(f"{c} {'VARCHAR' if c == 'calendar' else 'BIGINT'}" for c in day_cols)
+    ddl = ", ".join(f"{c} BIGINT" for c in day_cols)
     for table, frame in ((tables.day, day_frame), (tables.inv, inv_frame)):
-        frame = frame.astype({c: t for c, t in typed.items() if c in frame.columns}).astype({"calendar": str})
+        frame = frame.astype("Int64")
         cols = ("bucket BIGINT, " if table == tables.inv else "") + ddl
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({cols})")
         con.register(f"{table}_df", frame)

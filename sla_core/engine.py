@@ -27,7 +27,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from sla_core.calendars import build_calendar_tables, epoch_us, utc_date
+from sla_core.calendars import build_calendar_tables, calendar_names, epoch_us, utc_date
 from sla_core.policy import Policy
 from sla_core.rubric import score_tickets
 from sla_core.schema import METRICS, TIERS
@@ -54,25 +54,25 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 
 def _targets_frame(policy: Policy) -> pd.DataFrame:
-    """(segment key, tier, metric) -> calendar and target; '' is the default segment."""
+    """(segment code, tier code, metric code) -> calendar code and target; segment 0 is the default."""
+    cal_codes = {name: i for i, name in enumerate(calendar_names(policy))}
     rows = []
-    for segment in ["", *policy.segments]:
-        for tier in TIERS:
-            merged = policy.targets_for(tier, segment or None)
-            for metric in METRICS:
+    for seg_i, segment in enumerate([None, *policy.segments]):
+        for tier_i, tier in enumerate(TIERS):
+            merged = policy.targets_for(tier, segment)
+            for metric_i, metric in enumerate(METRICS):
                 calendar, target = merged.target(metric)
-                rows.append((segment, tier, metric, calendar, None if target is None else target * 1_000_000))
-    return pd.DataFrame(rows, columns=["seg_key", "tier", "metric", "calendar", "target_us"]).astype(
-        {"target_us": "Int64"}
-    )
+                rows.append((seg_i, tier_i, metric_i, cal_codes[calendar], None if target is None else target * 1_000_000))
+    return pd.DataFrame(rows, columns=["seg_i", "tier_i", "metric_i", "cal_i", "target_us"]).astype("Int64")
 
 
 def _pause_frame(policy: Policy) -> pd.DataFrame:
-    rows = {(metric, status) for metric in METRICS for status in policy.pause_statuses(metric)}
+    """(metric code, status) pairs that stop a clock."""
+    rows = {(METRICS.index(m), status) for m in METRICS for status in policy.pause_statuses(m)}
     if policy.on_reopen == "resume":
         # A resolved-then-reopened ticket's resolved spans do not count against resolution.
-        rows |= {("resolution", "resolved"), ("resolution", "closed")}
-    return pd.DataFrame(sorted(rows), columns=["metric", "status"]).astype(str)
+        rows |= {(METRICS.index("resolution"), "resolved"), (METRICS.index("resolution"), "closed")}
+    return pd.DataFrame(sorted(rows), columns=["metric_i", "status"]).astype({"metric_i": "int64", "status": str})
 
 
 def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: str) -> None:
@@ -121,103 +121,109 @@ def evaluate(
     as_of_us = epoch_us(as_of)
     p = f"_{out}"  # prefix of this evaluation's scratch tables
     targets = _targets_frame(policy)
-    _load_frame(
-        con, f"{p}_targets", targets, "seg_key VARCHAR, tier VARCHAR, metric VARCHAR, calendar VARCHAR, target_us BIGINT"
-    )
-    _load_frame(con, f"{p}_pause_map", _pause_frame(policy), "metric VARCHAR, status VARCHAR")
+    _load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
+    _load_frame(con, f"{p}_pause_map", _pause_frame(policy), "metric_i INT, status VARCHAR")
     first, last = _data_span(con, tickets, events, as_of_us)
     longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
     cal = build_calendar_tables(con, policy, first, last, longest, f"{p}_cal")
-    score_tickets(con, policy.rubric, tickets=tickets, out=f"{p}_rubric")
+    rubric_needed = "TRUE" if tier_source == "rubric" else "impact IS NULL"
+    score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
 
-    tier_expr = (
+    # Codes instead of text through the 3-rows-per-ticket stages: joins carry no strings.
+    codes = {
+        "as_of": as_of_us,
+        "tiers": list(TIERS),
+        "segments": list(policy.segments),
+        "first_resolution": policy.on_reopen == "first_resolution",
+    }
+    tier_text = (
         "coalesce(t.impact, r.rubric_tier)"
         if tier_source == "assigned"
         else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
     )
 
-    # 1. Tickets: a join key, base tier, segment key and the instant each clock stops.
+    # 1. Tickets: a join key, base tier, segment code and the instant each clock stops.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_t AS
         WITH first_res AS (
             SELECT ticket_id, min(epoch_us("at")) AS at_us
             FROM {events}
-            WHERE field = 'status' AND value IN ('resolved', 'closed') AND epoch_us("at") <= $as_of
+            WHERE $first_resolution AND field = 'status' AND value IN ('resolved', 'closed')
+              AND epoch_us("at") <= $as_of
             GROUP BY ticket_id
         ), raw AS (
             SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
-                   {tier_expr} AS base_tier,
+                   list_position($tiers::VARCHAR[], {tier_text}) - 1 AS base_tier_i,
                    epoch_us(t.resolved_at) AS resolved_us,
                    CASE WHEN $first_resolution THEN least(fr.at_us, epoch_us(t.resolved_at))
                         ELSE epoch_us(t.resolved_at) END AS resolution_us,
                    epoch_us(t.acknowledged_at) AS ack_us,
                    epoch_us(t.action_plan_at) AS plan_us
             FROM {tickets} t
-            JOIN {p}_rubric r USING (ticket_id)
+            LEFT JOIN {p}_rubric r USING (ticket_id)
             LEFT JOIN first_res fr USING (ticket_id)
             WHERE epoch_us(t.created_at) <= $as_of
         )
-        SELECT row_number() OVER () AS rid, ticket_id, created_us, segment, owner_team, base_tier,
-               CASE WHEN segment IN (SELECT seg_key FROM {p}_targets WHERE seg_key <> '') THEN segment ELSE '' END
-                   AS seg_key,
+        SELECT row_number() OVER () AS rid, ticket_id, created_us, segment, owner_team, base_tier_i,
+               coalesce(list_position($segments::VARCHAR[], segment), 0) AS seg_i,
                -- a ticket resolved with no acknowledgement or plan was answered by its resolution
                CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
                CASE WHEN coalesce(plan_us, resolved_us) <= $as_of THEN coalesce(plan_us, resolved_us) END AS stop_plan,
                CASE WHEN resolution_us <= $as_of THEN resolution_us END AS stop_res
         FROM raw
         """,
-        {"as_of": as_of_us, "first_resolution": policy.on_reopen == "first_resolution"},
+        codes,
     )
 
     # 2. Tier changes (latest event per instant wins), the tier in force and the target.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_imp AS
-        SELECT t.rid, epoch_us(e."at") AS at_us, arg_max(e.value, e.seq) AS tier
+        SELECT t.rid, epoch_us(e."at") AS at_us, list_position(?::VARCHAR[], arg_max(e.value, e.seq)) - 1 AS tier_i
         FROM {events} e JOIN {p}_t t USING (ticket_id)
         WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
         GROUP BY t.rid, epoch_us(e."at")
         """,
-        [as_of_us],
+        [list(TIERS), as_of_us],
     )
     tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_tm AS
         WITH tm AS (
-            SELECT t.rid, m.metric, t.created_us, t.base_tier, t.seg_key,
-                   CASE m.metric WHEN 'acknowledge' THEN t.stop_ack
-                                 WHEN 'action_plan' THEN t.stop_plan ELSE t.stop_res END AS stop_us,
-                   coalesce(stop_us, $as_of) AS end_us
-            FROM {p}_t t CROSS JOIN (SELECT unnest($metrics::VARCHAR[]) AS metric) m
+            SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.created_us, t.base_tier_i, t.seg_i,
+                   CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
+                   coalesce(stop_us, ?) AS end_us
+            FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
         ), changed AS (
-            SELECT tm.rid, tm.metric,
-                   arg_max(i.tier, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier,
-                   arg_max(i.tier, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier
-            FROM tm JOIN {p}_imp i ON i.rid = tm.rid
-            GROUP BY tm.rid, tm.metric
+            SELECT tm.key,
+                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier_i,
+                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
+            FROM tm JOIN {p}_imp i ON i.rid = tm.key // 4
+            GROUP BY tm.key
         ), tiered AS (
-            SELECT tm.rid, tm.metric, tm.created_us, tm.stop_us, tm.end_us, tm.seg_key,
-                   coalesce(c.tier, tm.base_tier) AS tier, coalesce(c.initial_tier, tm.base_tier) AS initial_tier
-            FROM tm LEFT JOIN changed c ON c.rid = tm.rid AND c.metric = tm.metric
+            SELECT tm.key, tm.metric_i, tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
+                   coalesce(c.tier_i, tm.base_tier_i) AS tier_i,
+                   coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
+            FROM tm LEFT JOIN changed c USING (key)
         )
-        SELECT tiered.* EXCLUDE (seg_key), coalesce(g.calendar, '24x7') AS calendar, g.target_us
+        SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
         FROM tiered
-        LEFT JOIN {p}_targets g ON g.seg_key = tiered.seg_key AND g.tier = tiered.tier AND g.metric = tiered.metric
+        LEFT JOIN {p}_targets g ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
         """,
-        {"as_of": as_of_us, "metrics": list(METRICS)},
+        [as_of_us],
     )
 
     # 4a. F at the clock's start and end.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_f AS
-        SELECT tm.*, {cal.f("a", "tm.calendar", "tm.created_us")} AS f_created,
-               {cal.f("b", "tm.calendar", "tm.end_us")} AS f_end
+        SELECT tm.*, {cal.f("a", "tm.cal_i", "tm.created_us")} AS f_created,
+               {cal.f("b", "tm.cal_i", "tm.end_us")} AS f_end
         FROM {p}_tm tm
-        {cal.join_day("a", "tm.calendar", "tm.created_us")}
-        {cal.join_day("b", "tm.calendar", "tm.end_us")}
+        {cal.join_day("a", "tm.cal_i", "tm.created_us")}
+        {cal.join_day("b", "tm.cal_i", "tm.end_us")}
         """
     )
 
@@ -231,23 +237,23 @@ def evaluate(
             FROM {events}
             WHERE field = 'status' AND epoch_us("at") <= ?
         ), clipped AS (
-            SELECT f.rid, f.metric, f.calendar,
+            SELECT f.key, f.cal_i,
                    greatest(st.s_us, f.created_us) AS s_us,
                    least(coalesce(st.e_us, f.end_us), f.end_us) AS e_us,
                    st.e_us IS NULL AND f.stop_us IS NULL AS is_open
             FROM st
             JOIN {p}_pause_map pm ON pm.status = st.status
             JOIN {p}_t t ON t.ticket_id = st.ticket_id
-            JOIN {p}_f f ON f.rid = t.rid AND f.metric = pm.metric
+            JOIN {p}_f f ON f.key = t.rid * 4 + pm.metric_i
         ), kept AS (
             SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         )
-        SELECT k.rid, k.metric, k.s_us, k.e_us, k.is_open,
-               {cal.f("a", "k.calendar", "k.s_us")} AS f_s,
-               {cal.f("b", "k.calendar", "k.e_us")} AS f_e
+        SELECT k.key, k.s_us, k.e_us, k.is_open,
+               {cal.f("a", "k.cal_i", "k.s_us")} AS f_s,
+               {cal.f("b", "k.cal_i", "k.e_us")} AS f_e
         FROM kept k
-        {cal.join_day("a", "k.calendar", "k.s_us")}
-        {cal.join_day("b", "k.calendar", "k.e_us")}
+        {cal.join_day("a", "k.cal_i", "k.s_us")}
+        {cal.join_day("b", "k.cal_i", "k.e_us")}
         """,
         [as_of_us],
     )
@@ -259,30 +265,30 @@ def evaluate(
         WITH ordered AS (
             SELECT p.*, f.f_created, f.target_us,
                    row_number() OVER w AS k,
-                   count(*) OVER (PARTITION BY p.rid, p.metric) AS n,
+                   count(*) OVER (PARTITION BY p.key) AS n,
                    coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
                        AS paused_before,
                    lag(p.f_e) OVER w AS prev_f_e
-            FROM {p}_pause p JOIN {p}_f f ON f.rid = p.rid AND f.metric = p.metric
+            FROM {p}_pause p JOIN {p}_f f USING (key)
             WHERE f.target_us IS NOT NULL
-            WINDOW w AS (PARTITION BY p.rid, p.metric ORDER BY p.s_us)
+            WINDOW w AS (PARTITION BY p.key ORDER BY p.s_us)
         ), gaps AS (
             -- the gap before each pause
-            SELECT rid, metric, target_us, k,
+            SELECT key, target_us, k,
                    coalesce(prev_f_e, f_created) AS g_start, f_s AS g_end,
                    coalesce(prev_f_e, f_created) - f_created - paused_before AS u_start
             FROM ordered
             UNION ALL
             -- the open-ended gap after the last pause, unless that pause is still open
-            SELECT rid, metric, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
+            SELECT key, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
             FROM ordered
             WHERE k = n AND NOT is_open
         )
-        SELECT rid, metric,
+        SELECT key,
                CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
                     THEN g_start + (target_us - u_start) END AS due_f
         FROM gaps WHERE u_start < target_us
-        QUALIFY row_number() OVER (PARTITION BY rid, metric ORDER BY k DESC) = 1
+        QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
         """
     )
 
@@ -291,43 +297,50 @@ def evaluate(
         f"""
         CREATE OR REPLACE TABLE {out} AS
         WITH paused AS (
-            SELECT rid, metric, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
-            FROM {p}_pause GROUP BY rid, metric
+            SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
+            FROM {p}_pause GROUP BY key
         ), j AS (
             SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
                    f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
                    CASE WHEN f.target_us IS NULL THEN NULL
-                        WHEN pz.rid IS NULL THEN f.f_created + f.target_us
+                        WHEN pz.key IS NULL THEN f.f_created + f.target_us
                         ELSE d.due_f END AS due_f
             FROM {p}_f f
-            LEFT JOIN paused pz ON pz.rid = f.rid AND pz.metric = f.metric
-            LEFT JOIN {p}_due d ON d.rid = f.rid AND d.metric = f.metric
+            LEFT JOIN paused pz USING (key)
+            LEFT JOIN {p}_due d USING (key)
         ), inv AS (
-            SELECT j.*, {cal.f_inverse("v", "j.calendar", "j.due_f")} AS due_us
-            FROM j {cal.join_inv("v", "j.calendar", "j.due_f")}
-        ), judged AS (
-            SELECT *,
-                   CASE WHEN target_us IS NULL THEN 'untimed'
-                        WHEN stop_us IS NOT NULL THEN CASE WHEN stop_us <= due_us THEN 'met' ELSE 'breached' END
-                        WHEN due_us IS NOT NULL AND ? > due_us THEN 'breached'
-                        WHEN is_paused THEN 'paused'
-                        WHEN elapsed_us >= ? * target_us THEN 'at_risk'
-                        ELSE 'running' END AS state
-            FROM inv
+            SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
+            FROM j {cal.join_inv("v", "j.cal_i", "j.due_f")}
         )
-        SELECT t.ticket_id, j.metric, j.tier, j.initial_tier, t.segment, t.owner_team,
-               make_timestamptz(j.created_us) AS created_at, j.calendar,
+        SELECT t.ticket_id,
+               ($metrics::VARCHAR[])[j.metric_i + 1] AS metric,
+               ($tiers::VARCHAR[])[j.tier_i + 1] AS tier,
+               ($tiers::VARCHAR[])[j.initial_tier_i + 1] AS initial_tier,
+               t.segment, t.owner_team,
+               make_timestamptz(j.created_us) AS created_at,
+               ($calendars::VARCHAR[])[j.cal_i + 1] AS calendar,
                j.target_us // 1000000 AS target_seconds,
                j.elapsed_us / 1e6 AS elapsed_seconds,
                j.paused_us / 1e6 AS paused_seconds,
                make_timestamptz(j.due_us) AS due_at,
                make_timestamptz(j.stop_us) AS stopped_at,
-               j.state,
+               CASE WHEN j.target_us IS NULL THEN 'untimed'
+                    WHEN j.stop_us IS NOT NULL THEN CASE WHEN j.stop_us <= j.due_us THEN 'met' ELSE 'breached' END
+                    WHEN j.due_us IS NOT NULL AND $as_of > j.due_us THEN 'breached'
+                    WHEN j.is_paused THEN 'paused'
+                    WHEN j.elapsed_us >= $ratio * j.target_us THEN 'at_risk'
+                    ELSE 'running' END AS state,
                CASE WHEN j.stop_us IS NULL AND j.target_us IS NOT NULL
                     THEN (j.target_us - j.elapsed_us) / 1e6 END AS time_left_seconds
-        FROM judged j JOIN {p}_t t ON t.rid = j.rid
+        FROM inv j JOIN {p}_t t ON t.rid = j.key // 4
         """,
-        [as_of_us, policy.at_risk_ratio],
+        {
+            "as_of": as_of_us,
+            "ratio": policy.at_risk_ratio,
+            "metrics": list(METRICS),
+            "tiers": list(TIERS),
+            "calendars": calendar_names(policy),
+        },
     )
     for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "tm", "f", "pause", "due"):
         con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")

@@ -71,6 +71,8 @@ ENTERPRISE_MEDIUM_ACK = 4 * HOUR
 ACK_BUSINESS = np.array([False, True, True, True])
 ACK_RATIO = (0.35, 0.75)  # median share of the target used, log-sd: about 8% breach
 ACTION_PLAN_TARGET = np.array([2 * HOUR, 24 * HOUR])  # critical 24x7, high business
+ACTION_PLAN_RATIO = (0.35, 0.75)
+BACKLOG_DAYS, BACKLOG_P, BACKLOG_SLOWDOWN = 10, 0.15, 4.0
 # Work after the acknowledgement until the first resolution (wall clock): median, log-sd.
 WORK = np.array([[4 * HOUR, 0.9], [30 * HOUR, 0.9], [3.5 * DAY, 0.9], [8 * DAY, 1.0]])
 PAUSE_P = np.array([0.10, 0.28, 0.35, 0.32])
@@ -259,12 +261,14 @@ def generate(
 
     # Acknowledge and action plan against the targets the team works to.
     ack_target = np.where((tier == 2) & (segment == 0), ENTERPRISE_MEDIUM_ACK, ACK_TARGET[tier])
-    ack_ratio = _lognormal(rng, ACK_RATIO[0], ACK_RATIO[1], n)
+    # The last days before the horizon carry a backlog: slower answers, slower fixes.
+    backlog = (created > horizon - BACKLOG_DAYS * DAY) & (rng.random(n) < BACKLOG_P)
+    ack_ratio = _lognormal(rng, ACK_RATIO[0], ACK_RATIO[1], n) * np.where(backlog, BACKLOG_SLOWDOWN, 1.0)
     ack_used = ack_ratio * ack_target
     ack = np.where(ACK_BUSINESS[tier], clock.add(created, ack_used), created + ack_used)
 
     # Work, one optional pause, resolution, reopens.
-    work = _lognormal(rng, WORK[tier, 0], WORK[tier, 1], n)
+    work = _lognormal(rng, WORK[tier, 0], WORK[tier, 1], n) * np.where(backlog, BACKLOG_SLOWDOWN, 1.0)
     paused = rng.random(n) < PAUSE_P[tier]
     third_party = rng.random(n) < THIRD_PARTY_SHARE[tier]
     pause_len = np.where(paused, _lognormal(rng, 20 * HOUR, 1.0, n), 0.0)
@@ -303,7 +307,7 @@ def generate(
     raised = tier_change & up & (new_tier <= 1)
     plan_tier = np.where(raised, new_tier, tier)
     plan_from = np.where(raised, change_at, created)
-    ap_ratio = _lognormal(rng, 0.45, 0.8, n)
+    ap_ratio = _lognormal(rng, ACTION_PLAN_RATIO[0], ACTION_PLAN_RATIO[1], n)
     ap_used = ap_ratio * ACTION_PLAN_TARGET[np.minimum(plan_tier, 1)]
     ap_wall = np.where(plan_tier == 0, plan_from + ap_used, clock.add(plan_from, ap_used))
     action_plan = np.clip(ap_wall, ack, res1)

@@ -1,0 +1,68 @@
+"""Breach queue: the live view during a shift - what is breached or about to be, and what to do."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+import streamlit as st
+
+from app_state import StateKeys, download, page_context
+from sla_core import queue
+from sla_core.datasource import now_utc
+
+REFRESH = timedelta(seconds=60)
+
+source, filters = page_context()
+policy = source.policy
+
+st.title("Breach queue")
+zones = sorted(available_timezones())
+if StateKeys.VIEWER_TZ not in st.session_state:
+    browser_zone = st.context.timezone
+    st.session_state[StateKeys.VIEWER_TZ] = browser_zone if browser_zone in zones else policy.timezone
+top = st.columns([3, 2])
+top[0].caption(
+    f"{source.label} · running clocks that are breached, at risk or paused, most overdue first. "
+    f"Refreshes every {int(REFRESH.total_seconds())} s with “now” as the time; the month filter does not apply. "
+    "Time left counts the metric's open hours."
+)
+viewer_tz = top[1].selectbox(
+    "Show due times in", zones, key=StateKeys.VIEWER_TZ,
+    help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
+)
+
+COLUMNS = {
+    "time_left": st.column_config.TextColumn("time left"),
+    "due": st.column_config.DatetimeColumn(f"due ({viewer_tz})", format="YYYY-MM-DD HH:mm"),
+    "missing_triage": st.column_config.TextColumn("missing triage fields"),
+    "time_left_seconds": None,
+}
+
+
+@st.fragment(run_every=REFRESH)
+def live_queue() -> None:
+    now = now_utc()
+    with queue.live_results(source.con, policy, now, results=source.results) as live:
+        frame = queue.breach_queue(source.con, policy, live, filters, viewer_tz)
+    counts = frame["state"].value_counts()
+    cols = st.columns(4)
+    cols[0].metric("Breached", int(counts.get("breached", 0)))
+    cols[1].metric("At risk", int(counts.get("at_risk", 0)))
+    cols[2].metric("Paused", int(counts.get("paused", 0)))
+    cols[3].metric("As of", now.astimezone(ZoneInfo(viewer_tz)).strftime("%H:%M:%S"))
+    if frame.empty:
+        st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
+        return
+    st.dataframe(frame, hide_index=True, key="queue_table", column_config=COLUMNS)
+    download(frame, f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
+
+    st.subheader("Playbooks")
+    used = frame["playbook"].dropna().value_counts()
+    if used.empty:
+        st.caption("No queued clock matches a playbook (security, enterprise breach, critical).")
+    for key, n in used.items():
+        text = queue.playbook_text(policy, key)
+        with st.expander(f"{key.replace('_', ' ')} — {n} clock{'s' if n != 1 else ''}", icon=":material/menu_book:"):
+            st.markdown(text or f"The policy names no readable file for playbook `{key}`.")
+
+
+live_queue()

@@ -1,0 +1,139 @@
+"""Upload: an export (CSV or Parquet, up to 200 MB) for an ad hoc check, seen only in this session."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from app_state import StateKeys, download
+from sla_core.column_guess import file_columns, guess_columns
+from sla_core.datasource import upload_source, upload_rejects
+from sla_core.loading import PRESETS
+from sla_core.mapping import Mapping, MappingError
+from sla_core.policy import PolicyError
+from sla_core.schema import REQUIRED_TICKET_COLUMNS, TICKET_COLUMNS
+
+CUSTOM = "custom"
+NOT_MAPPED = ""
+PRESET_LABELS = {
+    "plain": "Plain (canonical column names)", "zendesk": "Zendesk", "jira": "Jira Service Management",
+    "freshdesk": "Freshdesk", "servicenow": "ServiceNow", "eventlog": "Event log (one row per event)",
+    CUSTOM: "My own columns (map them below)",
+}
+
+st.title("Upload an export")
+st.caption(
+    "Load a tickets export to check it against the policy. It stays in this browser session: "
+    "nobody else sees it, and it is gone when the session ends."
+)
+
+
+def saved(upload: "st.runtime.uploaded_file_manager.UploadedFile", folder: Path) -> Path:
+    """The uploaded bytes as a file DuckDB can read, keeping the file's extension."""
+    suffix = ".parquet" if upload.name.lower().endswith(".parquet") else ".csv"
+    path = folder / f"{upload.file_id}{suffix}"
+    if not path.exists():
+        upload.seek(0)
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload, out, length=4 << 20)
+    return path
+
+
+presets = [p for p in PRESET_LABELS if p in PRESETS or p == CUSTOM]
+preset = st.selectbox("Export format", presets, format_func=PRESET_LABELS.__getitem__, key=StateKeys.UPLOAD_PRESET)
+tickets_file = st.file_uploader(
+    "Event log (CSV or Parquet)" if preset == "eventlog" else "Tickets export (CSV or Parquet)",
+    type=["csv", "parquet"], key=StateKeys.UPLOAD_TICKETS,
+)
+events_file = None
+if preset != "eventlog":
+    events_file = st.file_uploader(
+        "Events: status, impact and owner changes (optional; columns ticket_id, at, field, value)",
+        type=["csv", "parquet"], key=StateKeys.UPLOAD_EVENTS,
+    )
+
+folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="sla_board_upload_")))
+mapping = None
+if tickets_file is not None and preset == CUSTOM:
+    try:
+        columns = file_columns(saved(tickets_file, folder))
+    except duckdb.Error as err:
+        st.error(f"Cannot read the columns of {tickets_file.name}: {str(err).splitlines()[0]}")
+        st.stop()
+    guesses = guess_columns(columns)
+    st.markdown("**Which of your columns holds what?** Obvious ones are guessed; leave the rest unmapped.")
+    grid = st.columns(3)
+    chosen = {}
+    for i, canonical in enumerate(TICKET_COLUMNS):
+        needed = " (required)" if canonical in REQUIRED_TICKET_COLUMNS else ""
+        options = [NOT_MAPPED, *columns]
+        value = grid[i % 3].selectbox(
+            f"{canonical}{needed}", options, index=options.index(guesses.get(canonical, NOT_MAPPED)),
+            format_func=lambda c: "— not in my file —" if c == NOT_MAPPED else c, key=f"map_{canonical}",
+        )
+        if value != NOT_MAPPED:
+            chosen[canonical] = value
+    missing = [c for c in REQUIRED_TICKET_COLUMNS if c not in chosen]
+    if missing:
+        st.warning(f"Map {', '.join(missing)} to load the file.")
+        st.stop()
+    try:
+        mapping = Mapping(format="tickets", columns=chosen)
+    except ValueError as err:
+        st.error(f"That mapping cannot be used: {err}")
+        st.stop()
+
+if tickets_file is not None and st.button("Load and evaluate", type="primary", icon=":material/play_arrow:"):
+    progress = st.progress(0, text="Saving the upload…")
+    try:
+        tickets_path = saved(tickets_file, folder)
+        events_path = saved(events_file, folder) if events_file is not None else None
+        progress.progress(25, text="Reading and checking every row, then running the SLA clocks…")
+        source = upload_source(
+            tickets_path, events_path, st.session_state[StateKeys.ACTIVE_POLICY],
+            label=f"Upload {tickets_file.name}", source="plain" if preset == CUSTOM else preset, mapping=mapping,
+        )
+        progress.progress(100, text="Done.")
+    except (MappingError, PolicyError, ValueError, duckdb.Error) as err:
+        progress.empty()
+        st.session_state[StateKeys.UPLOAD_ERROR] = f"{tickets_file.name} could not be loaded: {err}"
+    else:
+        st.session_state[StateKeys.UPLOAD] = source
+        st.session_state.pop(StateKeys.UPLOAD_ERROR, None)
+        st.session_state[StateKeys.PENDING_SOURCE] = "upload"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        st.session_state.pop("upload_folder", None)
+    st.rerun()
+
+if StateKeys.UPLOAD_ERROR in st.session_state:
+    st.error(st.session_state[StateKeys.UPLOAD_ERROR])
+
+upload = st.session_state.get(StateKeys.UPLOAD)
+if upload is None:
+    st.stop()
+
+report = upload.report
+st.subheader(upload.label)
+cols = st.columns(4)
+cols[0].metric("Rows read", f"{report.rows_read:,}")
+cols[1].metric("Accepted", f"{report.accepted:,}")
+cols[2].metric("Rejected", f"{report.rejected:,}")
+cols[3].metric("Tickets evaluated", f"{upload.tickets:,}")
+if report.rejected:
+    reasons = pd.DataFrame(sorted(report.reasons.items(), key=lambda kv: -kv[1]), columns=["reason", "rows"])
+    st.dataframe(reasons, hide_index=True, key="reasons_table")
+    download(reasons, "reject_reasons.csv", "dl_reasons", "Download reasons")
+    st.download_button(
+        "Download rejected rows", data=lambda: upload_rejects(upload), file_name="rejects.csv", mime="text/csv",
+        key="dl_rejects", on_click="ignore", icon=":material/download:",
+    )
+else:
+    st.success("Every row was accepted.", icon=":material/check_circle:")
+st.markdown("The sidebar's data source is now **This session's upload**:")
+links = st.columns(2)
+links[0].page_link("pages/review.py", label="Review this upload", icon=":material/monitoring:")
+links[1].page_link("pages/breach_queue.py", label="Its breach queue", icon=":material/alarm:")

@@ -1,0 +1,105 @@
+"""The review's numbers on hand-built tickets whose outcomes are known by construction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from sla_core import review
+from sla_core.engine import evaluate
+from sla_core.filters import Filters
+from tests.conftest import at, load_tables, make_policy
+
+POLICY = make_policy()
+AS_OF = at("2026-11-26 12:00")
+
+
+def ticket(tid: str, created: str, impact: str, ack: str | None, **extra: object) -> dict:
+    return {"ticket_id": tid, "created_at": at(created), "impact": impact,
+            "acknowledged_at": at(ack) if ack else None, **extra}
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    load_tables(con, [
+        # critical acknowledge target 30m, 24x7: met / breached by minutes
+        ticket("OCT-MET", "2026-10-05 10:00", "critical", "2026-10-05 10:10", segment="enterprise", owner_team="engineering"),
+        ticket("OCT-LATE", "2026-10-06 10:00", "critical", "2026-10-06 11:00", segment="self_serve", owner_team="support"),
+        ticket("NOV-MET", "2026-11-02 10:00", "critical", "2026-11-02 10:05", segment="enterprise", owner_team="engineering"),
+        ticket("NOV-MET2", "2026-11-03 10:00", "critical", "2026-11-03 10:20", segment="self_serve", owner_team="support"),
+        ticket("NOV-LATE", "2026-11-04 10:00", "critical", "2026-11-04 12:00", segment="enterprise", owner_team="support"),
+        # still unacknowledged and past due: breached at its due time (Nov 25, 10:30)
+        ticket("NOV-OPEN", "2026-11-25 10:00", "critical", None, segment="enterprise", owner_team="product"),
+        # acknowledged 1 Oct 00:10 London time = 30 Sep 23:10 UTC: months are the policy's, so October
+        ticket("EDGE", "2026-10-01 00:00", "critical", "2026-10-01 00:10", segment="self_serve", owner_team="support"),
+    ], [])
+    evaluate(con, POLICY, AS_OF)
+    review.prepare_outcomes(con, POLICY.timezone)
+    return con
+
+
+def ack_counts(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
+    table = review.adherence_table(con, filters)
+    row = table[(table.tier == "critical") & (table.metric == "acknowledge")].iloc[0]
+    return int(row.met), int(row.breached)
+
+
+def test_month_counts_follow_stop_or_breach_time(con: duckdb.DuckDBPyConnection) -> None:
+    assert ack_counts(con, Filters(period="2026-11")) == (2, 2)  # NOV-MET, NOV-MET2 / NOV-LATE, NOV-OPEN
+    assert ack_counts(con, Filters(period="2026-10")) == (2, 1)  # OCT-MET, EDGE / OCT-LATE
+
+
+def test_headline_adherence_and_previous_month(con: duckdb.DuckDBPyConnection) -> None:
+    nov = Filters(period="2026-11", tier="critical")
+    head = review.headline(con, nov)
+    acks = review.adherence_table(con, nov)
+    assert head.month.met == int(acks.met.sum()) and head.month.breached == int(acks.breached.sum())
+    assert head.month.adherence == pytest.approx(head.month.met / head.month.decided)
+    assert head.previous == review.counts(con, Filters(period="2026-10", tier="critical"))
+    assert head.last_12_months.decided == head.month.decided + head.previous.decided
+
+
+def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
+    assert ack_counts(con, Filters(period="2026-11", segment="enterprise")) == (1, 2)
+    assert ack_counts(con, Filters(period="2026-11", owner_team="support")) == (1, 1)
+    empty = review.headline(con, Filters(period="2026-11", segment="nobody"))
+    assert empty.month.decided == 0 and empty.month.adherence is None
+
+
+def test_tickets_behind_a_number_are_exactly_its_clocks(con: duckdb.DuckDBPyConnection) -> None:
+    nov = Filters(period="2026-11")
+    behind = review.tickets_behind(con, nov, POLICY.timezone, tier="critical", metric="acknowledge")
+    assert sorted(behind.ticket_id) == ["NOV-LATE", "NOV-OPEN"]
+    assert review.count_behind(con, nov, tier="critical", metric="acknowledge") == 2
+    met = review.tickets_behind(con, nov, POLICY.timezone, state="met", metric="acknowledge")
+    assert sorted(met.ticket_id) == ["NOV-MET", "NOV-MET2"]
+    by_team = review.breaches_by_team(con, nov)
+    support_ack = by_team[(by_team.owner_team == "support") & (by_team.metric == "acknowledge")].iloc[0]
+    listed = review.tickets_behind(con, nov, POLICY.timezone, owner_team="support", metric="acknowledge")
+    assert int(support_ack.breached) == len(listed) == 1
+
+
+def test_trend_and_distribution(con: duckdb.DuckDBPyConnection) -> None:
+    trend = review.adherence_trend(con, Filters(period="2026-11", tier="critical"))
+    ack = trend[trend.metric == "acknowledge"].set_index("month")
+    assert ack.loc[date(2026, 10, 1), "adherence"] == pytest.approx(2 / 3)
+    assert ack.loc[date(2026, 11, 1), "adherence"] == pytest.approx(2 / 4)
+    dist = review.elapsed_distribution(con, Filters(period="2026-10"), "acknowledge")
+    assert sorted(dist.elapsed_minutes.round(6)) == [10.0, 10.0, 60.0]
+    assert set(dist.target_minutes) == {30.0}
+
+
+def test_period_choices_run_to_the_current_month(con: duckdb.DuckDBPyConnection) -> None:
+    assert review.period_choices(con, AS_OF, POLICY.timezone) == [date(2026, 11, 1), date(2026, 10, 1)]
+    assert review.period_choices(con, at("2027-01-10 09:00"), POLICY.timezone)[0] == date(2027, 1, 1)
+
+
+def test_csv_download_escapes_formulas() -> None:
+    import pandas as pd
+
+    text = review.csv_bytes(pd.DataFrame({"ticket_id": ["=HYPERLINK(1)", "@x", "ok"]})).decode()
+    assert text.splitlines() == ["ticket_id", "'=HYPERLINK(1)", "'@x", "ok"]
