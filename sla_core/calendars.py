@@ -38,13 +38,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def closed_dates(cal: Calendar, first: date, last: date) -> set[date]:
-    """Explicit holidays plus the country's public holidays in the years covered."""
+    """Explicit holidays plus the country's (or subdivision's, `GB-ENG`) public holidays in the years covered."""
     closed = set(cal.holidays)
-    if cal.holiday_country:
+    country, subdiv = cal.holiday_country_subdiv
+    if country:
         import holidays
 
         years = range(first.year, last.year + 1)
-        closed |= set(holidays.country_holidays(cal.holiday_country, years=years).keys())
+        closed |= set(holidays.country_holidays(country, subdiv=subdiv, years=years).keys())
     return closed
 
 

@@ -121,9 +121,21 @@ class Calendar(_Strict):
             return None
         import holidays
 
-        if country not in holidays.list_supported_countries():
-            raise ValueError(f"unknown holiday country {country!r} (use an ISO code such as GB, US, DE)")
+        code, _, subdiv = country.partition("-")
+        supported = holidays.list_supported_countries()
+        if code not in supported:
+            raise ValueError(f"unknown holiday country {country!r} (use an ISO code such as GB, US, DE, or GB-ENG)")
+        if subdiv and subdiv not in supported[code]:
+            raise ValueError(f"unknown subdivision {subdiv!r} of {code} (known: {', '.join(supported[code])})")
         return country
+
+    @property
+    def holiday_country_subdiv(self) -> tuple[Optional[str], Optional[str]]:
+        """`GB-ENG` -> ("GB", "ENG"): a country code with an optional subdivision."""
+        if self.holiday_country is None:
+            return None, None
+        code, _, subdiv = self.holiday_country.partition("-")
+        return code, subdiv or None
 
     def intervals(self, weekday: int) -> list[OpenInterval]:
         """Sorted openings for a weekday (0 = Monday)."""

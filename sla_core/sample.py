@@ -83,7 +83,7 @@ TIER_CHANGE_P = 0.04
 ENGINEERING_P = np.array([0.75, 0.45, 0.25, 0.10])
 PRODUCT_P = np.array([0.05, 0.10, 0.15, 0.15])
 VIA_PRODUCT_P = 0.15  # engineering tickets that went support -> product -> engineering
-CLOSED_P = 0.25
+CLOSED_P = 0.10
 CSAT_P = 0.80
 # Local hour-of-day and weekday arrival profile for customer-raised tickets.
 HOUR_PROFILE = np.array(
@@ -313,10 +313,10 @@ def generate(
     action_plan = np.clip(ap_wall, ack, res1)
 
     # Events: each kind is one masked array; censoring at the horizon keeps a prefix of each story.
+    # A ticket is `new` from created_at until its first status event, so creation needs no event.
     everyone = np.ones(n, bool)
     status = _FIELD["status"]
     kinds = [
-        (everyone, created, status, _S["new"]),
         (everyone, ack, status, _S["open"]),
         (paused, wall(pause_at_work), status, np.where(third_party, _S["waiting_on_third_party"], _S["waiting_on_customer"])),
         (paused, wall(pause_at_work) + pause_len, status, _S["open"]),
@@ -340,10 +340,12 @@ def generate(
         ev_field.append(np.full(len(idx), field, np.int8))
         ev_value.append(np.broadcast_to(value, n)[idx])
     e_ticket, e_at, e_kind = np.concatenate(ev_ticket), np.concatenate(ev_at), np.concatenate(ev_kind)
-    e_order = np.lexsort((e_kind, e_at, e_ticket))
+    # One int64 sort key (ticket, instant, kind) sorts faster than a three-key lexsort.
+    e_key = (e_ticket.astype(np.int64) << 36) | ((e_at - t_start + DAY).astype(np.int64) << 4) | e_kind
+    e_order = np.argsort(e_key)
     e_ticket, e_at = e_ticket[e_order], e_at[e_order]
     e_field, e_value = np.concatenate(ev_field)[e_order], np.concatenate(ev_value)[e_order]
-    del ev_ticket, ev_at, ev_kind, ev_field, ev_value, e_kind, e_order
+    del ev_ticket, ev_at, ev_kind, ev_field, ev_value, e_kind, e_key, e_order
 
     # Flat columns as they stood at the horizon.
     live = lambda t: np.where(t < horizon, np.floor(t), np.nan)  # noqa: E731
