@@ -31,7 +31,7 @@ if policy is None:
     st.stop()
 source = source_picker(policy)
 if source is not None and page.title != upload_page.title:
-    filters = sidebar_filters(source)
+    filters = sidebar_filters(source, with_period=page.title != queue_page.title)
 else:
     filters = st.session_state[StateKeys.FILTERS]
 st.session_state[StateKeys.ACTIVE_SOURCE] = source

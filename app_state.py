@@ -58,6 +58,8 @@ class StateKeys:
     UPLOAD_PRESET = "upload_preset"
     UPLOAD_TICKETS = "upload_tickets_file"
     UPLOAD_EVENTS = "upload_events_file"
+    UPLOAD_MAPPING = "upload_mapping_file"
+    UPLOAD_FOLDER = "upload_folder"  # this session's private temp folder for the upload's bytes
     UPLOAD_ERROR = "upload_error"
 
 
@@ -140,17 +142,23 @@ def _url_filters() -> Filters:
     return st.session_state[StateKeys.FILTERS]
 
 
-def _select(label: str, options: list, key: str, current: object, fmt: Callable[[object], str]) -> object:
+def _select(
+    label: str, options: list, key: str, current: object, fmt: Callable[[object], str], disabled: bool = False
+) -> object:
     """A selectbox whose value is seeded from the canonical filters when it has none of its own."""
     if current not in options:
         options = options + [current]
     if st.session_state.get(key, current) not in options or key not in st.session_state:
         st.session_state[key] = current
-    return st.sidebar.selectbox(label, options, key=key, format_func=fmt)
+    return st.sidebar.selectbox(label, options, key=key, format_func=fmt, disabled=disabled,
+                                help="The breach queue is always now." if disabled else None)
 
 
-def sidebar_filters(source: DataSource) -> Filters:
-    """Period, segment, owner team and tier in the sidebar, mirrored into the URL."""
+def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
+    """Period, segment, owner team and tier in the sidebar, mirrored into the URL.
+
+    A page that is always "now" (the breach queue) shows the month greyed out, keeping its value.
+    """
     wanted = _url_filters()
     seen = (source.kind, source.version)
     if st.session_state.get(StateKeys.SEEN_SOURCE, seen) != seen:
@@ -166,7 +174,8 @@ def sidebar_filters(source: DataSource) -> Filters:
     all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
     st.sidebar.subheader("Filters")
     period = _select(
-        "Month", periods, StateKeys.PERIOD, wanted.period or default_period, lambda d: month_label(d)  # type: ignore[arg-type]
+        "Month", periods, StateKeys.PERIOD, wanted.period or default_period, lambda d: month_label(d),  # type: ignore[arg-type]
+        disabled=not with_period,
     )
     segment = _select(
         "Segment", [ALL, *review.filter_choices(source.con, "segment", results=source.results)],

@@ -52,7 +52,8 @@ def live_queue() -> None:
     if frame.empty:
         st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
         return
-    st.dataframe(frame, hide_index=True, key="queue_table", column_config=COLUMNS)
+    st.dataframe(frame, hide_index=True, key="queue_table", column_config=COLUMNS,
+                 height=min(36 * (len(frame) + 1) + 3, 640))
     download(frame, f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
 
     st.subheader("Playbooks")

@@ -27,6 +27,8 @@ def points(now: Optional[float], before: Optional[float]) -> Optional[str]:
 
 
 PERCENT = st.column_config.NumberColumn(format="percent")
+# Mid-tone green / red: readable on the light and the dark theme alike.
+OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
 
 st.title("Monthly SLA review")
 st.caption(
@@ -71,10 +73,9 @@ def on_row(frame: pd.DataFrame, table_key: str, to_keys: Callable[[pd.Series], d
 
 st.subheader("Adherence per tier and metric")
 table = review.adherence_table(con, filters, outcomes=outcomes)
-shown = table.rename(columns={
-    "adherence": f"adherence {month}", "prev_adherence": f"adherence {previous}", "adherence_12m": "adherence 12 months",
-    "prev_met": f"met {previous}", "prev_breached": f"breached {previous}",
-})
+shown = table[["tier", "metric", "met", "breached", "adherence", "prev_adherence", "adherence_12m"]].rename(
+    columns={"adherence": f"adherence {month}", "prev_adherence": f"{previous}", "adherence_12m": "last 12 months"}
+)
 st.dataframe(
     shown, hide_index=True, key="adherence_table", on_select=on_row(
         table, "adherence_table", lambda r: {
@@ -82,10 +83,10 @@ st.dataframe(
             StateKeys.DRILL_WINDOW: "month", StateKeys.DRILL_STATE: "breached",
         }),
     selection_mode="single-row",
-    column_config={c: PERCENT for c in shown.columns if c.startswith("adherence")},
+    column_config={c: PERCENT for c in shown.columns[4:]},
 )
 st.caption("Select a row to list its tickets below.")
-download(shown, f"adherence_{month}.csv", "dl_adherence")
+download(table, f"adherence_{month}.csv", "dl_adherence")
 
 trend = review.adherence_trend(con, filters, outcomes=outcomes)
 if not trend.empty:
@@ -113,18 +114,24 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
         if dist.empty:
             st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
             continue
-        fig = px.histogram(dist, x="elapsed_minutes", color="state", nbins=40,
+        target = float(dist["target_minutes"].max())
+        edge = max(3 * target, float(dist["elapsed_minutes"].quantile(0.9)))
+        beyond = int((dist["elapsed_minutes"] > edge).sum())
+        drawn = dist.assign(elapsed_minutes=dist["elapsed_minutes"].clip(upper=edge))
+        fig = px.histogram(drawn, x="elapsed_minutes", color="state", nbins=40, color_discrete_map=OUTCOME_COLORS,
                            category_orders={"state": ["met", "breached"]},
-                           labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes, open hours)"})
-        for target in sorted(dist["target_minutes"].dropna().unique()):
-            fig.add_vline(x=target, line_dash="dash", annotation_text=f"target {target:g} min")
+                           labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes)"})
+        for line in sorted(dist["target_minutes"].dropna().unique()):
+            fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
         fig.update_layout(height=300, margin={"t": 30, "b": 10}, bargap=0.05)
         st.plotly_chart(fig, key=f"dist_{metric}")
+        if beyond:
+            st.caption(f"{beyond} clock{'s' if beyond != 1 else ''} beyond {edge:,.0f} min drawn at the right edge.")
         download(dist, f"{dist_tier}_{metric}_{month}.csv", f"dl_dist_{metric}")
 
 st.subheader(f"Breaches by owner team, {month}")
 teams = review.breaches_by_team(con, filters, outcomes=outcomes)
-team_cols = st.columns([2, 3])
+team_cols = st.columns([3, 2])
 with team_cols[0]:
     st.dataframe(
         teams, hide_index=True, key="team_table", selection_mode="single-row",

@@ -8,11 +8,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from app_state import StateKeys, download
+from app_state import StateKeys, current_policy, download
 from sla_core.column_guess import file_columns, guess_columns
-from sla_core.datasource import upload_source, upload_rejects
-from sla_core.loading import PRESETS
-from sla_core.mapping import Mapping, MappingError
+from sla_core.datasource import rejects_csv, upload_source
+from sla_core.loading import SOURCES_SUPPORTED
+from sla_core.mapping import Mapping, MappingError, load_mapping
 from sla_core.policy import PolicyError
 from sla_core.schema import REQUIRED_TICKET_COLUMNS, TICKET_COLUMNS
 
@@ -33,7 +33,7 @@ st.caption(
 
 def saved(upload: "st.runtime.uploaded_file_manager.UploadedFile", folder: Path) -> Path:
     """The uploaded bytes as a file DuckDB can read, keeping the file's extension."""
-    suffix = ".parquet" if upload.name.lower().endswith(".parquet") else ".csv"
+    suffix = Path(upload.name).suffix.lower() if upload.name.lower().endswith((".parquet", ".yaml", ".yml")) else ".csv"
     path = folder / f"{upload.file_id}{suffix}"
     if not path.exists():
         upload.seek(0)
@@ -42,7 +42,7 @@ def saved(upload: "st.runtime.uploaded_file_manager.UploadedFile", folder: Path)
     return path
 
 
-presets = [p for p in PRESET_LABELS if p in PRESETS or p == CUSTOM]
+presets = [p for p in PRESET_LABELS if p in SOURCES_SUPPORTED or p == CUSTOM]
 preset = st.selectbox("Export format", presets, format_func=PRESET_LABELS.__getitem__, key=StateKeys.UPLOAD_PRESET)
 tickets_file = st.file_uploader(
     "Event log (CSV or Parquet)" if preset == "eventlog" else "Tickets export (CSV or Parquet)",
@@ -55,9 +55,21 @@ if preset != "eventlog":
         type=["csv", "parquet"], key=StateKeys.UPLOAD_EVENTS,
     )
 
-folder = Path(st.session_state.setdefault("upload_folder", tempfile.mkdtemp(prefix="sla_board_upload_")))
+mapping_file = st.file_uploader(
+    "Mapping file (optional YAML: columns, values, activities - see the README)", type=["yaml", "yml"],
+    key=StateKeys.UPLOAD_MAPPING,
+    help="Needed for an event log; for other formats it replaces the preset.",
+)
+
+folder = Path(st.session_state.setdefault(StateKeys.UPLOAD_FOLDER, tempfile.mkdtemp(prefix="sla_board_upload_")))
 mapping = None
-if tickets_file is not None and preset == CUSTOM:
+if mapping_file is not None:
+    try:
+        mapping = load_mapping(saved(mapping_file, folder))
+    except MappingError as err:
+        st.error(str(err))
+        st.stop()
+if tickets_file is not None and preset == CUSTOM and mapping is None:
     try:
         columns = file_columns(saved(tickets_file, folder))
     except duckdb.Error as err:
@@ -93,7 +105,7 @@ if tickets_file is not None and st.button("Load and evaluate", type="primary", i
         events_path = saved(events_file, folder) if events_file is not None else None
         progress.progress(25, text="Reading and checking every row, then running the SLA clocks…")
         source = upload_source(
-            tickets_path, events_path, st.session_state[StateKeys.ACTIVE_POLICY],
+            tickets_path, events_path, current_policy(),
             label=f"Upload {tickets_file.name}", source="plain" if preset == CUSTOM else preset, mapping=mapping,
         )
         progress.progress(100, text="Done.")
@@ -106,7 +118,7 @@ if tickets_file is not None and st.button("Load and evaluate", type="primary", i
         st.session_state[StateKeys.PENDING_SOURCE] = "upload"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        st.session_state.pop("upload_folder", None)
+        st.session_state.pop(StateKeys.UPLOAD_FOLDER, None)
     st.rerun()
 
 if StateKeys.UPLOAD_ERROR in st.session_state:
@@ -128,7 +140,7 @@ if report.rejected:
     st.dataframe(reasons, hide_index=True, key="reasons_table")
     download(reasons, "reject_reasons.csv", "dl_reasons", "Download reasons")
     st.download_button(
-        "Download rejected rows", data=lambda: upload_rejects(upload), file_name="rejects.csv", mime="text/csv",
+        "Download rejected rows", data=lambda: rejects_csv(upload), file_name="rejects.csv", mime="text/csv",
         key="dl_rejects", on_click="ignore", icon=":material/download:",
     )
 else:

@@ -70,10 +70,10 @@ def guess_columns(source_columns: list[str]) -> dict[str, str]:
 
 def file_columns(path: Union[str, Path]) -> list[str]:
     """The column names of a CSV or Parquet file, read by DuckDB (header only)."""
-    reader = "read_parquet" if str(path).lower().endswith(".parquet") else "read_csv"
+    reader = "read_parquet(?)" if str(path).lower().endswith(".parquet") else "read_csv(?, all_varchar = true)"
     con = duckdb.connect()
     try:
-        cur = con.execute(f"SELECT * FROM {reader}(?) LIMIT 0", [str(path)])
+        cur = con.execute(f"SELECT * FROM {reader} LIMIT 0", [str(path)])
         return [d[0] for d in cur.description]
     finally:
         con.close()

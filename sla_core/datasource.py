@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,9 @@ from typing import Any, Literal, Optional, Union
 
 import duckdb
 
+from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import evaluate
+from sla_core.loading import load_files
 from sla_core.policy import Policy, load_policy
 from sla_core.review import prepare_outcomes
 from sla_core.schema import events_ddl
@@ -113,8 +116,6 @@ def sample_source(
     events_path: Path = SAMPLE_EVENTS,
 ) -> DataSource:
     """The bundled sample, judged at `as_of` (default now: the sample ends today, so its queue is live)."""
-    from sla_core.loading import load_files
-
     con = duckdb.connect()
     report = load_files(con, str(tickets_path), str(events_path) if events_path.exists() else None, policy)
     return evaluated(
@@ -169,8 +170,6 @@ def upload_source(
     as_of: Optional[datetime] = None,
 ) -> DataSource:
     """An uploaded export in a connection of its own (never cached: it belongs to one session)."""
-    from sla_core.loading import load_files
-
     con = duckdb.connect()
     report = load_files(
         con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
@@ -181,6 +180,14 @@ def upload_source(
     )
 
 
+def rejects_csv(source: DataSource) -> bytes:
+    """The rows the loader refused, with row number, column, value and reason, as a formula-safe CSV."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rejects.csv"
+        write_csv_safe(source.con, "rejects", path)
+        return path.read_bytes()
+
+
 __all__ = [
     "DataSource",
     "SourceKind",
@@ -189,6 +196,7 @@ __all__ = [
     "load_policy",
     "policy_fingerprint",
     "policy_path",
+    "rejects_csv",
     "sample_source",
     "store_has_data",
     "store_path",

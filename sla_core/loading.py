@@ -520,7 +520,7 @@ def _stage_typed(
     out: str,
     keys: tuple[str, ...] = (),
 ) -> list[str]:
-    """Create `out`: ROW, typed canonical columns (plus __t raw text and __p problems), and the extras."""
+    """Create `out`: ROW, typed canonical columns (plus __n source text and __p problems), and the extras."""
     norm = f"{out}_n"
     parts = [_Sql().add(ROW)]
     for canonical, src in plan.sources.items():
@@ -542,6 +542,7 @@ def _stage_typed(
     valued = [_Sql().add(ROW)]
     for c in canon:
         valued.append(_Sql().join([_valued(quote_ident(c + "__n"), c, mapping)]).add(f" AS {quote_ident(c + '__t')}"))
+        valued.append(_Sql().add(quote_ident(c + "__n")))
     for k in keys:
         if k in plan.sources:
             valued.append(_Sql().add(f"{quote_ident(k + '__n')} AS {quote_ident(k + '__t')}"))
@@ -557,7 +558,7 @@ def _stage_typed(
         value, problem = _typed(c, t, parser)
         outer.append(_Sql().join([value]).add(f" AS {quote_ident(c)}"))
         outer.append(_Sql().join([problem]).add(f" AS {quote_ident(c + '__p')}"))
-        outer.append(_Sql().add(f"{t}"))
+        outer.append(_Sql().add(quote_ident(c + "__n")))
     if "at" in keys and "at" in plan.sources:
         t = quote_ident("at__t")
         outer.append(_Sql().join([parser.expr(t)]).add(' AS "at"'))
@@ -598,14 +599,14 @@ def _apply_durations(con: duckdb.DuckDBPyConnection, table: str, plan: _Plan, ma
         if target not in plan.sources:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {tgt} TIMESTAMPTZ")
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(target + '__p')} VARCHAR")
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(target + '__t')} VARCHAR")
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(target + '__n')} VARCHAR")
         con.execute(
             f"UPDATE {table} SET {tgt} = {quote_ident(since)} + to_microseconds(CAST(round({secs} * 1e6) AS BIGINT)) "
             f"WHERE {tgt} IS NULL AND {secs} IS NOT NULL AND {secs} >= 0"
         )
         con.execute(
             f"UPDATE {table} SET {quote_ident(target + '__p')} = {quote_ident(target + '__dp')}, "
-            f"{quote_ident(target + '__t')} = {quote_ident(target + '__dur')} "
+            f"{quote_ident(target + '__n')} = {quote_ident(target + '__dur')} "
             f"WHERE {quote_ident(target + '__p')} IS NULL AND {quote_ident(target + '__dp')} IS NOT NULL"
         )
 
@@ -660,13 +661,13 @@ def _load_ticket_rows(
         ("ticket_id", "ticket_id IS NULL", "NULL", "'missing required value'"),
         ("ticket_id", "d.variants > 1", "ticket_id", "'duplicate ticket_id with conflicting values'"),
         ("ticket_id", "d.nth > 1", "ticket_id", "'duplicate row'"),
-        ("created_at", "created_at__t IS NULL", "NULL", "'missing required value'"),
+        ("created_at", "created_at__n IS NULL", "NULL", "'missing required value'"),
     ]
     for col in [c for c in TICKET_COLUMNS if c in present]:
         p = quote_ident(col + "__p")
-        checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__t"), p))
+        checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
     for col, cond, why in _ticket_rules(present):
-        checks.append((col, cond, quote_ident(col + "__t") if col in present else "NULL", f"'{why}'"))
+        checks.append((col, cond, quote_ident(col + "__n") if col in present else "NULL", f"'{why}'"))
     col_case, val_case, why_case = _reject_expr(checks)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_t_checked AS
@@ -801,7 +802,7 @@ def _load_event_log(
                            "'not a number'"))
     for col in [c for c in TICKET_COLUMNS if c in present or c in plan.durations]:
         p = quote_ident(col + "__p")
-        row_checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__t"), p))
+        row_checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
     col_case, val_case, why_case = _reject_expr(row_checks)
     sel = _Sql().add(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_rows AS
@@ -837,7 +838,7 @@ def _load_event_log(
             aggs.append(f"{last_nn(c)} AS {quote_ident(c)}")
         else:
             aggs.append(f"{last(c)} AS {quote_ident(c)}")
-        aggs.append(f"{last(c + '__t')} AS {quote_ident(c + '__t')}")
+        aggs.append(f"{last(c + '__n')} AS {quote_ident(c + '__n')}")
     for target in plan.durations:
         if target not in present:
             aggs.append(f"{last(target)} AS {quote_ident(target)}")
@@ -884,7 +885,7 @@ def _load_event_log(
             cols_sql.append(f"a.{quote_ident(c)}")
         else:
             cols_sql.append(f"CAST(NULL AS {typ}) AS {quote_ident(c)}")
-    raw_text = [f"a.{quote_ident(c + '__t')}" for c in present]
+    raw_text = [f"a.{quote_ident(c + '__n')}" for c in present]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_tickets AS
         SELECT {', '.join(cols_sql)}, a.__first_row{''.join(', ' + r for r in raw_text)}
@@ -894,7 +895,7 @@ def _load_event_log(
     # Ticket-level rules; a ticket whose every row was rejected is rejected too.
     t_checks = []
     for col, cond, why in _ticket_rules(set(TICKET_COLUMNS)):
-        val = quote_ident(col + "__t") if col in present else (
+        val = quote_ident(col + "__n") if col in present else (
             f"CAST({quote_ident(col)} AS VARCHAR)" if col in TICKET_COLUMNS else "NULL")
         t_checks.append((col, cond, val, f"'{why}'"))
     col_case, val_case, why_case = _reject_expr(t_checks)

@@ -23,7 +23,7 @@ Regenerate the committed sample (sample_data/tickets.csv and events.csv):
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Optional, Union
 from zoneinfo import ZoneInfo
@@ -36,7 +36,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sla_core.schema import EVENT_FIELDS, OWNER_TEAMS, SEVERITIES, STATUSES, TICKET_COLUMNS, TIERS, events_ddl, tickets_ddl
+from sla_core.schema import (
+    EVENT_FIELDS,
+    OWNER_TEAMS,
+    SEVERITIES,
+    SOURCES,
+    STATUSES,
+    TICKET_COLUMNS,
+    TIERS,
+    events_ddl,
+    tickets_ddl,
+)
 from sla_core.sqlutil import quote_ident
 
 DEFAULT_START = "2025-12-01"
@@ -205,6 +215,205 @@ def _pick(vocab: tuple[str, ...], index: np.ndarray, valid: Optional[np.ndarray]
     return pa.DictionaryArray.from_arrays(indices, pa.array(vocab))
 
 
+Draws = dict[str, np.ndarray]  # one array per attribute, one element per ticket
+
+
+def _who_and_what(rng: np.random.Generator, n: int) -> Draws:
+    """Tier, segment, source and rubric inputs; some inputs drawn for a neighbouring tier, some left empty."""
+    d: Draws = {"tier": rng.choice(len(TIERS), size=n, p=TIER_MIX)}
+    d["segment"] = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_MIX)
+    d["monitoring"] = rng.random(n) < MONITORING_SHARE[d["tier"]]
+    shift = np.where(rng.random(n) < 0.5, -1, 1)
+    inputs_from = np.where(rng.random(n) < RUBRIC_DISAGREE_P, np.clip(d["tier"] + shift, 0, 3), d["tier"])
+    d["severity"] = _choice_by_tier(rng, inputs_from, SEVERITY_MIX, SEVERITIES)
+    mu, sd = CUSTOMERS_LOG10[inputs_from, 0], CUSTOMERS_LOG10[inputs_from, 1]
+    d["customers"] = np.maximum(np.floor(10 ** (mu + sd * rng.standard_normal(n)) - 0.5), 0).astype(np.int64)
+    d["regulatory"] = (rng.random(n) < REGULATORY_P[inputs_from]) | (d["severity"] == SEVERITIES.index("security"))
+    d["workaround"] = rng.random(n) < WORKAROUND_P[inputs_from]
+    d["empty_impact"] = rng.random(n) < EMPTY_IMPACT_P
+    roll = rng.random(n)
+    d["no_inputs"] = ~d["empty_impact"] & (roll < NO_INPUTS_P)
+    d["no_customers"] = ~d["empty_impact"] & (roll >= NO_INPUTS_P) & (roll < NO_INPUTS_P + NO_CUSTOMERS_P)
+    return d
+
+
+def _arrivals(rng: np.random.Generator, clock: _Clock, monitoring: np.ndarray, t_start: float, horizon: float) -> np.ndarray:
+    """Creation instants: customers write in working hours, monitoring fires around the clock."""
+    n = len(monitoring)
+    in_range = (clock.starts >= np.floor(t_start / HOUR) * HOUR) & (clock.starts < horizon)
+    weight = HOUR_PROFILE[clock.hour] * WEEKDAY_PROFILE[clock.weekday] * np.where(clock.holiday, HOLIDAY_FACTOR, 1.0)
+    busy = rng.choice(len(clock.starts), size=n, p=np.where(in_range, weight, 0) / weight[in_range].sum())
+    flat = rng.choice(len(clock.starts), size=n, p=in_range / in_range.sum())
+    created = np.floor(clock.starts[np.where(monitoring, flat, busy)] + rng.random(n) * HOUR)
+    return np.clip(created, t_start, horizon - 1)
+
+
+def _detection(rng: np.random.Generator, d: Draws) -> None:
+    """started_at/detected_at for incidents: monitoring alerts within minutes, customers notice later."""
+    n, created, monitoring = len(d["tier"]), d["created"], d["monitoring"]
+    serious = [SEVERITIES.index(s) for s in ("outage", "data_loss", "security")]
+    d["incident"] = (d["tier"] <= 1) | np.isin(d["severity"], serious)
+    d["detected"] = np.where(monitoring, created - _lognormal(rng, 4 * 60.0, 0.6, n), created)
+    delay = np.where(monitoring, _lognormal(rng, 3 * 60.0, 0.7, n), _lognormal(rng, 50 * 60.0, 0.9, n))
+    d["started"] = d["detected"] - delay
+
+
+def _handling(rng: np.random.Generator, d: Draws, clock: _Clock, horizon: float) -> None:
+    """The story of each ticket in wall-clock instants, before the horizon cuts it off."""
+    n, tier, created = len(d["tier"]), d["tier"], d["created"]
+    # Acknowledge against the target the team works to; the last days before the horizon carry a backlog.
+    ack_target = np.where((tier == 2) & (d["segment"] == 0), ENTERPRISE_MEDIUM_ACK, ACK_TARGET[tier])
+    slowdown = np.where((created > horizon - BACKLOG_DAYS * DAY) & (rng.random(n) < BACKLOG_P), BACKLOG_SLOWDOWN, 1.0)
+    d["ack_ratio"] = _lognormal(rng, ACK_RATIO[0], ACK_RATIO[1], n) * slowdown
+    used = d["ack_ratio"] * ack_target
+    ack = d["ack"] = np.where(ACK_BUSINESS[tier], clock.add(created, used), created + used)
+
+    # Work after the acknowledgement, at most one pause, then resolution and reopens.
+    work = d["work"] = _lognormal(rng, WORK[tier, 0], WORK[tier, 1], n) * slowdown
+    d["paused"] = rng.random(n) < PAUSE_P[tier]
+    d["third_party"] = rng.random(n) < THIRD_PARTY_SHARE[tier]
+    pause_len = d["pause_len"] = np.where(d["paused"], _lognormal(rng, 20 * HOUR, 1.0, n), 0.0)
+    pause_at = rng.uniform(0.1, 0.7, n) * work
+
+    def wall(work_offset: np.ndarray) -> np.ndarray:
+        """Work done since the acknowledgement -> wall-clock instant (the pause included once passed)."""
+        return ack + work_offset + np.where(work_offset > pause_at, pause_len, 0.0)
+
+    d["pause_start"] = wall(pause_at)
+    d["res1"] = ack + work + pause_len
+    reopens = d["reopens"] = (rng.random(n) < REOPEN_P[tier]).astype(np.int64)
+    reopens += (reopens == 1) & (rng.random(n) < SECOND_REOPEN_P)
+    d["open2"] = d["res1"] + _lognormal(rng, 2 * DAY, 0.8, n)
+    d["res2"] = d["open2"] + _lognormal(rng, 1.0, 0.6, n) * work / 3
+    d["open3"] = d["res2"] + _lognormal(rng, 2 * DAY, 0.8, n)
+    d["res3"] = d["open3"] + _lognormal(rng, 1.0, 0.6, n) * work / 3
+    final = np.select([reopens == 0, reopens == 1], [d["res1"], d["res2"]], d["res3"])
+    d["closed"] = rng.random(n) < CLOSED_P
+    d["closed_at"] = final + _lognormal(rng, 4 * DAY, 0.3, n)
+
+    # Owners and handoffs: support takes every ticket first.
+    roll = rng.random(n)
+    eng, prod = ENGINEERING_P[tier], PRODUCT_P[tier]
+    d["team"] = np.where(roll < eng, 2, np.where(roll < eng + prod, 1, 0))
+    d["via_product"] = (d["team"] == 2) & (rng.random(n) < VIA_PRODUCT_P)
+    d["hand1"] = wall(rng.uniform(0.02, 0.2, n) * work)
+    d["hand2"] = wall(rng.uniform(0.25, 0.5, n) * work)
+
+    # Tier changes, up or down, before or after the acknowledgement.
+    d["tier_change"] = ~d["empty_impact"] & (rng.random(n) < TIER_CHANGE_P)
+    up = np.where(tier == 0, False, np.where(tier == 3, True, rng.random(n) < 0.5))
+    d["new_tier"] = np.where(up, tier - 1, tier + 1)
+    early = rng.random(n) < 0.3
+    d["change_at"] = np.where(early, created + rng.random(n) * (ack - created), wall(rng.uniform(0.0, 0.6, n) * work))
+
+    # Action plans for critical and high work, including tickets raised into those tiers.
+    raised = d["tier_change"] & up & (d["new_tier"] <= 1)
+    d["plan_tier"] = np.where(raised, d["new_tier"], tier)
+    plan_from = np.where(raised, d["change_at"], created)
+    d["plan_ratio"] = _lognormal(rng, ACTION_PLAN_RATIO[0], ACTION_PLAN_RATIO[1], n)
+    used = d["plan_ratio"] * ACTION_PLAN_TARGET[np.minimum(d["plan_tier"], 1)]
+    planned = np.where(d["plan_tier"] == 0, plan_from + used, clock.add(plan_from, used))
+    d["plan"] = np.clip(planned, ack, d["res1"])
+
+
+def _event_arrays(d: Draws, t_start: float, horizon: float) -> tuple[np.ndarray, ...]:
+    """(ticket index, instant, field code, value code) per event, ordered by ticket, instant, kind.
+
+    Each kind of event is one masked array; cutting at the horizon keeps a prefix of
+    each ticket's story. A ticket is `new` from created_at until its first status
+    event, so creation needs no event.
+    """
+    n, status = len(d["tier"]), _FIELD["status"]
+    everyone = np.ones(n, bool)
+    waiting = np.where(d["third_party"], _S["waiting_on_third_party"], _S["waiting_on_customer"])
+    kinds = [
+        (everyone, d["ack"], status, _S["open"]),
+        (d["paused"], d["pause_start"], status, waiting),
+        (d["paused"], d["pause_start"] + d["pause_len"], status, _S["open"]),
+        (everyone, d["res1"], status, _S["resolved"]),
+        (d["reopens"] >= 1, d["open2"], status, _S["open"]),
+        (d["reopens"] >= 1, d["res2"], status, _S["resolved"]),
+        (d["reopens"] >= 2, d["open3"], status, _S["open"]),
+        (d["reopens"] >= 2, d["res3"], status, _S["resolved"]),
+        (d["closed"], d["closed_at"], status, _S["closed"]),
+        (d["tier_change"], d["change_at"], _FIELD["impact"], _TIER_BASE + d["new_tier"]),
+        (d["via_product"], d["hand1"], _FIELD["owner_team"], _TEAM_BASE + 1),
+        (d["team"] > 0, np.where(d["via_product"], d["hand2"], d["hand1"]), _FIELD["owner_team"], _TEAM_BASE + d["team"]),
+    ]
+    parts: list[tuple[np.ndarray, ...]] = []
+    for kind, (mask, when, field, value) in enumerate(kinds):
+        idx = np.nonzero(mask & (when < horizon))[0]
+        parts.append((idx, np.floor(when[idx]), np.full(len(idx), kind, np.int64), np.full(len(idx), field), np.broadcast_to(value, n)[idx]))
+    ticket, at, kind, field, value = (np.concatenate(column) for column in zip(*parts))
+    # One int64 key (ticket, instant, kind) sorts faster than a three-key lexsort.
+    order = np.argsort((ticket.astype(np.int64) << 36) | ((at - t_start + DAY).astype(np.int64) << 4) | kind)
+    return ticket[order], at[order], field[order], value[order]
+
+
+def _ticket_columns(rng: np.random.Generator, d: Draws, horizon: float, ticket_id: pa.Array) -> dict[str, pa.Array]:
+    """The flat columns as they stood at the horizon."""
+    n, tier = len(d["tier"]), d["tier"]
+
+    def live(t: np.ndarray) -> np.ndarray:
+        return np.where(t < horizon, np.floor(t), np.nan)
+
+    reopens = d["reopens"]
+    reopen_count = ((reopens >= 1) & (d["open2"] < horizon)).astype(np.int64) + ((reopens >= 2) & (d["open3"] < horizon))
+    resolved_at = live(np.select([reopen_count == 0, reopen_count == 1], [d["res1"], d["res2"]], d["res3"]))
+    plan_at = np.where(d["plan_tier"] <= 1, live(d["plan"]), np.nan)
+
+    # Satisfaction: lower after critical incidents, breaches and reopens.
+    worked = (d["ack"] - d["created"]) + d["work"]
+    worked += np.where(reopens >= 1, d["res2"] - d["open2"], 0) + np.where(reopens >= 2, d["res3"] - d["open3"], 0)
+    breached = (d["ack_ratio"] > 1) | ((d["plan_tier"] <= 1) & (d["plan_ratio"] > 1)) | ((tier == 2) & (worked > 14 * DAY))
+    mood = 4.4 - 0.7 * (tier == 0) - 0.2 * (tier == 1) - 1.0 * breached - 0.6 * (reopen_count > 0)
+    csat = np.clip(np.round(mood + 0.8 * rng.standard_normal(n)), 1, 5).astype(np.int32)
+    has_csat = ~np.isnan(resolved_at) & (rng.random(n) < CSAT_P)
+
+    # Triage fields: engineering handoffs arrive better documented.
+    present_p = np.where(d["team"] == 2, TRIAGE_PRESENT_P[1], TRIAGE_PRESENT_P[0])
+    triage = {
+        name: _pick(vocab, rng.integers(0, len(vocab), n), rng.random(n) < present_p)
+        for name, vocab in (("repro_steps", REPRO_STEPS), ("environment", ENVIRONMENTS), ("logs", LOGS), ("impacted_customers", IMPACTED))
+    }
+
+    # Tags: impact (or needs-triage), then requires-engineering, security, regulatory where they apply.
+    flags = ("requires-engineering", "security", "regulatory")
+    tag_vocab = tuple(
+        ",".join([f"impact:{t}" if t else "needs-triage"] + [f for bit, f in enumerate(flags) if combo >> (2 - bit) & 1])
+        for t in TIERS + (None,)
+        for combo in range(8)
+    )
+    security = d["severity"] == SEVERITIES.index("security")
+    tag_code = np.where(d["empty_impact"], len(TIERS), tier) * 8 + (d["team"] == 2) * 4 + security * 2 + d["regulatory"]
+
+    has_inputs = ~d["no_inputs"]
+    columns = {
+        "ticket_id": ticket_id,
+        "created_at": _ts(d["created"]),
+        "impact": _pick(TIERS, tier, ~d["empty_impact"]),
+        "segment": _pick(SEGMENTS, d["segment"]),
+        "customers_affected": pa.array(d["customers"], mask=~has_inputs | d["no_customers"]),
+        "severity": _pick(SEVERITIES, d["severity"], has_inputs),
+        "regulatory": pa.array(d["regulatory"], mask=~has_inputs),
+        "workaround": pa.array(d["workaround"], mask=~has_inputs),
+        "owner_team": _pick(OWNER_TEAMS, d["team"]),
+        "source": _pick(SOURCES, d["monitoring"].astype(np.int64)),
+        "detected_at": _ts(d["detected"], d["incident"]),
+        "started_at": _ts(d["started"], d["incident"]),
+        "acknowledged_at": _ts(live(d["ack"])),
+        "action_plan_at": _ts(plan_at),
+        "resolved_at": _ts(resolved_at),
+        "reopen_count": pa.array(reopen_count.astype(np.int32)),
+        "csat": pa.array(csat, mask=~has_csat),
+        **triage,
+        "tags": _pick(tag_vocab, tag_code),
+    }
+    if list(columns) != list(TICKET_COLUMNS):
+        raise RuntimeError("sample columns drifted from schema.TICKET_COLUMNS")
+    return columns
+
+
 def generate(
     n: int,
     seed: int = 7,
@@ -212,7 +421,11 @@ def generate(
     end: When = DEFAULT_END,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> tuple[pa.Table, pa.Table]:
-    """(tickets, events) as Arrow tables in the canonical columns; same seed, same tables."""
+    """(tickets, events) as Arrow tables in the canonical columns; same arguments, same tables.
+
+    Tickets are created in [start, end); `end` is the data horizon (nothing happens
+    at or after it). Text columns are dictionary-encoded strings.
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     zone = ZoneInfo(timezone)
@@ -222,189 +435,18 @@ def generate(
     rng = np.random.default_rng(seed)
     clock = _Clock(t_start - 2 * DAY, horizon + 400 * DAY, zone)
 
-    # Who and what: tier, segment, source, rubric inputs.
-    tier = rng.choice(len(TIERS), size=n, p=TIER_MIX)
-    segment = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_MIX)
-    monitoring = rng.random(n) < MONITORING_SHARE[tier]
-    shift = np.where(rng.random(n) < 0.5, -1, 1)
-    input_tier = np.where(rng.random(n) < RUBRIC_DISAGREE_P, np.clip(tier + shift, 0, 3), tier)
-    severity = _choice_by_tier(rng, input_tier, SEVERITY_MIX, SEVERITIES)
-    mu, sd = CUSTOMERS_LOG10[input_tier, 0], CUSTOMERS_LOG10[input_tier, 1]
-    customers = np.maximum(np.floor(10 ** (mu + sd * rng.standard_normal(n)) - 0.5), 0).astype(np.int64)
-    regulatory = (rng.random(n) < REGULATORY_P[input_tier]) | (severity == SEVERITIES.index("security"))
-    workaround = rng.random(n) < WORKAROUND_P[input_tier]
-    empty_impact = rng.random(n) < EMPTY_IMPACT_P
-    roll = rng.random(n)
-    no_inputs = ~empty_impact & (roll < NO_INPUTS_P)
-    no_customers = ~empty_impact & (roll >= NO_INPUTS_P) & (roll < NO_INPUTS_P + NO_CUSTOMERS_P)
-
-    # When: customers write in working hours, monitoring fires around the clock.
-    in_range = (clock.starts >= np.floor(t_start / HOUR) * HOUR) & (clock.starts < horizon)
-    weight = HOUR_PROFILE[clock.hour] * WEEKDAY_PROFILE[clock.weekday] * np.where(clock.holiday, HOLIDAY_FACTOR, 1.0)
-    hour_busy = rng.choice(len(clock.starts), size=n, p=np.where(in_range, weight, 0) / weight[in_range].sum())
-    hour_flat = rng.choice(len(clock.starts), size=n, p=in_range / in_range.sum())
-    hour_idx = np.where(monitoring, hour_flat, hour_busy)
-    created = np.floor(clock.starts[hour_idx] + rng.random(n) * HOUR)
-    created = np.clip(created, t_start, horizon - 1)
-    order = np.argsort(created, kind="stable")  # ids follow creation time
-    tier, segment, monitoring, severity, customers = tier[order], segment[order], monitoring[order], severity[order], customers[order]
-    regulatory, workaround, created = regulatory[order], workaround[order], created[order]
-    empty_impact, no_inputs, no_customers = empty_impact[order], no_inputs[order], no_customers[order]
-    critical, high = tier == 0, tier == 1
-
-    # Detection: monitoring alerts within minutes, customers notice later.
-    incident = (tier <= 1) | np.isin(severity, [SEVERITIES.index(s) for s in ("outage", "data_loss", "security")])
-    alert_to_ticket = _lognormal(rng, 4 * 60.0, 0.6, n)
-    detected = np.where(monitoring, created - alert_to_ticket, created)
-    detect_delay = np.where(monitoring, _lognormal(rng, 3 * 60.0, 0.7, n), _lognormal(rng, 50 * 60.0, 0.9, n))
-    started = detected - detect_delay
-
-    # Acknowledge and action plan against the targets the team works to.
-    ack_target = np.where((tier == 2) & (segment == 0), ENTERPRISE_MEDIUM_ACK, ACK_TARGET[tier])
-    # The last days before the horizon carry a backlog: slower answers, slower fixes.
-    backlog = (created > horizon - BACKLOG_DAYS * DAY) & (rng.random(n) < BACKLOG_P)
-    ack_ratio = _lognormal(rng, ACK_RATIO[0], ACK_RATIO[1], n) * np.where(backlog, BACKLOG_SLOWDOWN, 1.0)
-    ack_used = ack_ratio * ack_target
-    ack = np.where(ACK_BUSINESS[tier], clock.add(created, ack_used), created + ack_used)
-
-    # Work, one optional pause, resolution, reopens.
-    work = _lognormal(rng, WORK[tier, 0], WORK[tier, 1], n) * np.where(backlog, BACKLOG_SLOWDOWN, 1.0)
-    paused = rng.random(n) < PAUSE_P[tier]
-    third_party = rng.random(n) < THIRD_PARTY_SHARE[tier]
-    pause_len = np.where(paused, _lognormal(rng, 20 * HOUR, 1.0, n), 0.0)
-    pause_at_work = rng.uniform(0.1, 0.7, n) * work
-
-    def wall(work_offset: np.ndarray) -> np.ndarray:
-        """Work offset after the acknowledgement -> wall-clock instant (pause included)."""
-        return ack + work_offset + np.where(work_offset > pause_at_work, pause_len, 0.0)
-
-    res1 = ack + work + pause_len
-    reopens = (rng.random(n) < REOPEN_P[tier]).astype(np.int64)
-    reopens += (reopens == 1) & (rng.random(n) < SECOND_REOPEN_P)
-    open2 = res1 + _lognormal(rng, 2 * DAY, 0.8, n)
-    res2 = open2 + _lognormal(rng, 1.0, 0.6, n) * work / 3
-    open3 = res2 + _lognormal(rng, 2 * DAY, 0.8, n)
-    res3 = open3 + _lognormal(rng, 1.0, 0.6, n) * work / 3
-    final_res = np.select([reopens == 0, reopens == 1], [res1, res2], res3)
-    closed = rng.random(n) < CLOSED_P
-    closed_at = final_res + _lognormal(rng, 4 * DAY, 0.3, n)
-
-    # Owners and handoffs (support takes every ticket first).
-    roll = rng.random(n)
-    team = np.where(roll < ENGINEERING_P[tier], 2, np.where(roll < ENGINEERING_P[tier] + PRODUCT_P[tier], 1, 0))
-    via_product = (team == 2) & (rng.random(n) < VIA_PRODUCT_P)
-    hand1 = wall(rng.uniform(0.02, 0.2, n) * work)
-    hand2 = wall(rng.uniform(0.25, 0.5, n) * work)
-
-    # Tier changes, up or down, before or after the acknowledgement.
-    tier_change = ~empty_impact & (rng.random(n) < TIER_CHANGE_P)
-    up = np.where(tier == 0, False, np.where(tier == 3, True, rng.random(n) < 0.5))
-    new_tier = np.where(up, tier - 1, tier + 1)
-    early = rng.random(n) < 0.3
-    change_at = np.where(early, created + rng.random(n) * (ack - created), wall(rng.uniform(0.0, 0.6, n) * work))
-
-    # Action plans for critical and high work, including tickets raised into those tiers.
-    raised = tier_change & up & (new_tier <= 1)
-    plan_tier = np.where(raised, new_tier, tier)
-    plan_from = np.where(raised, change_at, created)
-    ap_ratio = _lognormal(rng, ACTION_PLAN_RATIO[0], ACTION_PLAN_RATIO[1], n)
-    ap_used = ap_ratio * ACTION_PLAN_TARGET[np.minimum(plan_tier, 1)]
-    ap_wall = np.where(plan_tier == 0, plan_from + ap_used, clock.add(plan_from, ap_used))
-    action_plan = np.clip(ap_wall, ack, res1)
-
-    # Events: each kind is one masked array; censoring at the horizon keeps a prefix of each story.
-    # A ticket is `new` from created_at until its first status event, so creation needs no event.
-    everyone = np.ones(n, bool)
-    status = _FIELD["status"]
-    kinds = [
-        (everyone, ack, status, _S["open"]),
-        (paused, wall(pause_at_work), status, np.where(third_party, _S["waiting_on_third_party"], _S["waiting_on_customer"])),
-        (paused, wall(pause_at_work) + pause_len, status, _S["open"]),
-        (everyone, res1, status, _S["resolved"]),
-        (reopens >= 1, open2, status, _S["open"]),
-        (reopens >= 1, res2, status, _S["resolved"]),
-        (reopens >= 2, open3, status, _S["open"]),
-        (reopens >= 2, res3, status, _S["resolved"]),
-        (closed, closed_at, status, _S["closed"]),
-        (tier_change, change_at, _FIELD["impact"], _TIER_BASE + new_tier),
-        (via_product, hand1, _FIELD["owner_team"], _TEAM_BASE + 1),
-        (team > 0, np.where(via_product, hand2, hand1), _FIELD["owner_team"], _TEAM_BASE + team),
-    ]
-    ev_ticket, ev_at, ev_kind, ev_field, ev_value = [], [], [], [], []
-    for k, (mask, when, field, value) in enumerate(kinds):
-        keep = mask & (when < horizon)
-        idx = np.nonzero(keep)[0]
-        ev_ticket.append(idx)
-        ev_at.append(np.floor(when[idx]))
-        ev_kind.append(np.full(len(idx), k, np.int8))
-        ev_field.append(np.full(len(idx), field, np.int8))
-        ev_value.append(np.broadcast_to(value, n)[idx])
-    e_ticket, e_at, e_kind = np.concatenate(ev_ticket), np.concatenate(ev_at), np.concatenate(ev_kind)
-    # One int64 sort key (ticket, instant, kind) sorts faster than a three-key lexsort.
-    e_key = (e_ticket.astype(np.int64) << 36) | ((e_at - t_start + DAY).astype(np.int64) << 4) | e_kind
-    e_order = np.argsort(e_key)
-    e_ticket, e_at = e_ticket[e_order], e_at[e_order]
-    e_field, e_value = np.concatenate(ev_field)[e_order], np.concatenate(ev_value)[e_order]
-    del ev_ticket, ev_at, ev_kind, ev_field, ev_value, e_kind, e_key, e_order
-
-    # Flat columns as they stood at the horizon.
-    live = lambda t: np.where(t < horizon, np.floor(t), np.nan)  # noqa: E731
-    reopen_count = ((reopens >= 1) & (open2 < horizon)).astype(np.int64) + ((reopens >= 2) & (open3 < horizon))
-    last_res = np.select([reopen_count == 0, reopen_count == 1], [res1, res2], res3)
-    resolved_at = live(last_res)
-    acknowledged_at = live(ack)
-    action_plan_at = np.where(plan_tier <= 1, live(action_plan), np.nan)
-
-    # Satisfaction: lower after critical incidents, breaches and reopens.
-    res_used = (ack - created) + work + np.where(reopens >= 1, res2 - open2, 0) + np.where(reopens >= 2, res3 - open3, 0)
-    breached = (ack_ratio > 1) | ((plan_tier <= 1) & (ap_ratio > 1)) | ((tier == 2) & (res_used > 14 * DAY))
-    mood = 4.4 - 0.7 * critical - 0.2 * high - 1.0 * breached - 0.6 * (reopen_count > 0)
-    csat = np.clip(np.round(mood + 0.8 * rng.standard_normal(n)), 1, 5).astype(np.int64)
-    has_csat = ~np.isnan(resolved_at) & (rng.random(n) < CSAT_P)
-
-    # Triage fields: engineering handoffs arrive better documented.
-    present_p = np.where(team == 2, TRIAGE_PRESENT_P[1], TRIAGE_PRESENT_P[0])
-    triage = {}
-    for name, vocab in (("repro_steps", REPRO_STEPS), ("environment", ENVIRONMENTS), ("logs", LOGS), ("impacted_customers", IMPACTED)):
-        triage[name] = _pick(vocab, rng.integers(0, len(vocab), n), rng.random(n) < present_p)
-
-    # Tags: impact, plus requires-engineering / security / regulatory where they apply.
-    tag_vocab = []
-    for tier_name in TIERS + (None,):
-        for eng in (False, True):
-            for sec in (False, True):
-                parts = [f"impact:{tier_name}" if tier_name else "needs-triage"]
-                parts += ["requires-engineering"] * eng + ["security"] * sec
-                tag_vocab.append(",".join(parts))
-    impact_code = np.where(empty_impact, len(TIERS), tier)
-    tag_code = impact_code * 4 + (team == 2) * 2 + (severity == SEVERITIES.index("security"))
+    d = _who_and_what(rng, n)
+    created = _arrivals(rng, clock, d["monitoring"], t_start, horizon)
+    order = np.argsort(created, kind="stable")  # ticket ids follow creation time
+    d = {name: values[order] for name, values in d.items()}
+    d["created"] = created[order]
+    _detection(rng, d)
+    _handling(rng, d, clock, horizon)
 
     width = max(6, len(str(n)))
-    ticket_id = pc.binary_join_element_wise("T-", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), width, "0"), "")
-    has_inputs = ~no_inputs
-    columns = {
-        "ticket_id": ticket_id,
-        "created_at": _ts(created),
-        "impact": _pick(TIERS, tier, ~empty_impact),
-        "segment": _pick(SEGMENTS, segment),
-        "customers_affected": pa.array(customers, mask=~(has_inputs & ~no_customers)),
-        "severity": _pick(SEVERITIES, severity, has_inputs),
-        "regulatory": pa.array(regulatory, mask=~has_inputs),
-        "workaround": pa.array(workaround, mask=~has_inputs),
-        "owner_team": _pick(OWNER_TEAMS, team),
-        "source": _pick(("customer", "monitoring"), monitoring.astype(np.int64)),
-        "detected_at": _ts(detected, incident),
-        "started_at": _ts(started, incident),
-        "acknowledged_at": _ts(acknowledged_at),
-        "action_plan_at": _ts(action_plan_at),
-        "resolved_at": _ts(resolved_at),
-        "reopen_count": pa.array(reopen_count.astype(np.int32)),
-        "csat": pa.array(csat.astype(np.int32), mask=~has_csat),
-        **triage,
-        "tags": _pick(tuple(tag_vocab), tag_code),
-    }
-    assert list(columns) == list(TICKET_COLUMNS)
-    tickets = pa.table(columns)
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), width, "0")
+    ticket_id = pc.binary_join_element_wise("T-", digits, "")
+    e_ticket, e_at, e_field, e_value = _event_arrays(d, t_start, horizon)
     events = pa.table(
         {
             "ticket_id": ticket_id.take(pa.array(e_ticket)),
@@ -413,6 +455,8 @@ def generate(
             "value": _pick(_VALUES, e_value),
         }
     )
+    del e_ticket, e_at, e_field, e_value
+    tickets = pa.table(_ticket_columns(rng, d, horizon, ticket_id))
     return tickets, events
 
 
@@ -442,11 +486,17 @@ def write_into(
     return ticket_table.num_rows, event_table.num_rows
 
 
-def _iso_columns(table: pa.Table, timezone: str) -> pa.Table:
-    """Timestamp columns -> ISO 8601 text with the local offset (`2026-06-01T10:00:00+01:00`)."""
+def _plain_text(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded text -> plain strings, so a file's schema says `string`, not `dictionary`."""
     for i, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    return table
+
+
+def _iso_columns(table: pa.Table, timezone: str) -> pa.Table:
+    """Timestamp columns -> ISO 8601 text with the local offset (`2026-06-01T10:00:00+01:00`)."""
+    for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             local = table.column(i).cast(pa.timestamp("s", tz=timezone))
             text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
@@ -465,9 +515,9 @@ def write_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt:
     for name, table in (("tickets", tickets), ("events", events)):
         path = out / f"{name}.{fmt}"
         if fmt == "csv":
-            pacsv.write_csv(_iso_columns(table, timezone), path, pacsv.WriteOptions(quoting_style="needed"))
+            pacsv.write_csv(_iso_columns(_plain_text(table), timezone), path, pacsv.WriteOptions(quoting_style="needed"))
         else:
-            pq.write_table(table, path)
+            pq.write_table(_plain_text(table), path)
         paths.append(path)
     return paths
 

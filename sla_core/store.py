@@ -18,7 +18,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from sla_core.loading import LoadReport, load_files
-from sla_core.mapping import Mapping, MappingError, load_mapping
+from sla_core.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
 from sla_core.schema import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.sqlutil import quote_ident
@@ -228,10 +228,7 @@ def import_file(
         policy = load_policy(policy or DEFAULT_POLICY)
     mapping: Optional[Mapping] = None
     if mapping_path is not None:
-        try:
-            mapping = load_mapping(mapping_path)
-        except MappingError:
-            raise
+        mapping = load_mapping(mapping_path)
     target = store_path(db)
     work = duckdb.connect()
     try:

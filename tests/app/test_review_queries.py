@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from sla_core import review
@@ -86,8 +87,8 @@ def test_tickets_behind_a_number_are_exactly_its_clocks(con: duckdb.DuckDBPyConn
 def test_trend_and_distribution(con: duckdb.DuckDBPyConnection) -> None:
     trend = review.adherence_trend(con, Filters(period="2026-11", tier="critical"))
     ack = trend[trend.metric == "acknowledge"].set_index("month")
-    assert ack.loc[date(2026, 10, 1), "adherence"] == pytest.approx(2 / 3)
-    assert ack.loc[date(2026, 11, 1), "adherence"] == pytest.approx(2 / 4)
+    assert ack.loc[pd.Timestamp(2026, 10, 1), "adherence"] == pytest.approx(2 / 3)
+    assert ack.loc[pd.Timestamp(2026, 11, 1), "adherence"] == pytest.approx(2 / 4)
     dist = review.elapsed_distribution(con, Filters(period="2026-10"), "acknowledge")
     assert sorted(dist.elapsed_minutes.round(6)) == [10.0, 10.0, 60.0]
     assert set(dist.target_minutes) == {30.0}

@@ -7,6 +7,8 @@ import shlex
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import sla_core.sample as sample
@@ -77,6 +79,8 @@ def test_parquet_output_keeps_typed_timestamps(tmp_path: Path) -> None:
     con = duckdb.connect()
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(tmp_path / "tickets.parquet")]).fetchall())
     assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["impact"] == types["tags"] == "VARCHAR"
+    assert pq.read_schema(tmp_path / "events.parquet").field("value").type == pa.string()  # not dictionary-typed
     counted = con.execute("SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "tickets.parquet")]).fetchone()[0]
     assert counted == 200
     from_arrow = sample.generate(200, seed=3)[1].num_rows

@@ -1,0 +1,181 @@
+"""Every page, driven in-process with AppTest on the bundled sample: what it shows is what sla_core computes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_state import StateKeys
+from sla_core import queue, review
+from sla_core.datasource import DataSource
+from sla_core.filters import Filters
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+# The sample ends on 2026-11-26 12:00 (London): judge the queue at a fixed instant after it.
+QUEUE_NOW = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+
+UPLOAD_CSV = b"""ticket_id,created_at,impact,segment,owner_team,acknowledged_at,resolved_at
+U-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:10,2026-11-02 15:00
+U-2,2026-11-03 10:00,critical,self_serve,support,2026-11-03 12:00,2026-11-04 10:00
+U-3,2026-11-04 10:00,high,enterprise,product,2026-11-04 10:30,
+U-4,not a date,high,enterprise,product,,
+U-2,2026-11-05 10:00,low,self_serve,support,,
+"""
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def shown_headline(source: DataSource, filters: Filters) -> dict[str, str]:
+    """The headline as the Review page should print it, from the core."""
+    head = review.headline(source.con, filters, outcomes=source.outcomes)
+    pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
+    month = f"{filters.period:%Y-%m}"
+    return {
+        f"Adherence {month}": pct(head.month.adherence),
+        "Met": f"{head.month.met:,}",
+        "Breached": f"{head.month.breached:,}",
+        "Adherence, last 12 months": pct(head.last_12_months.adherence),
+    }
+
+
+@pytest.fixture(scope="module")
+def review_app() -> AppTest:
+    at = app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_review_renders_the_cores_headline(review_app: AppTest) -> None:
+    source: DataSource = review_app.session_state[StateKeys.ACTIVE_SOURCE]
+    filters: Filters = review_app.session_state[StateKeys.ACTIVE_FILTERS]
+    assert source.kind == "sample" and source.tickets > 0
+    # The default month is the latest with decided clocks.
+    assert filters.period == review.outcome_months(source.con, outcomes=source.outcomes)[-1]
+    assert metrics(review_app) == shown_headline(source, filters)
+    assert review.headline(source.con, filters).month.decided > 0
+    assert not review_app.info  # not the empty state
+
+
+def test_a_filter_changes_the_numbers_and_the_url() -> None:
+    at = app().run()
+    before = metrics(at)
+    at.selectbox(key=StateKeys.TIER).set_value("critical").run()
+    assert not at.exception
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
+    assert filters.tier == "critical"
+    assert metrics(at) == shown_headline(source, filters)
+    assert metrics(at) != before
+    assert at.query_params["tier"] == "critical"
+    assert at.query_params["period"] == f"{filters.period:%Y-%m}"
+
+
+def test_a_shared_link_opens_the_filtered_view() -> None:
+    at = app()
+    at.query_params.update({"period": "2026-09", "team": "engineering", "tier": "bogus"})
+    at.run()
+    filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
+    assert filters == Filters(period="2026-09", owner_team="engineering")
+    assert any("tier='bogus' ignored" in w.value for w in at.sidebar.warning)
+    assert metrics(at) == shown_headline(at.session_state[StateKeys.ACTIVE_SOURCE], filters)
+
+
+def test_an_empty_period_shows_the_empty_state() -> None:
+    at = app()
+    at.query_params["period"] = "2024-01"
+    at.run()
+    assert not at.exception
+    assert any("No SLA clocks were decided in 2024-01" in i.value for i in at.info)
+    assert metrics(at)["Met"] == "0" and metrics(at)["Adherence 2024-01"] == "—"
+    assert not at.dataframe  # no tables of nothing
+
+
+def test_drill_down_lists_exactly_the_clocks_behind_a_number(review_app: AppTest) -> None:
+    at = review_app
+    at.selectbox(key=StateKeys.DRILL_TIER).set_value("high")
+    at.selectbox(key=StateKeys.DRILL_METRIC).set_value("acknowledge").run()
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
+    table = review.adherence_table(source.con, filters)
+    cell = table[(table.tier == "high") & (table.metric == "acknowledge")].iloc[0]
+    listed = at.dataframe(key="behind_table").value
+    assert len(listed) == int(cell.breached) > 0
+    assert set(listed.state) == {"breached"} and set(listed.tier) == {"high"}
+    assert f"**{int(cell.breached):,}** clocks" in [m.value for m in at.markdown]
+
+
+def test_breach_queue_shows_the_cores_live_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sla_core.datasource.now_utc", lambda: QUEUE_NOW)
+    at = app()
+    at.context["timezone"] = "America/New_York"
+    at.run()
+    at.switch_page("pages/breach_queue.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    with queue.live_results(source.con, source.policy, QUEUE_NOW) as live:
+        expected = queue.breach_queue(source.con, source.policy, live, Filters(), "America/New_York")
+    shown = at.dataframe(key="queue_table").value
+    assert list(shown.ticket_id) == list(expected.ticket_id) and len(shown) > 0
+    assert (shown.time_left_seconds.diff().dropna() >= 0).all()  # most overdue first
+    m = metrics(at)
+    assert int(m["Breached"]) == int((expected.state == "breached").sum())
+    assert at.selectbox(key=StateKeys.VIEWER_TZ).value == "America/New_York"
+    assert at.sidebar.selectbox(key=StateKeys.PERIOD).disabled
+
+
+def test_upload_counts_then_review_shows_the_upload() -> None:
+    at = app().run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv")).run()
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    upload: DataSource = at.session_state[StateKeys.UPLOAD]
+    assert metrics(at)["Rows read"] == "5"
+    assert metrics(at)["Accepted"] == str(upload.report.accepted) == "3"
+    assert metrics(at)["Rejected"] == "2"
+    reasons = at.dataframe(key="reasons_table").value
+    assert reasons.rows.sum() == 2
+    assert at.sidebar.radio(key=StateKeys.SOURCE).value == "upload"
+    at.switch_page("pages/review.py").run()
+    filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
+    assert at.session_state[StateKeys.ACTIVE_SOURCE] is upload
+    assert filters.period.isoformat() == "2026-11-01"
+    assert metrics(at) == shown_headline(upload, filters)
+    assert metrics(at)["Met"] == "3" and metrics(at)["Breached"] == "1"  # U-2 acknowledged 2h after
+
+
+def test_an_upload_stays_in_its_session() -> None:
+    mine, other = app().run(), app().run()
+    mine.switch_page("pages/upload.py").run()
+    mine.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv")).run()
+    mine.button[0].click().run()
+    assert StateKeys.UPLOAD in mine.session_state
+    other.run()
+    assert StateKeys.UPLOAD not in other.session_state
+    assert other.sidebar.radio(key=StateKeys.SOURCE).options == ["Bundled sample", "Persistent store"]
+
+
+def test_a_custom_mapping_guesses_the_obvious_columns() -> None:
+    csv = b"Ticket #,Opened,Priority,First response at\nA-1,2026-11-02 10:00,critical,2026-11-02 10:20\n"
+    at = app().run()
+    at.switch_page("pages/upload.py").run()
+    at.selectbox(key=StateKeys.UPLOAD_PRESET).set_value("custom").run()
+    at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("vendor.csv", csv, "text/csv")).run()
+    assert at.selectbox(key="map_ticket_id").value == "Ticket #"
+    assert at.selectbox(key="map_created_at").value == "Opened"
+    assert at.selectbox(key="map_impact").value == "Priority"
+    assert at.selectbox(key="map_acknowledged_at").value == "First response at"
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metrics(at)["Accepted"] == "1"

@@ -1,0 +1,151 @@
+"""Mapping files: any ticket-per-row CSV, and event logs turned into tickets and events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from sla_core.loading import LoadError, load_files
+from sla_core.mapping import MappingError, load_mapping, mapping_from_dict
+
+from .helpers import accounted, rejects
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+TICKETS_CSV = """Ticket #,Opened,Priority,Customers,Fixed,Team,Notes
+A-1,25/03/2026 09:00,1 - Critical,12,25/03/2026 11:30,Eng,first
+A-2,02/04/2026 14:15,3 - Moderate,n/a,,Support,summer time
+A-3,03/04/2026 10:00,Whatever,1,,Support,bad priority
+"""
+
+TICKETS_MAPPING = """
+format: tickets
+columns: {ticket_id: "Ticket #", created_at: "Opened", impact: "Priority",
+          customers_affected: "Customers", resolved_at: "Fixed", owner_team: "Team"}
+timestamp_format: "%d/%m/%Y %H:%M"
+null_values: ["n/a"]
+values:
+  impact: {"1 - Critical": critical, "2 - High": high, "3 - Moderate": medium, "4 - Low": low}
+  owner_team: {Eng: engineering, Support: support}
+"""
+
+
+def test_mapping_for_a_ticket_per_row_csv(con, policy, write):
+    mapping = load_mapping(write("m.yaml", TICKETS_MAPPING))
+    report = load_files(con, write("t.csv", TICKETS_CSV), None, policy, mapping=mapping)
+    accounted(report)
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert rejects(con) == [(4, "impact", "Whatever", "unknown impact value")]
+    rows = con.execute(
+        "SELECT ticket_id, created_at, impact, customers_affected, resolved_at, owner_team, Notes "
+        "FROM tickets ORDER BY ticket_id"
+    ).fetchall()
+    assert rows == [
+        ("A-1", utc("2026-03-25 09:00"), "critical", 12, utc("2026-03-25 11:30"), "engineering", "first"),
+        # naive time read in Europe/London, which is on summer time (UTC+1) in April
+        ("A-2", utc("2026-04-02 13:15"), "medium", None, None, "support", "summer time"),
+    ]
+
+
+EVENT_LOG = """Case,When,What,Sev,Team
+C1,2026-03-02 09:00,Opened,P2,Support Desk
+C1,2026-03-02 09:30,Agent replied,P2,Support Desk
+C1,2026-03-02 10:00,Pending customer,P2,Support Desk
+C1,2026-03-02 12:00,Customer replied,P1,Eng
+C1,2026-03-02 13:00,Plan posted,P1,Eng
+C1,2026-03-02 15:00,Solved,P1,Eng
+C1,2026-03-03 09:00,Reopened,P1,Eng
+C1,2026-03-03 11:00,Solved,P1,Eng
+C1,2026-03-03 11:05,Internal note,P1,Eng
+C2,2026-03-04 08:00,Agent replied,P3,Support Desk
+C2,2026-03-04 09:00,Solved,P3,Support Desk
+C2,2026-03-04 10:00,Reopened,P3,Support Desk
+C3,yesterday,Opened,P3,Support Desk
+,2026-03-04 10:00,Opened,P3,Support Desk
+"""
+
+EVENT_MAPPING = {
+    "format": "events",
+    "columns": {"ticket_id": "Case", "at": "When", "activity": "What", "impact": "Sev", "owner_team": "Team"},
+    "values": {"impact": {"P1": "critical", "P2": "high", "P3": "medium"},
+               "owner_team": {"Support Desk": "support", "Eng": "engineering"}},
+    "activities": {"Opened": "created", "Agent replied": "acknowledged", "Pending customer": "waiting_on_customer",
+                   "Customer replied": "open", "Plan posted": "action_plan", "Solved": "resolved",
+                   "Reopened": "reopened"},
+}
+
+
+def test_mapping_for_an_event_log(con, policy, write):
+    report = load_files(con, write("log.csv", EVENT_LOG), None, policy, source="eventlog",
+                        mapping=mapping_from_dict(EVENT_MAPPING))
+    accounted(report)
+    assert (report.events_rows_read, report.events_accepted, report.events_rejected) == (14, 12, 2)
+    assert report.events_reasons == {"unparseable timestamp": 1, "missing required value": 1}
+    # C3's only row is unreadable: the ticket is accounted for as rejected, not dropped
+    assert (report.rows_read, report.accepted, report.rejected) == (3, 2, 1)
+    assert report.reasons == {"no valid event rows": 1}
+    t = {r[0]: r[1:] for r in con.execute(
+        "SELECT ticket_id, created_at, acknowledged_at, action_plan_at, resolved_at, reopen_count, impact, owner_team "
+        "FROM tickets"
+    ).fetchall()}
+    assert t["C1"] == (utc("2026-03-02 09:00"), utc("2026-03-02 09:30"), utc("2026-03-02 13:00"),
+                       utc("2026-03-03 11:00"), 1, "high", "engineering")
+    # no `created` activity: created at the first event; reopened and still open: no resolution
+    assert t["C2"] == (utc("2026-03-04 08:00"), utc("2026-03-04 08:00"), None, None, 1, "medium", "support")
+    c1 = con.execute("SELECT field, value, \"at\" FROM events WHERE ticket_id = 'C1' ORDER BY seq").fetchall()
+    assert [(f, v) for f, v, _ in c1] == [
+        ("status", "new"),
+        ("status", "open"),
+        ("status", "waiting_on_customer"),
+        ("impact", "critical"),
+        ("owner_team", "engineering"),
+        ("status", "open"),
+        ("status", "open"),  # an action plan also ends a pause
+        ("status", "resolved"),
+        ("status", "open"),
+        ("status", "resolved"),
+        ("activity", "Internal note"),  # unmapped: history only
+    ]
+    # an owner that changes gets its first value as an event too, so the handoff has a start
+    first_owner = con.execute(
+        "SELECT value, \"at\" FROM events WHERE ticket_id = 'C1' AND field = 'owner_team' ORDER BY seq"
+    ).fetchall()
+    assert first_owner == [("engineering", utc("2026-03-02 12:00"))] or first_owner[0] == (
+        "support", utc("2026-03-02 09:00"))
+
+
+def test_event_log_needs_a_mapping(con, policy, write):
+    with pytest.raises(LoadError, match="needs a mapping"):
+        load_files(con, write("log.csv", EVENT_LOG), None, policy, source="eventlog")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"columns": {"ticket_no": "x"}}, "ticket_no not a canonical column"),
+        ({"format": "events", "columns": {"ticket_id": "a", "at": "b"}}, "must name activity"),
+        ({"format": "events", "columns": {"ticket_id": "a", "at": "b", "activity": "c"},
+          "activities": {"Done": "finished"}}, "activities.Done"),
+        ({"activities": {"Done": "resolved"}}, "only an event log"),
+        ({"colums": {}}, "colums: unknown key"),
+        ({"values": {"priority": {"P1": "critical"}}}, "values: priority not a canonical column"),
+    ],
+)
+def test_a_bad_mapping_is_refused_naming_the_key(data, message):
+    with pytest.raises(MappingError, match=message):
+        mapping_from_dict(data)
+
+
+def test_mapping_file_that_is_not_yaml(write):
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping(write("bad.yaml", "columns: {ticket_id: [unclosed"))
+
+
+def test_required_mapped_column_missing_from_the_file(con, policy, write):
+    mapping = load_mapping(write("m.yaml", TICKETS_MAPPING))
+    with pytest.raises(LoadError, match="required column 'Opened'"):
+        load_files(con, write("t.csv", "Ticket #,Priority\nA-1,1 - Critical\n"), None, policy, mapping=mapping)

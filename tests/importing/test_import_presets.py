@@ -1,0 +1,129 @@
+"""Every vendor preset on a small export written from the vendor's documented columns."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from sla_core.loading import load_files
+from sla_core.mapping import PRESET_DIR, load_mapping
+
+from .helpers import FIXTURES, accounted, rejects
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def tickets(con) -> dict[str, dict]:
+    cur = con.execute("SELECT * FROM tickets ORDER BY ticket_id")
+    names = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+
+
+@pytest.mark.parametrize("path", sorted(PRESET_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_preset_is_a_valid_mapping_that_names_its_sources(path):
+    mapping = load_mapping(path)
+    assert mapping.columns["ticket_id"]
+    assert "Sources:" in path.read_text(encoding="utf-8")
+
+
+def test_zendesk_export(con, policy):
+    report = load_files(con, FIXTURES / "zendesk_tickets.csv", None, policy, source="zendesk")
+    accounted(report)
+    assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
+    assert rejects(con) == [(5, "impact", "Sky-high", "unknown impact value")]
+    t = tickets(con)
+    assert t["1001"]["impact"] == "critical" and t["1002"]["impact"] == "medium" and t["1003"]["impact"] == "low"
+    assert t["1001"]["created_at"] == utc("2026-01-05 09:00")
+    # acknowledged = created + "First reply time in minutes" (12)
+    assert t["1001"]["acknowledged_at"] == utc("2026-01-05 09:12")
+    assert t["1002"]["acknowledged_at"] is None
+    assert t["1001"]["resolved_at"] == utc("2026-01-05 12:30")
+    assert t["1003"]["reopen_count"] == 1
+    assert t["1001"]["owner_team"] == "support"
+    # unmapped vendor columns are kept
+    assert t["1003"]["Subject"] == 'Reports show "NaN"'
+    assert t["1001"]["Satisfaction Score"] == "Good"
+
+
+def test_jira_service_management_export(con, policy):
+    report = load_files(con, FIXTURES / "jira_issues.csv", None, policy, source="jira")
+    accounted(report)
+    assert (report.accepted, report.rejected) == (3, 1)
+    assert rejects(con) == [(6, "created_at", "31/Feb/26 9:00 AM", "unparseable timestamp")]
+    t = tickets(con)
+    assert t["SD-101"]["impact"] == "critical" and t["SD-102"]["impact"] == "medium" and t["SD-103"]["impact"] == "low"
+    # dd/MMM/yy h:mm a, naive, read in the policy zone (London: UTC in January)
+    assert t["SD-101"]["created_at"] == utc("2026-01-05 09:12")
+    assert t["SD-102"]["created_at"] == utc("2026-01-06 14:05")
+    assert t["SD-101"]["resolved_at"] == utc("2026-01-05 13:30")
+    assert t["SD-101"]["csat"] == 5 and t["SD-103"]["csat"] == 4
+    # a quoted multi-line description and Jira's repeated "Labels" columns survive
+    assert t["SD-101"]["Description"] == "Users cannot log in.\nSince 09:00."
+    assert {t["SD-101"]["Labels"], t["SD-101"]["Labels_1"]} == {"outage", "enterprise"}
+
+
+def test_freshdesk_export(con, policy):
+    report = load_files(con, FIXTURES / "freshdesk_tickets.csv", None, policy, source="freshdesk")
+    accounted(report)
+    assert (report.accepted, report.rejected) == (3, 1)
+    assert rejects(con) == [(5, "resolved_at", "2026-01-08 11:00:00", "resolved before created")]
+    t = tickets(con)
+    assert [t[i]["impact"] for i in ("201", "202", "203")] == ["critical", "low", "high"]
+    assert t["201"]["acknowledged_at"] == utc("2026-01-05 09:20")
+    assert t["201"]["source"] == "customer"
+    assert t["202"]["resolved_at"] is None
+
+
+def test_servicenow_incident_list(con, policy):
+    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, source="servicenow")
+    accounted(report)
+    assert (report.accepted, report.rejected) == (3, 1)
+    assert rejects(con) == [(5, "impact", "9 - Whatever", "unknown impact value")]
+    t = tickets(con)
+    assert t["INC0010001"]["impact"] == "critical" and t["INC0010002"]["impact"] == "low"
+    assert t["INC0010003"]["owner_team"] is None  # "?" is empty
+    assert t["INC0010003"]["resolved_at"] is None
+    assert t["INC0010002"]["reopen_count"] == 1
+    # the source's own `impact` column does not clash with the canonical one
+    assert t["INC0010001"]["raw_impact"] == "1 - High"
+    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
+    report = load_files(con, FIXTURES / "servicenow_audit.csv", None, policy, source="servicenow")
+    accounted(report)
+    assert report.format == "events"
+    assert (report.events_rows_read, report.events_rejected) == (13, 1)
+    assert (report.rows_read, report.accepted, report.rejected) == (3, 2, 1)
+    assert report.reasons == {"no valid event rows": 1}
+    t = tickets(con)
+    one = t["INC0000001"]
+    assert one["created_at"] == utc("2026-01-03 09:00")  # opened_at, day-first
+    assert one["acknowledged_at"] == utc("2026-01-03 09:20")  # first Active
+    assert one["resolved_at"] == utc("2026-01-05 12:00")  # the final resolution
+    assert one["reopen_count"] == 1
+    assert one["impact"] == "medium"  # the priority at creation; the change is an event
+    assert one["made_sla"] == "false"  # the last update's verdict, passed through
+    events = con.execute(
+        "SELECT field, value FROM events WHERE ticket_id = 'INC0000001' ORDER BY seq"
+    ).fetchall()
+    assert events == [
+        ("status", "new"),
+        ("status", "open"),
+        ("status", "waiting_on_customer"),
+        ("impact", "critical"),
+        ("status", "open"),
+        ("status", "resolved"),
+        ("status", "open"),
+        ("status", "waiting_on_third_party"),
+        ("status", "resolved"),
+        ("status", "closed"),
+    ]
+    # Awaiting Problem keeps the clock running; the `-100` row is kept as history and changes nothing
+    two = con.execute("SELECT field, value FROM events WHERE ticket_id = 'INC0000002' ORDER BY seq").fetchall()
+    assert two == [("status", "new"), ("status", "open"), ("activity", "-100")]
+    assert t["INC0000002"]["resolved_at"] is None
+    assert any("unmapped activities kept as history" in n for n in report.notes)
