@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_state import StateKeys, init_state, safe_policy, sidebar_filters, source_picker
+from app_state import draw_frame, init_state
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,15 +25,5 @@ if (HERE / "pages" / "simulator.py").is_file():
 pages.append(upload_page)
 page = st.navigation(pages)
 
-st.sidebar.markdown("### SLA Board")
-policy = safe_policy()
-if policy is None:
-    st.stop()
-source = source_picker(policy)
-if source is not None and page.title != upload_page.title:
-    filters = sidebar_filters(source, with_period=page.title != queue_page.title)
-else:
-    filters = st.session_state[StateKeys.FILTERS]
-st.session_state[StateKeys.ACTIVE_SOURCE] = source
-st.session_state[StateKeys.ACTIVE_FILTERS] = filters
+draw_frame({review_page.title: "review", queue_page.title: "queue", upload_page.title: "upload"}.get(page.title, "other"))
 page.run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import pandas as pd
 import streamlit as st
@@ -31,12 +31,14 @@ from sla_core.schema import TIERS
 
 SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
 ALL = "__all__"
+PageKind = Literal["review", "queue", "upload", "other"]
 
 
 class StateKeys:
     """Every st.session_state key the app uses, in one place."""
 
     SOURCE = "source"  # sidebar radio: sample | store | upload
+    CHOSEN_SOURCE = "chosen_source"  # the radio's value, kept while the radio is not drawn
     PENDING_SOURCE = "pending_source"  # set by a page, applied before the radio is drawn
     UPLOAD = "upload_source"  # this session's DataSource from an upload (never cached)
     FILTERS = "filters"  # the canonical Filters; widgets below mirror it
@@ -45,6 +47,7 @@ class StateKeys:
     SEEN_SOURCE = "seen_source"  # (kind, version) of the source the filters were last drawn for
     ACTIVE_SOURCE = "active_source"  # what the current run's page reads
     ACTIVE_FILTERS = "active_filters"
+    FRAME_DRAWN = "frame_drawn"  # app.py drew the sidebar in this run
     PERIOD = "filter_period"
     SEGMENT = "filter_segment"
     TEAM = "filter_team"
@@ -65,7 +68,7 @@ class StateKeys:
 
 def init_state() -> None:
     """Fill the defaults a fresh session needs."""
-    st.session_state.setdefault(StateKeys.SOURCE, "sample")
+    st.session_state.setdefault(StateKeys.CHOSEN_SOURCE, "sample")
     st.session_state.setdefault(StateKeys.FILTERS, Filters())
 
 
@@ -108,15 +111,17 @@ def source_picker(policy: Policy) -> Optional[DataSource]:
     """The sidebar's data source radio; returns the chosen source, or None when it has no data."""
     pending = st.session_state.pop(StateKeys.PENDING_SOURCE, None)
     if pending is not None:
-        st.session_state[StateKeys.SOURCE] = pending
+        st.session_state[StateKeys.CHOSEN_SOURCE] = pending
     options = ["sample", "store"] + (["upload"] if StateKeys.UPLOAD in st.session_state else [])
-    if st.session_state.get(StateKeys.SOURCE) not in options:
-        st.session_state[StateKeys.SOURCE] = "sample"
+    chosen = st.session_state.get(StateKeys.CHOSEN_SOURCE, "sample")
+    st.session_state[StateKeys.SOURCE] = chosen if chosen in options else "sample"
     kind = st.sidebar.radio(
         "Data source", options, format_func=SOURCE_LABELS.__getitem__, key=StateKeys.SOURCE,
+        on_change=lambda: st.session_state.update({StateKeys.CHOSEN_SOURCE: st.session_state[StateKeys.SOURCE]}),
         help="The bundled sample, the persistent store (python -m sla_core import …) or a file uploaded "
         "in this browser session (only you see it).",
     )
+    st.session_state[StateKeys.CHOSEN_SOURCE] = kind
     if kind == "upload":
         return st.session_state[StateKeys.UPLOAD]
     if kind == "store":
@@ -137,21 +142,36 @@ def _url_filters() -> Filters:
         st.session_state[StateKeys.FILTERS] = filters
         st.session_state[StateKeys.URL_PROBLEMS] = problems
         st.session_state[StateKeys.URL_READ] = True
-        for key in (StateKeys.PERIOD, StateKeys.SEGMENT, StateKeys.TEAM, StateKeys.TIER):
-            st.session_state.pop(key, None)
     return st.session_state[StateKeys.FILTERS]
+
+
+_FILTER_FIELD = {
+    StateKeys.PERIOD: "period", StateKeys.SEGMENT: "segment", StateKeys.TEAM: "owner_team", StateKeys.TIER: "tier",
+}
+
+
+def _remember_filter(key: str) -> None:
+    """on_change: copy a filter widget's new value into the canonical Filters."""
+    value = st.session_state[key]
+    filters: Filters = st.session_state[StateKeys.FILTERS]
+    st.session_state[StateKeys.FILTERS] = filters.model_copy(update={_FILTER_FIELD[key]: None if value == ALL else value})
 
 
 def _select(
     label: str, options: list, key: str, current: object, fmt: Callable[[object], str], disabled: bool = False
 ) -> object:
-    """A selectbox whose value is seeded from the canonical filters when it has none of its own."""
+    """A sidebar selectbox mirroring one canonical filter: seeded from it every run, copied back on change.
+
+    The canonical copy outlives the widget (a page without filters, a widget
+    redrawn elsewhere), so the sidebar never forgets a choice.
+    """
     if current not in options:
         options = options + [current]
-    if st.session_state.get(key, current) not in options or key not in st.session_state:
-        st.session_state[key] = current
-    return st.sidebar.selectbox(label, options, key=key, format_func=fmt, disabled=disabled,
-                                help="The breach queue is always now." if disabled else None)
+    st.session_state[key] = current
+    return st.sidebar.selectbox(
+        label, options, key=key, format_func=fmt, disabled=disabled, on_change=_remember_filter, args=(key,),
+        help="The breach queue is always now." if disabled else None,
+    )
 
 
 def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
@@ -164,7 +184,6 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     if st.session_state.get(StateKeys.SEEN_SOURCE, seen) != seen:
         # Another data set: its months differ, so start at its latest month.
         wanted = wanted.model_copy(update={"period": None})
-        st.session_state.pop(StateKeys.PERIOD, None)
     st.session_state[StateKeys.SEEN_SOURCE] = seen
     for problem in st.session_state.get(StateKeys.URL_PROBLEMS, []):
         st.sidebar.warning(problem)
@@ -199,11 +218,40 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     return chosen
 
 
-def page_context() -> tuple[DataSource, Filters]:
-    """What app.py chose for this run; a page without data says so and stops."""
-    source: Optional[DataSource] = st.session_state.get(StateKeys.ACTIVE_SOURCE)
-    filters: Optional[Filters] = st.session_state.get(StateKeys.ACTIVE_FILTERS)
-    if source is None or filters is None:
+def draw_frame(page: PageKind) -> None:
+    """The sidebar every page shares (data source, filters) and what the page will read.
+
+    app.py draws it before running the page. A page run without the entry
+    script (`streamlit run pages/review.py`, or AppTest's reruns of a
+    navigation app, which re-execute only the page) draws it itself.
+    """
+    st.sidebar.markdown("### SLA Board")
+    policy = safe_policy()
+    if policy is None:
+        st.stop()
+    source = source_picker(policy)  # type: ignore[arg-type]
+    if source is not None and page != "upload":
+        filters = sidebar_filters(source, with_period=page != "queue")
+    else:
+        filters = st.session_state[StateKeys.FILTERS]
+    st.session_state[StateKeys.ACTIVE_SOURCE] = source
+    st.session_state[StateKeys.ACTIVE_FILTERS] = filters
+    st.session_state[StateKeys.FRAME_DRAWN] = True
+
+
+def page_context(page: PageKind) -> tuple[Optional[DataSource], Filters]:
+    """The source and filters the sidebar chose for this run (drawing the sidebar if nobody did)."""
+    init_state()
+    if not st.session_state.pop(StateKeys.FRAME_DRAWN, False):
+        draw_frame(page)
+        st.session_state.pop(StateKeys.FRAME_DRAWN, None)
+    return st.session_state[StateKeys.ACTIVE_SOURCE], st.session_state[StateKeys.ACTIVE_FILTERS]
+
+
+def require_data(page: PageKind) -> tuple[DataSource, Filters]:
+    """page_context for a page that needs data: without any, it says so and stops."""
+    source, filters = page_context(page)
+    if source is None:
         st.info("No data to show: pick the bundled sample in the sidebar, or upload an export.")
         st.page_link("pages/upload.py", label="Upload an export", icon=":material/upload:")
         st.stop()

@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import streamlit as st
 
-from app_state import StateKeys, download, page_context
+from app_state import StateKeys, download, require_data
 from sla_core import queue
 from sla_core.datasource import now_utc
 
 REFRESH = timedelta(seconds=60)
 
-source, filters = page_context()
+source, filters = require_data("queue")
 policy = source.policy
 
 st.title("Breach queue")

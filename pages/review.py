@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_state import ALL, StateKeys, download, page_context
+from app_state import ALL, StateKeys, download, require_data
 from sla_core import review
 from sla_core.filters import month_label, shift_month
 from sla_core.schema import METRICS, TIERS
 
-source, filters = page_context()
+source, filters = require_data("review")
 con, outcomes = source.con, source.outcomes
 month = month_label(filters.period)
 previous = month_label(shift_month(filters.period, -1))

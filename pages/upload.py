@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from app_state import StateKeys, current_policy, download
+from app_state import StateKeys, current_policy, download, page_context
 from sla_core.column_guess import file_columns, guess_columns
 from sla_core.datasource import rejects_csv, upload_source
 from sla_core.loading import SOURCES_SUPPORTED
@@ -24,6 +24,7 @@ PRESET_LABELS = {
     CUSTOM: "My own columns (map them below)",
 }
 
+page_context("upload")
 st.title("Upload an export")
 st.caption(
     "Load a tickets export to check it against the policy. It stays in this browser session: "

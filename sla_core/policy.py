@@ -355,7 +355,12 @@ def describe_validation_error(err: ValidationError) -> str:
     """One line per problem, each naming the key path: `tiers.high.acknowledge: ...`."""
     lines = []
     for problem in err.errors():
-        path = ".".join(str(p) for p in problem["loc"] if not str(p).startswith("function-"))
+        # Keys come from the user's file: show odd ones (empty, with spaces or newlines) quoted.
+        path = ".".join(
+            str(p) if str(p).isprintable() and str(p).strip() == str(p) and str(p) else repr(p)
+            for p in problem["loc"]
+            if not str(p).startswith("function-")
+        )
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key (not part of the policy format)"
@@ -364,7 +369,7 @@ def describe_validation_error(err: ValidationError) -> str:
         elif problem["type"] == "missing":
             message = "required key is missing"
         lines.append(f"{path}: {message}" if path else message)
-    return "; ".join(lines)
+    return " ".join("; ".join(lines).split())
 
 
 def policy_from_dict(data: Any, base_dir: Optional[Path] = None) -> Policy:

@@ -1,0 +1,130 @@
+"""The app in a real browser: every page, a filter, an upload, two sessions side by side, both themes."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}
+TITLES = {"review": "Monthly SLA review", "breach_queue": "Breach queue", "upload": "Upload an export"}
+EXCEPTION = '[data-testid="stException"]'
+FIXTURE_CSV = b"""ticket_id,created_at,impact,segment,owner_team,acknowledged_at,resolved_at
+B-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:10,2026-11-02 15:00
+B-2,2026-11-03 10:00,high,self_serve,support,2026-11-03 12:00,
+B-3,yesterday,high,self_serve,support,,
+B-4,2026-11-04 10:00,galactic,enterprise,product,,
+"""
+
+
+def settle(page, timeout: float = 60) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the script run is over: no 'running' status for a moment."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
+    deadline, quiet_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the app kept running")
+
+
+def open_page(context, server: str, name: str):  # noqa: ANN001, ANN201
+    page = context.new_page()
+    page.goto(f"{server}/{PAGES[name]}")
+    page.get_by_role("heading", name=TITLES[name]).wait_for(timeout=60_000)
+    settle(page)
+    return page
+
+
+def metric(page, label: str) -> str:  # noqa: ANN001
+    box = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True))
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+    """Pick an option of a selectbox by its label."""
+    page.get_by_label(label, exact=False).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    settle(page)
+
+
+def upload(page, name: str, content: bytes) -> None:  # noqa: ANN001
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": content}
+    )
+    page.get_by_text(name).first.wait_for()
+    settle(page)
+    page.get_by_role("button", name=re.compile("Load and evaluate")).click()
+    page.get_by_text("Rows read").wait_for(timeout=60_000)
+    settle(page)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_without_an_exception(browser, server: str, screenshots: Path, name: str, theme: str) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, color_scheme=theme)
+    try:
+        page = open_page(context, server, name)
+        assert page.locator(EXCEPTION).count() == 0
+        if name == "review":
+            assert re.fullmatch(r"\d+\.\d%", metric(page, "Adherence, last 12 months"))
+        if name == "breach_queue":
+            assert metric(page, "Breached").isdigit()
+        page.screenshot(path=str(screenshots / f"{name}_{theme}.png"))
+    finally:
+        context.close()
+
+
+def test_a_filter_changes_the_numbers_and_the_link(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    try:
+        page = open_page(context, server, "review")
+        before = metric(page, "Met")
+        choose(page, "Tier", "critical")
+        assert "tier=critical" in page.url
+        assert metric(page, "Met") != before
+        assert page.locator(EXCEPTION).count() == 0
+        page.screenshot(path=str(screenshots / "review_filtered_critical.png"))
+        shared = context.new_page()  # the link opens the same view
+        shared.goto(page.url)
+        shared.get_by_role("heading", name=TITLES["review"]).wait_for(timeout=60_000)
+        settle(shared)
+        assert metric(shared, "Met") == metric(page, "Met")
+    finally:
+        context.close()
+
+
+def test_upload_shows_counts_and_stays_in_its_session(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
+    mine = browser.new_context(viewport={"width": 1400, "height": 2000})
+    other = browser.new_context(viewport={"width": 1400, "height": 2000})
+    try:
+        page = open_page(mine, server, "upload")
+        upload(page, "fixture.csv", FIXTURE_CSV)
+        assert metric(page, "Rows read") == "4"
+        assert metric(page, "Accepted") == "2"
+        assert metric(page, "Rejected") == "2"
+        assert page.get_by_text("unparseable timestamp").count() > 0
+        assert page.locator(EXCEPTION).count() == 0
+        page.screenshot(path=str(screenshots / "upload_done.png"))
+        # This session's Review now shows the upload...
+        page.get_by_role("link", name="Review this upload").click()
+        page.get_by_role("heading", name=TITLES["review"]).wait_for(timeout=60_000)
+        settle(page)
+        assert "Upload fixture.csv" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+        assert page.locator(EXCEPTION).count() == 0
+        # ...while another browser session, open at the same time, sees only the sample.
+        theirs = open_page(other, server, "review")
+        assert theirs.get_by_text("This session's upload").count() == 0
+        assert "Bundled sample" in theirs.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+        theirs_upload = open_page(other, server, "upload")
+        assert theirs_upload.get_by_text("Rows read").count() == 0
+    finally:
+        mine.close()
+        other.close()
