@@ -130,34 +130,31 @@ def evaluate(
     score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
 
     # Codes instead of text through the 3-rows-per-ticket stages: joins carry no strings.
-    codes = {
-        "as_of": as_of_us,
-        "tiers": list(TIERS),
-        "segments": list(policy.segments),
-        "first_resolution": policy.on_reopen == "first_resolution",
-    }
+    codes = {"as_of": as_of_us, "tiers": list(TIERS), "segments": list(policy.segments)}
     tier_text = (
         "coalesce(t.impact, r.rubric_tier)"
         if tier_source == "assigned"
         else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
     )
+    if policy.on_reopen == "first_resolution":
+        # The resolution clock stops at the first resolved/closed status, reopens notwithstanding.
+        first_res = f"""SELECT ticket_id, min(epoch_us("at")) AS at_us FROM {events}
+                        WHERE field = 'status' AND value IN ('resolved', 'closed') AND epoch_us("at") <= $as_of
+                        GROUP BY ticket_id"""
+        resolution_stop = "least(fr.at_us, epoch_us(t.resolved_at))"
+    else:
+        first_res = "SELECT NULL::VARCHAR AS ticket_id, NULL::BIGINT AS at_us WHERE FALSE"
+        resolution_stop = "epoch_us(t.resolved_at)"
 
     # 1. Tickets: a join key, base tier, segment code and the instant each clock stops.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_t AS
-        WITH first_res AS (
-            SELECT ticket_id, min(epoch_us("at")) AS at_us
-            FROM {events}
-            WHERE $first_resolution AND field = 'status' AND value IN ('resolved', 'closed')
-              AND epoch_us("at") <= $as_of
-            GROUP BY ticket_id
-        ), raw AS (
+        WITH first_res AS ({first_res}), raw AS (
             SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
                    list_position($tiers::VARCHAR[], {tier_text}) - 1 AS base_tier_i,
                    epoch_us(t.resolved_at) AS resolved_us,
-                   CASE WHEN $first_resolution THEN least(fr.at_us, epoch_us(t.resolved_at))
-                        ELSE epoch_us(t.resolved_at) END AS resolution_us,
+                   {resolution_stop} AS resolution_us,
                    epoch_us(t.acknowledged_at) AS ack_us,
                    epoch_us(t.action_plan_at) AS plan_us
             FROM {tickets} t
@@ -244,7 +241,8 @@ def evaluate(
             FROM st
             JOIN {p}_pause_map pm ON pm.status = st.status
             JOIN {p}_t t ON t.ticket_id = st.ticket_id
-            JOIN {p}_f f ON f.key = t.rid * 4 + pm.metric_i
+            JOIN (SELECT key, cal_i, created_us, stop_us, end_us FROM {p}_f
+                  WHERE metric_i IN (SELECT metric_i FROM {p}_pause_map)) f ON f.key = t.rid * 4 + pm.metric_i
         ), kept AS (
             SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         )

@@ -80,7 +80,13 @@ _ISO_OFFSET_FORMATS = [
     "%Y-%m-%d %H:%M:%S.%f%z",
     "%Y-%m-%dT%H:%M:%S.%f%z",
 ]
-_SLASH_FORMATS = ["{a}/{b}/%Y %H:%M:%S", "{a}/{b}/%Y %H:%M", "{a}/{b}/%Y %I:%M %p", "{a}/{b}/%Y %I:%M:%S %p", "{a}/{b}/%Y"]
+_SLASH_FORMATS = [
+    "{a}/{b}/%Y %H:%M:%S",
+    "{a}/{b}/%Y %H:%M",
+    "{a}/{b}/%Y %I:%M %p",
+    "{a}/{b}/%Y %I:%M:%S %p",
+    "{a}/{b}/%Y",
+]
 _MALFORMED_REASONS = {
     "TOO MANY COLUMNS": "malformed line: too many columns",
     "MISSING COLUMNS": "malformed line: missing columns",
@@ -259,7 +265,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], fi
 
     DuckDB numbers malformed records by record (header = 1), and parsed records
     keep file order (rowid). A record spans 1 + (newlines inside its quoted
-    values) lines, so both are turned into physical line numbers here.
+    values) lines, so both are turned into physical line numbers here. The
+    malformed records before parsed record k are counted with an ASOF join
+    (malformed record j precedes parsed k when d_j - (j - 1) <= k).
     """
     newlines = " + ".join(
         f"coalesce(length({quote_ident(c)}) - length(replace({quote_ident(c)}, chr(10), '')), 0)" for c in cols
@@ -268,20 +276,25 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], fi
         f"""CREATE OR REPLACE TEMP TABLE {table}_bad_n AS
         SELECT row_number - 1 AS d, row_number() OVER (ORDER BY row_number) AS j, reason, value FROM {table}_bad"""
     )
+    multiline = newlines and con.execute(
+        "SELECT bool_or(" + " OR ".join(f"contains({quote_ident(c)}, chr(10))" for c in cols) + f") FROM {table}_0"
+    ).fetchone()[0]
+    if multiline:
+        before = "coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+    else:
+        before = "k - 1"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_placed AS
-        WITH spans AS (SELECT rowid AS {ORD}, 1 + {newlines or '0'} AS span, * FROM {table}_0),
-        numbered AS (SELECT row_number() OVER (ORDER BY {ORD}) AS k, * FROM spans)
-        SELECT *, coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                  AS before FROM numbered"""
+        WITH spans AS (SELECT rowid + 1 AS k, rowid AS {ORD}, 1 + {newlines or '0'} AS span, * FROM {table}_0)
+        SELECT *, {before} AS before FROM spans"""
     )
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
         f"""CREATE TEMP TABLE {table} AS
-        SELECT {first_line} + p.before
-               + (SELECT count(*) FROM {table}_bad_n b WHERE b.d - (b.j - 1) <= p.k) AS {ROW},
-               p.* EXCLUDE ({ORD}, k, span, before)
-        FROM {table}_placed p ORDER BY p.k"""
+        WITH steps AS (SELECT d - (j - 1) AS t, max(j) AS j FROM {table}_bad_n GROUP BY 1)
+        SELECT {first_line} + p.before + coalesce(s.j, 0) AS {ROW}, p.* EXCLUDE ({ORD}, k, span, before)
+        FROM {table}_placed p ASOF LEFT JOIN steps s ON p.k >= s.t
+        ORDER BY p.k"""
     )
     con.execute(f"DELETE FROM {table}_bad")
     con.execute(
@@ -413,7 +426,8 @@ class _TimestampParser:
             return _Sql().add("coalesce(").join(parts).add(")")
         out = _Sql().add(
             f"(CASE WHEN regexp_matches({t}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN "
-            f"CASE WHEN regexp_matches({t}, '\\d[T ]\\d') AND regexp_matches({t}, '(Z|UTC|[+-]\\d{{2}}(:?\\d{{2}})?)$') "
+            f"CASE WHEN regexp_matches({t}, '\\d[T ]\\d') "
+            f"AND regexp_matches({t}, '(Z|UTC|[+-]\\d{{2}}(:?\\d{{2}})?)$') "
             f"THEN coalesce(try_cast({t} AS TIMESTAMPTZ), try_strptime({t}, ?::VARCHAR[])) "
             f"ELSE timezone(?, try_cast({t} AS TIMESTAMP)) END",
             _ISO_OFFSET_FORMATS,
@@ -468,11 +482,10 @@ def _typed(canonical: str, t: str, ts: _TimestampParser) -> tuple[_Sql, _Sql]:
     """(typed value, problem text or NULL) for one canonical column given its text expression."""
     typ = TICKET_COLUMNS[canonical]
     if typ == "TIMESTAMPTZ":
-        value = ts.expr(t)
-        problem = _Sql().add(f"CASE WHEN {t} IS NOT NULL AND (").join([ts.expr(t)]).add(
-            ") IS NULL THEN 'unparseable timestamp' END"
-        )
-        return value, problem
+        # The problem reads the parsed value by its alias (DuckDB's lateral column alias): parsed once.
+        problem = _Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(canonical)} IS NULL "
+                             "THEN 'unparseable timestamp' END")
+        return ts.expr(t), problem
     if canonical in ENUMS:
         allowed = ENUMS[canonical]
         value = _Sql().add(f"CASE WHEN {t} IN ({placeholders(len(allowed))}) THEN {t} END", *allowed)
@@ -562,11 +575,8 @@ def _stage_typed(
     if "at" in keys and "at" in plan.sources:
         t = quote_ident("at__t")
         outer.append(_Sql().join([parser.expr(t)]).add(' AS "at"'))
-        outer.append(
-            _Sql().add(f"CASE WHEN {t} IS NOT NULL AND (").join([parser.expr(t)]).add(
-                ") IS NULL THEN 'unparseable timestamp' END AS \"at__p\""
-            )
-        )
+        outer.append(_Sql().add(f"CASE WHEN {t} IS NOT NULL AND \"at\" IS NULL THEN 'unparseable timestamp' END "
+                                '"at__p"'))
         outer.append(_Sql().add(t))
     for k in keys:
         if k != "at" and k in plan.sources:
@@ -614,7 +624,8 @@ def _apply_durations(con: duckdb.DuckDBPyConnection, table: str, plan: _Plan, ma
 def _ticket_rules(cols: set[str]) -> list[tuple[str, str, str]]:
     """Cross-column rules: (column reported, SQL condition of a bad row, reason)."""
     rules = []
-    for ts, what in (("resolved_at", "resolved"), ("acknowledged_at", "acknowledged"), ("action_plan_at", "action plan")):
+    stops = (("resolved_at", "resolved"), ("acknowledged_at", "acknowledged"), ("action_plan_at", "action plan"))
+    for ts, what in stops:
         if ts in cols and "created_at" in cols:
             rules.append((ts, f"{quote_ident(ts)} < created_at", f"{what} before created"))
     has_impact = "impact IS NOT NULL" if "impact" in cols else "false"
@@ -652,7 +663,8 @@ def _load_ticket_rows(
         f"""CREATE OR REPLACE TEMP TABLE _load_t_dups AS
         WITH r AS (SELECT {ROW} AS r, NULLIF(trim(CAST({quote_ident(plan.sources['ticket_id'])} AS VARCHAR)), '') AS id,
                           {row_struct} AS s FROM {raw.table}),
-        g AS (SELECT id, count(DISTINCT s) AS variants FROM r WHERE id IS NOT NULL GROUP BY id)
+        repeated AS (SELECT id FROM r WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1),
+        g AS (SELECT id, count(DISTINCT s) AS variants FROM r SEMI JOIN repeated USING (id) GROUP BY id)
         SELECT r.r, g.variants, row_number() OVER (PARTITION BY r.id ORDER BY r.r) AS nth
         FROM r JOIN g USING (id)"""
     )

@@ -1,4 +1,4 @@
-"""SQL helpers: the one identifier-quoting function and small builders.
+"""SQL helpers: the one identifier-quoting function and two small builders.
 
 Values always travel as `?` parameters. Identifiers (column names read from a
 user's file) cannot, so every one of them goes through `quote_ident`.
@@ -6,7 +6,7 @@ user's file) cannot, so every one of them goes through `quote_ident`.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 
 def quote_ident(name: str) -> str:
@@ -23,31 +23,6 @@ def placeholders(count: int) -> str:
     return ", ".join(["?"] * max(count, 1))
 
 
-def case_map(expr: str, mapping: dict[str, str], default_sql: str, params: list[Any]) -> str:
-    """CASE expression translating `expr` through `mapping`, values passed as parameters.
-
-    Keys compare case-insensitively after trimming; `params` is appended to in
-    the order the `?` appear.
-    """
-    if not mapping:
-        return default_sql
-    parts = []
-    for key, value in mapping.items():
-        parts.append("WHEN ? THEN ?")
-        params.extend([str(key).strip().lower(), value])
-    return f"(CASE lower(trim({expr})) {' '.join(parts)} ELSE {default_sql} END)"
-
-
-def in_list(expr: str, values: Sequence[Any], params: list[Any]) -> str:
-    """`expr IN (?, ?, …)` with the values appended to `params`."""
-    params.extend(values)
-    return f"({expr} IN ({placeholders(len(values))}))"
-
-
 def table_columns(con: Any, table: str) -> list[str]:
-    """Column names of a table or view, in order."""
-    return [row[0] for row in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
-
-
-def select_list(names: Iterable[str]) -> str:
-    return ", ".join(quote_ident(n) for n in names)
+    """Column names of a table (a name the caller wrote, not user text), in order."""
+    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]

@@ -21,7 +21,7 @@ from sla_core.loading import LoadReport, load_files
 from sla_core.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
 from sla_core.schema import EVENT_COLUMNS, TICKET_COLUMNS
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import quote_ident, table_columns
 
 PathLike = Union[str, Path]
 DEFAULT_STORE = "sla_board.duckdb"
@@ -134,18 +134,14 @@ def attach_store(con: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None
         con.execute("DETACH sla_store")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
-
-
 def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """Write loaded `tickets`/`events` into `st.*`: new and changed tickets only. Returns (new, updated, unchanged)."""
-    store_cols = _columns(con, "st.tickets")
-    for extra in _columns(con, "tickets"):
+    store_cols = table_columns(con, "st.tickets")
+    for extra in table_columns(con, "tickets"):
         if extra not in store_cols:
             con.execute(f"ALTER TABLE st.tickets ADD COLUMN {quote_ident(extra)} VARCHAR")
             store_cols.append(extra)
-    incoming = set(_columns(con, "tickets"))
+    incoming = set(table_columns(con, "tickets"))
     select = ", ".join(
         f"i.{quote_ident(c)}" if c in incoming else f"NULL AS {quote_ident(c)}" for c in store_cols
     )

@@ -92,11 +92,15 @@ def test_a_filter_changes_the_numbers_and_the_link(browser, server: str, screens
         assert metric(page, "Met") != before
         assert page.locator(EXCEPTION).count() == 0
         page.screenshot(path=str(screenshots / "review_filtered_critical.png"))
-        shared = context.new_page()  # the link opens the same view
-        shared.goto(page.url)
-        shared.get_by_role("heading", name=TITLES["review"]).wait_for(timeout=60_000)
-        settle(shared)
-        assert metric(shared, "Met") == metric(page, "Met")
+        colleague = browser.new_context(viewport={"width": 1400, "height": 2400})  # the link, opened elsewhere
+        try:
+            shared = colleague.new_page()
+            shared.goto(page.url)
+            shared.get_by_role("heading", name=TITLES["review"]).wait_for(timeout=60_000)
+            settle(shared)
+            assert metric(shared, "Met") == metric(page, "Met")
+        finally:
+            colleague.close()
     finally:
         context.close()
 

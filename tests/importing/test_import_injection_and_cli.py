@@ -118,3 +118,41 @@ def test_import_command_bad_mapping_is_one_line(tmp_path, write, capsys):
     code, out, err = run_cli([str(FIXTURES / "zendesk_tickets.csv"), "--mapping", str(mapping),
                               "--db", str(tmp_path / "s.duckdb")], capsys)
     assert code == 2 and err.count("\n") == 1 and "nope not a canonical column" in err
+
+
+def test_python_dash_m_sla_core_import(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .helpers import ROOT
+
+    db = tmp_path / "s.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "sla_core", "import", str(FIXTURES / "zendesk_tickets.csv"), "--source", "zendesk",
+         "--db", str(db)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rows read 4, accepted 3, rejected 1" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "sla_core", "import", str(tmp_path / "missing.csv"), "--db", str(db)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert bad.returncode != 0
+    assert "no such file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_upload_bytes_and_file_objects(con, policy):
+    import io
+
+    from sla_core.loading import load_upload
+
+    data = (FIXTURES / "freshdesk_tickets.csv").read_bytes()
+    report = load_upload(con, data, "export.csv", policy, source="freshdesk")
+    accounted(report)
+    assert report.accepted == 3
+    report = load_upload(con, io.BytesIO(b"ticket_id,created_at,impact\nU1,2026-01-05 09:00,low\n"),
+                         "../../etc/passwd", policy)
+    assert con.execute("SELECT ticket_id FROM tickets").fetchall() == [("U1",)]

@@ -1,0 +1,341 @@
+"""The monthly report: one self-contained HTML file to attach to the review meeting invite.
+
+It carries every chart of the review (interactive plotly, with plotly.js
+inlined once, so the file opens without a network), the adherence numbers per
+tier and metric against the previous month, the breached clocks, the systemic
+metrics of `sla_core.insights`, the retrospective and the open action items.
+All text that comes from data (ticket ids, segments, summaries, owners) is
+escaped with `html.escape`; plotly escapes the JSON it embeds.
+
+The chart builders live here, not in a page, so the app draws the very charts
+the report prints.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from sla_core import feedback, insights, review
+from sla_core.datasource import DataSource
+from sla_core.filters import Filters, month_label, shift_month
+from sla_core.schema import METRICS, TIERS
+
+PathLike = Union[str, Path]
+OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
+BREACHED_ROWS = 500  # the report lists at most this many breached clocks (and says how many there were)
+CHART_HEIGHT = 360
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A titled figure; `key` is stable so the app and the tests can name it."""
+
+    key: str
+    title: str
+    figure: go.Figure
+
+
+def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
+    fig.update_layout(height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+# --- Charts -------------------------------------------------------------------------------------------
+
+
+def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
+    """The Review page's charts for the filtered month: trend, response-time distributions, breaches by team."""
+    con, outcomes, month = src.con, src.outcomes, month_label(filters.period)  # type: ignore[arg-type]
+    charts: list[Chart] = []
+    trend = review.adherence_trend(con, filters, outcomes=outcomes)
+    if not trend.empty:
+        fig = px.line(
+            trend, x="month", y="adherence", color="tier", facet_col="metric", markers=True,
+            category_orders={"tier": list(TIERS), "metric": list(METRICS)}, hover_data={"met": True, "breached": True},
+        )
+        fig.update_yaxes(tickformat=".0%", matches="y")
+        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(fig, 320)))
+    tier = review.distribution_tier(filters)
+    for metric in ("acknowledge", "action_plan"):
+        dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+        if dist.empty:
+            continue
+        edge = max(3 * float(dist["target_minutes"].max()), float(dist["elapsed_minutes"].quantile(0.9)))
+        drawn = dist.assign(elapsed_minutes=dist["elapsed_minutes"].clip(upper=edge))
+        fig = px.histogram(
+            drawn, x="elapsed_minutes", color="state", nbins=40, color_discrete_map=OUTCOME_COLORS,
+            category_orders={"state": ["met", "breached"]},
+            labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes; clipped at {edge:,.0f})"},
+        )
+        for line in sorted(dist["target_minutes"].dropna().unique()):
+            fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
+        charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
+                            _layout(fig, 300)))
+    teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+    if not teams.empty:
+        fig = px.bar(teams, x="owner_team", y="breached", color="metric", barmode="group",
+                     category_orders={"metric": list(METRICS)})
+        charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(fig, 300)))
+    return charts
+
+
+def insight_charts(src: DataSource, filters: Filters) -> list[Chart]:
+    """One chart per systemic metric that has data in the period."""
+    charts: list[Chart] = []
+    res = insights.resolution_by_team(src, filters)
+    if not res.empty:
+        fig = px.bar(res, x="owner_team", y=["median_hours", "p90_hours"], barmode="group",
+                     labels={"value": "hours (wall-clock)", "variable": ""})
+        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _layout(fig)))
+    owners = insights.owner_time(src, filters)
+    if not owners.empty:
+        fig = px.bar(owners, x="owner", y="total_hours", text_auto=".3s",
+                     labels={"total_hours": "ticket-hours with this owner"})
+        charts.append(Chart("owner_time", "Time spent with each owner", _layout(fig)))
+    waits = insights.handoff_waits(src, filters)
+    if not waits.empty:
+        fig = px.bar(waits, x="to_owner", y=["median_wait_hours", "p90_wait_hours"], barmode="group",
+                     labels={"value": "hours from handoff to first action", "variable": ""})
+        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _layout(fig)))
+    trend = insights.reopen_trend(src, filters)
+    if not trend.empty:
+        fig = px.line(trend, x="month", y="reopen_rate", color="tier", markers=True,
+                      category_orders={"tier": list(TIERS)}, hover_data={"resolved": True, "reopened": True})
+        fig.update_yaxes(tickformat=".0%")
+        charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
+    detect = insights.time_to_detect(src, filters)
+    if not detect.empty:
+        fig = px.bar(detect, x="source", y=["median_minutes", "p90_minutes"], barmode="group",
+                     labels={"value": "minutes from start to detection", "variable": ""})
+        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _layout(fig)))
+    csat = insights.csat_after_incidents(src, filters)
+    if not csat.empty:
+        fig = px.bar(csat, x="group", y="csat_mean", text_auto=".2f", range_y=[0, 5],
+                     labels={"csat_mean": "mean CSAT (1-5)", "group": ""})
+        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others",
+                            _layout(fig)))
+    quality = insights.handoff_quality(src, filters)
+    if not quality.empty:
+        shown = quality.melt(id_vars="tier", value_vars=["plan_hours_complete", "plan_hours_incomplete"],
+                             var_name="handoff", value_name="hours")
+        shown["handoff"] = shown["handoff"].map({"plan_hours_complete": "complete",
+                                                 "plan_hours_incomplete": "incomplete"})
+        fig = px.bar(shown, x="tier", y="hours", color="handoff", barmode="group",
+                     labels={"hours": "median time to action plan (SLA clock hours)"})
+        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff",
+                            _layout(fig)))
+    return charts
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = "Nothing to show.") -> str:
+    """A frame as an HTML table; every cell and header escaped, percentages formatted."""
+    if frame.empty:
+        return f'<p class="empty">{html.escape(empty)}</p>'
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, record):
+            if col in percent and isinstance(value, (int, float)) and not pd.isna(value):
+                text = f"{value:.1%}"
+            else:
+                text = _cell(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _chart_html(chart: Chart) -> str:
+    body = chart.figure.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                                config={"displaylogo": False})
+    return f'<figure class="chart" data-chart="{html.escape(chart.key)}"><h3>{html.escape(chart.title)}</h3>{body}</figure>'
+
+
+def _pct(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1f2430;padding:0 1rem}
+h1{margin-bottom:.2rem} .meta{color:#5b6270;margin-top:0}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem;width:100%}
+th,td{border-bottom:1px solid #e3e5ea;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f5f8} .empty{color:#5b6270;font-style:italic}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #e3e5ea;border-radius:.5rem;padding:.6rem 1rem;min-width:11rem}
+.card b{display:block;font-size:1.4rem} figure.chart{margin:0 0 1.5rem} .note{color:#5b6270;font-size:.85rem}
+"""
+
+
+def build_report(
+    src: DataSource,
+    filters: Filters,
+    *,
+    feedback_db: Optional[PathLike] = None,
+    today: Optional[date] = None,
+) -> str:
+    """The report of `filters.period` (segment / team / tier filters apply too) as one HTML document.
+
+    `feedback_db` is the store holding reviews and action items; None leaves
+    those sections saying that no store was given.
+    """
+    if filters.period is None:
+        raise ValueError("the report needs a month (filters.period)")
+    month = filters.period
+    label, previous = month_label(month), month_label(shift_month(month, -1))
+    tz = src.policy.timezone
+    today = today or src.as_of.astimezone(src.policy.zone).date()
+    scope = ", ".join(f"{k} {v}" for k, v in (("segment", filters.segment), ("owner team", filters.owner_team),
+                                                ("tier", filters.tier)) if v) or "all tickets"
+    parts: list[str] = []
+    add = parts.append
+
+    head = review.headline(src.con, filters, outcomes=src.outcomes)
+    add("<h2>Adherence</h2><div class='cards'>")
+    for title, value in (
+        (f"Adherence {label}", _pct(head.month.adherence)),
+        (f"Adherence {previous}", _pct(head.previous.adherence)),
+        ("Met", f"{head.month.met:,}"),
+        ("Breached", f"{head.month.breached:,} ({head.previous.breached:,} in {previous})"),
+        ("Last 12 months", _pct(head.last_12_months.adherence)),
+    ):
+        add(f"<div class='card'>{html.escape(title)}<b>{html.escape(value)}</b></div>")
+    add("</div>")
+    table = review.adherence_table(src.con, filters, outcomes=src.outcomes)
+    add(f"<h3>Per tier and metric, {html.escape(label)} vs {html.escape(previous)}</h3>")
+    add(table_html(
+        table[["tier", "metric", "met", "breached", "adherence", "prev_met", "prev_breached", "prev_adherence"]]
+        .rename(columns={"adherence": f"adherence {label}", "prev_met": f"met {previous}",
+                         "prev_breached": f"breached {previous}", "prev_adherence": f"adherence {previous}"}),
+        percent=(f"adherence {label}", f"adherence {previous}"),
+        empty=f"No SLA clocks were decided in {label} or the 11 months before.",
+    ))
+
+    add("<h2>Review charts</h2>")
+    charts = review_charts(src, filters)
+    parts.extend(_chart_html(c) for c in charts)
+    if not charts:
+        add("<p class='empty'>No decided clocks to chart.</p>")
+
+    total = review.count_behind(src.con, filters, outcomes=src.outcomes, state="breached")
+    breached = review.tickets_behind(src.con, filters, tz, state="breached", limit=BREACHED_ROWS,
+                                     outcomes=src.outcomes)
+    add(f"<h2>Breached clocks, {html.escape(label)} ({total:,})</h2>")
+    if total > BREACHED_ROWS:
+        add(f"<p class='note'>The latest {BREACHED_ROWS:,} are listed; the app's Review page downloads all.</p>")
+    add(table_html(breached, empty=f"No clock breached in {label}."))
+
+    add("<h2>Beyond the timers</h2>")
+    add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
+        "sla_core/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
+    parts.extend(_chart_html(c) for c in insight_charts(src, filters))
+    detect = insights.time_to_detect(src, filters)
+    share = insights.monitoring_share(detect)
+    quality = insights.handoff_quality(src, filters)
+    ratio = quality.loc[quality["tier"] == "all", "wait_ratio"]
+    for title, frame, pct_cols in (
+        ("Time to definitive resolution by owner team", insights.resolution_by_team(src, filters), ()),
+        ("Time with each owner", insights.owner_time(src, filters), ("share_of_time",)),
+        ("Handoff waits by receiving team", insights.handoff_waits(src, filters), ()),
+        ("Reopen rate per tier and owner team", insights.reopen_rate(src, filters), ("reopen_rate",)),
+        (f"Time to detect (monitoring caught {_pct(share)} of incidents first)", detect, ("share",)),
+        ("CSAT after incidents", insights.csat_after_incidents(src, filters), ("share_low",)),
+        (f"CSAT of the impacted cohort, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident",
+         insights.csat_before_after(src, filters), ()),
+        ("Handoff quality (engineering handoffs with every required triage field)", quality,
+         ("share_complete",)),
+    ):
+        add(f"<h3>{html.escape(title)}</h3>")
+        add(table_html(frame, percent=pct_cols, empty=f"No data in {label}."))
+    if not ratio.empty and not pd.isna(ratio.iloc[0]):
+        add(f"<p class='note'>A complete handoff waited {ratio.iloc[0]:.2f}× as long as an incomplete one "
+            f"(the framework claims about {insights.CLAIMED_RATIO:.2f}×).</p>")
+
+    quarter = feedback.last_quarter(src.as_of, tz)
+    add(f"<h2>Quarterly retrospective, {html.escape(feedback.quarter_label(quarter))}</h2>")
+    add(table_html(feedback.retrospective(src, filters, quarter), percent=("met_share",)))
+    add(table_html(feedback.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
+
+    add("<h2>Feedback loops</h2>")
+    if feedback_db is None or not Path(feedback_db).is_file():
+        add("<p class='empty'>No feedback store: post-incident reviews and action items live in the "
+            "persistent store (--db or --feedback-db).</p>")
+    else:
+        open_items = feedback.action_items(feedback_db, open_only=True, today=today)
+        add(f"<h3>Open action items ({len(open_items)}; {int(open_items['overdue'].sum())} overdue on {today})</h3>")
+        add(table_html(open_items, empty="No open action items."))
+        missing = feedback.incidents_without_review(src, filters, feedback_db)
+        add(f"<h3>Critical incidents of {html.escape(label)} without a review ({len(missing)})</h3>")
+        add(table_html(missing, empty="Every critical incident of the month has a review."))
+        checked = feedback.validations(feedback_db)
+        add("<h3>Severity validation: assessed (rows) vs validated (columns)</h3>")
+        add(table_html(feedback.confusion_matrix(checked).reset_index()))
+
+    title = f"SLA review {label}"
+    meta = (f"{src.label} · {src.tickets:,} tickets · {scope} · clocks judged at "
+            f"{src.as_of.astimezone(src.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='meta'>{html.escape(meta)}</p>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+
+
+def report_bytes(src: DataSource, filters: Filters, *, feedback_db: Optional[PathLike] = None) -> bytes:
+    """The report as UTF-8 bytes, for the app's download button."""
+    return build_report(src, filters, feedback_db=feedback_db).encode("utf-8")
+
+
+def write_report(
+    src: DataSource, filters: Filters, out: PathLike, *, feedback_db: Optional[PathLike] = None
+) -> Path:
+    """Write the report file; returns its path."""
+    path = Path(out)
+    path.write_bytes(report_bytes(src, filters, feedback_db=feedback_db))
+    return path
+
+
+def report_filename(filters: Filters) -> str:
+    return f"sla_review_{month_label(filters.period)}.html"  # type: ignore[arg-type]
+
+
+__all__: list[str] = [
+    "Chart",
+    "build_report",
+    "insight_charts",
+    "report_bytes",
+    "report_filename",
+    "review_charts",
+    "table_html",
+    "write_report",
+]
