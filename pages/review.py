@@ -3,10 +3,10 @@
 from typing import Callable, Optional
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from app_state import ALL, StateKeys, download, require_data
+from charts import distribution_figure, team_figure, trend_figure
 from sla_core import review
 from sla_core.filters import month_label, shift_month
 from sla_core.schema import METRICS, TIERS
@@ -27,8 +27,6 @@ def points(now: Optional[float], before: Optional[float]) -> Optional[str]:
 
 
 PERCENT = st.column_config.NumberColumn(format="percent")
-# Mid-tone green / red: readable on the light and the dark theme alike.
-OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
 
 st.title("Monthly SLA review")
 st.caption(
@@ -91,14 +89,7 @@ download(table, f"adherence_{month}.csv", "dl_adherence")
 trend = review.adherence_trend(con, filters, outcomes=outcomes)
 if not trend.empty:
     st.subheader("Trend, last 12 months")
-    fig = px.line(
-        trend, x="month", y="adherence", color="tier", facet_col="metric", markers=True,
-        category_orders={"tier": list(TIERS), "metric": list(METRICS)},
-        hover_data={"met": True, "breached": True},
-    )
-    fig.update_yaxes(tickformat=".0%", matches="y")
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_layout(height=320, margin={"t": 40, "b": 10}, legend_title_text="tier")
+    fig = trend_figure(trend)
     st.plotly_chart(fig, key="trend_chart")
     download(trend, "adherence_trend.csv", "dl_trend")
 
@@ -117,13 +108,7 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
         target = float(dist["target_minutes"].max())
         edge = max(3 * target, float(dist["elapsed_minutes"].quantile(0.9)))
         beyond = int((dist["elapsed_minutes"] > edge).sum())
-        drawn = dist.assign(elapsed_minutes=dist["elapsed_minutes"].clip(upper=edge))
-        fig = px.histogram(drawn, x="elapsed_minutes", color="state", nbins=40, color_discrete_map=OUTCOME_COLORS,
-                           category_orders={"state": ["met", "breached"]},
-                           labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes)"})
-        for line in sorted(dist["target_minutes"].dropna().unique()):
-            fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
-        fig.update_layout(height=300, margin={"t": 30, "b": 10}, bargap=0.05)
+        fig = distribution_figure(dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
         st.plotly_chart(fig, key=f"dist_{metric}")
         if beyond:
             st.caption(f"{beyond} clock{'s' if beyond != 1 else ''} beyond {edge:,.0f} min drawn at the right edge.")
@@ -143,9 +128,7 @@ with team_cols[0]:
     )
     download(teams, f"breaches_by_team_{month}.csv", "dl_teams")
 with team_cols[1]:
-    fig = px.bar(teams, x="owner_team", y="breached", color="metric", barmode="group",
-                 category_orders={"metric": list(METRICS)})
-    fig.update_layout(height=280, margin={"t": 10, "b": 10})
+    fig = team_figure(teams)
     st.plotly_chart(fig, key="team_chart")
 
 st.subheader("Tickets behind the numbers")

@@ -254,14 +254,16 @@ def action_items(
     """
     today = today or _now().date()
     with feedback_store(path) as con:
-        return _df(
+        frame = _df(
             con,
             """SELECT id, ticket_id, description, owner, deadline, done, NOT done AND deadline < ? AS overdue
                FROM action_items
-               WHERE (? IS NULL OR ticket_id = ?) AND (NOT ? OR NOT done)
+               WHERE (?::VARCHAR IS NULL OR ticket_id = ?) AND (NOT ? OR NOT done)
                ORDER BY deadline, id""",
             [today, ticket_id, ticket_id, open_only],
         )
+    frame["deadline"] = pd.to_datetime(frame["deadline"]).dt.date  # a day, not a midnight
+    return frame
 
 
 def overdue_action_items(path: Optional[PathLike] = None, today: Optional[date] = None) -> pd.DataFrame:

@@ -648,7 +648,7 @@ def _reject_expr(checks: list[tuple[str, str, str, str]]) -> tuple[str, str, str
 def _load_ticket_rows(
     con: duckdb.DuckDBPyConnection, raw: _Raw, mapping: Mapping, policy: Policy, label: str, notes: list[str]
 ) -> list[str]:
-    """Typed `tickets` from a one-row-per-ticket file; rejects go to _rejects_t. Returns extra column names."""
+    """Typed `tickets` from a one-row-per-ticket file; rejects go to _rejects. Returns extra column names."""
     plan = _plan(raw, mapping, label, required=("ticket_id", "created_at"))
     notes.extend(f"{label}: {m}" for m in plan.missing_optional)
     typed = "_load_t_typed"
@@ -657,7 +657,7 @@ def _load_ticket_rows(
     present = set(canon) | {t for t in plan.durations if mapping.durations[t].since in plan.sources}
 
     # Duplicates compare the whole source row: identical copies are harmless, conflicting ones undecidable.
-    all_cols = [c for c in raw.columns]
+    all_cols = list(raw.columns)
     row_struct = "struct_pack(" + ", ".join(f"c{i} := {quote_ident(c)}" for i, c in enumerate(all_cols)) + ")"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_t_dups AS
@@ -1045,8 +1045,9 @@ def load_files(
         "CREATE OR REPLACE TEMP TABLE _rejects (row_number BIGINT, \"column\" VARCHAR, value VARCHAR, "
         "reason VARCHAR, file VARCHAR, ticket_id VARCHAR)"
     )
-    label = Path(tickets).name
-    raw = _read_raw(con, tickets, "_load_raw_t", "tickets" if fmt == "tickets" else "event log")
+    kind = "tickets" if fmt == "tickets" else "event log"
+    label = f"{kind} {Path(tickets).name}"
+    raw = _read_raw(con, tickets, "_load_raw_t", kind)
     if fmt == "events":
         _load_event_log(con, raw, mapping, policy, label, notes)  # type: ignore[arg-type]
     else:
@@ -1056,7 +1057,7 @@ def load_files(
     ev_raw = None
     if events is not None:
         ev_raw = _read_raw(con, events, "_load_raw_e", "events")
-        _load_event_rows(con, ev_raw, policy, Path(events).name)
+        _load_event_rows(con, ev_raw, policy, f"events {Path(events).name}")
     con.execute("CREATE OR REPLACE TABLE rejects AS SELECT * FROM _rejects ORDER BY file DESC, row_number")
     report = _report(con, fmt, raw, ev_raw, notes)
     for t in ("_rejects", raw.table, f"{raw.table}_bad"):

@@ -168,9 +168,10 @@ def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = 
                 text = f"{value:.1%}"
             else:
                 text = _cell(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(f"<td class='long'>{html.escape(text)}</td>" if len(text) > 32
+                         else f"<td>{html.escape(text)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def _chart_html(chart: Chart) -> str:
@@ -187,7 +188,8 @@ STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1f2430;padding:0 1rem}
 h1{margin-bottom:.2rem} .meta{color:#5b6270;margin-top:0}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem;width:100%}
-th,td{border-bottom:1px solid #e3e5ea;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e3e5ea;padding:.3rem .5rem;text-align:left;vertical-align:top;white-space:nowrap}
+td.long{white-space:normal;min-width:16rem} .scroll{overflow-x:auto}
 th{background:#f4f5f8} .empty{color:#5b6270;font-style:italic}
 .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #e3e5ea;border-radius:.5rem;padding:.6rem 1rem;min-width:11rem}
 .card b{display:block;font-size:1.4rem} figure.chart{margin:0 0 1.5rem} .note{color:#5b6270;font-size:.85rem}

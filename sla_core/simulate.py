@@ -812,15 +812,36 @@ def with_target(policy: Policy, tier: str, metric: str, target: Optional[str], s
                                                                         segment=segment)]))
 
 
-def policy_diff(current: Policy, candidate: Policy, *, current_name: str = "current.yaml",
+def policy_diff(current: Union[Policy, str], candidate: Union[Policy, str], *, current_name: str = "current.yaml",
                 candidate_name: str = "candidate.yaml") -> str:
-    """Unified diff of the two policies' YAML files ('' when equal)."""
+    """Unified diff of two policies' YAML files (a Policy or its YAML text; '' when equal)."""
     import difflib
 
+    texts = [p.to_yaml() if isinstance(p, Policy) else p for p in (current, candidate)]
     return "".join(difflib.unified_diff(
-        current.to_yaml().splitlines(keepends=True), candidate.to_yaml().splitlines(keepends=True),
+        texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
         fromfile=current_name, tofile=candidate_name,
     ))
+
+
+def scenario_summary(matrix: pd.DataFrame, adherence: pd.DataFrame, load: pd.DataFrame) -> dict[str, Any]:
+    """One comparable row per scenario: tickets moved, tickets per candidate tier, overall adherence change
+    per metric (points) and weeks over capacity."""
+    row: dict[str, Any] = {
+        "change tier": int(matrix.to_numpy().sum() - matrix.to_numpy().trace()),
+        **{f"to {t}": int(matrix[t].sum()) for t in matrix.columns},
+        "weeks over capacity": int(load["over_candidate"].sum()),
+    }
+    for metric in METRICS:
+        part = adherence[adherence["metric"] == metric]
+        rates = []
+        for side in ("current", "candidate"):
+            met, breached = int(part[f"met_{side}"].sum()), int(part[f"breached_{side}"].sum())
+            rates.append(met / (met + breached) if met + breached else None)
+        row[f"{metric} adherence change (pts)"] = (
+            None if None in rates else round((rates[1] - rates[0]) * 100, 2)  # type: ignore[operator]
+        )
+    return row
 
 
 __all__ = [
@@ -837,6 +858,7 @@ __all__ = [
     "clock_settings_changed",
     "last_full_quarter",
     "policy_diff",
+    "scenario_summary",
     "prepare_baseline",
     "prepare_replay",
     "simulate",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 import duckdb
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from sla_core.loading import LoadReport, load_files
 from sla_core.mapping import Mapping, load_mapping
@@ -53,7 +53,6 @@ class ImportReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     rejects_file: Optional[str] = None
-    notes: list[str] = Field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = list(self.load.lines())
