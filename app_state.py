@@ -21,7 +21,7 @@ from sla_core.datasource import (
     policy_fingerprint,
     policy_path,
     sample_source,
-    store_has_data,
+    store_problem,
     store_path,
     store_source,
 )
@@ -101,8 +101,11 @@ def sample_data_source(policy: Policy) -> DataSource:
 
 
 def store_data_source(policy: Policy) -> Optional[DataSource]:
+    """The store's evaluated data, or None after saying in the sidebar why there is none."""
     path = store_path()
-    if not store_has_data(path):
+    problem = store_problem(path)
+    if problem is not None:
+        st.sidebar.warning(problem + " Pick another data source meanwhile.")
         return None
     return _store(str(path.resolve()), file_version(path, Path(f"{path}.wal")), policy_fingerprint(policy), policy)
 
@@ -125,13 +128,7 @@ def source_picker(policy: Policy) -> Optional[DataSource]:
     if kind == "upload":
         return st.session_state[StateKeys.UPLOAD]
     if kind == "store":
-        source = store_data_source(policy)
-        if source is None:
-            st.sidebar.warning(
-                f"The store `{store_path()}` is empty or missing. Fill it with "
-                "`python -m sla_core import FILE --source …`, or pick another source."
-            )
-        return source
+        return store_data_source(policy)
     return sample_data_source(policy)
 
 
@@ -187,9 +184,7 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     st.session_state[StateKeys.SEEN_SOURCE] = seen
     for problem in st.session_state.get(StateKeys.URL_PROBLEMS, []):
         st.sidebar.warning(problem)
-    periods = review.period_choices(source.con, source.as_of, source.policy.timezone, outcomes=source.outcomes)
-    months = review.outcome_months(source.con, outcomes=source.outcomes)
-    default_period = months[-1] if months else periods[0]
+    periods, default_period = list(source.periods), source.default_period
     all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
     st.sidebar.subheader("Filters")
     period = _select(
@@ -197,11 +192,11 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
         disabled=not with_period,
     )
     segment = _select(
-        "Segment", [ALL, *review.filter_choices(source.con, "segment", results=source.results)],
+        "Segment", [ALL, *source.segments],
         StateKeys.SEGMENT, wanted.segment or ALL, all_label("segments"),
     )
     team = _select(
-        "Owner team", [ALL, *review.filter_choices(source.con, "owner_team", results=source.results)],
+        "Owner team", [ALL, *source.owner_teams],
         StateKeys.TEAM, wanted.owner_team or ALL, all_label("teams"),
     )
     tier = _select("Tier", [ALL, *TIERS], StateKeys.TIER, wanted.tier or ALL, all_label("tiers"))

@@ -19,8 +19,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -29,12 +27,13 @@ from sla_core.datasource import store_source  # noqa: E402
 from sla_core.filters import Filters  # noqa: E402
 from sla_core.policy import load_policy  # noqa: E402
 from sla_core.sample import write_into  # noqa: E402
+from sla_core.store import open_store  # noqa: E402
 
 
 def build_store(path: Path, n: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
+    con = open_store(path)  # the store's own schema (tickets, events, imports), then the generated rows
     started = time.perf_counter()
     tickets, events = write_into(con, n, seed=11)
     con.close()

@@ -31,11 +31,19 @@ viewer_tz = top[1].selectbox(
 )
 
 COLUMNS = {
-    "time_left": st.column_config.TextColumn("time left"),
+    "ticket_id": st.column_config.TextColumn("ticket", width="small"),
+    "state": st.column_config.TextColumn(width="small"),
+    "time_left": st.column_config.TextColumn("time left", width="small"),
     "due": st.column_config.DatetimeColumn(f"due ({viewer_tz})", format="YYYY-MM-DD HH:mm"),
-    "missing_triage": st.column_config.TextColumn("missing triage fields"),
+    "metric": st.column_config.TextColumn(width="small"),
+    "tier": st.column_config.TextColumn(width="small"),
+    "owner_team": st.column_config.TextColumn("owner", width="small"),
+    "playbook": st.column_config.TextColumn(width="medium"),
+    "missing_triage": st.column_config.TextColumn("missing triage fields", width="large"),
     "time_left_seconds": None,
 }
+ORDER = ["ticket_id", "state", "time_left", "due", "metric", "tier", "segment", "owner_team", "playbook",
+         "missing_triage"]
 
 
 @st.fragment(run_every=REFRESH)
@@ -52,8 +60,9 @@ def live_queue() -> None:
     if frame.empty:
         st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
         return
-    st.dataframe(frame, hide_index=True, key="queue_table", column_config=COLUMNS,
-                 height=min(36 * (len(frame) + 1) + 3, 640))
+    shown = frame.fillna({"missing_triage": "", "playbook": ""})
+    st.dataframe(shown, hide_index=True, key="queue_table", column_config=COLUMNS, column_order=ORDER,
+                 height=min(35 * (len(frame) + 1) + 3, 640))
     download(frame, f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
 
     st.subheader("Playbooks")

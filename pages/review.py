@@ -5,11 +5,12 @@ from typing import Callable, Optional
 import pandas as pd
 import streamlit as st
 
-from app_state import ALL, StateKeys, download, require_data
+from app_state import ALL, StateKeys, download, require_data, store_path
 from charts import distribution_figure, team_figure, trend_figure
 from sla_core import review
 from sla_core.filters import month_label, shift_month
 from sla_core.schema import METRICS, TIERS
+from sla_core.store import StoreError, store_imports
 
 source, filters = require_data("review")
 con, outcomes = source.con, source.outcomes
@@ -161,3 +162,13 @@ st.download_button(
     on_click="ignore", icon=":material/download:",
     data=lambda: review.csv_bytes(review.tickets_behind(con, filters, tz, outcomes=outcomes, **drill)),
 )
+
+if source.kind == "store":
+    with st.expander("Imports into this store", icon=":material/history:"):
+        try:
+            imports = pd.DataFrame(store_imports(store_path()))
+        except StoreError as err:
+            st.caption(f"The import history cannot be read: {err}")
+        else:
+            st.dataframe(imports, hide_index=True)
+            download(imports, "store_imports.csv", "dl_imports")

@@ -205,24 +205,20 @@ head[3].metric("Re-judged in", f"{result.timings.total:.2f} s",
 
 # ---- transition matrix and the tickets behind a cell
 st.subheader("Tier transitions")
-left, right = st.columns([2, 3])
-with left:
-    st.dataframe(matrix, key="sim_matrix")
-    st.caption("Rows: tier under the current policy; columns: under the candidate. Tickets counted once, by their "
-               "tier at creation.")
-with right:
-    off = [(a, b) for a in matrix.index for b in matrix.columns if a != b and matrix.loc[a, b] > 0]
-    tiers = list(matrix.index)
-    if st.session_state.get(SimKeys.CELL_FROM) not in tiers or st.session_state.get(SimKeys.CELL_TO) not in tiers:
-        biggest = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
-        st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = biggest
-    pick = st.columns(2)
-    cell_from = pick[0].selectbox("Current tier", tiers, key=SimKeys.CELL_FROM)
-    cell_to = pick[1].selectbox("Candidate tier", tiers, key=SimKeys.CELL_TO)
-    cell = result.cell_tickets(cell_from, cell_to, limit=500)
-    st.markdown(f"**{int(matrix.loc[cell_from, cell_to]):,}** tickets {cell_from} → {cell_to}"
-                + (" (the newest 500 shown)" if matrix.loc[cell_from, cell_to] > 500 else ""))
-    st.dataframe(cell, hide_index=True, key="sim_cell_table", height=260)
+st.dataframe(matrix, key="sim_matrix")
+st.caption("Rows: tier under the current policy; columns: under the candidate. Each ticket counted once, by its "
+           "tier at creation.")
+off = [(a, b) for a in matrix.index for b in matrix.columns if a != b and matrix.loc[a, b] > 0]
+tiers = list(matrix.index)
+if st.session_state.get(SimKeys.CELL_FROM) not in tiers or st.session_state.get(SimKeys.CELL_TO) not in tiers:
+    biggest = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
+    st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = biggest
+pick = st.columns([1, 1, 2])
+cell_from = pick[0].selectbox("Tickets behind the cell: current tier", tiers, key=SimKeys.CELL_FROM)
+cell_to = pick[1].selectbox("candidate tier", tiers, key=SimKeys.CELL_TO)
+in_cell = int(matrix.loc[cell_from, cell_to])
+pick[2].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
+st.dataframe(result.cell_tickets(cell_from, cell_to, limit=500), hide_index=True, key="sim_cell_table", height=250)
 
 # ---- adherence
 st.subheader("Adherence per tier and metric")

@@ -14,7 +14,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -24,8 +24,9 @@ from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import evaluate
 from sla_core.loading import load_files
 from sla_core.policy import Policy, load_policy
-from sla_core.review import prepare_outcomes
+from sla_core.review import filter_choices, outcome_months, period_choices, prepare_outcomes
 from sla_core.schema import events_ddl
+from sla_core.store import StoreError, attach_store, open_store, store_path
 
 SourceKind = Literal["sample", "store", "upload"]
 
@@ -47,19 +48,24 @@ class DataSource:
     policy: Policy = field(repr=False)
     as_of: datetime
     tickets: int
+    # What the filters can choose from, computed once per evaluation (a scan of every clock each).
+    segments: tuple[str, ...] = ()
+    owner_teams: tuple[str, ...] = ()
+    months: tuple[date, ...] = ()  # months with decided clocks, oldest first
+    periods: tuple[date, ...] = ()  # every month up to as_of's, newest first
     results: str = "sla_results"
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
+
+    @property
+    def default_period(self) -> date:
+        """The latest month with decided clocks (else the current month)."""
+        return self.months[-1] if self.months else self.periods[0]
 
 
 def policy_path() -> Path:
     """The policy the dashboard judges by: env SLA_BOARD_POLICY, else the bundled default."""
     return Path(os.environ.get("SLA_BOARD_POLICY") or DEFAULT_POLICY)
-
-
-def store_path() -> Path:
-    """The persistent store: env SLA_BOARD_DB, else sla_board.duckdb in the working directory."""
-    return Path(os.environ.get("SLA_BOARD_DB") or "sla_board.duckdb")
 
 
 def file_version(*paths: Union[str, Path]) -> str:
@@ -104,6 +110,8 @@ def evaluated(
     tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
     return DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
+        segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
+        months=tuple(outcome_months(con)), periods=tuple(period_choices(con, as_of, policy.timezone)),
         report=report,
     )
 
@@ -124,19 +132,24 @@ def sample_source(
     )
 
 
-def store_has_data(path: Path) -> bool:
-    """Whether the store file exists and holds a tickets table (read-only peek; no lock kept)."""
+def store_problem(path: Path) -> Optional[str]:
+    """Why the store cannot be shown (missing, locked, not a store, empty), or None when it can.
+
+    A read-only peek that keeps no lock.
+    """
     if not path.is_file():
-        return False
+        return f"There is no store at `{path}` yet. Fill it with `python -m sla_core import FILE --source …`."
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return False
+        con = open_store(path, read_only=True)
+    except StoreError as err:
+        return str(err)
     try:
         found = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tickets'"
         ).fetchone()[0]
-        return bool(found) and con.execute("SELECT count(*) > 0 FROM tickets").fetchone()[0]
+        if not found or not con.execute("SELECT count(*) > 0 FROM tickets").fetchone()[0]:
+            return f"The store `{path}` holds no tickets yet. Import an export with `python -m sla_core import FILE`."
+        return None
     finally:
         con.close()
 
@@ -146,16 +159,7 @@ def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[da
     path = path or store_path()
     version = file_version(path, Path(f"{path}.wal"))
     con = duckdb.connect()
-    con.execute("ATTACH ? AS store (READ_ONLY)", [str(path)])
-    try:
-        con.execute("CREATE TABLE tickets AS SELECT * FROM store.tickets")
-        store_tables = {row[0] for row in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'"
-        ).fetchall()}
-        if "events" in store_tables:
-            con.execute("CREATE TABLE events AS SELECT * FROM store.events")
-    finally:
-        con.execute("DETACH store")
+    attach_store(con, path)
     return evaluated(con, policy, as_of or now_utc(), kind="store", label=f"Store {path.name}", version=version)
 
 
@@ -198,7 +202,7 @@ __all__ = [
     "policy_path",
     "rejects_csv",
     "sample_source",
-    "store_has_data",
+    "store_problem",
     "store_path",
     "store_source",
     "upload_source",

@@ -96,6 +96,12 @@ class ActionItem(_Record):
             return value.date()
         return value
 
+    @field_validator("done", mode="before")
+    @classmethod
+    def _unticked(cls, value: Any) -> Any:
+        """A new editor row's unticked box arrives as None."""
+        return False if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
     @field_validator("id", mode="before")
     @classmethod
     def _blank_id(cls, value: Any) -> Any:
@@ -215,7 +221,9 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optiona
     """
     for item in items:
         if item.ticket_id != ticket_id:
-            raise FeedbackError(f"action item {item.id or '(new)'}, ticket_id: belongs to {item.ticket_id}, not {ticket_id}")
+            raise FeedbackError(
+                f"action item {item.id or '(new)'}, ticket_id: belongs to {item.ticket_id}, not {ticket_id}"
+            )
     with feedback_store(path) as con:
         if not con.execute("SELECT count(*) FROM incident_reviews WHERE ticket_id = ?", [ticket_id]).fetchone()[0]:
             raise FeedbackError(f"ticket_id {ticket_id!r}: save the incident review before its action items")

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import pandas as pd
 

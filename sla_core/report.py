@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
 
 from sla_core import feedback, insights, review
 from sla_core.datasource import DataSource
@@ -51,6 +51,36 @@ def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
 
 
 # --- Charts -------------------------------------------------------------------------------------------
+# plotly.graph_objects, not plotly.express: express costs 0.1-0.3 s per figure, paid on every page rerun.
+
+TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
+PAIR_COLORS = ("#3d8bd9", "#f08c2e")
+
+
+def _bars(frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str) -> go.Figure:
+    """Grouped bars: one trace per column of `series` ({column: legend name})."""
+    fig = go.Figure([
+        go.Bar(x=frame[x], y=frame[col], name=name, marker={"color": color})
+        for (col, name), color in zip(series.items(), PAIR_COLORS * 2)
+    ])
+    fig.update_layout(barmode="group", yaxis_title=y_title, xaxis_title=x.replace("_", " "))
+    return _layout(fig)
+
+
+def _tier_lines(frame: pd.DataFrame, y: str, extra: tuple[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for tier in TIERS:
+        rows = frame[frame["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["month"], y=rows[y], mode="lines+markers", name=tier, line={"color": TIER_COLORS[tier]},
+            customdata=rows[list(extra)],
+            hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1%}}<br>{extra[0]} %{{customdata[0]}}, {extra[1]} %{{customdata[1]}}",
+        ))
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(legend_title_text="tier")
+    return fig
 
 
 def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
@@ -59,12 +89,16 @@ def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
     charts: list[Chart] = []
     trend = review.adherence_trend(con, filters, outcomes=outcomes)
     if not trend.empty:
-        fig = px.line(
-            trend, x="month", y="adherence", color="tier", facet_col="metric", markers=True,
-            category_orders={"tier": list(TIERS), "metric": list(METRICS)}, hover_data={"met": True, "breached": True},
-        )
-        fig.update_yaxes(tickformat=".0%", matches="y")
-        fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+        metrics = [m for m in METRICS if m in set(trend["metric"])]
+        fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics,
+                            horizontal_spacing=0.04)
+        for col, metric in enumerate(metrics, start=1):
+            panel = _tier_lines(trend[trend["metric"] == metric], "adherence", ("met", "breached"))
+            for trace in panel.data:
+                trace.update(legendgroup=trace.name, showlegend=col == 1)
+                fig.add_trace(trace, row=1, col=col)
+        fig.update_yaxes(tickformat=".0%")
+        fig.update_layout(legend_title_text="tier")
         charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(fig, 320)))
     tier = review.distribution_tier(filters)
     for metric in ("acknowledge", "action_plan"):
@@ -72,20 +106,27 @@ def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
         if dist.empty:
             continue
         edge = max(3 * float(dist["target_minutes"].max()), float(dist["elapsed_minutes"].quantile(0.9)))
-        drawn = dist.assign(elapsed_minutes=dist["elapsed_minutes"].clip(upper=edge))
-        fig = px.histogram(
-            drawn, x="elapsed_minutes", color="state", nbins=40, color_discrete_map=OUTCOME_COLORS,
-            category_orders={"state": ["met", "breached"]},
-            labels={"elapsed_minutes": f"time to {metric.replace('_', ' ')} (minutes; clipped at {edge:,.0f})"},
-        )
+        fig = go.Figure([
+            go.Histogram(x=dist.loc[dist["state"] == state, "elapsed_minutes"].clip(upper=edge), name=state,
+                         marker={"color": OUTCOME_COLORS[state]},
+                         xbins={"start": 0, "end": edge * 1.0001, "size": edge / 40})
+            for state in ("met", "breached")
+        ])
         for line in sorted(dist["target_minutes"].dropna().unique()):
             fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
+        fig.update_layout(
+            barmode="stack", bargap=0.05, yaxis_title="clocks", legend_title_text="state",
+            xaxis_title=f"time to {metric.replace('_', ' ')} (minutes; beyond {edge:,.0f} drawn at the edge)",
+        )
         charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
                             _layout(fig, 300)))
     teams = review.breaches_by_team(con, filters, outcomes=outcomes)
     if not teams.empty:
-        fig = px.bar(teams, x="owner_team", y="breached", color="metric", barmode="group",
-                     category_orders={"metric": list(METRICS)})
+        fig = go.Figure([
+            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric)
+            for metric in METRICS if not (rows := teams[teams["metric"] == metric]).empty
+        ])
+        fig.update_layout(barmode="group", yaxis_title="breached", legend_title_text="metric")
         charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(fig, 300)))
     return charts
 
@@ -95,46 +136,37 @@ def insight_charts(src: DataSource, filters: Filters) -> list[Chart]:
     charts: list[Chart] = []
     res = insights.resolution_by_team(src, filters)
     if not res.empty:
-        fig = px.bar(res, x="owner_team", y=["median_hours", "p90_hours"], barmode="group",
-                     labels={"value": "hours (wall-clock)", "variable": ""})
-        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _layout(fig)))
+        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _bars(
+            res, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"}, "hours (wall-clock)")))
     owners = insights.owner_time(src, filters)
     if not owners.empty:
-        fig = px.bar(owners, x="owner", y="total_hours", text_auto=".3s",
-                     labels={"total_hours": "ticket-hours with this owner"})
-        charts.append(Chart("owner_time", "Time spent with each owner", _layout(fig)))
+        charts.append(Chart("owner_time", "Time spent with each owner", _bars(
+            owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
     waits = insights.handoff_waits(src, filters)
     if not waits.empty:
-        fig = px.bar(waits, x="to_owner", y=["median_wait_hours", "p90_wait_hours"], barmode="group",
-                     labels={"value": "hours from handoff to first action", "variable": ""})
-        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _layout(fig)))
+        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _bars(
+            waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
+            "hours from handoff to first action")))
     trend = insights.reopen_trend(src, filters)
     if not trend.empty:
-        fig = px.line(trend, x="month", y="reopen_rate", color="tier", markers=True,
-                      category_orders={"tier": list(TIERS)}, hover_data={"resolved": True, "reopened": True})
-        fig.update_yaxes(tickformat=".0%")
+        fig = _tier_lines(trend, "reopen_rate", ("resolved", "reopened"))
+        fig.update_layout(yaxis_title="reopen rate")
         charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
     detect = insights.time_to_detect(src, filters)
     if not detect.empty:
-        fig = px.bar(detect, x="source", y=["median_minutes", "p90_minutes"], barmode="group",
-                     labels={"value": "minutes from start to detection", "variable": ""})
-        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _layout(fig)))
+        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
+            detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
+            "minutes from start to detection")))
     csat = insights.csat_after_incidents(src, filters)
     if not csat.empty:
-        fig = px.bar(csat, x="group", y="csat_mean", text_auto=".2f", range_y=[0, 5],
-                     labels={"csat_mean": "mean CSAT (1-5)", "group": ""})
-        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others",
-                            _layout(fig)))
+        fig = _bars(csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
+        fig.update_yaxes(range=[0, 5])
+        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others", fig))
     quality = insights.handoff_quality(src, filters)
     if not quality.empty:
-        shown = quality.melt(id_vars="tier", value_vars=["plan_hours_complete", "plan_hours_incomplete"],
-                             var_name="handoff", value_name="hours")
-        shown["handoff"] = shown["handoff"].map({"plan_hours_complete": "complete",
-                                                 "plan_hours_incomplete": "incomplete"})
-        fig = px.bar(shown, x="tier", y="hours", color="handoff", barmode="group",
-                     labels={"hours": "median time to action plan (SLA clock hours)"})
-        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff",
-                            _layout(fig)))
+        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff", _bars(
+            quality, "tier", {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
+            "median time to action plan (SLA clock hours)")))
     return charts
 
 
@@ -177,7 +209,8 @@ def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = 
 def _chart_html(chart: Chart) -> str:
     body = chart.figure.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
                                 config={"displaylogo": False})
-    return f'<figure class="chart" data-chart="{html.escape(chart.key)}"><h3>{html.escape(chart.title)}</h3>{body}</figure>'
+    return (f'<figure class="chart" data-chart="{html.escape(chart.key)}">'
+            f"<h3>{html.escape(chart.title)}</h3>{body}</figure>")
 
 
 def _pct(value: Optional[float]) -> str:
@@ -185,13 +218,15 @@ def _pct(value: Optional[float]) -> str:
 
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1f2430;padding:0 1rem}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+     color:#1f2430;padding:0 1rem}
 h1{margin-bottom:.2rem} .meta{color:#5b6270;margin-top:0}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem;width:100%}
 th,td{border-bottom:1px solid #e3e5ea;padding:.3rem .5rem;text-align:left;vertical-align:top;white-space:nowrap}
 td.long{white-space:normal;min-width:16rem} .scroll{overflow-x:auto}
 th{background:#f4f5f8} .empty{color:#5b6270;font-style:italic}
-.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #e3e5ea;border-radius:.5rem;padding:.6rem 1rem;min-width:11rem}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}
+.card{border:1px solid #e3e5ea;border-radius:.5rem;padding:.6rem 1rem;min-width:11rem}
 .card b{display:block;font-size:1.4rem} figure.chart{margin:0 0 1.5rem} .note{color:#5b6270;font-size:.85rem}
 """
 

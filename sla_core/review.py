@@ -39,7 +39,12 @@ DECIDED_AT_SQL = "coalesce(stopped_at, due_at)"
 def prepare_outcomes(
     con: duckdb.DuckDBPyConnection, timezone: str, *, results: str = "sla_results", out: str = "review_outcomes"
 ) -> str:
-    """(Re)create `out`: one row per decided clock (met or breached) with its review month."""
+    """(Re)create `out`: one row per decided clock (met or breached) with its review month.
+
+    Also (re)creates `monthly_table(out)`, met / breached per month, tier,
+    metric, segment and owner team, so a filter change aggregates a few
+    thousand rows instead of every clock.
+    """
     cur = con.cursor()
     cur.execute(
         f"""
@@ -54,7 +59,23 @@ def prepare_outcomes(
         """,
         [timezone],
     )
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TABLE {quote_ident(monthly_table(out))} AS
+        SELECT month, tier, metric, segment, owner_team,
+               count(*) FILTER (WHERE state = 'met') AS met,
+               count(*) FILTER (WHERE state = 'breached') AS breached
+        FROM {quote_ident(out)}
+        GROUP BY ALL
+        ORDER BY month
+        """
+    )
     return out
+
+
+def monthly_table(outcomes: str) -> str:
+    """The per-month counts beside the outcomes: every headline, table and trend reads these few rows."""
+    return f"{outcomes}_monthly"
 
 
 def _where(filters: Filters, first: date, last: date, *, tier: bool = True) -> tuple[str, list[object]]:
@@ -93,7 +114,9 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -
 
 def outcome_months(con: duckdb.DuckDBPyConnection, *, outcomes: str = "review_outcomes") -> list[date]:
     """Months that hold at least one decided clock, oldest first."""
-    rows = con.cursor().execute(f"SELECT DISTINCT month FROM {quote_ident(outcomes)} ORDER BY month").fetchall()
+    rows = con.cursor().execute(
+        f"SELECT DISTINCT month FROM {quote_ident(monthly_table(outcomes))} ORDER BY month"
+    ).fetchall()
     return [row[0] for row in rows]
 
 
@@ -106,7 +129,7 @@ def period_choices(
     the review can say so instead of skipping them.
     """
     first, last = con.cursor().execute(
-        f"SELECT min(month), max(month) FROM {quote_ident(outcomes)}"
+        f"SELECT min(month), max(month) FROM {quote_ident(monthly_table(outcomes))}"
     ).fetchone()
     now_month = con.cursor().execute(
         "SELECT CAST(date_trunc('month', timezone(?, ?::TIMESTAMPTZ)) AS DATE)", [timezone, as_of]
@@ -160,8 +183,8 @@ def counts(
     where, params = _where(filters, first, last)
     met, breached = con.cursor().execute(
         f"""
-        SELECT count(*) FILTER (WHERE state = 'met'), count(*) FILTER (WHERE state = 'breached')
-        FROM {quote_ident(outcomes)} WHERE {where}
+        SELECT CAST(coalesce(sum(met), 0) AS BIGINT), CAST(coalesce(sum(breached), 0) AS BIGINT)
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
         """,
         params,
     ).fetchone()
@@ -202,13 +225,13 @@ def adherence_table(
         f"""
         WITH c AS (
             SELECT tier, metric,
-                   count(*) FILTER (WHERE month = ? AND state = 'met') AS met,
-                   count(*) FILTER (WHERE month = ? AND state = 'breached') AS breached,
-                   count(*) FILTER (WHERE month = ? AND state = 'met') AS prev_met,
-                   count(*) FILTER (WHERE month = ? AND state = 'breached') AS prev_breached,
-                   count(*) FILTER (WHERE state = 'met') AS met_12m,
-                   count(*) FILTER (WHERE state = 'breached') AS breached_12m
-            FROM {quote_ident(outcomes)} WHERE {where}
+                   CAST(coalesce(sum(met) FILTER (WHERE month = ?), 0) AS BIGINT) AS met,
+                   CAST(coalesce(sum(breached) FILTER (WHERE month = ?), 0) AS BIGINT) AS breached,
+                   CAST(coalesce(sum(met) FILTER (WHERE month = ?), 0) AS BIGINT) AS prev_met,
+                   CAST(coalesce(sum(breached) FILTER (WHERE month = ?), 0) AS BIGINT) AS prev_breached,
+                   CAST(sum(met) AS BIGINT) AS met_12m,
+                   CAST(sum(breached) AS BIGINT) AS breached_12m
+            FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
             GROUP BY tier, metric
         )
         SELECT tier, metric, met, breached,
@@ -237,10 +260,10 @@ def adherence_trend(
         con,
         f"""
         SELECT month, tier, metric,
-               count(*) FILTER (WHERE state = 'met') AS met,
-               count(*) FILTER (WHERE state = 'breached') AS breached,
-               count(*) FILTER (WHERE state = 'met') / count(*) AS adherence
-        FROM {quote_ident(outcomes)} WHERE {where}
+               CAST(sum(met) AS BIGINT) AS met,
+               CAST(sum(breached) AS BIGINT) AS breached,
+               sum(met) / (sum(met) + sum(breached)) AS adherence
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
         GROUP BY month, tier, metric
         ORDER BY month, tier, metric
         """,
@@ -286,10 +309,10 @@ def breaches_by_team(
         con,
         f"""
         SELECT coalesce(owner_team, ?) AS owner_team, metric,
-               count(*) FILTER (WHERE state = 'breached') AS breached,
-               count(*) FILTER (WHERE state = 'met') AS met,
-               count(*) FILTER (WHERE state = 'met') / count(*) AS adherence
-        FROM {quote_ident(outcomes)} WHERE {where}
+               CAST(sum(breached) AS BIGINT) AS breached,
+               CAST(sum(met) AS BIGINT) AS met,
+               sum(met) / (sum(met) + sum(breached)) AS adherence
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
         GROUP BY ALL
         ORDER BY breached DESC, owner_team, metric
         """,

@@ -200,7 +200,8 @@ class Replay(_Tables):
         started = time.perf_counter()
         cur = self.con.cursor()
         where, params = _period_where(period)
-        params["zone"] = self.policy.timezone
+        if params:
+            params["zone"] = self.policy.timezone
         self.t, self.e, self.cur_results = self.name("t"), self.name("e"), self.name("cur")
         self.tk, self.prof, self.prof_cur = self.name("tk"), self.name("prof"), self.name("prof_cur")
         cur.execute(
@@ -399,15 +400,17 @@ class Simulation(_Tables):
             )
             SELECT * EXCLUDE (deltas, why_i, severity),
                    tier_current IS DISTINCT FROM tier_candidate OR state_current IS DISTINCT FROM state_candidate
-                       AS changed,
+                       OR initial_tier_current IS DISTINCT FROM initial_tier_candidate AS changed,
                    CASE WHEN list_max(deltas) > 1e-9 THEN ($factors::VARCHAR[])[why_i] END AS why_factor,
                    CASE WHEN list_max(deltas) > 1e-9
                         THEN [{", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS)}][why_i]
                    END AS why_delta,
                    CASE
                      WHEN tier_current IS NOT DISTINCT FROM tier_candidate
-                          AND state_current IS NOT DISTINCT FROM state_candidate THEN NULL
-                     WHEN tier_current IS DISTINCT FROM tier_candidate THEN
+                          AND state_current IS NOT DISTINCT FROM state_candidate
+                          AND initial_tier_current IS NOT DISTINCT FROM initial_tier_candidate THEN NULL
+                     WHEN tier_current IS DISTINCT FROM tier_candidate
+                          OR initial_tier_current IS DISTINCT FROM initial_tier_candidate THEN
                        CASE WHEN hard_rule_candidate AND NOT hard_rule_current
                               THEN 'hard rule: severity ' || severity || ' is always critical'
                             WHEN hard_rule_current AND NOT hard_rule_candidate

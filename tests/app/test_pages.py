@@ -196,3 +196,25 @@ def test_a_custom_mapping_guesses_the_obvious_columns() -> None:
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert metrics(at)["Accepted"] == "1"
+
+
+def test_the_store_is_a_source_and_a_missing_one_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sla_core.store import import_file
+
+    store = tmp_path / "store.duckdb"
+    monkeypatch.setenv("SLA_BOARD_DB", str(store))
+    at = app()
+    at.session_state[StateKeys.CHOSEN_SOURCE] = "store"
+    at.run()
+    assert not at.exception
+    assert any("no store at" in w.value.lower() for w in at.sidebar.warning)
+    assert any("No data to show" in i.value for i in at.info)
+
+    import_file(ROOT / "sample_data" / "tickets.csv", db=store, events=ROOT / "sample_data" / "events.csv")
+    at = app()
+    at.session_state[StateKeys.CHOSEN_SOURCE] = "store"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    assert source.kind == "store" and source.tickets == 3000
+    assert metrics(at) == shown_headline(source, at.session_state[StateKeys.ACTIVE_FILTERS])

@@ -20,7 +20,6 @@ from tests.insights.conftest import (
     SAMPLE_AS_OF,
     TICKETS,
     build_source,
-    run_cli,
     utc,
 )
 
@@ -96,7 +95,6 @@ def test_every_text_from_the_data_is_escaped(tmp_path: Path) -> None:
                                                 deadline=date(2026, 12, 3))], store)
     text = report.build_report(src, NOV, feedback_db=store, today=date(2026, 11, 26))
     assert HOSTILE not in text
-    assert "alert('x')" not in text.replace("\\u0027", "'").split("<body>")[0][-2000:]  # not in the head either
     assert text.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") >= 3  # breached row, items, incidents
 
 

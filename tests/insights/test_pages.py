@@ -1,0 +1,131 @@
+"""The two pages, driven with AppTest on the hand-built month; the feedback page against a real store file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_state import StateKeys
+from sla_core import feedback, insights
+from sla_core.datasource import DataSource
+from sla_core.feedback import ActionItem
+from sla_core.filters import Filters
+from tests.insights.conftest import ROOT
+
+NOV = Filters(period=date(2026, 11, 1))
+
+
+def page(name: str, source: DataSource, filters: Filters = NOV) -> AppTest:
+    """The page with the session state app.py would have left: the chosen source and filters."""
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    at.session_state[StateKeys.ACTIVE_SOURCE] = source
+    at.session_state[StateKeys.ACTIVE_FILTERS] = filters
+    return rerun(at)
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run again as app.py would: it draws the sidebar, leaves the source and flags the frame drawn."""
+    at.session_state[StateKeys.FRAME_DRAWN] = True
+    return at.run()
+
+
+def table_with(at: AppTest, *columns: str):
+    """The first table showing these columns (read-only st.dataframe elements carry no key in AppTest)."""
+    for frame in at.dataframe:
+        value = frame.value
+        if all(c in value.columns or c == value.index.name for c in columns):
+            return value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "board.duckdb"
+    monkeypatch.setenv("SLA_BOARD_DB", str(path))
+    return path
+
+
+def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: Path) -> None:
+    at = page("insights.py", month_source)
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m.value for m in at.metric}
+    detect = insights.time_to_detect(month_source, NOV)
+    assert shown["Incidents monitoring caught first"] == f"{insights.monitoring_share(detect):.0%}" == "40%"
+    assert shown["Complete engineering handoffs"] == "50%"
+    assert shown["Handoff wait, complete ÷ incomplete"] == "0.33×"
+    # Seven tickets were resolved in November: the resolution table's drill-down lists all of them.
+    assert at.markdown[0].value == "**7** behind this table"
+    assert at.download_button(key="insights_dl_report").label == "Download monthly report"
+    assert len(at.get("plotly_chart")) == 7
+
+
+def test_insights_page_on_the_bundled_sample(store: Path) -> None:
+    from datetime import datetime, timezone
+
+    from sla_core.datasource import sample_source
+    from sla_core.policy import load_policy
+
+    source = sample_source(load_policy(ROOT / "sample_data" / "policy.yaml"),
+                           datetime(2026, 11, 26, 15, tzinfo=timezone.utc))
+    at = page("insights.py", source, Filters(period=date(2026, 10, 1)))
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="insights_quarter").value == date(2026, 7, 1)
+    retro = table_with(at, "p90_hours", "p95_hours", "target_hours")
+    assert len(retro) == len(feedback.retrospective(source, Filters(), date(2026, 7, 1)))
+
+
+def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource, store: Path) -> None:
+    at = page("feedback.py", month_source)
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Without a review"] == "2"  # A and B
+    at.selectbox(key="feedback_ticket").set_value("B")
+    rerun(at)
+    at.text_area(key="feedback_summary_B").input("Replica lag hid the outage")
+    at.text_input(key="feedback_reviewer_B").input("Sam")
+    at.button(key="feedback_save_review").click()
+    rerun(at)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value == "Review of B saved."
+    assert at.data_editor(key="feedback_items_B").value.empty  # the action items editor appears
+    # An empty summary is refused with the field named, and nothing changes.
+    at.text_area(key="feedback_summary_B").input("")
+    at.button(key="feedback_save_review").click()
+    rerun(at)
+    assert "review of B, summary: String should have at least 1 character" in at.error[0].value
+    # Severity validation: C was assessed high; the follow-up says critical.
+    at.text_input(key="feedback_validate_ticket").input("C")
+    rerun(at)
+    at.selectbox(key="feedback_validated_C").set_value("critical")
+    at.button(key="feedback_save_validation").click()
+    rerun(at)
+    assert at.success[-1].value == "Validation of C saved."
+    # Action items are edited in st.data_editor, which AppTest cannot type into: add one through the core.
+    feedback.save_action_items("B", [ActionItem(ticket_id="B", description="Alert on replica lag", owner="eng",
+                                                deadline=date(2026, 11, 20))], store)
+
+    # A new session (a restarted app) on the same store file.
+    again = page("feedback.py", month_source)
+    assert not again.exception
+    assert {m.label: m.value for m in again.metric}["Without a review"] == "1"
+    again.selectbox(key="feedback_ticket").set_value("B")
+    rerun(again)
+    assert again.text_area(key="feedback_summary_B").value == "Replica lag hid the outage"
+    assert again.text_input(key="feedback_reviewer_B").value == "Sam"
+    items = again.data_editor(key="feedback_items_B").value
+    assert list(items["description"]) == ["Alert on replica lag"]
+    assert list(table_with(again, "overdue", "description")["description"]) == ["Alert on replica lag"]
+    assert {m.label: m.value for m in again.metric}["Overdue action items on 2026-12-01"] == "1"
+    matrix = table_with(again, "critical", "high", "medium", "low")
+    assert matrix.loc["high", "critical"] == 1
+    assert list(table_with(again, "error", "validated_impact")["ticket_id"]) == ["C"]
+
+
+def test_an_unknown_ticket_cannot_be_validated(month_source: DataSource, store: Path) -> None:
+    at = page("feedback.py", month_source)
+    at.text_input(key="feedback_validate_ticket").input("NOPE")
+    rerun(at)
+    assert "ticket_id 'NOPE': not in hand-built" in at.error[0].value
+    assert "feedback_save_validation" not in [b.key for b in at.button]

@@ -1,0 +1,37 @@
+"""Helpers for the robustness tests: the app in-process (AppTest), an upload, a page's headline numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from app_state import StateKeys
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+TIMEOUT = 90  # the machine is shared: an evaluation of the sample can take a while
+APP_FILES = [ROOT / "app.py", ROOT / "app_state.py", ROOT / "charts.py", *sorted((ROOT / "pages").glob("*.py"))]
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def fresh_session() -> AppTest:
+    """A new session that has run the entry script once (Review on the bundled sample), without errors."""
+    at = app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    """Load `content` as this session's tickets export on the Upload page."""
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value((name, content, "text/csv")).run()
+    at.button[0].click().run()
+    return at

@@ -1,0 +1,135 @@
+"""The Rubric simulator page in-process (AppTest) on the bundled sample: what it shows is what sla_core computes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from app_state import StateKeys
+from sla_core import simulate as sim
+from sla_core.cli import main as cli_main
+from sla_core.datasource import DataSource
+from sla_core.policy import load_policy, policy_from_dict
+from tests.conftest import ROOT, SAMPLE_POLICY
+
+APP = str(ROOT / "app.py")
+PAGE = "pages/simulator.py"
+
+
+def open_simulator() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_matrix(at: AppTest) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if df.value.index.name == "current tier")
+
+
+def core_result(at: AppTest) -> sim.Simulation:
+    return at.session_state["sim_result"][1]
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return open_simulator()
+
+
+def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
+    assert page.title[0].value == "Rubric simulator"
+    matrix = shown_matrix(page)
+    assert matrix.to_numpy().sum() == matrix.to_numpy().trace() > 0  # identical candidate: identity
+    assert {m.label: m.value for m in page.metric}["Change tier"] == "0"
+    assert page.slider(key="sim_weight_severity").value == pytest.approx(0.35)
+    assert page.number_input(key="sim_target_medium__acknowledge").value == pytest.approx(8.0)
+    assert not page.warning and not page.error
+    # the default period is the last full quarter of the sample
+    source: DataSource = page.session_state[StateKeys.ACTIVE_SOURCE]
+    quarter = sim.last_full_quarter(source.con, source.policy, source.as_of)
+    assert core_result(page).replay.period == quarter
+
+
+def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
+    before = shown_matrix(page)
+    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    assert not page.exception, [e.value for e in page.exception]
+    after = shown_matrix(page)
+    assert not after.equals(before)
+    assert after.to_numpy().sum() - after.to_numpy().trace() > 0
+    # what the page shows is the core's answer for that candidate
+    result = core_result(page)
+    assert result.candidate.rubric.weights["severity"] == 0.6
+    expected = sim.simulate(result.replay, sim.with_weights(result.current, severity=0.6)).transition_matrix()
+    pd.testing.assert_frame_equal(after, expected)
+    assert int({m.label: m.value for m in page.metric}["Change tier"].replace(",", "")) > 0
+    changed = next(df.value for df in page.dataframe if "why_factor" in df.value.columns)
+    assert set(changed.why_factor.dropna()) == {"severity"}
+
+
+def test_a_cell_lists_its_tickets(page: AppTest) -> None:
+    page.selectbox(key="sim_cell_from").set_value("high").run()
+    page.selectbox(key="sim_cell_to").set_value("critical").run()
+    cell = next(df.value for df in page.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
+                <= set(df.value.columns) and "why_factor" not in df.value.columns)
+    assert len(cell) == min(500, shown_matrix(page).loc["high", "critical"]) > 0
+    assert set(cell.tier_current) == {"high"} and set(cell.tier_candidate) == {"critical"}
+
+
+def test_a_lenient_tier_with_a_shorter_target_warns(page: AppTest) -> None:
+    page.number_input(key="sim_target_medium__acknowledge").set_value(1.0).run()
+    assert not page.exception
+    assert any("medium target 1h is shorter than high's 2h" in w.value for w in page.warning)
+
+
+def test_thresholds_out_of_order_are_an_error_not_a_crash(page: AppTest) -> None:
+    page.slider(key="sim_threshold_medium").set_value(0.9).run()
+    assert not page.exception
+    assert any("thresholds out of order" in e.value for e in page.error)
+    page.slider(key="sim_threshold_medium").set_value(0.25).run()
+    assert not page.error
+
+
+def test_a_saved_scenario_downloads_as_a_policy_evaluate_accepts(page: AppTest, tmp_path: Path) -> None:
+    page.text_input(key="sim_scenario_name").set_value("severity heavy").run()
+    page.button(key="sim_save").click().run()
+    assert not page.exception
+    page.slider(key="sim_weight_segment").set_value(0.3).run()
+    page.text_input(key="sim_scenario_name").set_value("segment heavy").run()
+    page.button(key="sim_save").click().run()
+    table = next(df.value for df in page.dataframe if "scenario" in df.value.columns)
+    assert list(table.scenario) == ["severity heavy", "segment heavy"]
+    assert table["change tier"].iloc[0] != table["change tier"].iloc[1]
+    assert page.selectbox(key="sim_scenario_pick").value == "severity heavy"
+    assert page.get("download_button")[-1].proto.label == "Download policy YAML"
+    diff = page.code[0].value
+    assert "+    severity: 0.6" in diff and "+    acknowledge: 1h" in diff
+    assert "segment: 0.3" not in diff  # the first scenario was saved before the segment moved
+
+    text = page.session_state["sim_scenarios"]["severity heavy"]["yaml"]  # the bytes the button serves
+    folder = tmp_path / "policy"
+    shutil.copytree(SAMPLE_POLICY.parent / "playbooks", folder / "playbooks")
+    (folder / "policy.yaml").write_text(text)
+    loaded = load_policy(folder / "policy.yaml")
+    assert loaded.rubric.weights["severity"] == 0.6
+    assert policy_from_dict(yaml.safe_load(text)).tiers["medium"].target("acknowledge") == ("business", 3600)
+    out = tmp_path / "results.csv"
+    code = cli_main(["evaluate", "--tickets", str(SAMPLE_POLICY.parent / "tickets.csv"), "--policy",
+                     str(folder / "policy.yaml"), "--as-of", "2026-11-26T12:00", "--out", str(out)])
+    assert code == 0 and len(out.read_text().splitlines()) > 1000
+
+
+def test_reset_brings_back_the_current_policy() -> None:
+    at = open_simulator()
+    at.slider(key="sim_weight_severity").set_value(0.9).run()
+    assert shown_matrix(at).to_numpy().sum() != shown_matrix(at).to_numpy().trace()
+    at.button(key="sim_reset").click().run()
+    assert at.slider(key="sim_weight_severity").value == pytest.approx(0.35)
+    matrix = shown_matrix(at)
+    assert matrix.to_numpy().sum() == matrix.to_numpy().trace()
