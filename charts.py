@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sla_core.schema import METRICS, TIERS
 
@@ -19,45 +18,55 @@ OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
 
 
 def trend_figure(trend: pd.DataFrame) -> go.Figure:
-    """Adherence per month: one panel per metric, one line per tier."""
+    """Adherence per month: one panel per metric (side by side, one y axis), one line per tier."""
     metrics = [m for m in METRICS if m in set(trend["metric"])]
-    fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics,
-                        horizontal_spacing=0.04)
-    for col, metric in enumerate(metrics, start=1):
+    gap, width = 0.04, (1 - 0.04 * (len(metrics) - 1)) / max(len(metrics), 1)
+    traces, layout = [], {}
+    for i, metric in enumerate(metrics):
+        axis = "" if i == 0 else str(i + 1)
+        start = i * (width + gap)
+        layout[f"xaxis{axis}"] = {"domain": [start, start + width], "anchor": "y"}
+        layout.setdefault("annotations", []).append(
+            {"text": metric, "x": start + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+             "xanchor": "center", "yanchor": "bottom", "showarrow": False}
+        )
         for tier in TIERS:
             rows = trend[(trend["metric"] == metric) & (trend["tier"] == tier)]
             if rows.empty:
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    x=rows["month"], y=rows["adherence"], mode="lines+markers", name=tier, legendgroup=tier,
-                    showlegend=col == 1, line={"color": TIER_COLORS[tier]},
-                    customdata=rows[["met", "breached"]],
-                    hovertemplate="%{x|%Y-%m}: %{y:.1%}<br>met %{customdata[0]}, breached %{customdata[1]}",
-                ),
-                row=1, col=col,
-            )
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_layout(height=320, margin={"t": 40, "b": 10}, legend_title_text="tier")
-    return fig
+            traces.append(go.Scatter(
+                x=rows["month"], y=rows["adherence"], xaxis=f"x{axis}", yaxis="y", mode="lines+markers",
+                name=tier, legendgroup=tier, showlegend=not any(t.name == tier for t in traces),
+                line={"color": TIER_COLORS[tier]}, customdata=rows[["met", "breached"]],
+                hovertemplate="%{x|%Y-%m}: %{y:.1%}<br>met %{customdata[0]}, breached %{customdata[1]}",
+            ))
+    return go.Figure(traces, layout={
+        **layout, "yaxis": {"tickformat": ".0%"}, "height": 320, "margin": {"t": 40, "b": 10},
+        "legend": {"title": {"text": "tier"}},
+    })
 
 
 def distribution_figure(dist: pd.DataFrame, edge: float, x_title: str) -> go.Figure:
     """Histogram of elapsed minutes, met and breached stacked, values past `edge` drawn at the edge."""
-    fig = go.Figure(
+    targets = sorted(dist["target_minutes"].dropna().unique())
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
+               "line": {"dash": "dash", "width": 2}} for t in targets]
+    notes = [{"text": f"target {t:g} min", "x": t, "y": 1, "xref": "x", "yref": "paper", "xanchor": "left",
+              "yanchor": "bottom", "showarrow": False} for t in targets]
+    return go.Figure(
         [
             go.Histogram(
                 x=dist.loc[dist["state"] == state, "elapsed_minutes"].clip(upper=edge), name=state,
                 marker={"color": OUTCOME_COLORS[state]}, xbins={"start": 0, "end": edge * 1.0001, "size": edge / 40},
             )
             for state in ("met", "breached")
-        ]
+        ],
+        layout={
+            "barmode": "stack", "height": 300, "margin": {"t": 30, "b": 10}, "bargap": 0.05, "shapes": shapes,
+            "annotations": notes, "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": "clocks"}},
+            "legend": {"title": {"text": "state"}},
+        },
     )
-    for target in sorted(dist["target_minutes"].dropna().unique()):
-        fig.add_vline(x=target, line_dash="dash", annotation_text=f"target {target:g} min")
-    fig.update_layout(barmode="stack", height=300, margin={"t": 30, "b": 10}, bargap=0.05,
-                      xaxis_title=x_title, yaxis_title="clocks", legend_title_text="state")
-    return fig
 
 
 def team_figure(teams: pd.DataFrame) -> go.Figure:

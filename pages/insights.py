@@ -29,7 +29,8 @@ if filters.period is not None:
         help="One HTML file with every chart (works offline), the numbers, breached tickets and open action items.",
     )
 
-charts = {chart.key: chart for chart in report.insight_charts(source, filters)}
+summary = insights.summarize(source, filters)
+charts = {chart.key: chart for chart in report.insight_charts(summary)}
 
 
 def chart(key: str) -> None:
@@ -70,50 +71,48 @@ tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incid
 with tabs[0]:
     st.subheader("Time to definitive resolution by owner team")
     chart("resolution_by_team")
-    drill_table(insights.resolution_by_team(source, filters), "insights_resolution",
+    drill_table(summary.resolution, "insights_resolution",
                 lambda row: insights.resolution_tickets(source, filters, pick(row, "owner_team")))
     st.subheader("Time spent with each owner")
     st.caption(f"Tickets start with {insights.FIRST_OWNER} until their first handoff; "
                "tickets without handoff events stay with their owner team.")
     chart("owner_time")
-    drill_table(insights.owner_time(source, filters), "insights_owner_time",
+    drill_table(summary.owners, "insights_owner_time",
                 lambda row: insights.owner_time_tickets(source, filters, pick(row, "owner")),
                 {"share_of_time": PERCENT})
     st.subheader("Wait after a handoff")
     st.caption("From the handoff to the new owner's first action: the next status event, the next handoff "
                "or an action plan, whichever comes first.")
     chart("handoff_waits")
-    drill_table(insights.handoff_waits(source, filters), "insights_handoffs",
+    drill_table(summary.waits, "insights_handoffs",
                 lambda row: insights.handoff_tickets(source, filters, pick(row, "to_owner")))
 
 with tabs[1]:
     st.subheader("Reopen rate per tier and owner team")
     chart("reopen_trend")
-    drill_table(insights.reopen_rate(source, filters), "insights_reopens",
+    drill_table(summary.reopens, "insights_reopens",
                 lambda row: insights.reopen_tickets(source, filters, pick(row, "tier"), pick(row, "owner_team")),
                 {"reopen_rate": PERCENT})
 
 with tabs[2]:
-    detect = insights.time_to_detect(source, filters)
-    share = insights.monitoring_share(detect)
+    share = insights.monitoring_share(summary.detect)
     st.metric("Incidents monitoring caught first", "—" if share is None else f"{share:.0%}")
     chart("time_to_detect")
-    drill_table(detect, "insights_detect", lambda row: insights.detect_tickets(source, filters, pick(row, "source")),
-                {"share": PERCENT})
+    drill_table(summary.detect, "insights_detect",
+                lambda row: insights.detect_tickets(source, filters, pick(row, "source")), {"share": PERCENT})
 
 with tabs[3]:
     st.caption(f"{insights.cohort_rule(source)}. Impacted = customers of a critical or high incident created in "
                f"{month}.")
     chart("csat_after_incidents")
-    drill_table(insights.csat_after_incidents(source, filters), "insights_csat",
+    drill_table(summary.csat, "insights_csat",
                 lambda row: insights.csat_tickets(source, filters, pick(row, "group")), {"share_low": PERCENT})
     st.subheader(f"Impacted customers, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident")
-    drill_table(insights.csat_before_after(source, filters), "insights_cohort",
+    drill_table(summary.cohort, "insights_cohort",
                 lambda row: insights.csat_cohort_tickets(source, filters, pick(row, "side")))
 
 with tabs[4]:
-    quality = insights.handoff_quality(source, filters)
-    overall = quality[quality["tier"] == "all"]
+    overall = summary.quality[summary.quality["tier"] == "all"]
     if not overall.empty:
         cols = st.columns(3)
         cols[0].metric("Complete engineering handoffs", f"{overall['share_complete'].iloc[0]:.0%}")
@@ -124,7 +123,7 @@ with tabs[4]:
                        help=f"The framework claims a complete template cuts handoff time to about "
                             f"{insights.CLAIMED_RATIO:.2f}×.")
     chart("handoff_quality")
-    drill_table(quality, "insights_quality",
+    drill_table(summary.quality, "insights_quality",
                 lambda row: insights.handoff_quality_tickets(
                     source, filters, None if pick(row, "tier") == "all" else pick(row, "tier")),
                 {"share_complete": PERCENT, "plan_ratio": HOURS, "wait_ratio": HOURS})

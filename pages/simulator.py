@@ -33,6 +33,7 @@ class SimKeys:
     SCENARIO_PICK = "sim_scenario_pick"
     RESULT = "sim_result"  # (candidate fingerprint, period, Simulation) of this session
     PRIVATE = "sim_private"  # an upload's baseline / replays (never in the shared cache)
+    SEEN_SOURCE = "sim_seen_source"  # the data set the period was chosen for
 
 
 INPUT_PREFIXES = (SimKeys.WEIGHT, SimKeys.SCALE, SimKeys.THRESHOLD, SimKeys.TARGET)
@@ -53,19 +54,28 @@ def _shared_replay(key: tuple, start: Optional[date], end: Optional[date], _base
     return sim.prepare_replay(_baseline, sim.Period(start, end))
 
 
-def replay_for(source: DataSource, period: sim.Period) -> sim.Replay:
+def baseline_for(source: DataSource) -> sim.Baseline:
+    """The current side: shared for the sample and the store, private to the session for an upload."""
     key = source_key(source)
     if source.kind != "upload":
-        return _shared_replay(key, period.start, period.end, _shared_baseline(key, source))
+        return _shared_baseline(key, source)
     held: dict[str, Any] = st.session_state.get(SimKeys.PRIVATE) or {}
     if held.get("key") != key:
         with st.spinner("Judging every ticket under the current rubric…"):
-            held = {"key": key, "baseline": sim.prepare_baseline(source.con, source.policy, source.as_of), "replays": {}}
+            held = {"key": key, "baseline": sim.prepare_baseline(source.con, source.policy, source.as_of),
+                    "replays": {}}
         st.session_state[SimKeys.PRIVATE] = held
-    replays = held["replays"]
+    return held["baseline"]
+
+
+def replay_for(source: DataSource, baseline: sim.Baseline, period: sim.Period) -> sim.Replay:
+    if source.kind != "upload":
+        return _shared_replay(source_key(source), period.start, period.end, baseline)
+    replays = st.session_state[SimKeys.PRIVATE]["replays"]
     if period not in replays:
         replays.clear()
-        replays[period] = sim.prepare_replay(held["baseline"], period)
+        with st.spinner("Preparing the period…"):
+            replays[period] = sim.prepare_replay(baseline, period)
     return replays[period]
 
 
@@ -119,7 +129,11 @@ if policy.rubric is None:
     st.stop()
 
 # ---- period and capacity
-default_period = sim.last_full_quarter(source.con, policy, source.as_of)
+baseline = baseline_for(source)
+default_period = baseline.default_period
+if st.session_state.get(SimKeys.SEEN_SOURCE) != source_key(source):  # another data set: its own default period
+    st.session_state.pop(SimKeys.PERIOD, None)
+    st.session_state[SimKeys.SEEN_SOURCE] = source_key(source)
 top = st.columns([2, 1, 3])
 if default_period.start is not None:
     st.session_state.setdefault(SimKeys.PERIOD, (default_period.start, default_period.end - timedelta(days=1)))
@@ -135,7 +149,7 @@ else:
 st.session_state.setdefault(SimKeys.CAPACITY, 60)
 capacity = int(top[1].number_input("On-call capacity per week", min_value=0, step=5, key=SimKeys.CAPACITY,
                                    help="Critical + high tickets engineering on-call can take in a week."))
-replay = replay_for(source, period)
+replay = replay_for(source, baseline, period)
 top[2].caption(
     f"{source.label} · {replay.tickets:,} tickets created {period.label()} · clocks judged at "
     f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). Both sides tier a ticket with "
@@ -167,8 +181,10 @@ with st.sidebar:
             st.markdown(f"**{tier}** ({policy.tiers[tier].calendar or '24x7'})")  # type: ignore[index]
             cols = st.columns(3)
             for col, metric in zip(cols, METRICS):
-                col.number_input(metric.replace("_", " "), min_value=0.0, step=0.5, format="%g",
-                                 key=f"{SimKeys.TARGET}{tier}__{metric}")
+                calendar = policy.tiers[tier].target(metric)[0]  # type: ignore[index]
+                own = calendar != (policy.tiers[tier].calendar or "24x7")  # type: ignore[index]
+                col.number_input(metric.replace("_", " ") + (f" ({calendar})" if own else ""), min_value=0.0,
+                                 step=0.5, format="%g", key=f"{SimKeys.TARGET}{tier}__{metric}")
         if policy.segments:
             st.caption("Segment overrides (" + ", ".join(policy.segments) + ") are kept as they are.")
 

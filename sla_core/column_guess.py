@@ -17,7 +17,7 @@ from sla_core.schema import TICKET_COLUMNS
 
 # canonical column -> other names exports use for it (compared after normalize()).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ticket_id": ("id", "ticket", "ticket_number", "ticket_no", "number", "key", "issue_key", "incident", "case_id"),
+    "ticket_id": ("ticket", "ticket_number", "ticket_no", "number", "issue_key", "key", "incident", "case_id", "id"),
     "created_at": ("created", "opened", "opened_at", "created_date", "creation_date", "date_created", "open_date"),
     "impact": ("priority", "impact_level", "tier", "urgency"),
     "segment": ("customer_segment", "plan", "tier_segment", "account_type"),

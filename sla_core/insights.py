@@ -85,8 +85,14 @@ def _base_params(src: DataSource, filters: Filters) -> dict[str, Any]:
     }
 
 
-def _tickets_cte(src: DataSource) -> str:
-    """`tk`: the tickets created by `as_of`, with their tier and owner team as the review shows them."""
+def _tickets_cte(src: DataSource, scope: str = "TRUE") -> str:
+    """`tk`: the tickets created by `as_of`, with their tier and owner team as the review shows them; `ev`:
+    their events known at `as_of`.
+
+    `scope` is a cheap SQL condition on `t` (the tickets) that keeps at least every ticket the metric can
+    count (a superset: the metric applies its exact rule later); with a period set it keeps the window
+    functions over events to the month's tickets instead of the whole history.
+    """
     return f"""
     tk AS (
         SELECT t.ticket_id, t.created_at, t.segment, coalesce(t.owner_team, $no_team) AS owner_team,
@@ -100,9 +106,12 @@ def _tickets_cte(src: DataSource) -> str:
         WHERE ($segment IS NULL OR t.segment = $segment)
           AND ($team IS NULL OR coalesce(t.owner_team, $no_team) = $team)
           AND ($tier IS NULL OR r.tier = $tier)
+          AND ({scope})
     ), ev AS (
-        SELECT ticket_id, "at", field, value, seq FROM events WHERE "at" <= $as_of
+        SELECT ticket_id, "at", field, value, seq FROM events
+        WHERE "at" <= $as_of AND ticket_id IN (SELECT ticket_id FROM tk)
     )"""
+
 
 
 def _in_period(expr: str) -> str:
@@ -112,6 +121,17 @@ def _in_period(expr: str) -> str:
 
 def _month(expr: str) -> str:
     return f"CAST(date_trunc('month', timezone($tz, {expr})) AS DATE)"
+
+
+def _resolved_in_period() -> str:
+    return f"t.resolved_at <= $as_of AND {_in_period('t.resolved_at')}"
+
+
+def _handed_in_period(to_owner: str = "") -> str:
+    """Tickets with a handoff (to `to_owner`, if given) in the period."""
+    only = f" AND value = '{to_owner}'" if to_owner else ""
+    return f"""t.ticket_id IN (SELECT ticket_id FROM events WHERE field = 'owner_team'{only}
+                                 AND "at" <= $as_of AND {_in_period('"at"')})"""
 
 
 def _hours(start: str, end: str) -> str:
@@ -138,7 +158,7 @@ def _drill(src: DataSource, rows: Sql, where: dict[str, Any], order: str) -> pd.
 
 def _resolution_rows(src: DataSource, filters: Filters) -> Sql:
     return Sql(
-        f"""WITH {_tickets_cte(src)}
+        f"""WITH {_tickets_cte(src, _resolved_in_period())}
         SELECT ticket_id, tier, segment, owner_team,
                {_local("created_at")} AS created, {_local("resolved_at")} AS resolved,
                {_hours("created_at", "resolved_at")} AS resolution_hours,
@@ -202,7 +222,7 @@ def _owner_segments_cte() -> str:
 def _owner_time_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"first_owner": FIRST_OWNER}
     return Sql(
-        f"""WITH {_tickets_cte(src)}, {_owner_segments_cte()}
+        f"""WITH {_tickets_cte(src, _resolved_in_period())}, {_owner_segments_cte()}
         SELECT ticket_id, tier, segment, owner,
                count(*) AS stretches,
                sum(greatest({_hours("seg_start", "seg_end")}, 0)) AS hours_with_owner
@@ -238,7 +258,7 @@ def owner_time_tickets(src: DataSource, filters: Filters, owner: Optional[str] =
 def _handoff_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"first_owner": FIRST_OWNER}
     return Sql(
-        f"""WITH {_tickets_cte(src)}, {_owner_segments_cte()},
+        f"""WITH {_tickets_cte(src, _handed_in_period())}, {_owner_segments_cte()},
         acts AS (
             SELECT ticket_id, "at", 'status: ' || value AS action FROM ev WHERE field = 'status'
             UNION ALL
@@ -293,27 +313,25 @@ def _reopen_rows(src: DataSource, filters: Filters, *, months: int = 1) -> Sql:
     params = _base_params(src, filters) | {"resolved_statuses": list(RESOLVED_STATUSES)}
     if months > 1 and filters.period is not None:
         params |= {"first": shift_month(filters.period, -(months - 1)), "last": filters.period}
-        window = f"{_month('resolved_at')} BETWEEN $first AND $last"
+        window = lambda expr: f"{_month(expr)} BETWEEN $first AND $last"  # noqa: E731
     else:
-        window = _in_period("resolved_at")
+        window = _in_period
     return Sql(
-        f"""WITH {_tickets_cte(src)},
-        st AS (
-            SELECT ticket_id, value,
-                   lag(value) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS prev
-            FROM ev WHERE field = 'status'
-        ), ev_reopens AS (
-            SELECT ticket_id, count(*) AS n FROM st
-            WHERE list_contains($resolved_statuses::VARCHAR[], prev)
-              AND NOT list_contains($resolved_statuses::VARCHAR[], value)
-            GROUP BY ticket_id
+        f"""WITH {_tickets_cte(src, f"t.resolved_at <= $as_of AND {window('t.resolved_at')}")},
+        ev_reopens AS (
+            -- a status other than resolved/closed after the first resolution: an aggregate, not a window
+            SELECT ticket_id,
+                   min("at") FILTER (WHERE list_contains($resolved_statuses::VARCHAR[], value))
+                       < max("at") FILTER (WHERE NOT list_contains($resolved_statuses::VARCHAR[], value))
+                       AS reopened
+            FROM ev WHERE field = 'status' GROUP BY ticket_id
         )
         SELECT tk.ticket_id, tk.tier, tk.segment, tk.owner_team, {_month("tk.resolved_at")} AS month,
                {_local("tk.resolved_at")} AS resolved,
-               coalesce(tk.reopen_count, 0) AS reopen_count, coalesce(r.n, 0) AS reopens_in_events,
-               coalesce(tk.reopen_count, 0) > 0 OR coalesce(r.n, 0) > 0 AS reopened
+               coalesce(tk.reopen_count, 0) AS reopen_count, coalesce(r.reopened, FALSE) AS reopened_in_events,
+               coalesce(tk.reopen_count, 0) > 0 OR coalesce(r.reopened, FALSE) AS reopened
         FROM tk LEFT JOIN ev_reopens r USING (ticket_id)
-        WHERE tk.resolved_at IS NOT NULL AND {window}""",
+        WHERE tk.resolved_at IS NOT NULL AND {window("tk.resolved_at")}""",
         params,
     )
 
@@ -379,7 +397,7 @@ def _incident_tiers(filters: Filters) -> list[str]:
 def _detect_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"incident_tiers": _incident_tiers(filters)}
     return Sql(
-        f"""WITH {_tickets_cte(src)}
+        f"""WITH {_tickets_cte(src, f"t.started_at IS NOT NULL AND {_in_period('t.created_at')}")}
         SELECT ticket_id, tier, segment, source,
                {_local("started_at")} AS started, {_local("detected_at")} AS detected,
                {_local("created_at")} AS created,
@@ -471,6 +489,14 @@ def _csat_cte(src: DataSource) -> str:
     )"""
 
 
+def _csat_scope() -> str:
+    """Incidents created in the period and tickets resolved within the window around it."""
+    window = "CAST($window AS INTERVAL)"
+    return f"""({_in_period('t.created_at')} OR (
+        t.resolved_at >= timezone($tz, $period::TIMESTAMP) - {window}
+        AND t.resolved_at < timezone($tz, ($period + INTERVAL 1 MONTH)::TIMESTAMP) + {window}))"""
+
+
 def _csat_params(src: DataSource, filters: Filters, window_days: int) -> dict[str, Any]:
     return _base_params(src, filters) | {
         "incident_tiers": list(INCIDENT_TIERS),
@@ -481,7 +507,7 @@ def _csat_params(src: DataSource, filters: Filters, window_days: int) -> dict[st
 def _csat_rows(src: DataSource, filters: Filters, window_days: int) -> Sql:
     """Rated tickets resolved in the period, split into impacted customers' and all others."""
     return Sql(
-        f"""WITH {_tickets_cte(src)}, {_csat_cte(src)},
+        f"""WITH {_tickets_cte(src, _csat_scope())}, {_csat_cte(src)},
         impacted AS (
             SELECT k.ticket_id, string_agg(DISTINCT k.customer, '; ' ORDER BY k.customer) AS customers
             FROM keys k JOIN anchor USING (customer) GROUP BY k.ticket_id
@@ -519,7 +545,7 @@ def csat_tickets(src: DataSource, filters: Filters, group: Optional[str] = None)
 def _csat_cohort_rows(src: DataSource, filters: Filters, window_days: int) -> Sql:
     """Each impacted customer's rated tickets in the window before and after its first incident."""
     return Sql(
-        f"""WITH {_tickets_cte(src)}, {_csat_cte(src)}
+        f"""WITH {_tickets_cte(src, _csat_scope())}, {_csat_cte(src)}
         SELECT DISTINCT r.ticket_id, k.customer, {_local("a.first_incident_at")} AS first_incident,
                CASE WHEN r.resolved_at < a.first_incident_at THEN 'before' ELSE 'after' END AS side,
                {_local("r.resolved_at")} AS resolved, r.tier, r.csat
@@ -568,6 +594,11 @@ def csat_cohort_tickets(
 # --- Handoff quality ------------------------------------------------------------------------------
 
 
+def _engineering_scope() -> str:
+    return f"""({_handed_in_period('engineering')}
+               OR (t.owner_team = 'engineering' AND {_in_period('t.created_at')}))"""
+
+
 def _triage_rows(src: DataSource, filters: Filters) -> Sql:
     """Tickets handed to engineering in the period whose tier requires triage fields, and what they lack."""
     required = src.policy.triage_required
@@ -581,7 +612,7 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
         for field in TRIAGE_FIELDS
     )
     return Sql(
-        f"""WITH {_tickets_cte(src)},
+        f"""WITH {_tickets_cte(src, _engineering_scope())},
         req AS (
             SELECT unnest($req_tiers::VARCHAR[]) AS tier, unnest($req_fields::VARCHAR[][]) AS required
         ), first_eng AS (
@@ -663,8 +694,38 @@ def handoff_quality_tickets(
     return _drill(src, _triage_rows(src, filters), {"tier": tier, "complete": complete}, "complete, handoff DESC")
 
 
+@dataclass(frozen=True)
+class Summary:
+    """Every metric's summary frame for one set of filters, computed once for a page or a report."""
+
+    resolution: pd.DataFrame
+    owners: pd.DataFrame
+    waits: pd.DataFrame
+    reopens: pd.DataFrame
+    reopen_trend: pd.DataFrame
+    detect: pd.DataFrame
+    csat: pd.DataFrame
+    cohort: pd.DataFrame
+    quality: pd.DataFrame
+
+
+def summarize(src: DataSource, filters: Filters) -> Summary:
+    return Summary(
+        resolution=resolution_by_team(src, filters),
+        owners=owner_time(src, filters),
+        waits=handoff_waits(src, filters),
+        reopens=reopen_rate(src, filters),
+        reopen_trend=reopen_trend(src, filters),
+        detect=time_to_detect(src, filters),
+        csat=csat_after_incidents(src, filters),
+        cohort=csat_before_after(src, filters),
+        quality=handoff_quality(src, filters),
+    )
+
+
 __all__ = [
     "CLAIMED_RATIO",
+    "Summary",
     "FIRST_OWNER",
     "INCIDENT_TIERS",
     "cohort_rule",
@@ -685,5 +746,6 @@ __all__ = [
     "reopen_trend",
     "resolution_by_team",
     "resolution_tickets",
+    "summarize",
     "time_to_detect",
 ]

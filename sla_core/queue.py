@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import pandas as pd
@@ -136,7 +136,10 @@ def breach_queue(
     `due` is the due instant as wall-clock time in `viewer_timezone`; the
     period filter does not apply (the queue is always "now").
     """
-    ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
+    try:
+        ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {viewer_timezone!r} (use an IANA name such as Europe/London)") from None
     triage_sql, triage_params = _missing_triage_sql(policy)
     playbook_sql, playbook_params = _playbook_sql(policy)
     clauses, filter_params = [], []

@@ -131,41 +131,36 @@ def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
     return charts
 
 
-def insight_charts(src: DataSource, filters: Filters) -> list[Chart]:
+def insight_charts(summary: insights.Summary) -> list[Chart]:
     """One chart per systemic metric that has data in the period."""
     charts: list[Chart] = []
-    res = insights.resolution_by_team(src, filters)
-    if not res.empty:
+    if not summary.resolution.empty:
         charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _bars(
-            res, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"}, "hours (wall-clock)")))
-    owners = insights.owner_time(src, filters)
-    if not owners.empty:
+            summary.resolution, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"},
+            "hours (wall-clock)")))
+    if not summary.owners.empty:
         charts.append(Chart("owner_time", "Time spent with each owner", _bars(
-            owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
-    waits = insights.handoff_waits(src, filters)
-    if not waits.empty:
+            summary.owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
+    if not summary.waits.empty:
         charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _bars(
-            waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
+            summary.waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
             "hours from handoff to first action")))
-    trend = insights.reopen_trend(src, filters)
-    if not trend.empty:
-        fig = _tier_lines(trend, "reopen_rate", ("resolved", "reopened"))
+    if not summary.reopen_trend.empty:
+        fig = _tier_lines(summary.reopen_trend, "reopen_rate", ("resolved", "reopened"))
         fig.update_layout(yaxis_title="reopen rate")
         charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
-    detect = insights.time_to_detect(src, filters)
-    if not detect.empty:
+    if not summary.detect.empty:
         charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
-            detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
+            summary.detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
             "minutes from start to detection")))
-    csat = insights.csat_after_incidents(src, filters)
-    if not csat.empty:
-        fig = _bars(csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
+    if not summary.csat.empty:
+        fig = _bars(summary.csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
         fig.update_yaxes(range=[0, 5])
         charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others", fig))
-    quality = insights.handoff_quality(src, filters)
-    if not quality.empty:
+    if not summary.quality.empty:
         charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff", _bars(
-            quality, "tier", {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
+            summary.quality, "tier",
+            {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
             "median time to action plan (SLA clock hours)")))
     return charts
 
@@ -292,21 +287,20 @@ def build_report(
     add("<h2>Beyond the timers</h2>")
     add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
         "sla_core/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
-    parts.extend(_chart_html(c) for c in insight_charts(src, filters))
-    detect = insights.time_to_detect(src, filters)
-    share = insights.monitoring_share(detect)
-    quality = insights.handoff_quality(src, filters)
-    ratio = quality.loc[quality["tier"] == "all", "wait_ratio"]
+    summary = insights.summarize(src, filters)
+    parts.extend(_chart_html(c) for c in insight_charts(summary))
+    share = insights.monitoring_share(summary.detect)
+    ratio = summary.quality.loc[summary.quality["tier"] == "all", "wait_ratio"]
     for title, frame, pct_cols in (
-        ("Time to definitive resolution by owner team", insights.resolution_by_team(src, filters), ()),
-        ("Time with each owner", insights.owner_time(src, filters), ("share_of_time",)),
-        ("Handoff waits by receiving team", insights.handoff_waits(src, filters), ()),
-        ("Reopen rate per tier and owner team", insights.reopen_rate(src, filters), ("reopen_rate",)),
-        (f"Time to detect (monitoring caught {_pct(share)} of incidents first)", detect, ("share",)),
-        ("CSAT after incidents", insights.csat_after_incidents(src, filters), ("share_low",)),
+        ("Time to definitive resolution by owner team", summary.resolution, ()),
+        ("Time with each owner", summary.owners, ("share_of_time",)),
+        ("Handoff waits by receiving team", summary.waits, ()),
+        ("Reopen rate per tier and owner team", summary.reopens, ("reopen_rate",)),
+        (f"Time to detect (monitoring caught {_pct(share)} of incidents first)", summary.detect, ("share",)),
+        ("CSAT after incidents", summary.csat, ("share_low",)),
         (f"CSAT of the impacted cohort, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident",
-         insights.csat_before_after(src, filters), ()),
-        ("Handoff quality (engineering handoffs with every required triage field)", quality,
+         summary.cohort, ()),
+        ("Handoff quality (engineering handoffs with every required triage field)", summary.quality,
          ("share_complete",)),
     ):
         add(f"<h3>{html.escape(title)}</h3>")

@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -40,7 +40,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sla_core.engine import RESULT_COLUMNS, evaluate
+from sla_core.engine import evaluate
 from sla_core.policy import (
     Policy,
     PolicyError,
@@ -58,6 +58,8 @@ _lock = threading.Lock()
 # Policy keys that change how every clock runs, whatever the tier.
 CLOCK_KEYS: tuple[str, ...] = ("timezone", "at_risk_ratio", "calendars", "pauses", "on_tier_change", "on_reopen")
 UNTIERED = "untiered"
+# The factor names as a SQL list literal (code constants, not user text): why_i indexes it.
+FACTOR_LIST_SQL = "[" + ", ".join(f"'{f}'" for f in FACTORS) + "]"
 ON_CALL_TIERS: tuple[str, ...] = ("critical", "high")
 
 
@@ -177,6 +179,7 @@ class Baseline(_Tables):
         started = time.perf_counter()
         self.results = evaluate(con.cursor(), policy, as_of, tickets=tickets, events=events,
                                 out=self.name("results"), tier_source="rubric")
+        self.default_period = last_full_quarter(con, policy, as_of, tickets)
         self.seconds = time.perf_counter() - started
 
 
@@ -327,8 +330,11 @@ class Simulation(_Tables):
         r = replay
 
         started = time.perf_counter()
-        self.prof = self.name("prof")
-        _score_profiles(cur, candidate, r.prof, self.prof)
+        if candidate.rubric == self.current.rubric:
+            self.prof = r.prof_cur  # same rubric, same scores: nothing to re-score
+        else:
+            self.prof = self.name("prof")
+            _score_profiles(cur, candidate, r.prof, self.prof)
         self.timings.score = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -336,6 +342,12 @@ class Simulation(_Tables):
         everything = not only_affected or clock_settings_changed(self.current, candidate)
         segments = sorted(set(self.current.segments) | set(candidate.segments))
         self.aff, self.t, self.e = self.name("aff"), self.name("t"), self.name("e")
+        # Only the predicates this candidate needs: each is a pass over the period's tickets.
+        reasons = ["moved.profile_id IS NOT NULL"]
+        if pairs:
+            reasons += ["k.has_impact_events",
+                        "list_contains($pairs, CASE WHEN list_contains($segments, k.segment) THEN k.segment ELSE '' END "
+                        "|| '|' || k.tier_cur)"]
         cur.execute(
             f"""
             CREATE TABLE {self.aff} AS
@@ -344,12 +356,9 @@ class Simulation(_Tables):
                 SELECT a.profile_id FROM {r.prof_cur} a JOIN {self.prof} b USING (profile_id)
                 WHERE a.rubric_tier IS DISTINCT FROM b.rubric_tier
             ) moved USING (profile_id)
-            WHERE $everything OR moved.profile_id IS NOT NULL
-               OR (len($pairs) > 0 AND k.has_impact_events)
-               OR list_contains($pairs, CASE WHEN list_contains($segments, k.segment) THEN k.segment ELSE '' END
-                                        || '|' || k.tier_cur)
+            WHERE {"TRUE" if everything else " OR ".join(reasons)}
             """,
-            {"everything": everything, "pairs": pairs, "segments": segments},
+            {"pairs": pairs, "segments": segments} if pairs and not everything else {},
         )
         self.affected = int(cur.execute(f"SELECT count(*) FROM {self.aff}").fetchone()[0])
         cur.execute(f"CREATE TABLE {self.t} AS SELECT t.* FROM {r.t} t SEMI JOIN {self.aff} USING (ticket_id)")
@@ -372,43 +381,51 @@ class Simulation(_Tables):
         self.timings.diff = time.perf_counter() - started
 
     def _build_diff(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Both sides per ticket and metric, for the re-evaluated tickets only (the rest did not change)."""
+        """Both sides per ticket and metric, for the re-evaluated tickets only (the rest did not change).
+
+        The reasons are text work: `_explained` adds them when a frame or the file asks, for its rows only.
+        """
         r = self.replay
         sides = [("current", "a"), ("candidate", "b")]
-        contribs = ", ".join(f"round({p}.contrib_{f}, 9) + 0.0 AS contrib_{f}_{side}" for side, p in (("current", "pa"), ("candidate", "pb"))
-                             for f in FACTORS)
-        deltas = "[" + ", ".join(f"abs(coalesce(pb.contrib_{f}, 0) - coalesce(pa.contrib_{f}, 0))" for f in FACTORS) + "]"
+        contribs = ", ".join(f"round({p}.contrib_{f}, 9) + 0.0 AS contrib_{f}_{side}"
+                             for side, p in (("current", "pa"), ("candidate", "pb")) for f in FACTORS)
         cur.execute(
             f"""
             CREATE TABLE {self.diff} AS
-            WITH j AS (
-                SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, k.week, k.severity,
-                       {", ".join(f"{p}.{c} AS {c}_{side}" for side, p in sides
-                                  for c in ("tier", "initial_tier", "state", "calendar", "target_seconds",
-                                            "elapsed_seconds", "due_at", "stopped_at"))},
-                       pa.rubric_score AS score_current, pb.rubric_score AS score_candidate,
-                       coalesce(pa.hard_rule, FALSE) AS hard_rule_current,
-                       coalesce(pb.hard_rule, FALSE) AS hard_rule_candidate,
-                       {contribs},
-                       {deltas} AS deltas
-                FROM {r.cur_results} a
-                SEMI JOIN {self.aff} USING (ticket_id)
-                JOIN {self.cand_results} b USING (ticket_id, metric)
-                JOIN {r.tk} k USING (ticket_id)
-                LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
-                LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id
-            )
-            SELECT * EXCLUDE (deltas, why_i, severity),
-                   tier_current IS DISTINCT FROM tier_candidate OR state_current IS DISTINCT FROM state_candidate
-                       OR initial_tier_current IS DISTINCT FROM initial_tier_candidate AS changed,
-                   CASE WHEN list_max(deltas) > 1e-9 THEN ($factors::VARCHAR[])[why_i] END AS why_factor,
-                   CASE WHEN list_max(deltas) > 1e-9
-                        THEN [{", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS)}][why_i]
-                   END AS why_delta,
+            SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, k.week, k.severity,
+                   {", ".join(f"{p}.{c} AS {c}_{side}" for side, p in sides
+                              for c in ("tier", "initial_tier", "state", "calendar", "target_seconds",
+                                        "elapsed_seconds", "due_at", "stopped_at"))},
+                   pa.rubric_score AS score_current, pb.rubric_score AS score_candidate,
+                   coalesce(pa.hard_rule, FALSE) AS hard_rule_current,
+                   coalesce(pb.hard_rule, FALSE) AS hard_rule_candidate,
+                   {contribs},
+                   a.tier IS DISTINCT FROM b.tier OR a.state IS DISTINCT FROM b.state
+                       OR a.initial_tier IS DISTINCT FROM b.initial_tier AS changed
+            FROM {self.cand_results} b
+            JOIN (SELECT * FROM {r.cur_results} SEMI JOIN {self.aff} USING (ticket_id)) a USING (ticket_id, metric)
+            JOIN (SELECT * FROM {r.tk} SEMI JOIN {self.aff} USING (ticket_id)) k USING (ticket_id)
+            LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
+            LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id
+            """
+        )
+        # One row per re-evaluated ticket: its week and its tier at creation on both sides.
+        cur.execute(
+            f"CREATE TABLE {self.tk} AS SELECT ticket_id, any_value(week) AS week, "
+            f"coalesce(any_value(initial_tier_current), '{UNTIERED}') AS tier_cur, "
+            f"coalesce(any_value(initial_tier_candidate), '{UNTIERED}') AS tier_cand FROM {self.diff} GROUP BY ticket_id"
+        )
+
+    def _explained(self, where: str = "TRUE") -> str:
+        """SQL: diff rows matching `where` with why_factor, why_delta and a one-line reason."""
+        moves = "[" + ", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS) + "]"
+        sizes = "[" + ", ".join(f"abs(coalesce(contrib_{f}_candidate - contrib_{f}_current, 0))" for f in FACTORS) + "]"
+        return f"""
+            SELECT * EXCLUDE (moves, why_i, severity),
+                   CASE WHEN why_i > 0 THEN {FACTOR_LIST_SQL}[why_i] END AS why_factor,
+                   CASE WHEN why_i > 0 THEN moves[why_i] END AS why_delta,
                    CASE
-                     WHEN tier_current IS NOT DISTINCT FROM tier_candidate
-                          AND state_current IS NOT DISTINCT FROM state_candidate
-                          AND initial_tier_current IS NOT DISTINCT FROM initial_tier_candidate THEN NULL
+                     WHEN NOT changed THEN NULL
                      WHEN tier_current IS DISTINCT FROM tier_candidate
                           OR initial_tier_current IS DISTINCT FROM initial_tier_candidate THEN
                        CASE WHEN hard_rule_candidate AND NOT hard_rule_current
@@ -416,10 +433,9 @@ class Simulation(_Tables):
                             WHEN hard_rule_current AND NOT hard_rule_candidate
                               THEN 'hard rule for severity ' || severity || ' dropped'
                             WHEN score_current IS NULL THEN 'tier in force changed'
-                            WHEN abs(score_candidate - score_current) > 1e-9
+                            WHEN why_i > 0 AND abs(score_candidate - score_current) > 1e-9
                               THEN printf('score %.2f → %.2f, mostly %s (%+.2f)', score_current, score_candidate,
-                                          ($factors::VARCHAR[])[why_i],
-                                          [{", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS)}][why_i])
+                                          {FACTOR_LIST_SQL}[why_i], moves[why_i])
                             ELSE printf('score %.2f unchanged, thresholds moved', score_current) END
                      WHEN target_seconds_current IS DISTINCT FROM target_seconds_candidate
                        THEN printf('%s target for %s %s → %s', metric, tier_candidate,
@@ -428,16 +444,12 @@ class Simulation(_Tables):
                        THEN printf('%s calendar %s → %s', metric, calendar_current, calendar_candidate)
                      ELSE 'clock settings changed'
                    END AS reason
-            FROM (SELECT *, list_position(deltas, list_max(deltas)) AS why_i FROM j)
-            """,
-            {"factors": list(FACTORS)},
-        )
-        # One row per re-evaluated ticket: its week and its tier at creation on both sides.
-        cur.execute(
-            f"CREATE TABLE {self.tk} AS SELECT ticket_id, any_value(week) AS week, "
-            f"coalesce(any_value(initial_tier_current), '{UNTIERED}') AS tier_cur, "
-            f"coalesce(any_value(initial_tier_candidate), '{UNTIERED}') AS tier_cand FROM {self.diff} GROUP BY ticket_id"
-        )
+            FROM (
+                SELECT * EXCLUDE (sizes),
+                       CASE WHEN list_max(sizes) > 1e-9 THEN list_position(sizes, list_max(sizes)) ELSE 0 END AS why_i
+                FROM (SELECT *, {moves} AS moves, {sizes} AS sizes FROM {self.diff} WHERE {where})
+            )
+        """
 
     # -- the small frames
 
@@ -570,8 +582,8 @@ class Simulation(_Tables):
                               ORDER BY metric) AS state_changes,
                    any_value(score_current) AS score_current, any_value(score_candidate) AS score_candidate,
                    any_value(why_factor) AS why_factor, any_value(why_delta) AS why_delta,
-                   string_agg(DISTINCT reason, '; ') AS reason
-            FROM {self.diff} WHERE changed
+                   string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason
+            FROM ({self._explained("changed")})
             GROUP BY ticket_id ORDER BY created_at DESC, ticket_id
             {"LIMIT " + str(int(limit)) if limit is not None else ""}
             """
@@ -598,7 +610,7 @@ class Simulation(_Tables):
         return f"""
             SELECT ticket_id, metric, created_at, segment, impact, {both}, {scores},
                    changed, why_factor, why_delta, reason
-            FROM {self.diff}
+            FROM ({self._explained()})
             UNION ALL
             SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, {same}, {same_scores},
                    FALSE, NULL, NULL, NULL

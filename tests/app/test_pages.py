@@ -218,3 +218,17 @@ def test_the_store_is_a_source_and_a_missing_one_says_so(tmp_path: Path, monkeyp
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
     assert source.kind == "store" and source.tickets == 3000
     assert metrics(at) == shown_headline(source, at.session_state[StateKeys.ACTIVE_FILTERS])
+
+
+def test_an_upload_with_events_counts_both_files() -> None:
+    events = b"ticket_id,at,field,value\nU-3,2026-11-04 11:00,status,waiting_on_customer\nU-3,bad,status,open\n"
+    at = opened()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv"))
+    at.file_uploader(key=StateKeys.UPLOAD_EVENTS).set_value(("events.csv", events, "text/csv")).run()
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    m = metrics(at)
+    assert (m["Event rows read"], m["Events accepted"], m["Events rejected"]) == ("2", "1", "1")
+    reasons = at.dataframe[0].value
+    assert set(reasons.file) == {"tickets", "events"} and reasons.rows.sum() == 3

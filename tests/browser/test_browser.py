@@ -20,11 +20,13 @@ B-4,2026-11-04 10:00,galactic,enterprise,product,,
 
 
 def settle(page, timeout: float = 60) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the script run is over: no 'running' status for a moment."""
+    """Wait until the script run is over and every element has drawn, for a moment."""
     page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
     deadline, quiet_since = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        running = page.locator(
+            '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-testid="stSkeletonElement"]'
+        ).count() > 0  # a script still running, or elements (charts, tables) still loading
         if running:
             quiet_since = None
         elif quiet_since is None:
@@ -69,7 +71,8 @@ def upload(page, name: str, content: bytes) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_renders_without_an_exception(browser, server: str, screenshots: Path, name: str, theme: str) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 2400}, color_scheme=theme)
+    height = 3300 if name == "review" else 2000  # tall enough that the screenshot holds the whole page
+    context = browser.new_context(viewport={"width": 1400, "height": height}, color_scheme=theme)
     try:
         page = open_page(context, server, name)
         assert page.locator(EXCEPTION).count() == 0

@@ -109,7 +109,7 @@ def test_reopen_rate_per_tier_and_team_from_counts_and_events(month_source: Data
     drill = insights.reopen_tickets(month_source, NOV)
     assert set(drill["ticket_id"]) == {"B", "F"}
     f = drill.set_index("ticket_id").loc["F"]
-    assert (f["reopen_count"], f["reopens_in_events"]) == (0, 1)
+    assert (f["reopen_count"], f["reopened_in_events"]) == (0, True)
 
 
 def test_reopen_trend_covers_the_twelve_months(month_source: DataSource) -> None:

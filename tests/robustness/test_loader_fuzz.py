@@ -16,6 +16,7 @@ from typing import Optional
 
 import duckdb
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sla_core.loading import LoadError, LoadReport, load_files
@@ -141,17 +142,21 @@ def test_any_events_file_beside_valid_tickets(tmp_path_factory, events):
     load_or_refuse(tmp_path_factory.mktemp("events"), VALID_TICKETS, events)
 
 
-def test_the_fuzz_inputs_reach_both_outcomes(tmp_path):
-    """The harness itself: an accounted load and a refusal both occur (so the checks above are exercised)."""
-    load_or_refuse(tmp_path / "ok", VALID_TICKETS + b"F-4,not a date,high,,\n")
+def test_the_checks_bite_on_a_known_good_and_a_known_bad_file(tmp_path):
+    """The harness: a mixed file is accounted row by row, two NUL bytes are refused in one line."""
     con = duckdb.connect()
-    (tmp_path / "ok.csv").write_bytes(VALID_TICKETS + b"F-4,not a date,high,,\n")
-    report = load_files(con, tmp_path / "ok.csv", None, POLICY)
+    (tmp_path / "mixed.csv").write_bytes(VALID_TICKETS + b"F-4,not a date,high,,\n")
+    report = load_files(con, tmp_path / "mixed.csv", None, POLICY)
     assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
-    (tmp_path / "bad.csv").write_bytes(b"\x00\x01")
-    try:
-        load_files(con, tmp_path / "bad.csv", None, POLICY)
-    except LoadError as err:
-        assert "\n" not in str(err)
-    else:
-        raise AssertionError("two NUL-ish bytes were loaded as tickets")
+    _accounted(con, report)
+    (tmp_path / "nul.csv").write_bytes(b"\x00\x01")
+    with pytest.raises(LoadError) as refused:
+        load_files(con, tmp_path / "nul.csv", None, POLICY)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_export_is_loaded_or_refused_in_one_line(tmp_path, encoding):
+    """Excel's "Unicode text" export: NUL bytes in every header name (found by the fuzzer above)."""
+    text = VALID_TICKETS.decode().replace(",", "\t") if encoding != "utf-16" else VALID_TICKETS.decode()
+    load_or_refuse(tmp_path, text.encode(encoding))

@@ -13,7 +13,7 @@ from sla_core import simulate as sim
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
 from sla_core.schema import TIERS
 from tests.conftest import at, load_tables, make_policy
-from tests.simulator.conftest import AS_OF, HAND_RUBRIC
+from tests.simulator.conftest import HAND_RUBRIC
 
 
 def full_diff(result: sim.Simulation) -> pd.DataFrame:

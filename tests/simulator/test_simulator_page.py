@@ -133,3 +133,31 @@ def test_reset_brings_back_the_current_policy() -> None:
     assert at.slider(key="sim_weight_severity").value == pytest.approx(0.35)
     matrix = shown_matrix(at)
     assert matrix.to_numpy().sum() == matrix.to_numpy().trace()
+
+
+def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from sla_core.datasource import upload_source
+
+    tickets = tmp_path / "export.csv"
+    # the sample's first 600 tickets: December 2025 to early 2026, so the last full quarter is Q4 2025 or Q1 2026
+    lines = (SAMPLE_POLICY.parent / "tickets.csv").read_text().splitlines()[:601]
+    tickets.write_text("\n".join(lines) + "\n")
+    uploaded = upload_source(tickets, None, load_policy(SAMPLE_POLICY), label="export.csv",
+                             as_of=datetime(2026, 11, 26, 12, tzinfo=timezone.utc))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[StateKeys.UPLOAD] = uploaded
+    at.session_state[StateKeys.PENDING_SOURCE] = "upload"  # how a page picks a source for the sidebar
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    held = at.session_state["sim_private"]
+    assert held["baseline"].con is uploaded.con  # judged in the upload's own connection
+    result = core_result(at)
+    assert result.replay.baseline is held["baseline"]
+    assert result.replay.period == sim.last_full_quarter(uploaded.con, uploaded.policy, uploaded.as_of)
+    at.slider(key="sim_threshold_high").set_value(0.4).run()
+    assert not at.exception
+    matrix = shown_matrix(at)
+    assert matrix.loc["medium", "high"] > 0 and matrix.to_numpy().sum() == result.replay.tickets

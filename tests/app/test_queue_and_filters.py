@@ -1,0 +1,111 @@
+"""The breach queue's rules (order, triage, playbooks), the URL filters and the column guesses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from sla_core import queue
+from sla_core.column_guess import guess_columns
+from sla_core.engine import evaluate
+from sla_core.filters import Filters
+from sla_core.policy import load_policy
+from tests.conftest import ROOT, at, load_tables
+
+POLICY = load_policy(ROOT / "sample_data" / "policy.yaml")  # has triage_required and the three playbooks
+NOW = at("2026-11-26 12:00")
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    load_tables(con, [
+        # critical, security, unacknowledged for 2 h: breached, security playbook wins over critical
+        {"ticket_id": "SEC", "created_at": at("2026-11-26 10:00"), "impact": "critical", "severity": "security",
+         "segment": "self_serve", "repro_steps": "steps", "logs": "  "},
+        # critical, 23 min old: at risk (>= 75% of 30 min at 12:00 means created 11:37:30 or earlier)
+        {"ticket_id": "CRIT", "created_at": at("2026-11-26 11:37"), "impact": "critical", "severity": "outage",
+         "segment": "self_serve", "repro_steps": "r", "environment": "e", "logs": "l", "impacted_customers": "all"},
+        # enterprise medium, never acknowledged: breached (4 business hours for enterprise)
+        {"ticket_id": "ENT", "created_at": at("2026-11-25 09:00"), "impact": "medium", "segment": "enterprise"},
+        # low, fresh: running, not queued
+        {"ticket_id": "LOW", "created_at": at("2026-11-26 11:00"), "impact": "low", "segment": "self_serve"},
+        # done: nothing running
+        {"ticket_id": "DONE", "created_at": at("2026-11-20 10:00"), "impact": "high", "segment": "self_serve",
+         "acknowledged_at": at("2026-11-20 10:30"), "action_plan_at": at("2026-11-20 11:00"),
+         "resolved_at": at("2026-11-20 12:00")},
+    ], [])
+    evaluate(con, POLICY, at("2026-11-26 11:59"))
+    return con
+
+
+def live_queue(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), zone: str = "Europe/London"):  # noqa: ANN201
+    with queue.live_results(con, POLICY, NOW) as live:
+        return queue.breach_queue(con, POLICY, live, filters, zone)
+
+
+def test_queue_holds_breached_at_risk_and_paused_clocks_most_overdue_first(con: duckdb.DuckDBPyConnection) -> None:
+    frame = live_queue(con)
+    assert set(frame.state) <= {"breached", "at_risk", "paused"}
+    assert "LOW" not in set(frame.ticket_id) and "DONE" not in set(frame.ticket_id)
+    assert list(frame.time_left_seconds) == sorted(frame.time_left_seconds)
+    first = frame.iloc[0]
+    assert (first.ticket_id, first.metric, first.state) == ("ENT", "acknowledge", "breached")
+    crit = frame[(frame.ticket_id == "CRIT") & (frame.metric == "acknowledge")].iloc[0]
+    assert crit.state == "at_risk" and crit.time_left == "0h 07m"
+
+
+def test_missing_triage_fields_follow_the_tier(con: duckdb.DuckDBPyConnection) -> None:
+    frame = live_queue(con).set_index(["ticket_id", "metric"])
+    # blank text counts as missing; critical needs all four fields
+    assert frame.loc[("SEC", "acknowledge"), "missing_triage"] == "environment, logs, impacted_customers"
+    assert pd.isna(frame.loc[("CRIT", "acknowledge"), "missing_triage"])
+    assert pd.isna(frame.loc[("ENT", "acknowledge"), "missing_triage"])  # medium: nothing required
+
+
+def test_playbook_by_scenario(con: duckdb.DuckDBPyConnection) -> None:
+    frame = live_queue(con).set_index(["ticket_id", "metric"])
+    assert frame.loc[("SEC", "acknowledge"), "playbook"] == "security"
+    assert frame.loc[("CRIT", "acknowledge"), "playbook"] == "critical"
+    assert frame.loc[("ENT", "acknowledge"), "playbook"] == "enterprise_breach"
+    for key in ("security", "critical", "enterprise_breach"):
+        assert queue.playbook_text(POLICY, key).lstrip().startswith("#")
+
+
+def test_due_time_in_the_viewers_zone_and_filters(con: duckdb.DuckDBPyConnection) -> None:
+    london = live_queue(con).set_index(["ticket_id", "metric"])
+    tokyo = live_queue(con, zone="Asia/Tokyo").set_index(["ticket_id", "metric"])
+    due_london = london.loc[("SEC", "acknowledge"), "due"]
+    assert str(due_london) == "2026-11-26 10:30:00"
+    assert str(tokyo.loc[("SEC", "acknowledge"), "due"]) == "2026-11-26 19:30:00"
+    assert set(live_queue(con, Filters(segment="enterprise")).ticket_id) == {"ENT"}
+    assert set(live_queue(con, Filters(tier="critical")).ticket_id) == {"SEC", "CRIT"}
+    with pytest.raises(ValueError):
+        live_queue(con, zone="Mars/Olympus")
+
+
+def test_live_tables_are_dropped(con: duckdb.DuckDBPyConnection) -> None:
+    live_queue(con)
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert not [n for n in names if n.startswith("live_")]
+
+
+def test_filters_round_trip_through_the_url() -> None:
+    filters = Filters(period="2026-03", segment="enterprise", owner_team="support", tier="high")
+    assert filters.to_query() == {"period": "2026-03", "segment": "enterprise", "team": "support", "tier": "high"}
+    assert Filters.from_query(filters.to_query()) == (filters, [])
+    parsed, problems = Filters.from_query({"period": "2026-13", "tier": "urgent", "segment": "x" * 100})
+    assert parsed == Filters() and len(problems) == 3
+    assert Filters(period=date(2026, 3, 17)).period == date(2026, 3, 1)
+
+
+def test_column_guesses() -> None:
+    assert guess_columns(["Ticket #", "Created At", "Priority", "Assignment group", "Solved at", "id"]) == {
+        "ticket_id": "Ticket #", "created_at": "Created At", "impact": "Priority",
+        "owner_team": "Assignment group", "resolved_at": "Solved at",
+    }
+    assert guess_columns(["ticket_id", "id"])["ticket_id"] == "ticket_id"
