@@ -58,6 +58,8 @@ def drill_table(
     event = st.dataframe(frame, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
                          column_config=formats(frame) | (config or {}))
     rows = event.selection.rows if event else []
+    if not rows and not st.toggle("List every ticket behind this table", key=f"{key}_all"):
+        return
     tickets = behind(frame.iloc[rows[0]] if rows else None)
     st.markdown(f"**{len(tickets):,}** behind {'the selected row' if rows else 'this table'}")
     st.dataframe(tickets, hide_index=True, key=f"{key}_behind", height=min(36 * (len(tickets) + 1) + 3, 320),

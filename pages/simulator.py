@@ -28,6 +28,7 @@ class SimKeys:
     TARGET = "sim_target_"  # + tier + "__" + metric (hours; 0 = untimed)
     CELL_FROM = "sim_cell_from"
     CELL_TO = "sim_cell_to"
+    CELL_AUTO = "sim_cell_auto"  # the cell the page picked itself (the biggest move)
     SCENARIO_NAME = "sim_scenario_name"
     SCENARIOS = "sim_scenarios"  # name -> {"yaml": str, "summary": dict}
     SCENARIO_PICK = "sim_scenario_pick"
@@ -226,9 +227,12 @@ st.caption("Rows: tier under the current policy; columns: under the candidate. E
            "tier at creation.")
 off = [(a, b) for a in matrix.index for b in matrix.columns if a != b and matrix.loc[a, b] > 0]
 tiers = list(matrix.index)
-if st.session_state.get(SimKeys.CELL_FROM) not in tiers or st.session_state.get(SimKeys.CELL_TO) not in tiers:
-    biggest = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
-    st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = biggest
+# Until the user picks a cell, show the biggest move (it follows the inputs); a picked cell stays.
+shown_cell = (st.session_state.get(SimKeys.CELL_FROM), st.session_state.get(SimKeys.CELL_TO))
+if shown_cell == st.session_state.get(SimKeys.CELL_AUTO) or not set(shown_cell) <= set(tiers):
+    auto = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
+    st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = auto
+    st.session_state[SimKeys.CELL_AUTO] = auto
 pick = st.columns([1, 1, 2])
 cell_from = pick[0].selectbox("Tickets behind the cell: current tier", tiers, key=SimKeys.CELL_FROM)
 cell_to = pick[1].selectbox("candidate tier", tiers, key=SimKeys.CELL_TO)

@@ -23,7 +23,7 @@ import duckdb
 from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import evaluate
 from sla_core.loading import load_files
-from sla_core.policy import Policy, load_policy
+from sla_core.policy import Policy
 from sla_core.review import filter_choices, outcome_months, period_choices, prepare_outcomes
 from sla_core.schema import events_ddl
 from sla_core.store import StoreError, attach_store, open_store, store_path
@@ -197,7 +197,6 @@ __all__ = [
     "SourceKind",
     "evaluated",
     "file_version",
-    "load_policy",
     "policy_fingerprint",
     "policy_path",
     "rejects_csv",

@@ -121,21 +121,30 @@ class SeverityValidation(_Record):
     _when = field_validator("validated_at", mode="before")(classmethod(lambda cls, v: _aware(v)))
 
 
+OPTIONAL_TEXT = ("reviewer", "note")
+
+
 def _problem(err: ValidationError, what: str) -> str:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "record"
     got = first.get("input")
-    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    shown = "" if isinstance(got, dict) else f" (got {repr(got)[:60]})"
     return f"{what}, {field}: {first['msg'].removeprefix('Value error, ')}{shown}"
+
+
+def _cleaned(key: str, value: Any) -> Any:
+    """An editor's empty cell (NaN), or a blank optional text, means no value."""
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if key in OPTIONAL_TEXT and isinstance(value, str) and not value.strip():
+        return None
+    return value
 
 
 def validated(model: type[BaseModel], data: dict[str, Any], what: str) -> Any:
     """`model(**data)`, or a FeedbackError naming `what` (e.g. 'action item row 3') and the field."""
-    cleaned = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in data.items()}
-    cleaned = {k: (None if isinstance(v, str) and not v.strip() and k in ("reviewer", "note") else v)
-               for k, v in cleaned.items()}
     try:
-        return model.model_validate(cleaned)
+        return model.model_validate({key: _cleaned(key, value) for key, value in data.items()})
     except ValidationError as err:
         raise FeedbackError(_problem(err, what)) from None
 

@@ -113,7 +113,6 @@ def _tickets_cte(src: DataSource, scope: str = "TRUE") -> str:
     )"""
 
 
-
 def _in_period(expr: str) -> str:
     """SQL: `expr` falls in the filtered month (policy timezone); no period = all time."""
     return f"($period IS NULL OR CAST(date_trunc('month', timezone($tz, {expr})) AS DATE) = $period)"
@@ -127,9 +126,9 @@ def _resolved_in_period() -> str:
     return f"t.resolved_at <= $as_of AND {_in_period('t.resolved_at')}"
 
 
-def _handed_in_period(to_owner: str = "") -> str:
-    """Tickets with a handoff (to `to_owner`, if given) in the period."""
-    only = f" AND value = '{to_owner}'" if to_owner else ""
+def _handed_in_period(*, to_engineering: bool = False) -> str:
+    """Tickets with a handoff (to engineering, if asked) in the period."""
+    only = " AND value = 'engineering'" if to_engineering else ""
     return f"""t.ticket_id IN (SELECT ticket_id FROM events WHERE field = 'owner_team'{only}
                                  AND "at" <= $as_of AND {_in_period('"at"')})"""
 
@@ -595,7 +594,7 @@ def csat_cohort_tickets(
 
 
 def _engineering_scope() -> str:
-    return f"""({_handed_in_period('engineering')}
+    return f"""({_handed_in_period(to_engineering=True)}
                OR (t.owner_team = 'engineering' AND {_in_period('t.created_at')}))"""
 
 

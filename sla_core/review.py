@@ -46,37 +46,19 @@ def prepare_outcomes(
     thousand rows instead of every clock.
     """
     cur = con.cursor()
-    # Local month starts as instants, then one ASOF join: cheaper than converting 3M timestamps.
-    starts = f"{out}_month_starts"
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {quote_ident(starts)} AS
-        WITH span AS (
-            SELECT min({DECIDED_AT_SQL}) AS lo, max({DECIDED_AT_SQL}) AS hi FROM {quote_ident(results)}
-        )
-        SELECT CAST(m AS DATE) AS month, timezone(?, m) AS starts_at
-        FROM span, range(
-            date_trunc('month', CAST(coalesce(span.lo, now()) AS DATE) - 40)::TIMESTAMP,
-            (CAST(coalesce(span.hi, now()) AS DATE) + 40)::TIMESTAMP,
-            INTERVAL 1 MONTH
-        ) AS t(m)
-        """,
-        [timezone],
-    )
     cur.execute(
         f"""
         CREATE OR REPLACE TABLE {quote_ident(out)} AS
-        SELECT r.ticket_id, r.metric, r.tier, r.segment, r.owner_team, r.state, r.calendar,
-               r.target_seconds, r.elapsed_seconds, r.created_at, r.due_at, r.stopped_at,
-               r.decided_at, m.month
-        FROM (
-            SELECT *, {DECIDED_AT_SQL} AS decided_at FROM {quote_ident(results)}
-            WHERE state = 'met' OR (state = 'breached' AND {DECIDED_AT_SQL} IS NOT NULL)
-        ) r
-        ASOF JOIN {quote_ident(starts)} m ON r.decided_at >= m.starts_at
-        """
+        SELECT ticket_id, metric, tier, segment, owner_team, state, calendar,
+               target_seconds, elapsed_seconds, created_at, due_at, stopped_at,
+               {DECIDED_AT_SQL} AS decided_at,
+               CAST(date_trunc('month', timezone(?, {DECIDED_AT_SQL})) AS DATE) AS month
+        FROM {quote_ident(results)}
+        WHERE state = 'met' OR (state = 'breached' AND {DECIDED_AT_SQL} IS NOT NULL)
+        ORDER BY month, tier, metric
+        """,
+        [timezone],
     )
-    cur.execute(f"DROP TABLE {quote_ident(starts)}")
     cur.execute(
         f"""
         CREATE OR REPLACE TABLE {quote_ident(monthly_table(out))} AS

@@ -387,34 +387,43 @@ class Simulation(_Tables):
         """
         r = self.replay
         sides = [("current", "a"), ("candidate", "b")]
-        contribs = ", ".join(f"round({p}.contrib_{f}, 9) + 0.0 AS contrib_{f}_{side}"
-                             for side, p in (("current", "pa"), ("candidate", "pb")) for f in FACTORS)
+        # The candidate results hold exactly the re-evaluated tickets: they drive the joins.
         cur.execute(
             f"""
             CREATE TABLE {self.diff} AS
-            SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, k.week, k.severity,
+            SELECT b.ticket_id, b.metric, k.created_at, k.segment, k.impact, k.week, k.severity, k.profile_id,
                    {", ".join(f"{p}.{c} AS {c}_{side}" for side, p in sides
                               for c in ("tier", "initial_tier", "state", "calendar", "target_seconds",
                                         "elapsed_seconds", "due_at", "stopped_at"))},
-                   pa.rubric_score AS score_current, pb.rubric_score AS score_candidate,
-                   coalesce(pa.hard_rule, FALSE) AS hard_rule_current,
-                   coalesce(pb.hard_rule, FALSE) AS hard_rule_candidate,
-                   {contribs},
                    a.tier IS DISTINCT FROM b.tier OR a.state IS DISTINCT FROM b.state
                        OR a.initial_tier IS DISTINCT FROM b.initial_tier AS changed
             FROM {self.cand_results} b
-            JOIN (SELECT * FROM {r.cur_results} SEMI JOIN {self.aff} USING (ticket_id)) a USING (ticket_id, metric)
-            JOIN (SELECT * FROM {r.tk} SEMI JOIN {self.aff} USING (ticket_id)) k USING (ticket_id)
-            LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
-            LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id
+            JOIN {r.cur_results} a USING (ticket_id, metric)
+            JOIN {r.tk} k USING (ticket_id)
             """
         )
         # One row per re-evaluated ticket: its week and its tier at creation on both sides.
         cur.execute(
-            f"CREATE TABLE {self.tk} AS SELECT ticket_id, any_value(week) AS week, "
+            f"CREATE TABLE {self.tk} AS SELECT ticket_id, any_value(week) AS week, any_value(created_at) AS created_at, "
+            f"bool_or(changed) AS changed, "
             f"coalesce(any_value(initial_tier_current), '{UNTIERED}') AS tier_cur, "
             f"coalesce(any_value(initial_tier_candidate), '{UNTIERED}') AS tier_cand FROM {self.diff} GROUP BY ticket_id"
         )
+
+    def _scored(self, rows_sql: str) -> str:
+        """SQL: rows with a profile_id, plus both sides' rubric score, hard rule and contributions."""
+        contribs = ", ".join(f"round({p}.contrib_{f}, 9) + 0.0 AS contrib_{f}_{side}"
+                             for side, p in (("current", "pa"), ("candidate", "pb")) for f in FACTORS)
+        return f"""
+            SELECT d.* EXCLUDE (profile_id),
+                   pa.rubric_score AS score_current, pb.rubric_score AS score_candidate,
+                   coalesce(pa.hard_rule, FALSE) AS hard_rule_current,
+                   coalesce(pb.hard_rule, FALSE) AS hard_rule_candidate,
+                   {contribs}
+            FROM ({rows_sql}) d
+            LEFT JOIN {self.replay.prof_cur} pa ON pa.profile_id = d.profile_id
+            LEFT JOIN {self.prof} pb ON pb.profile_id = d.profile_id
+        """
 
     def _explained(self, where: str = "TRUE") -> str:
         """SQL: diff rows matching `where` with why_factor, why_delta and a one-line reason."""
@@ -447,7 +456,8 @@ class Simulation(_Tables):
             FROM (
                 SELECT * EXCLUDE (sizes),
                        CASE WHEN list_max(sizes) > 1e-9 THEN list_position(sizes, list_max(sizes)) ELSE 0 END AS why_i
-                FROM (SELECT *, {moves} AS moves, {sizes} AS sizes FROM {self.diff} WHERE {where})
+                FROM (SELECT *, {moves} AS moves, {sizes} AS sizes
+                      FROM ({self._scored(f"SELECT * FROM {self.diff} WHERE {where}")}))
             )
         """
 
@@ -571,7 +581,11 @@ class Simulation(_Tables):
         return frame
 
     def changed_tickets(self, limit: Optional[int] = None) -> pd.DataFrame:
-        """Tickets whose tier or any metric's state differs, with the reason and the factor that moved most."""
+        """Tickets whose tier or any metric's state differs (newest first), with the reason and the factor
+        that moved most; only the tickets returned are explained."""
+        picked = f"SELECT ticket_id FROM {self.tk} WHERE changed ORDER BY created_at DESC, ticket_id"
+        if limit is not None:
+            picked += f" LIMIT {int(limit)}"
         return self._df(
             f"""
             SELECT ticket_id, any_value(created_at) AS created_at, any_value(segment) AS segment,
@@ -583,15 +597,14 @@ class Simulation(_Tables):
                    any_value(score_current) AS score_current, any_value(score_candidate) AS score_candidate,
                    any_value(why_factor) AS why_factor, any_value(why_delta) AS why_delta,
                    string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason
-            FROM ({self._explained("changed")})
+            FROM ({self._explained(f"changed AND ticket_id IN ({picked})")})
             GROUP BY ticket_id ORDER BY created_at DESC, ticket_id
-            {"LIMIT " + str(int(limit)) if limit is not None else ""}
             """
         )
 
     def changed_count(self) -> int:
         return int(self.con.cursor().execute(
-            f"SELECT count(DISTINCT ticket_id) FROM {self.diff} WHERE changed").fetchone()[0])
+            f"SELECT count(*) FROM {self.tk} WHERE changed").fetchone()[0])
 
     def diff_sql(self) -> str:
         """SQL for the full per ticket and metric comparison of the period (unchanged rows from the current side)."""

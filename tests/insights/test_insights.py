@@ -241,3 +241,33 @@ def test_an_empty_month_gives_empty_frames(month_source: DataSource) -> None:
         assert metric(month_source, june).empty, metric.__name__
     assert insights.monitoring_share(insights.time_to_detect(month_source, june)) is None
     assert insights.csat_before_after(month_source, june)["tickets"].tolist() == [0, 0]
+
+
+def test_a_handoff_counts_in_its_own_month_and_only_once_known(make_source) -> None:
+    # K: critical, handed to engineering on 30 Oct and again (after a product detour) on 3 Nov.
+    # Its first engineering handoff is in October: November's handoff quality does not count it,
+    # while November's handoff waits do count the 3 Nov handoff (each handoff in its own month).
+    # Judged on 2 Nov instead, the 3 Nov events are not known yet.
+    from tests.insights.conftest import utc
+
+    tickets = [dict(ticket_id="K", impact="critical", owner_team="engineering", created_at=utc("2026-10-30 09:00"),
+                    acknowledged_at=utc("2026-10-30 09:05"), action_plan_at=utc("2026-10-30 10:00"),
+                    resolved_at=utc("2026-11-04 09:00"))]
+    events = [
+        ("K", utc("2026-10-30 09:30"), "owner_team", "engineering"),
+        ("K", utc("2026-10-31 09:30"), "owner_team", "product"),
+        ("K", utc("2026-11-03 09:00"), "owner_team", "engineering"),
+        ("K", utc("2026-11-03 10:00"), "status", "open"),
+    ]
+    src = make_source(tickets, events)
+    october = Filters(period=date(2026, 10, 1))
+    assert insights.handoff_quality(src, NOV).empty
+    assert rows(insights.handoff_quality(src, october), "tier")["critical"]["handed"] == 1
+    waits = insights.handoff_tickets(src, NOV)
+    assert list(zip(waits["from_owner"], waits["to_owner"], waits["wait_hours"])) == [("product", "engineering", 1.0)]
+    early = make_source(tickets, events, as_of=utc("2026-11-02 00:00"))
+    assert insights.handoff_tickets(early, NOV).empty
+    # On 2 Nov the product handoff has no action yet (listed first); engineering's was the 10:00 plan.
+    known = insights.handoff_tickets(early, october)
+    assert list(known["to_owner"]) == ["product", "engineering"]
+    assert known["wait_hours"].isna().iloc[0] and known["first_action"].iloc[1] == "action plan"

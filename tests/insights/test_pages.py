@@ -57,7 +57,11 @@ def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: 
     assert shown["Complete engineering handoffs"] == "50%"
     assert shown["Handoff wait, complete ÷ incomplete"] == "0.33×"
     # Seven tickets were resolved in November: the resolution table's drill-down lists all of them.
+    assert not at.markdown  # no ticket list until a row is selected or the toggle is on
+    at.toggle(key="insights_resolution_all").set_value(True)
+    rerun(at)
     assert at.markdown[0].value == "**7** behind this table"
+    assert list(table_with(at, "resolution_hours")["ticket_id"])[0] == "G"  # slowest first (96 h)
     assert at.download_button(key="insights_dl_report").label == "Download monthly report"
     assert len(at.get("plotly_chart")) == 7
 

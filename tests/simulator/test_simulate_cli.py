@@ -140,3 +140,17 @@ def test_a_missing_tickets_file_is_refused(files: dict[str, Path]) -> None:
                    "--candidate", files["candidate"], "--out", files["dir"] / "diff.csv")
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_reads_the_persistent_store(files: dict[str, Path]) -> None:
+    store = files["dir"] / "store.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    imported = subprocess.run([sys.executable, "-m", "sla_core", "import", str(files["tickets"]), "--source", "plain",
+                               "--db", str(store)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    out = files["dir"] / "from_store.csv"
+    run = simulate("--db", store, "--policy", files["current"], "--candidate", files["candidate"],
+                   "--as-of", "2026-11-10T00:00", "--out", out)
+    assert run.returncode == 0, run.stderr
+    rows = read_csv(out)
+    assert len(rows) == 15 and rows[("T5", "acknowledge")]["state_candidate"] == "met"

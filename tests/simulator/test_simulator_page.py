@@ -71,6 +71,9 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
     assert int({m.label: m.value for m in page.metric}["Change tier"].replace(",", "")) > 0
     changed = next(df.value for df in page.dataframe if "why_factor" in df.value.columns)
     assert set(changed.why_factor.dropna()) == {"severity"}
+    # until the user picks a cell, the tickets shown are those of the biggest move
+    biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
+    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == biggest
 
 
 def test_a_cell_lists_its_tickets(page: AppTest) -> None:
