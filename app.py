@@ -19,9 +19,15 @@ init_state()
 review_page = st.Page("pages/review.py", title="Review", icon=":material/monitoring:", default=True)
 queue_page = st.Page("pages/breach_queue.py", title="Breach queue", icon=":material/alarm:")
 upload_page = st.Page("pages/upload.py", title="Upload", icon=":material/upload:")
+# Pages other issues add are listed once their file exists.
+optional = [
+    ("insights.py", "Beyond the timers", ":material/insights:"),
+    ("feedback.py", "Incident feedback", ":material/rate_review:"),
+    ("simulator.py", "Rubric simulator", ":material/tune:"),
+]
 pages = [review_page, queue_page]
-if (HERE / "pages" / "simulator.py").is_file():
-    pages.append(st.Page("pages/simulator.py", title="Rubric simulator", icon=":material/tune:"))
+pages += [st.Page(f"pages/{file}", title=title, icon=icon) for file, title, icon in optional
+          if (HERE / "pages" / file).is_file()]
 pages.append(upload_page)
 page = st.navigation(pages)
 

@@ -7,6 +7,7 @@ policy (st.cache_resource), an upload lives only in its session's state.
 
 from __future__ import annotations
 
+import runpy
 from datetime import date
 from pathlib import Path
 from typing import Callable, Literal, Optional
@@ -16,6 +17,8 @@ import streamlit as st
 
 from sla_core import review
 from sla_core.datasource import (
+    SAMPLE_EVENTS,
+    SAMPLE_TICKETS,
     DataSource,
     file_version,
     policy_fingerprint,
@@ -31,6 +34,7 @@ from sla_core.schema import TIERS
 
 SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
 ALL = "__all__"
+APP_PY = Path(__file__).resolve().parent / "app.py"
 PageKind = Literal["review", "queue", "upload", "other"]
 
 
@@ -95,8 +99,6 @@ def _store(path: str, version: str, policy_key: str, _policy: Policy) -> DataSou
 
 
 def sample_data_source(policy: Policy) -> DataSource:
-    from sla_core.datasource import SAMPLE_EVENTS, SAMPLE_TICKETS
-
     return _sample(file_version(SAMPLE_TICKETS, SAMPLE_EVENTS), policy_fingerprint(policy), policy)
 
 
@@ -216,9 +218,8 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
 def draw_frame(page: PageKind) -> None:
     """The sidebar every page shares (data source, filters) and what the page will read.
 
-    app.py draws it before running the page. A page run without the entry
-    script (`streamlit run pages/review.py`, or AppTest's reruns of a
-    navigation app, which re-execute only the page) draws it itself.
+    app.py draws it before running the page; see page_context for a page
+    run without app.py.
     """
     st.sidebar.markdown("### SLA Board")
     policy = safe_policy()
@@ -234,10 +235,34 @@ def draw_frame(page: PageKind) -> None:
     st.session_state[StateKeys.FRAME_DRAWN] = True
 
 
+def _run_through_app_py() -> None:
+    """Leave Streamlit's legacy multipage mode, in which a pages/ file runs without app.py.
+
+    Streamlit 1.67 starts a server in that mode whenever a `pages/` folder sits
+    next to the entry script, and leaves it only once a run has called
+    st.navigation. So the first visitor of a deep link (a shared
+    `/breach_queue?tier=critical` right after a restart) would get the page
+    alone: the legacy page list, no data source picker, the narrow layout.
+    The mode is one class flag: clear it, run app.py (whose st.navigation
+    runs this page again, properly framed) and end this bare run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(APP_PY), run_name="__main__")
+        st.stop()
+
+
 def page_context(page: PageKind) -> tuple[Optional[DataSource], Filters]:
-    """The source and filters the sidebar chose for this run (drawing the sidebar if nobody did)."""
+    """The source and filters the sidebar chose for this run.
+
+    A page run without app.py runs through it (see _run_through_app_py);
+    run on its own (`streamlit run pages/review.py`), it draws the sidebar itself.
+    """
     init_state()
     if not st.session_state.pop(StateKeys.FRAME_DRAWN, False):
+        _run_through_app_py()
         draw_frame(page)
         st.session_state.pop(StateKeys.FRAME_DRAWN, None)
     return st.session_state[StateKeys.ACTIVE_SOURCE], st.session_state[StateKeys.ACTIVE_FILTERS]

@@ -8,6 +8,7 @@ everything else (background, fonts, grid) is left to the Streamlit theme.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +16,12 @@ from sla_core.schema import METRICS, TIERS
 
 TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
+TARGET_COLOR = "#9aa0a6"  # plotly's default shape colour (#444) vanishes on the dark theme
+
+
+def _count_ticks(largest: int) -> dict:
+    """Whole-number ticks for small counts (plotly would label 0.5 clocks)."""
+    return {"dtick": 1, "tick0": 0} if largest <= 8 else {}
 
 
 def trend_figure(trend: pd.DataFrame) -> go.Figure:
@@ -49,8 +56,9 @@ def trend_figure(trend: pd.DataFrame) -> go.Figure:
 def distribution_figure(dist: pd.DataFrame, edge: float, x_title: str) -> go.Figure:
     """Histogram of elapsed minutes, met and breached stacked, values past `edge` drawn at the edge."""
     targets = sorted(dist["target_minutes"].dropna().unique())
+    tallest = int(np.histogram(dist["elapsed_minutes"].clip(upper=edge), bins=40, range=(0, edge * 1.0001))[0].max())
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
-               "line": {"dash": "dash", "width": 2}} for t in targets]
+               "line": {"dash": "dash", "width": 2, "color": TARGET_COLOR}} for t in targets]
     notes = [{"text": f"target {t:g} min", "x": t, "y": 1, "xref": "x", "yref": "paper", "xanchor": "left",
               "yanchor": "bottom", "showarrow": False} for t in targets]
     return go.Figure(
@@ -63,7 +71,8 @@ def distribution_figure(dist: pd.DataFrame, edge: float, x_title: str) -> go.Fig
         ],
         layout={
             "barmode": "stack", "height": 300, "margin": {"t": 30, "b": 10}, "bargap": 0.05, "shapes": shapes,
-            "annotations": notes, "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": "clocks"}},
+            "annotations": notes, "xaxis": {"title": {"text": x_title}},
+            "yaxis": {"title": {"text": "clocks"}, **_count_ticks(tallest)},
             "legend": {"title": {"text": "state"}},
         },
     )
@@ -78,6 +87,6 @@ def team_figure(teams: pd.DataFrame) -> go.Figure:
             if not (rows := teams[teams["metric"] == metric]).empty
         ]
     )
-    fig.update_layout(barmode="group", height=280, margin={"t": 10, "b": 10}, yaxis_title="breached",
-                      legend_title_text="metric")
+    fig.update_layout(barmode="group", height=280, margin={"t": 10, "b": 10}, legend_title_text="metric",
+                      yaxis={"title": {"text": "breached"}, **_count_ticks(int(teams["breached"].max() or 0))})
     return fig

@@ -31,19 +31,19 @@ viewer_tz = top[1].selectbox(
 )
 
 COLUMNS = {
-    "ticket_id": st.column_config.TextColumn("ticket", width="small"),
-    "state": st.column_config.TextColumn(width="small"),
-    "time_left": st.column_config.TextColumn("time left", width="small"),
+    "ticket_id": st.column_config.TextColumn("ticket"),
+    "state": st.column_config.TextColumn(),
+    "time_left": st.column_config.TextColumn("time left"),
     "due": st.column_config.DatetimeColumn(f"due ({viewer_tz})", format="YYYY-MM-DD HH:mm"),
-    "metric": st.column_config.TextColumn(width="small"),
-    "tier": st.column_config.TextColumn(width="small"),
-    "owner_team": st.column_config.TextColumn("owner", width="small"),
-    "playbook": st.column_config.TextColumn(width="medium"),
-    "missing_triage": st.column_config.TextColumn("missing triage fields", width="large"),
+    "metric": st.column_config.TextColumn(),
+    "tier": st.column_config.TextColumn(),
+    "owner_team": st.column_config.TextColumn("owner"),
+    "playbook": st.column_config.TextColumn(),
+    "missing_triage": st.column_config.TextColumn("missing triage"),
     "time_left_seconds": None,
 }
-ORDER = ["ticket_id", "state", "time_left", "due", "metric", "tier", "segment", "owner_team", "playbook",
-         "missing_triage"]
+ORDER = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "segment",
+         "owner_team"]
 
 
 @st.fragment(run_every=REFRESH)

@@ -13,6 +13,7 @@ from app_state import download, require_data
 from sla_core import simulate as sim
 from sla_core.datasource import DataSource, policy_fingerprint
 from sla_core.policy import Policy, PolicyError, format_duration
+from sla_core.review import csv_bytes
 from sla_core.rubric import FACTORS
 from sla_core.schema import METRICS, TIERS
 
@@ -147,10 +148,12 @@ if default_period.start is not None:
 else:
     top[0].caption("Less than a quarter of data: replaying all of it.")
     period = sim.Period()
-st.session_state.setdefault(SimKeys.CAPACITY, 60)
-capacity = int(top[1].number_input("On-call capacity per week", min_value=0, step=5, key=SimKeys.CAPACITY,
-                                   help="Critical + high tickets engineering on-call can take in a week."))
 replay = replay_for(source, baseline, period)
+# Until the user sets one, the capacity is what on-call already took in the busiest week of the period.
+st.session_state.setdefault(SimKeys.CAPACITY, max(5, -(-sim.busiest_on_call_week(replay) // 5) * 5))
+capacity = int(top[1].number_input("On-call capacity per week", min_value=0, step=5, key=SimKeys.CAPACITY,
+                                   help="Critical + high tickets engineering on-call can take in a week "
+                                        "(default: the busiest week of the period under the current policy)."))
 top[2].caption(
     f"{source.label} · {replay.tickets:,} tickets created {period.label()} · clocks judged at "
     f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). Both sides tier a ticket with "
@@ -276,7 +279,10 @@ if changed.empty:
 else:
     st.markdown(f"**{changed_total:,}** tickets" + (f" (the newest {SHOWN:,} shown)" if changed_total > SHOWN else ""))
     st.dataframe(changed, hide_index=True, key="sim_changed")
-    download(changed, "simulated_changes.csv", "sim_dl_changed")
+    st.download_button(  # built on click: every changed ticket, not only the rows shown
+        "Download CSV", data=lambda: csv_bytes(result.changed_tickets()), file_name="simulated_changes.csv",
+        mime="text/csv", key="sim_dl_changed", on_click="ignore", icon=":material/download:",
+    )
 
 # ---- calibration
 with st.expander("Calibration: the current rubric vs the impact people assigned"):
@@ -305,11 +311,12 @@ if scenarios:
     st.dataframe(pd.DataFrame([s["summary"] for s in scenarios.values()]), hide_index=True, key="sim_scenarios_table")
     chosen = st.selectbox("Scenario", list(scenarios), key=SimKeys.SCENARIO_PICK)
     text = scenarios[chosen]["yaml"]
-    st.download_button("Download policy YAML", data=text, file_name=f"policy_{chosen}.yaml".replace(" ", "_"),
+    file_name = "policy_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in chosen) + ".yaml"
+    st.download_button("Download policy YAML", data=text, file_name=file_name,
                        mime="application/x-yaml", key="sim_dl_yaml", on_click="ignore", icon=":material/download:")
     st.caption("A complete policy file: save it next to the current one (its playbook paths are relative) and "
                "check it with `python -m sla_core evaluate --policy FILE`. Its diff against the current policy:")
-    st.code(sim.policy_diff(policy, text, candidate_name=f"policy_{chosen}.yaml") or "(identical to the current policy)",
+    st.code(sim.policy_diff(policy, text, candidate_name=file_name) or "(identical to the current policy)",
             language="diff")
 else:
     st.caption("Save the current inputs under a name to compare scenarios side by side and download them as a "

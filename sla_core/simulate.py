@@ -255,6 +255,15 @@ class Replay(_Tables):
         self.seconds = time.perf_counter() - started
 
 
+def busiest_on_call_week(replay: Replay) -> int:
+    """Critical + high tickets in the period's busiest ISO week under the current policy (0 without any)."""
+    row = replay.con.cursor().execute(
+        f"SELECT max(n) FROM (SELECT week, sum(n) AS n FROM {replay.wk} WHERE list_contains(?, tier) GROUP BY week)",
+        [list(ON_CALL_TIERS)],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
 def prepare_replay(baseline: Baseline, period: Optional[Period] = None) -> Replay:
     """The period's slice of the baseline, ready for any number of candidates."""
     return Replay(baseline, period or Period())
@@ -341,7 +350,8 @@ class Simulation(_Tables):
         pairs = changed_target_pairs(self.current, candidate)
         everything = not only_affected or clock_settings_changed(self.current, candidate)
         segments = sorted(set(self.current.segments) | set(candidate.segments))
-        self.aff, self.t, self.e = self.name("aff"), self.name("t"), self.name("e")
+        self.aff = self.name("aff")
+        self.t, self.e = f"{self.prefix}_t", f"{self.prefix}_e"  # owned (dropped) only when copied below
         # Only the predicates this candidate needs: each is a pass over the period's tickets.
         reasons = ["moved.profile_id IS NOT NULL"]
         if pairs:
@@ -361,8 +371,12 @@ class Simulation(_Tables):
             {"pairs": pairs, "segments": segments} if pairs and not everything else {},
         )
         self.affected = int(cur.execute(f"SELECT count(*) FROM {self.aff}").fetchone()[0])
-        cur.execute(f"CREATE TABLE {self.t} AS SELECT t.* FROM {r.t} t SEMI JOIN {self.aff} USING (ticket_id)")
-        cur.execute(f"CREATE TABLE {self.e} AS SELECT e.* FROM {r.e} e SEMI JOIN {self.aff} USING (ticket_id)")
+        if everything:  # every period ticket: the replay's own tables, no copy
+            self.t, self.e = r.t, r.e
+        else:
+            self.t, self.e = self.name("t"), self.name("e")
+            cur.execute(f"CREATE TABLE {self.t} AS SELECT t.* FROM {r.t} t SEMI JOIN {self.aff} USING (ticket_id)")
+            cur.execute(f"CREATE TABLE {self.e} AS SELECT e.* FROM {r.e} e SEMI JOIN {self.aff} USING (ticket_id)")
         self.timings.select = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -386,15 +400,15 @@ class Simulation(_Tables):
         The reasons are text work: `_explained` adds them when a frame or the file asks, for its rows only.
         """
         r = self.replay
-        sides = [("current", "a"), ("candidate", "b")]
+        # Only what the frames count; `_detailed` fetches the rest for the rows a reader asks for.
         # The candidate results hold exactly the re-evaluated tickets: they drive the joins.
         cur.execute(
             f"""
             CREATE TABLE {self.diff} AS
-            SELECT b.ticket_id, b.metric, k.created_at, k.segment, k.impact, k.week, k.severity, k.profile_id,
-                   {", ".join(f"{p}.{c} AS {c}_{side}" for side, p in sides
-                              for c in ("tier", "initial_tier", "state", "calendar", "target_seconds",
-                                        "elapsed_seconds", "due_at", "stopped_at"))},
+            SELECT b.ticket_id, b.metric, k.created_at, k.week, k.profile_id,
+                   a.tier AS tier_current, b.tier AS tier_candidate,
+                   a.initial_tier AS initial_tier_current, b.initial_tier AS initial_tier_candidate,
+                   a.state AS state_current, b.state AS state_candidate,
                    a.tier IS DISTINCT FROM b.tier OR a.state IS DISTINCT FROM b.state
                        OR a.initial_tier IS DISTINCT FROM b.initial_tier AS changed
             FROM {self.cand_results} b
@@ -409,6 +423,18 @@ class Simulation(_Tables):
             f"coalesce(any_value(initial_tier_current), '{UNTIERED}') AS tier_cur, "
             f"coalesce(any_value(initial_tier_candidate), '{UNTIERED}') AS tier_cand FROM {self.diff} GROUP BY ticket_id"
         )
+
+    def _detailed(self, rows_sql: str) -> str:
+        """SQL: diff rows with both sides' calendar, target, elapsed, due and stop, and the ticket's inputs."""
+        cols = ("calendar", "target_seconds", "elapsed_seconds", "due_at", "stopped_at")
+        both = ", ".join(f"{p}.{c} AS {c}_{side}" for side, p in (("current", "a"), ("candidate", "b")) for c in cols)
+        return f"""
+            SELECT d.*, k.segment, k.impact, k.severity, {both}
+            FROM ({rows_sql}) d
+            JOIN {self.cand_results} b USING (ticket_id, metric)
+            JOIN {self.replay.cur_results} a USING (ticket_id, metric)
+            JOIN {self.replay.tk} k USING (ticket_id)
+        """
 
     def _scored(self, rows_sql: str) -> str:
         """SQL: rows with a profile_id, plus both sides' rubric score, hard rule and contributions."""
@@ -457,7 +483,7 @@ class Simulation(_Tables):
                 SELECT * EXCLUDE (sizes),
                        CASE WHEN list_max(sizes) > 1e-9 THEN list_position(sizes, list_max(sizes)) ELSE 0 END AS why_i
                 FROM (SELECT *, {moves} AS moves, {sizes} AS sizes
-                      FROM ({self._scored(f"SELECT * FROM {self.diff} WHERE {where}")}))
+                      FROM ({self._scored(self._detailed(f"SELECT * FROM {self.diff} WHERE {where}"))}))
             )
         """
 
@@ -694,7 +720,17 @@ class Calibration:
 
 
 def calibration(replay: Replay, limit: int = 1000) -> Calibration:
-    """How the current rubric agrees with the impacts people assigned, over the replay's tickets."""
+    """How the current rubric agrees with the impacts people assigned, over the replay's tickets.
+
+    It depends on the replay only, so it is computed once per replay and limit.
+    """
+    known: dict[int, Calibration] = replay.__dict__.setdefault("_calibrations", {})
+    if limit not in known:
+        known[limit] = _calibration(replay, limit)
+    return known[limit]
+
+
+def _calibration(replay: Replay, limit: int) -> Calibration:
     cur = replay.con.cursor()
     base = (
         f"SELECT k.ticket_id, k.created_at, k.segment, k.impact, p.rubric_tier, p.rubric_score, p.hard_rule, "
@@ -881,6 +917,7 @@ __all__ = [
     "Simulation",
     "TargetChange",
     "apply_changes",
+    "busiest_on_call_week",
     "calibration",
     "changed_target_pairs",
     "clock_settings_changed",

@@ -33,18 +33,12 @@ def app() -> AppTest:
 
 
 def opened(**query: str) -> AppTest:
-    """The app opened at a URL, ready for widget changes.
-
-    AppTest (Streamlit 1.67) re-executes only the page on a navigation app's
-    later runs, so the page draws the shared sidebar itself from then on
-    (app_state.page_context); the sidebar's widgets take set_value() from
-    that second run.
-    """
+    """The app opened at a URL."""
     at = app()
     at.query_params.update(query)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    return at.run()
+    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:

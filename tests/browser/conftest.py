@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -40,13 +41,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running app; the store points at an empty temp path so only the sample shows."""
+@contextmanager
+def running_app(folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port until the block ends; the store is an empty temp path."""
     _need_chromium()
     port = _free_port()
-    env = {**os.environ, "SLA_BOARD_DB": str(tmp_path_factory.mktemp("store") / "none.duckdb")}
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "SLA_BOARD_DB": str(folder / "none.duckdb")}
+    log = folder / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -73,6 +74,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app shared by the browser tests."""
+    with running_app(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

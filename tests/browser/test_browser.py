@@ -135,3 +135,53 @@ def test_upload_shows_counts_and_stays_in_its_session(browser, server: str, scre
     finally:
         mine.close()
         other.close()
+
+
+def test_queue_due_times_default_to_the_browsers_timezone(browser, server: str) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1400, "height": 2000}, timezone_id="Asia/Tokyo")
+    try:
+        page = open_page(context, server, "breach_queue")
+        assert page.get_by_text("due (Asia/Tokyo)").count() > 0 or "Nothing is breached" in page.content()
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        context.close()
+
+
+def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1400, "height": 3300})
+    try:
+        page = open_page(context, server, "review")
+        grid = page.locator('[data-testid="stDataFrame"]').first  # adherence per tier and metric
+        first_row = grid.locator('[role="gridcell"]').all_inner_texts()[:4]  # tier, metric, met, breached
+        box = grid.bounding_box()
+        # The first data row's selection checkbox: left edge, one header row down (rows are 35 px).
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+        settle(page)
+        assert page.get_by_text(f"{int(first_row[3]):,} clocks", exact=True).count() == 1
+        listed = page.locator('[data-testid="stDataFrame"]').last.locator('[role="gridcell"]').all_inner_texts()
+        assert listed.count(first_row[0]) == int(first_row[3])  # every listed clock is of that tier...
+        assert listed.count(first_row[1]) >= int(first_row[3])  # ...and that metric
+        assert page.locator(EXCEPTION).count() == 0
+        page.screenshot(path=str(screenshots / "review_row_selected.png"))
+    finally:
+        context.close()
+
+
+def test_a_deep_link_opened_first_after_a_restart_gets_the_whole_app(browser, tmp_path: Path) -> None:  # noqa: ANN001
+    """Streamlit starts in its legacy pages/ mode; the first visitor of /breach_queue must still get app.py."""
+    from tests.browser.conftest import running_app
+
+    with running_app(tmp_path) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1600})
+        try:
+            page = context.new_page()
+            page.goto(f"{url}/breach_queue?tier=critical")
+            page.get_by_role("heading", name=TITLES["breach_queue"]).wait_for(timeout=60_000)
+            settle(page)
+            nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+            assert "Review" in nav and "Upload" in nav and "app" not in nav.split()
+            assert page.get_by_text("SLA Board", exact=True).count() == 1  # app.py's sidebar, drawn once
+            assert "tier=critical" in page.url
+            assert page.locator(EXCEPTION).count() == 0
+        finally:
+            context.close()

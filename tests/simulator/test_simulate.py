@@ -131,6 +131,7 @@ def test_on_call_load_counts_critical_and_high_per_iso_week(replay: sim.Replay, 
     on_call = result.con.cursor().execute(
         f"SELECT count(*) FROM {replay.tk} WHERE tier_cur IN ('critical', 'high')").fetchone()[0]
     assert load.current.sum() == on_call
+    assert sim.busiest_on_call_week(replay) == load.current.max() > 0
 
 
 def test_calibration_compares_the_current_rubric_with_assigned_impact(replay: sim.Replay) -> None:

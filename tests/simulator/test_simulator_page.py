@@ -54,6 +54,9 @@ def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
     source: DataSource = page.session_state[StateKeys.ACTIVE_SOURCE]
     quarter = sim.last_full_quarter(source.con, source.policy, source.as_of)
     assert core_result(page).replay.period == quarter
+    # the default capacity: the busiest current week, rounded up to a multiple of 5
+    busiest = sim.busiest_on_call_week(core_result(page).replay)
+    assert busiest <= page.number_input(key="sim_capacity").value < busiest + 5
 
 
 def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:

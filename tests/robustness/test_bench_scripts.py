@@ -1,0 +1,36 @@
+"""The scale and import benchmark scripts still run end to end at a tiny size (the lead runs the big sizes)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+DATA = ROOT / "bench" / "data"
+
+
+def run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_scale_builds_in_chunks_with_unique_ids_and_reports_each_size():
+    out = run("bench/scale.py", "--sizes", "1500", "--sizes", "3000", "--chunk", "1000", "--rebuild", "--clean")
+    assert "built scale_3000.duckdb: 3,000 tickets" in out and "(3 chunks" in out
+    rows = re.findall(r"^\| ([\d,]+) \| [\d,]+ \([\d.]+/ticket\) \| ([\d,]+) \|", out, flags=re.MULTILINE)
+    assert rows == [("1,500", "4,500"), ("3,000", "9,000")]  # three clocks per ticket, every ticket judged
+    assert re.search(r"\| cost grows linearly .* \| (PASS|FAIL) \|", out)
+    assert not (DATA / "scale_3000.duckdb").exists()
+
+
+def test_import_benchmark_accounts_every_row_for_both_formats():
+    try:
+        out = run("bench/importing.py", "--tickets", "2000", "--rebuild")
+        for fmt in ("csv", "parquet"):
+            assert re.search(rf"^\| {fmt} \| .* \| 2,000 / 2,000 / 0 \|", out, flags=re.MULTILINE), out
+    finally:
+        shutil.rmtree(DATA / "import_2000", ignore_errors=True)
