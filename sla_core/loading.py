@@ -190,12 +190,23 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, label:
     return _read_csv(con, path, table, label)
 
 
+def _refuse_binary_header(cols: list[str], path: Path, label: str) -> None:
+    """NUL bytes in column names mean UTF-16 text or a binary file: one clear line, not a traceback."""
+    if not any("\x00" in c for c in cols):
+        return
+    with path.open("rb") as f:
+        utf16 = f.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    hint = "the file is UTF-16: save it as UTF-8 CSV" if utf16 else "a binary file, not a CSV?"
+    raise LoadError(f"{label} {path.name}: the header holds NUL bytes ({hint})")
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> _Raw:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: not a readable Parquet file ({_first_line(err)})") from None
     cols = [row[0] for row in described if row[0] != "file_row_number"]
+    _refuse_binary_header(cols, path, label)
     casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
@@ -223,6 +234,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
     cols = [d[0] for d in con.execute(f"SELECT * FROM {table}_0 LIMIT 0").description]
+    _refuse_binary_header(cols, path, label)
     parsed = con.execute(f"SELECT count(*) FROM {table}_0").fetchone()[0]
     scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {scan} LIMIT 1").fetchone()
     delimiter, skip = (scan_row[0], int(scan_row[1] or 0)) if scan_row else (",", 0)
