@@ -169,7 +169,7 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
 
 def test_a_deep_link_opened_first_after_a_restart_gets_the_whole_app(browser, tmp_path: Path) -> None:  # noqa: ANN001
     """Streamlit starts in its legacy pages/ mode; the first visitor of /breach_queue must still get app.py."""
-    from tests.browser.conftest import running_app
+    from tests.browser.harness import running_app
 
     with running_app(tmp_path) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1600})

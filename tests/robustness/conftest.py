@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any, Callable
 
 from streamlit.testing.v1 import AppTest
 
 from app_state import StateKeys
+from tests.browser.harness import run_in_chromium  # noqa: F401 - shared with these tests
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -37,35 +36,3 @@ def upload(at: AppTest, name: str, content: bytes) -> AppTest:
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value((name, content, "text/csv")).run()
     at.button[0].click().run()
     return at
-
-
-def run_in_chromium(scenario: Callable[[Any], None]) -> None:
-    """Run scenario(browser) with a Chromium of its own, on a thread of its own.
-
-    Playwright's sync API refuses to start on a thread where another sync
-    Playwright is running (tests/browser keeps one open for the whole test
-    session); a fresh thread has no event loop, so both can live side by side.
-    """
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, _need_chromium
-
-    _need_chromium()
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-                try:
-                    scenario(browser)
-                finally:
-                    browser.close()
-        except BaseException as err:  # handed to the test's thread, traceback included
-            failure.append(err)
-
-    thread = threading.Thread(target=work, name="chromium-scenario")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]

@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.browser.conftest import screenshots, server  # noqa: F401 - fixtures used by name
-
 from .conftest import run_in_chromium
 
 SESSIONS = 10
@@ -92,15 +90,15 @@ def clean(page, where: str) -> None:  # noqa: ANN001
     assert page.locator('[data-testid="stApp"] img[onerror]').count() == 0, f"{where}: an <img onerror> reached the DOM"
 
 
-def test_ten_sessions_at_once_match_a_single_session(server: str, screenshots: Path) -> None:  # noqa: F811
+def test_ten_sessions_at_once_match_a_single_session(server: str, screenshots: Path) -> None:
     run_in_chromium(lambda browser: ten_sessions(browser, server, screenshots))
 
 
-def test_the_uploader_refuses_another_file_type_and_states_the_limit(server: str, screenshots: Path) -> None:  # noqa: F811
+def test_the_uploader_refuses_another_file_type_and_states_the_limit(server: str, screenshots: Path) -> None:
     run_in_chromium(lambda browser: refused_type(browser, server, screenshots))
 
 
-def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001, F811
+def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     lone = browser.new_context(viewport={"width": 1300, "height": 1400})
     try:
         page = lone.new_page()
@@ -188,7 +186,7 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
             context.close()
 
 
-def refused_type(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001, F811
+def refused_type(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     try:
         page = context.new_page()

@@ -22,7 +22,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, _need_chromium
+from tests.browser.harness import ROOT, _free_port, _need_chromium
 
 from .conftest import run_in_chromium
 

@@ -6,8 +6,6 @@ import re
 import time
 from pathlib import Path
 
-from tests.browser.conftest import browser, screenshots, server  # noqa: F401 - the shared app + Chromium fixtures
-
 EXCEPTION = '[data-testid="stException"]'
 
 
@@ -31,7 +29,7 @@ def metric_value(page, label: str) -> str:  # noqa: ANN001
         '[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def test_moving_a_weight_slider_moves_tickets(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001, F811
+def test_moving_a_weight_slider_moves_tickets(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     page.goto(f"{server}/simulator")

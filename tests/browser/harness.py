@@ -1,16 +1,21 @@
-"""A real `streamlit run app.py` on a free port, driven by Debian's Chromium through Playwright."""
+"""The real-browser harness: `streamlit run app.py` on a free port and Debian's Chromium via Playwright.
+
+Registered once for the whole test session by the root conftest.py, so every folder shares one
+server and one browser (a second sync Playwright in the same thread would fail).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+import threading
 import sys
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -97,3 +102,33 @@ def browser(server: str):  # noqa: ANN201 - playwright's Browser
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def run_in_chromium(scenario: Callable[[Any], None]) -> None:
+    """Run scenario(browser) with a Chromium of its own, on a thread of its own.
+
+    Playwright's sync API refuses to start on a thread where another sync
+    Playwright is running (tests/browser keeps one open for the whole test
+    session); a fresh thread has no event loop, so both can live side by side.
+    """
+    from playwright.sync_api import sync_playwright
+
+    _need_chromium()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+                try:
+                    scenario(browser)
+                finally:
+                    browser.close()
+        except BaseException as err:  # handed to the test's thread, traceback included
+            failure.append(err)
+
+    thread = threading.Thread(target=work, name="chromium-scenario")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
