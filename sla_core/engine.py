@@ -9,7 +9,7 @@ Steps, each a whole-table statement:
 1. tickets -> base tier (assigned impact or rubric) and the instant each
    metric's clock stops (unknown stops and stops after `as_of` = running);
 2. ticket x metric -> tier in force (impact events, `on_tier_change`),
-   segment-merged target and calendar;
+   segment-merged target and calendar, F at the clock's start and end;
 3. status events -> pause intervals per metric (plus resolved/closed spans
    for the resolution clock under `on_reopen: resume`), clipped to the clock;
 4. elapsed = F(end) - F(created) - paused open time;
@@ -17,12 +17,16 @@ Steps, each a whole-table statement:
    reaches the target, inverted through the calendar; a clock paused now
    that has not reached its target has no due_at;
 6. state: met / breached / paused / at_risk / running / untimed.
+
+Speed comes from writing few wide tables: a ticket's key is its scratch
+table rowid (no window to number it), ticket_id rides in the 3M-row table
+so pauses join it once, and text codes are decoded by CASE at the end.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, Sequence
 
 import duckdb
 import pandas as pd
@@ -75,6 +79,17 @@ def _pause_frame(policy: Policy) -> pd.DataFrame:
     return pd.DataFrame(sorted(rows), columns=["metric_i", "status"]).astype({"metric_i": "int64", "status": str})
 
 
+def _decode(code: str, name: str, n: int) -> str:
+    """A code back to its text as a CASE over parameters `$name_0..`: several times cheaper
+    on 3M rows than indexing a list parameter, which copies every string."""
+    whens = " ".join(f"WHEN {i} THEN ${name}_{i}" for i in range(n))
+    return f"CASE {code} {whens} END"
+
+
+def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
+
+
 def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: str) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
     con.register(f"{table}_df", frame)
@@ -122,7 +137,8 @@ def evaluate(
     p = f"_{out}"  # prefix of this evaluation's scratch tables
     targets = _targets_frame(policy)
     _load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
-    _load_frame(con, f"{p}_pause_map", _pause_frame(policy), "metric_i INT, status VARCHAR")
+    pause_frame = _pause_frame(policy)
+    _load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
     first, last = _data_span(con, tickets, events, as_of_us)
     longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
     cal = build_calendar_tables(con, policy, first, last, longest, f"{p}_cal")
@@ -146,7 +162,7 @@ def evaluate(
         first_res = "SELECT NULL::VARCHAR AS ticket_id, NULL::BIGINT AS at_us WHERE FALSE"
         resolution_stop = "epoch_us(t.resolved_at)"
 
-    # 1. Tickets: a join key, base tier, segment code and the instant each clock stops.
+    # 1. Tickets (the table's rowid is the join key): base tier, segment code, the instant each clock stops.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_t AS
@@ -162,7 +178,7 @@ def evaluate(
             LEFT JOIN first_res fr USING (ticket_id)
             WHERE epoch_us(t.created_at) <= $as_of
         )
-        SELECT row_number() OVER () AS rid, ticket_id, created_us, segment, owner_team, base_tier_i,
+        SELECT ticket_id, created_us, segment, owner_team, base_tier_i,
                coalesce(list_position($segments::VARCHAR[], segment), 0) AS seg_i,
                -- a ticket resolved with no acknowledgement or plan was answered by its resolution
                CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
@@ -177,51 +193,56 @@ def evaluate(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_imp AS
-        SELECT t.rid, epoch_us(e."at") AS at_us, list_position(?::VARCHAR[], arg_max(e.value, e.seq)) - 1 AS tier_i
+        SELECT t.rowid AS rid, epoch_us(e."at") AS at_us, list_position(?::VARCHAR[], arg_max(e.value, e.seq)) - 1 AS tier_i
         FROM {events} e JOIN {p}_t t USING (ticket_id)
         WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
-        GROUP BY t.rid, epoch_us(e."at")
+        GROUP BY t.rowid, epoch_us(e."at")
         """,
         [list(TIERS), as_of_us],
     )
     tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
+    # 4a rides along: F at the clock's start and end, so the 3M-row table is written once.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {p}_tm AS
+        CREATE OR REPLACE TEMP TABLE {p}_f AS
         WITH tm AS (
-            SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.created_us, t.base_tier_i, t.seg_i,
+            SELECT t.rowid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
+                   t.created_us, t.base_tier_i, t.seg_i,
                    CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
                    coalesce(stop_us, ?) AS end_us
             FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
         ), changed AS (
+            -- only the few tickets with tier changes, so `tm` is read once and never materialized
             SELECT tm.key,
                    arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier_i,
                    arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
-            FROM tm JOIN {p}_imp i ON i.rid = tm.key // 4
+            FROM {p}_imp i JOIN (
+                SELECT t.rowid * 4 + m.metric_i AS key, t.rowid AS rid, t.created_us,
+                       coalesce(CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan
+                                ELSE t.stop_res END, ?) AS end_us
+                FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
+                WHERE t.rowid IN (SELECT rid FROM {p}_imp)
+            ) tm ON i.rid = tm.rid
             GROUP BY tm.key
         ), tiered AS (
-            SELECT tm.key, tm.metric_i, tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
+            SELECT tm.key, tm.metric_i, tm.ticket_id, tm.segment, tm.owner_team,
+                   tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
                    coalesce(c.tier_i, tm.base_tier_i) AS tier_i,
                    coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
             FROM tm LEFT JOIN changed c USING (key)
+        ), targeted AS (
+            SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
+            FROM tiered
+            LEFT JOIN {p}_targets g
+                   ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
         )
-        SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
-        FROM tiered
-        LEFT JOIN {p}_targets g ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
-        """,
-        [as_of_us],
-    )
-
-    # 4a. F at the clock's start and end.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {p}_f AS
         SELECT tm.*, {cal.f("a", "tm.cal_i", "tm.created_us")} AS f_created,
                {cal.f("b", "tm.cal_i", "tm.end_us")} AS f_end
-        FROM {p}_tm tm
+        FROM targeted tm
         {cal.join_day("a", "tm.cal_i", "tm.created_us")}
         {cal.join_day("b", "tm.cal_i", "tm.end_us")}
-        """
+        """,
+        [as_of_us, as_of_us],
     )
 
     # 3. Pause intervals per ticket and metric, clipped to [created, end]; F at both ends.
@@ -233,42 +254,46 @@ def evaluate(
                    lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
             FROM {events}
             WHERE field = 'status' AND epoch_us("at") <= ?
+        ), pausing AS (
+            -- narrowed before any join: most status rows only end someone else's pause
+            SELECT * FROM st WHERE list_contains(?::VARCHAR[], status)
         ), clipped AS (
-            SELECT f.key, f.cal_i,
+            SELECT f.key, f.cal_i, f.f_created, f.target_us,
                    greatest(st.s_us, f.created_us) AS s_us,
                    least(coalesce(st.e_us, f.end_us), f.end_us) AS e_us,
                    st.e_us IS NULL AND f.stop_us IS NULL AS is_open
-            FROM st
+            FROM pausing st
             JOIN {p}_pause_map pm ON pm.status = st.status
-            JOIN {p}_t t ON t.ticket_id = st.ticket_id
-            JOIN (SELECT key, cal_i, created_us, stop_us, end_us FROM {p}_f
-                  WHERE metric_i IN (SELECT metric_i FROM {p}_pause_map)) f ON f.key = t.rid * 4 + pm.metric_i
+            JOIN (SELECT ticket_id, metric_i, key, cal_i, created_us, stop_us, end_us, f_created, target_us FROM {p}_f
+                  WHERE metric_i IN (SELECT metric_i FROM {p}_pause_map)) f
+              ON f.ticket_id = st.ticket_id AND f.metric_i = pm.metric_i
         ), kept AS (
             SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         )
-        SELECT k.key, k.s_us, k.e_us, k.is_open,
+        SELECT k.key, k.s_us, k.e_us, k.is_open, k.f_created, k.target_us,
                {cal.f("a", "k.cal_i", "k.s_us")} AS f_s,
                {cal.f("b", "k.cal_i", "k.e_us")} AS f_e
         FROM kept k
         {cal.join_day("a", "k.cal_i", "k.s_us")}
         {cal.join_day("b", "k.cal_i", "k.e_us")}
         """,
-        [as_of_us],
+        [as_of_us, sorted(set(pause_frame["status"]))],
     )
 
-    # 5. The gaps between pauses: the target is reached in the last gap that starts short of it.
+    # 5. Per paused clock: paused open time, and the due point from the gaps between pauses
+    # (the target is reached in the last gap that starts short of it).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_due AS
         WITH ordered AS (
-            SELECT p.*, f.f_created, f.target_us,
+            SELECT p.*,
                    row_number() OVER w AS k,
                    count(*) OVER (PARTITION BY p.key) AS n,
                    coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
                        AS paused_before,
                    lag(p.f_e) OVER w AS prev_f_e
-            FROM {p}_pause p JOIN {p}_f f USING (key)
-            WHERE f.target_us IS NOT NULL
+            FROM {p}_pause p
+            WHERE p.target_us IS NOT NULL
             WINDOW w AS (PARTITION BY p.key ORDER BY p.s_us)
         ), gaps AS (
             -- the gap before each pause
@@ -281,12 +306,17 @@ def evaluate(
             SELECT key, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
             FROM ordered
             WHERE k = n AND NOT is_open
+        ), due AS (
+            SELECT key,
+                   CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
+                        THEN g_start + (target_us - u_start) END AS due_f
+            FROM gaps WHERE u_start < target_us
+            QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
+        ), paused AS (
+            SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
+            FROM {p}_pause GROUP BY key
         )
-        SELECT key,
-               CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
-                    THEN g_start + (target_us - u_start) END AS due_f
-        FROM gaps WHERE u_start < target_us
-        QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
+        SELECT paused.*, due.due_f FROM paused LEFT JOIN due USING (key)
         """
     )
 
@@ -294,29 +324,25 @@ def evaluate(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS
-        WITH paused AS (
-            SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
-            FROM {p}_pause GROUP BY key
-        ), j AS (
+        WITH j AS (
             SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
                    f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
                    CASE WHEN f.target_us IS NULL THEN NULL
                         WHEN pz.key IS NULL THEN f.f_created + f.target_us
-                        ELSE d.due_f END AS due_f
+                        ELSE pz.due_f END AS due_f
             FROM {p}_f f
-            LEFT JOIN paused pz USING (key)
-            LEFT JOIN {p}_due d USING (key)
+            LEFT JOIN {p}_due pz USING (key)
         ), inv AS (
             SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
             FROM j {cal.join_inv("v", "j.cal_i", "j.due_f")}
         )
-        SELECT t.ticket_id,
-               ($metrics::VARCHAR[])[j.metric_i + 1] AS metric,
-               ($tiers::VARCHAR[])[j.tier_i + 1] AS tier,
-               ($tiers::VARCHAR[])[j.initial_tier_i + 1] AS initial_tier,
-               t.segment, t.owner_team,
+        SELECT j.ticket_id,
+               {_decode("j.metric_i", "metric", len(METRICS))} AS metric,
+               {_decode("j.tier_i", "tier", len(TIERS))} AS tier,
+               {_decode("j.initial_tier_i", "tier", len(TIERS))} AS initial_tier,
+               j.segment, j.owner_team,
                make_timestamptz(j.created_us) AS created_at,
-               ($calendars::VARCHAR[])[j.cal_i + 1] AS calendar,
+               {_decode("j.cal_i", "calendar", len(calendar_names(policy)))} AS calendar,
                j.target_us // 1000000 AS target_seconds,
                j.elapsed_us / 1e6 AS elapsed_seconds,
                j.paused_us / 1e6 AS paused_seconds,
@@ -330,16 +356,16 @@ def evaluate(
                     ELSE 'running' END AS state,
                CASE WHEN j.stop_us IS NULL AND j.target_us IS NOT NULL
                     THEN (j.target_us - j.elapsed_us) / 1e6 END AS time_left_seconds
-        FROM inv j JOIN {p}_t t ON t.rid = j.key // 4
+        FROM inv j
         """,
         {
             "as_of": as_of_us,
             "ratio": policy.at_risk_ratio,
-            "metrics": list(METRICS),
-            "tiers": list(TIERS),
-            "calendars": calendar_names(policy),
+            **_decode_params("metric", METRICS),
+            **_decode_params("tier", TIERS),
+            **_decode_params("calendar", calendar_names(policy)),
         },
     )
-    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "tm", "f", "pause", "due"):
+    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "f", "pause", "due"):
         con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
     return out
