@@ -36,7 +36,7 @@ if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m 
 import duckdb
 import pyarrow as pa
 
-from sla_core.engine import evaluate
+from sla_core.engine import RESULT_COLUMNS, evaluate
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
 
@@ -115,6 +115,37 @@ def floor_pass(con: duckdb.DuckDBPyConnection, as_of: datetime) -> tuple[float, 
     )
     seconds = time.perf_counter() - started
     return seconds, con.execute("SELECT count(*) FROM floor_results").fetchone()[0]
+
+
+def same_shape_floor_pass(con: duckdb.DuckDBPyConnection, as_of: datetime) -> float:
+    """The floor again, but writing every column `evaluate` writes (calendar time, fixed targets,
+    no pauses or tier changes): what is left of the gap is the SLA semantics, not the output."""
+    metrics = [m for m, _ in FLOOR_TARGETS]
+    targets = [t for _, t in FLOOR_TARGETS]
+    started = time.perf_counter()
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE floor_results AS
+        WITH m AS (SELECT unnest(?::VARCHAR[]) AS metric, unnest(?::BIGINT[]) AS target_seconds),
+        c AS (
+            SELECT t.ticket_id, m.metric, t.impact AS tier, t.impact AS initial_tier, t.segment, t.owner_team,
+                   t.created_at, '24x7' AS calendar, m.target_seconds,
+                   CASE m.metric WHEN 'acknowledge' THEN t.acknowledged_at
+                                 WHEN 'action_plan' THEN t.action_plan_at ELSE t.resolved_at END AS stopped_at,
+                   epoch(coalesce(stopped_at, ?::TIMESTAMPTZ)) - epoch(t.created_at) AS elapsed_seconds,
+                   0.0 AS paused_seconds,
+                   t.created_at + to_seconds(m.target_seconds) AS due_at
+            FROM tickets t CROSS JOIN m
+            WHERE t.created_at <= ?::TIMESTAMPTZ
+        )
+        SELECT c.*, CASE WHEN stopped_at IS NOT NULL THEN CASE WHEN stopped_at <= due_at THEN 'met' ELSE 'breached' END
+                         WHEN elapsed_seconds > target_seconds THEN 'breached' ELSE 'running' END AS state,
+               CASE WHEN stopped_at IS NULL THEN target_seconds - elapsed_seconds END AS time_left_seconds
+        FROM c
+        """,
+        [metrics, targets, as_of, as_of],
+    )
+    return time.perf_counter() - started
 
 
 def _wall_time(seconds: int) -> dtime:
@@ -223,6 +254,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     states = con.execute(f"SELECT state, count(*) FROM {out} GROUP BY state ORDER BY state").fetchall()
 
     floor_seconds, floor_rows = min(floor_pass(con, as_of) for _ in range(max(1, args.repeat)))
+    shape_seconds = min(same_shape_floor_pass(con, as_of) for _ in range(max(1, args.repeat)))
     loop_seconds, loop_rows = row_by_row(con, policy, as_of, args.sample, args.seed)
     per_row = loop_seconds / loop_rows
     loop_one_metric = per_row * n_tickets  # one metric over every ticket, extrapolated
@@ -259,6 +291,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"| {floor_seconds:.2f} | 1.0x | {loop_like_eval / floor_seconds:,.0f}x | |"
     )
     print(
+        f"| (for reading the ratio) the floor writing all {len(RESULT_COLUMNS)} result columns | {n_tickets:,} "
+        f"| {shape_seconds:.2f} | {shape_seconds / floor_seconds:.1f}x | | |"
+    )
+    print(
         f"| row-by-row `businesstimedelta`, 1 metric ({ROW_BY_ROW_TIER} {ROW_BY_ROW_METRIC} rule, {loop_rows:,} sampled in {loop_seconds:.1f} s, extrapolated) "
         f"| {n_tickets:,} | {loop_one_metric:,.0f} | {per_row / (floor_seconds / floor_rows):,.0f}x per clock | 1x | |"
     )
@@ -267,6 +303,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print("| --- | --- | --- |")
     print(f"| full evaluation <= {TARGET_SECONDS:.0f} s | {eval_seconds:.2f} s | {verdict(eval_seconds <= TARGET_SECONDS)} |")
     print(f"| within {TARGET_FLOOR_RATIO:.0f}x of the floor | {ratio:.1f}x | {verdict(ratio <= TARGET_FLOOR_RATIO)} |")
+    print(f"| (not a target) engine vs the floor writing the same columns | {eval_seconds / shape_seconds:.1f}x | |")
     print(
         f"| >= {TARGET_SPEEDUP:.0f}x faster than row-by-row (same {eval_rows:,} clocks, {per_row * 1e6:.0f} us each) "
         f"| {speedup:,.0f}x | {verdict(speedup >= TARGET_SPEEDUP)} |"
