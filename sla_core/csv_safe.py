@@ -2,8 +2,10 @@
 
 A rejects file or a dashboard download carries text from someone else's
 export; a cell starting with `=`, `+`, `-` or `@` (or a tab / carriage return
-that precedes one) would run as a formula in Excel or Sheets. Such cells get a
-leading apostrophe, in SQL, so the whole file is written by DuckDB's COPY.
+that precedes one) would run as a formula in Excel or Sheets. Such text cells
+get a leading apostrophe, in SQL, so the whole file is written by DuckDB's
+COPY. Numbers, dates and booleans are written as they are: `-3600` in a
+numeric column is a value, and escaping it would turn it into text.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from typing import Any, Union
 from sla_core.sqlutil import quote_ident
 
 FORMULA_START = r"^[=+\-@\t\r]"
+# Typed cells a spreadsheet reads as values: a negative time left stays a number, not text.
+_VALUE_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+    "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "DATE", "TIME", "TIMESTAMP", "INTERVAL",
+)
 
 
 def escape_formula_sql(expr: str) -> str:
@@ -40,6 +47,8 @@ def write_csv_safe(con: Any, query_or_table: str, path: Union[str, Path]) -> int
         if col_types.get(col, "").startswith("TIMESTAMP WITH TIME ZONE"):
             value = f"strftime(src.{q}, '%Y-%m-%dT%H:%M:%S%z')"
             selects.append(f"{value} AS {q}")
+        elif col_types.get(col, "").startswith(_VALUE_TYPES):
+            selects.append(f"src.{q}")
         else:
             selects.append(f"{escape_formula_sql('src.' + q)} AS {q}")
     select_sql = f"SELECT {', '.join(selects) if selects else '*'} FROM {relation} AS src"

@@ -71,6 +71,17 @@ def test_formula_cells_are_escaped_in_csv_downloads(tmp_path):
     assert con.execute(f"SELECT {escape_formula_sql(chr(39) + chr(9) + '=x' + chr(39))}").fetchone() == ("'\t=x",)
 
 
+def test_numbers_stay_numbers_in_csv_downloads(tmp_path):
+    # An overdue ticket's time left is negative: a spreadsheet must read it as a number, while the
+    # same characters in a text column are still escaped.
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT -3600.5::DOUBLE AS time_left_seconds, -2::BIGINT AS n, '-2' AS note")
+    path = tmp_path / "out.csv"
+    write_csv_safe(con, "t", path)
+    with path.open(newline="", encoding="utf-8") as fh:
+        assert list(csv.reader(fh))[1] == ["-3600.5", "-2", "'-2"]
+
+
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser()
     import_cli.add_arguments(parser)
