@@ -27,12 +27,17 @@ def _count_ticks(largest: int) -> dict:
 def trend_figure(trend: pd.DataFrame) -> go.Figure:
     """Adherence per month: one panel per metric (side by side, one y axis), one line per tier."""
     metrics = [m for m in METRICS if m in set(trend["metric"])]
+    months = pd.to_datetime(pd.Series(trend["month"].unique())).sort_values()
+    # Month ticks, never hours: a single month would otherwise be labelled down to the minute.
+    x_axis: dict = {"type": "date", "tickformat": "%b %Y", "dtick": "M1" if len(months) <= 13 else "M3"}
+    if len(months) == 1:
+        x_axis["range"] = [months.iloc[0] - pd.Timedelta(days=20), months.iloc[0] + pd.Timedelta(days=20)]
     gap, width = 0.04, (1 - 0.04 * (len(metrics) - 1)) / max(len(metrics), 1)
     traces, layout = [], {}
     for i, metric in enumerate(metrics):
         axis = "" if i == 0 else str(i + 1)
         start = i * (width + gap)
-        layout[f"xaxis{axis}"] = {"domain": [start, start + width], "anchor": "y"}
+        layout[f"xaxis{axis}"] = {**x_axis, "domain": [start, start + width], "anchor": "y"}
         layout.setdefault("annotations", []).append(
             {"text": metric, "x": start + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
              "xanchor": "center", "yanchor": "bottom", "showarrow": False}

@@ -132,3 +132,21 @@ def run_in_chromium(scenario: Callable[[Any], None]) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+def settle(page, timeout: float = 90) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the script run is over and every element has drawn, for a moment."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
+    deadline, quiet_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        running = page.locator(
+            '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-testid="stSkeletonElement"]'
+        ).count() > 0  # a script still running, or elements (charts, tables) still loading
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the app kept running")

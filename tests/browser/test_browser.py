@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.browser.harness import settle
 
 PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}
 TITLES = {"review": "Monthly SLA review", "breach_queue": "Breach queue", "upload": "Upload an export"}
@@ -17,24 +18,6 @@ B-2,2026-11-03 10:00,high,self_serve,support,2026-11-03 12:00,
 B-3,yesterday,high,self_serve,support,,
 B-4,2026-11-04 10:00,galactic,enterprise,product,,
 """
-
-
-def settle(page, timeout: float = 60) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the script run is over and every element has drawn, for a moment."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
-    deadline, quiet_since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        running = page.locator(
-            '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-testid="stSkeletonElement"]'
-        ).count() > 0  # a script still running, or elements (charts, tables) still loading
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the app kept running")
 
 
 def open_page(context, server: str, name: str):  # noqa: ANN001, ANN201

@@ -18,9 +18,10 @@ thread (conftest.run_in_chromium) so it can coexist with tests/browser's.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import quote
+
+from tests.browser.harness import settle
 
 from .conftest import run_in_chromium
 
@@ -50,24 +51,9 @@ def expected_rows(i: int) -> int:
     return i + 2 + (1 if i == 0 else 0)
 
 
-def settle(page, timeout: float = 180) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the session's script run is over: no 'running' indicator for a moment."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
-    deadline, quiet_since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() > 0:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the app kept running")
-
-
 def arrive(page, title: str) -> None:  # noqa: ANN001
     page.get_by_role("heading", name=title).wait_for(timeout=180_000)
-    settle(page)
+    settle(page, 180)
 
 
 def go_to(page, name: str) -> None:  # noqa: ANN001
@@ -140,12 +126,12 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
             )
         for i in UPLOADERS:  # the upload's rerun draws the button; click once that run is over
             pages[i].get_by_role("button", name=re.compile("Load and evaluate")).wait_for(timeout=180_000)
-            settle(pages[i])
+            settle(pages[i], 180)
         for i in UPLOADERS:
             pages[i].get_by_role("button", name=re.compile("Load and evaluate")).click()
         for i in UPLOADERS:
             pages[i].get_by_text("Rows read").wait_for(timeout=180_000)
-            settle(pages[i])
+            settle(pages[i], 180)
             clean(pages[i], f"session {i} upload")
             assert metric(pages[i], "Rows read") == str(expected_rows(i))
             assert metric(pages[i], "Tickets evaluated") == str(expected_rows(i))
@@ -198,7 +184,7 @@ def refused_type(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
             {"name": "report.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n"}
         )
         page.get_by_text(re.compile(r"not (allowed|supported)", re.I)).first.wait_for(timeout=30_000)
-        settle(page)
+        settle(page, 180)
         assert page.get_by_role("button", name=re.compile("Load and evaluate")).count() == 0
         clean(page, "refused upload")
         page.screenshot(path=str(screenshots / "upload_refused_type.png"))

@@ -12,17 +12,12 @@ on its own thread (conftest.run_in_chromium).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.browser.harness import ROOT, _free_port, _need_chromium
+from tests.browser.harness import running_app
 
 from .conftest import run_in_chromium
 
@@ -31,36 +26,8 @@ NAV_TITLES = {"Review", "Breach queue", "Upload"}  # the titles app.py gives its
 
 @pytest.fixture
 def fresh_server(tmp_path: Path) -> Iterator[str]:
-    _need_chromium()
-    port = _free_port()
-    env = {**os.environ, "SLA_BOARD_DB": str(tmp_path / "none.duckdb")}
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.3)
+    with running_app(tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_the_first_visit_through_a_deep_link_gets_the_apps_navigation(fresh_server: str) -> None:

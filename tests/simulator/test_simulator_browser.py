@@ -6,21 +6,9 @@ import re
 import time
 from pathlib import Path
 
+from tests.browser.harness import settle
+
 EXCEPTION = '[data-testid="stException"]'
-
-
-def settle(page, timeout: float = 90) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the script run is over: no 'running' status widget for a moment."""
-    deadline, quiet_since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() > 0:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the app kept running")
 
 
 def metric_value(page, label: str) -> str:  # noqa: ANN001
