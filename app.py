@@ -15,17 +15,19 @@ init_state()
 review_page = st.Page("pages/review.py", title="Review", icon=":material/monitoring:", default=True)
 queue_page = st.Page("pages/breach_queue.py", title="Breach queue", icon=":material/alarm:")
 upload_page = st.Page("pages/upload.py", title="Upload", icon=":material/upload:")
+simulator_page = st.Page("pages/simulator.py", title="Rubric simulator", icon=":material/tune:")
 pages = [
     review_page,
     queue_page,
     st.Page("pages/insights.py", title="Beyond the timers", icon=":material/insights:"),
     st.Page("pages/feedback.py", title="Incident feedback", icon=":material/rate_review:"),
-    st.Page("pages/simulator.py", title="Rubric simulator", icon=":material/tune:"),
+    simulator_page,
     upload_page,
 ]
 page = st.navigation(pages)
 
-draw_frame({review_page.title: "review", queue_page.title: "queue", upload_page.title: "upload"}.get(page.title, "other"))
+kinds = {review_page.title: "review", queue_page.title: "queue", upload_page.title: "upload", simulator_page.title: "simulator"}
+draw_frame(kinds.get(page.title, "other"))
 try:
     page.run()
 except Exception as err:  # st.stop() and st.rerun() are BaseExceptions and pass through

@@ -35,7 +35,7 @@ from sla_core.schema import TIERS
 SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
 ALL = "__all__"
 APP_PY = Path(__file__).resolve().parent / "app.py"
-PageKind = Literal["review", "queue", "upload", "other"]
+PageKind = Literal["review", "queue", "upload", "simulator", "other"]
 
 
 class StateKeys:
@@ -226,9 +226,12 @@ def draw_frame(page: PageKind) -> None:
     if policy is None:
         st.stop()
     source = source_picker(policy)  # type: ignore[arg-type]
-    if source is not None and page != "upload":
+    if source is not None and page not in ("upload", "simulator"):
         filters = sidebar_filters(source, with_period=page != "queue")
     else:
+        if source is not None and page == "simulator":
+            # The simulator replays a period of its own over every ticket: shared filters would mislead.
+            st.sidebar.caption("The review filters do not apply here: the simulator picks its own period.")
         filters = st.session_state[StateKeys.FILTERS]
     st.session_state[StateKeys.ACTIVE_SOURCE] = source
     st.session_state[StateKeys.ACTIVE_FILTERS] = filters

@@ -29,7 +29,7 @@ def trend_figure(trend: pd.DataFrame) -> go.Figure:
     metrics = [m for m in METRICS if m in set(trend["metric"])]
     months = pd.to_datetime(pd.Series(trend["month"].unique())).sort_values()
     # Month ticks, never hours: a single month would otherwise be labelled down to the minute.
-    x_axis: dict = {"type": "date", "tickformat": "%b %Y", "dtick": "M1" if len(months) <= 13 else "M3"}
+    x_axis: dict = {"type": "date", "tickformat": "%b %Y", "dtick": "M1" if len(months) <= 5 else "M3"}
     if len(months) == 1:
         x_axis["range"] = [months.iloc[0] - pd.Timedelta(days=20), months.iloc[0] + pd.Timedelta(days=20)]
     gap, width = 0.04, (1 - 0.04 * (len(metrics) - 1)) / max(len(metrics), 1)

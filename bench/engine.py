@@ -18,11 +18,8 @@ numbers are the result, and depend on the machine).
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import os
 import platform
-import resource
 import sys
 import time
 from datetime import datetime, time as dtime
@@ -34,8 +31,8 @@ if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
-import pyarrow as pa
 
+from bench.memory import current_rss, gib, phase_peak, process_peak, release_freed_heap, reset_phase_peak
 from sla_core.engine import RESULT_COLUMNS, evaluate
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
@@ -46,51 +43,6 @@ DEFAULT_POLICY = ROOT / "sample_data" / "policy.yaml"
 FLOOR_TARGETS = (("acknowledge", 8 * 3600), ("action_plan", 24 * 3600), ("resolution", 14 * 86400))
 ROW_BY_ROW_TIER, ROW_BY_ROW_METRIC = "medium", "acknowledge"  # the one clock the Python loop computes
 TARGET_SECONDS, TARGET_FLOOR_RATIO, TARGET_SPEEDUP, TARGET_PEAK_BYTES = 3.0, 10.0, 100.0, 2 * 1024**3
-
-
-def current_rss() -> int:
-    """Resident bytes now (Linux /proc; 0 elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except OSError:
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def process_peak() -> int:
-    """Peak resident bytes of the whole process so far (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def reset_phase_peak() -> bool:
-    """Restart the kernel's resident high-water mark so a phase's own peak can be read."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def phase_peak() -> Optional[int]:
-    """Resident high-water mark since the last reset (VmHWM), or None where unavailable."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def release_freed_heap() -> None:
-    """Hand the generator's freed buffers back to the OS: glibc and Arrow keep them otherwise,
-    and they would count against the evaluation's peak although nothing uses them."""
-    pa.default_memory_pool().release_unused()
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def floor_pass(con: duckdb.DuckDBPyConnection, as_of: datetime) -> tuple[float, int]:
@@ -201,10 +153,6 @@ def row_by_row(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
-
-
-def gib(n: Optional[int]) -> str:
-    return "n/a" if n is None else f"{n / 1024**3:.2f} GiB"
 
 
 def main(argv: Optional[list[str]] = None) -> int:

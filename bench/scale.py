@@ -41,35 +41,14 @@ if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m b
 
 import duckdb  # noqa: E402
 
+from bench.memory import gib, phase_peak, reset_phase_peak  # noqa: E402
+
 DATA = ROOT / "bench" / "data"
 DEFAULT_POLICY = ROOT / "sample_data" / "policy.yaml"
 DEFAULT_SIZES = (100_000, 1_000_000, 10_000_000)
 CHUNK = 1_000_000  # tickets generated (and held in Arrow) at a time
 TARGET_SECONDS, TARGET_PEAK_BYTES, TARGET_SIZE = 30.0, 4 * 1024**3, 10_000_000
 LINEAR_SLOPE = 1.15  # log-log slope of time against tickets; 1.0 is exactly linear
-
-
-def gib(n: Optional[float]) -> str:
-    return "n/a" if n is None else f"{n / 1024**3:.2f} GiB"
-
-
-def phase_peak_reset() -> bool:
-    """Restart the kernel's resident high-water mark (VmHWM) for this process."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def vm_hwm() -> Optional[int]:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def db_path(n: int) -> Path:
@@ -146,8 +125,8 @@ def evaluate_file(path: Path, policy_path: Path, as_of: datetime, memory_limit: 
         "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
     ).fetchall())
     tickets, events = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("tickets", "events"))
-    can_reset = phase_peak_reset()
-    rss_before = vm_hwm()
+    can_reset = reset_phase_peak()
+    rss_before = phase_peak()
     runs, cpu = [], []
     peak = None
     for run in range(max(1, repeat)):
@@ -156,7 +135,7 @@ def evaluate_file(path: Path, policy_path: Path, as_of: datetime, memory_limit: 
         runs.append(time.perf_counter() - started)
         cpu.append(time.process_time() - cpu_started)
         if run == 0:
-            peak = vm_hwm() if can_reset else None
+            peak = phase_peak() if can_reset else None
     rows = con.execute(f"SELECT count(*) FROM {out}").fetchone()[0]
     states = dict(con.execute(f"SELECT state, count(*) FROM {out} GROUP BY state").fetchall())
     spilled = sum(f.stat().st_size for f in spill.glob("**/*") if f.is_file())

@@ -123,7 +123,7 @@ def pct(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else f"{float(value):.1%}"
 
 
-source, _filters = require_data("other")
+source, _filters = require_data("simulator")
 policy = source.policy
 st.title("Rubric simulator")
 if policy.rubric is None:

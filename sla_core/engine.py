@@ -19,19 +19,22 @@ Steps, each a whole-table statement:
 6. state: met / breached / paused / at_risk / running / untimed.
 
 Speed comes from writing few wide tables: a ticket's key is its scratch
-table rowid (no window to number it), ticket_id rides in the 3M-row table
-so pauses join it once, and text codes are decoded by CASE at the end.
+table rowid (no window to number it); the ticket x metric rows of step 2
+are never stored but computed where they are read (for the paused tickets
+in step 3, for all in the result), because writing 3M wide rows costs more
+than computing them; text codes are decoded by CASE at the end.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import Literal, Sequence
 
 import duckdb
 import pandas as pd
 
-from sla_core.calendars import build_calendar_tables, calendar_names, epoch_us, utc_date
+from sla_core.calendars import CalendarTables, build_calendar_tables, calendar_names, epoch_us, utc_date
 from sla_core.policy import Policy
 from sla_core.rubric import score_tickets
 from sla_core.schema import METRICS, TIERS
@@ -88,6 +91,56 @@ def _decode(code: str, name: str, n: int) -> str:
 
 def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
     return {f"{name}_{i}": value for i, value in enumerate(values)}
+
+
+def _clock_rows_sql(
+    p: str, cal: CalendarTables, tier_point: str, tickets_where: str, metrics: Sequence[int] = (0, 1, 2)
+) -> str:
+    """SELECT of one row per ticket x metric (tickets matching `tickets_where`, metric codes in
+    `metrics`): tier in force, target, calendar and F at the clock's start and end.
+
+    Computed where it is read rather than stored, since writing 3M wide rows
+    costs more than computing them. Reads the `$as_of` parameter.
+    """
+    return f"""
+        WITH tm AS (
+            SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
+                   t.created_us, t.base_tier_i, t.seg_i,
+                   CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
+                   coalesce(stop_us, $as_of) AS end_us
+            FROM (SELECT rowid AS rid, * FROM {p}_t WHERE {tickets_where}) t
+            CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
+        ), changed AS (
+            -- only the few tickets with tier changes
+            SELECT tm.key,
+                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier_i,
+                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
+            FROM {p}_imp i JOIN (
+                SELECT t.rowid * 4 + m.metric_i AS key, t.rowid AS rid, t.created_us,
+                       coalesce(CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan
+                                ELSE t.stop_res END, $as_of) AS end_us
+                FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
+                WHERE t.rowid IN (SELECT rid FROM {p}_imp)
+            ) tm ON i.rid = tm.rid
+            GROUP BY tm.key
+        ), tiered AS (
+            SELECT tm.key, tm.metric_i, tm.ticket_id, tm.segment, tm.owner_team,
+                   tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
+                   coalesce(c.tier_i, tm.base_tier_i) AS tier_i,
+                   coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
+            FROM tm LEFT JOIN changed c USING (key)
+        ), targeted AS (
+            SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
+            FROM tiered
+            LEFT JOIN {p}_targets g
+                   ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
+        )
+        SELECT tm.*, {cal.f("a", "tm.cal_i", "tm.created_us")} AS f_created,
+               {cal.f("b", "tm.cal_i", "tm.end_us")} AS f_end
+        FROM targeted tm
+        {cal.join_day("a", "tm.cal_i", "tm.created_us")}
+        {cal.join_day("b", "tm.cal_i", "tm.end_us")}
+    """
 
 
 def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: str) -> None:
@@ -201,49 +254,7 @@ def evaluate(
         [list(TIERS), as_of_us],
     )
     tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
-    # 4a rides along: F at the clock's start and end, so the 3M-row table is written once.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {p}_f AS
-        WITH tm AS (
-            SELECT t.rowid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
-                   t.created_us, t.base_tier_i, t.seg_i,
-                   CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
-                   coalesce(stop_us, ?) AS end_us
-            FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
-        ), changed AS (
-            -- only the few tickets with tier changes, so `tm` is read once and never materialized
-            SELECT tm.key,
-                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= {tier_point}) AS tier_i,
-                   arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
-            FROM {p}_imp i JOIN (
-                SELECT t.rowid * 4 + m.metric_i AS key, t.rowid AS rid, t.created_us,
-                       coalesce(CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan
-                                ELSE t.stop_res END, ?) AS end_us
-                FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
-                WHERE t.rowid IN (SELECT rid FROM {p}_imp)
-            ) tm ON i.rid = tm.rid
-            GROUP BY tm.key
-        ), tiered AS (
-            SELECT tm.key, tm.metric_i, tm.ticket_id, tm.segment, tm.owner_team,
-                   tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
-                   coalesce(c.tier_i, tm.base_tier_i) AS tier_i,
-                   coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
-            FROM tm LEFT JOIN changed c USING (key)
-        ), targeted AS (
-            SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
-            FROM tiered
-            LEFT JOIN {p}_targets g
-                   ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
-        )
-        SELECT tm.*, {cal.f("a", "tm.cal_i", "tm.created_us")} AS f_created,
-               {cal.f("b", "tm.cal_i", "tm.end_us")} AS f_end
-        FROM targeted tm
-        {cal.join_day("a", "tm.cal_i", "tm.created_us")}
-        {cal.join_day("b", "tm.cal_i", "tm.end_us")}
-        """,
-        [as_of_us, as_of_us],
-    )
+    clocks = partial(_clock_rows_sql, p, cal, tier_point)  # clocks(tickets_where) -> SQL
 
     # 3. Pause intervals per ticket and metric, clipped to [created, end]; F at both ends.
     con.execute(
@@ -253,10 +264,13 @@ def evaluate(
             SELECT ticket_id, value AS status, epoch_us("at") AS s_us,
                    lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
             FROM {events}
-            WHERE field = 'status' AND epoch_us("at") <= ?
+            WHERE field = 'status' AND epoch_us("at") <= $as_of
         ), pausing AS (
             -- narrowed before any join: most status rows only end someone else's pause
-            SELECT * FROM st WHERE list_contains(?::VARCHAR[], status)
+            SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)
+        ), clocks AS (
+            -- the clocks of the tickets that paused, computed here for them alone
+            {clocks("ticket_id IN (SELECT ticket_id FROM pausing)", sorted(set(pause_frame["metric_i"])))}
         ), clipped AS (
             SELECT f.key, f.cal_i, f.f_created, f.target_us,
                    greatest(st.s_us, f.created_us) AS s_us,
@@ -264,9 +278,7 @@ def evaluate(
                    st.e_us IS NULL AND f.stop_us IS NULL AS is_open
             FROM pausing st
             JOIN {p}_pause_map pm ON pm.status = st.status
-            JOIN (SELECT ticket_id, metric_i, key, cal_i, created_us, stop_us, end_us, f_created, target_us FROM {p}_f
-                  WHERE metric_i IN (SELECT metric_i FROM {p}_pause_map)) f
-              ON f.ticket_id = st.ticket_id AND f.metric_i = pm.metric_i
+            JOIN clocks f ON f.ticket_id = st.ticket_id AND f.metric_i = pm.metric_i
         ), kept AS (
             SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         )
@@ -277,7 +289,7 @@ def evaluate(
         {cal.join_day("a", "k.cal_i", "k.s_us")}
         {cal.join_day("b", "k.cal_i", "k.e_us")}
         """,
-        [as_of_us, sorted(set(pause_frame["status"]))],
+        {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
     )
 
     # 5. Per paused clock: paused open time, and the due point from the gaps between pauses
@@ -324,13 +336,15 @@ def evaluate(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS
-        WITH j AS (
+        WITH f AS (
+            {clocks("TRUE")}
+        ), j AS (
             SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
                    f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
                    CASE WHEN f.target_us IS NULL THEN NULL
                         WHEN pz.key IS NULL THEN f.f_created + f.target_us
                         ELSE pz.due_f END AS due_f
-            FROM {p}_f f
+            FROM f
             LEFT JOIN {p}_due pz USING (key)
         ), inv AS (
             SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
@@ -366,6 +380,6 @@ def evaluate(
             **_decode_params("calendar", calendar_names(policy)),
         },
     )
-    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "f", "pause", "due"):
+    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "pause", "due"):
         con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
     return out

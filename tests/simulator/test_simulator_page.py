@@ -42,6 +42,14 @@ def page() -> AppTest:
     return open_simulator()
 
 
+def test_the_review_filters_are_not_offered_where_they_do_not_apply(page: AppTest) -> None:
+    # The simulator replays its own period over every ticket; a Tier or Month filter in the
+    # sidebar would suggest otherwise.
+    sidebar_keys = {box.key for box in page.sidebar.selectbox}
+    assert not sidebar_keys & {StateKeys.PERIOD, StateKeys.SEGMENT, StateKeys.TEAM, StateKeys.TIER}
+    assert any("do not apply" in c.value for c in page.sidebar.caption)
+
+
 def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
     assert page.title[0].value == "Rubric simulator"
     matrix = shown_matrix(page)
