@@ -34,12 +34,10 @@ if str(ROOT) not in sys.path:
 
 import duckdb  # noqa: E402
 
+from bench.memory import gib  # noqa: E402
+
 DATA = ROOT / "bench" / "data"
 FORMATS = ("csv", "parquet")
-
-
-def gib(n: float) -> str:
-    return f"{n / 1024**3:.2f} GiB"
 
 
 def export_dir(n: int) -> Path:
