@@ -242,7 +242,7 @@ def evaluate(
         codes,
     )
 
-    # 2. Tier changes (latest event per instant wins), the tier in force and the target.
+    # 2. Tier changes (the latest event per instant wins).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {p}_imp AS
@@ -253,8 +253,9 @@ def evaluate(
         """,
         [list(TIERS), as_of_us],
     )
+    # The tier in force and the target per ticket x metric: SQL used inside steps 3 and 6 (see _clock_rows_sql).
     tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
-    clocks = partial(_clock_rows_sql, p, cal, tier_point)  # clocks(tickets_where) -> SQL
+    clocks = partial(_clock_rows_sql, p, cal, tier_point)  # clocks(tickets_where[, metrics]) -> SQL
 
     # 3. Pause intervals per ticket and metric, clipped to [created, end]; F at both ends.
     con.execute(
