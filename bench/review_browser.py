@@ -26,11 +26,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
@@ -41,9 +38,8 @@ if str(ROOT) not in sys.path:
 
 import duckdb  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+from tests.browser.app_server import CHROMIUM, LAUNCH_ARGS, AppDidNotStart, streamlit_app  # noqa: E402
+
 DATA = ROOT / "bench" / "data"
 POLL_MS = 50
 
@@ -72,34 +68,6 @@ def build_store(path: Path, n: int, seed: int) -> None:
     tickets, events = write_into(con, n, seed)
     con.close()
     print(f"built {path.name}: {tickets:,} tickets, {events:,} events in {time.perf_counter() - started:.1f} s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(store: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "SLA_BOARD_DB": str(store)}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
 
 
 def state(page) -> dict[str, Any]:  # noqa: ANN001 - playwright Page
@@ -175,37 +143,32 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    log = DATA / f"review_browser_{port}.log"
-    proc = start_app(store, port, log)
-    url = f"http://127.0.0.1:{port}"
+    log = DATA / f"review_browser_{os.getpid()}.log"
     rows: list[tuple[str, float, float]] = []
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-            try:
-                context, page = open_review(browser, url, args.timeout)
-                rows.append(("cold: pick the store (copy + evaluate + review + draw)", *pick_store(page, store, args.timeout)))
-                if args.screenshots:
-                    args.screenshots.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(args.screenshots / "review_store_first.png"))
-                rows.append(("filter change: Tier = critical", *change_tier(page, "critical", args.timeout)))
-                rows.append(("filter change: Tier = high", *change_tier(page, "high", args.timeout)))
-                if args.screenshots:
-                    page.screenshot(path=str(args.screenshots / "review_store_filtered.png"))
-                context.close()
-                context, page = open_review(browser, url, args.timeout)
-                rows.append(("warm: a second session picks the store (cached)", *pick_store(page, store, args.timeout)))
-                rows.append(("warm: filter change: Tier = critical", *change_tier(page, "critical", args.timeout)))
-                context.close()
-            finally:
-                browser.close()
+        with streamlit_app(store, log, start_timeout=120) as url:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+                try:
+                    context, page = open_review(browser, url, args.timeout)
+                    rows.append(("cold: pick the store (copy + evaluate + review + draw)", *pick_store(page, store, args.timeout)))
+                    if args.screenshots:
+                        args.screenshots.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=str(args.screenshots / "review_store_first.png"))
+                    rows.append(("filter change: Tier = critical", *change_tier(page, "critical", args.timeout)))
+                    rows.append(("filter change: Tier = high", *change_tier(page, "high", args.timeout)))
+                    if args.screenshots:
+                        page.screenshot(path=str(args.screenshots / "review_store_filtered.png"))
+                    context.close()
+                    context, page = open_review(browser, url, args.timeout)
+                    rows.append(("warm: a second session picks the store (cached)", *pick_store(page, store, args.timeout)))
+                    rows.append(("warm: filter change: Tier = critical", *change_tier(page, "critical", args.timeout)))
+                    context.close()
+                finally:
+                    browser.close()
+    except AppDidNotStart:
+        raise SystemExit(f"streamlit did not start:\n{log.read_text()[-3000:]}") from None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         log.unlink(missing_ok=True)
 
     print(f"# Review page in Chromium at {tickets:,} tickets ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")

@@ -7,29 +7,17 @@ server and one browser (a second sync Playwright in the same thread would fail).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import threading
-import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.browser.app_server import CHROMIUM, LAUNCH_ARGS, ROOT, AppDidNotStart, streamlit_app
+
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _need_chromium() -> None:
@@ -40,45 +28,15 @@ def _need_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped outside CI")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def running_app(folder: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free port until the block ends; the store is an empty temp path."""
     _need_chromium()
-    port = _free_port()
-    env = {**os.environ, "SLA_BOARD_DB": str(folder / "none.duckdb")}
-    log = folder / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with streamlit_app(folder / "none.duckdb", folder / "server.log", start_timeout=60) as url:
+            yield url
+    except AppDidNotStart as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="session")
