@@ -93,6 +93,10 @@ def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
     return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
+# The instant a ticket's (t) clock for metric code m.metric_i stops; NULL while it runs.
+_STOP_US = "CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END"
+
+
 def _clock_rows_sql(
     p: str, cal: CalendarTables, tier_point: str, tickets_where: str, metrics: Sequence[int] = (0, 1, 2)
 ) -> str:
@@ -106,8 +110,7 @@ def _clock_rows_sql(
         WITH tm AS (
             SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
                    t.created_us, t.base_tier_i, t.seg_i,
-                   CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
-                   coalesce(stop_us, $as_of) AS end_us
+                   {_STOP_US} AS stop_us, coalesce(stop_us, $as_of) AS end_us
             FROM (SELECT rowid AS rid, * FROM {p}_t WHERE {tickets_where}) t
             CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
         ), changed AS (
@@ -117,8 +120,7 @@ def _clock_rows_sql(
                    arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
             FROM {p}_imp i JOIN (
                 SELECT t.rowid * 4 + m.metric_i AS key, t.rowid AS rid, t.created_us,
-                       coalesce(CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan
-                                ELSE t.stop_res END, $as_of) AS end_us
+                       coalesce({_STOP_US}, $as_of) AS end_us
                 FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
                 WHERE t.rowid IN (SELECT rid FROM {p}_imp)
             ) tm ON i.rid = tm.rid
