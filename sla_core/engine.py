@@ -268,29 +268,32 @@ def evaluate(
                    lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
             FROM {events}
             WHERE field = 'status' AND epoch_us("at") <= $as_of
-        ), pausing AS (
-            -- narrowed before any join: most status rows only end someone else's pause
-            SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)
-        ), clocks AS (
-            -- the clocks of the tickets that paused, computed here for them alone
-            {clocks("ticket_id IN (SELECT ticket_id FROM pausing)", sorted(set(pause_frame["metric_i"])))}
         ), clipped AS (
-            SELECT f.key, f.cal_i, f.f_created, f.target_us,
-                   greatest(st.s_us, f.created_us) AS s_us,
-                   least(coalesce(st.e_us, f.end_us), f.end_us) AS e_us,
-                   st.e_us IS NULL AND f.stop_us IS NULL AS is_open
-            FROM pausing st
+            -- narrowed before any join (most status rows only end someone else's pause), then clipped
+            -- with the ticket row alone: a clock's start and end do not depend on its tier
+            SELECT t.rowid * 4 + pm.metric_i AS key,
+                   CASE pm.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
+                   coalesce(stop_us, $as_of) AS end_us,
+                   greatest(st.s_us, t.created_us) AS s_us,
+                   least(coalesce(st.e_us, end_us), end_us) AS e_us,
+                   st.e_us IS NULL AND stop_us IS NULL AS is_open
+            FROM (SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)) st
+            JOIN {p}_t t ON t.ticket_id = st.ticket_id
             JOIN {p}_pause_map pm ON pm.status = st.status
-            JOIN clocks f ON f.ticket_id = st.ticket_id AND f.metric_i = pm.metric_i
         ), kept AS (
-            SELECT * FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+            -- e.g. the final resolved status of a resolution clock that stopped then goes here
+            SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+        ), clocks AS (
+            -- target, calendar and F(created) for the clocks that kept a pause, computed for them alone
+            {clocks("rowid IN (SELECT key // 4 FROM kept)", sorted(set(pause_frame["metric_i"])))}
         )
-        SELECT k.key, k.s_us, k.e_us, k.is_open, k.f_created, k.target_us,
-               {cal.f("a", "k.cal_i", "k.s_us")} AS f_s,
-               {cal.f("b", "k.cal_i", "k.e_us")} AS f_e
+        SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,
+               {cal.f("a", "f.cal_i", "k.s_us")} AS f_s,
+               {cal.f("b", "f.cal_i", "k.e_us")} AS f_e
         FROM kept k
-        {cal.join_day("a", "k.cal_i", "k.s_us")}
-        {cal.join_day("b", "k.cal_i", "k.e_us")}
+        JOIN clocks f ON f.key = k.key
+        {cal.join_day("a", "f.cal_i", "k.s_us")}
+        {cal.join_day("b", "f.cal_i", "k.e_us")}
         """,
         {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
     )
