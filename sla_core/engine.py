@@ -36,10 +36,16 @@ import pandas as pd
 
 from sla_core.calendars import CalendarTables, build_calendar_tables, calendar_names, epoch_us, utc_date
 from sla_core.policy import Policy
-from sla_core.rubric import score_tickets
+from sla_core.rubric import FACTORS, score_tickets
 from sla_core.schema import METRICS, TIERS
 
 TierSource = Literal["assigned", "rubric"]
+
+# The ticket columns `evaluate` reads: a caller copying tickets for it need copy no others.
+INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
+    "ticket_id", "created_at", "impact", "segment", "owner_team",
+    "acknowledged_at", "action_plan_at", "resolved_at", *FACTORS,
+)))
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "ticket_id",

@@ -40,7 +40,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sla_core.engine import evaluate
+from sla_core.engine import INPUT_COLUMNS, evaluate
 from sla_core.policy import (
     Policy,
     PolicyError,
@@ -207,8 +207,9 @@ class Replay(_Tables):
             params["zone"] = self.policy.timezone
         self.t, self.e, self.cur_results = self.name("t"), self.name("e"), self.name("cur")
         self.tk, self.prof, self.prof_cur = self.name("tk"), self.name("prof"), self.name("prof_cur")
+        columns = ", ".join(f"t.{c}" for c in INPUT_COLUMNS)  # what the engine and the frames read
         cur.execute(
-            f"CREATE TABLE {self.t} AS SELECT t.* FROM {baseline.tickets} t "
+            f"CREATE TABLE {self.t} AS SELECT {columns} FROM {baseline.tickets} t "
             f"SEMI JOIN (SELECT ticket_id FROM {baseline.results} WHERE metric = 'acknowledge') r USING (ticket_id) "
             f"WHERE {where}",
             params,
