@@ -29,7 +29,7 @@ class SimKeys:
     TARGET = "sim_target_"  # + tier + "__" + metric (hours; 0 = untimed)
     CELL_FROM = "sim_cell_from"
     CELL_TO = "sim_cell_to"
-    CELL_AUTO = "sim_cell_auto"  # the cell the page picked itself (the biggest move)
+    CELL_PICKED = "sim_cell_picked"  # set when the user picks a cell; until then the page shows the biggest move
     SCENARIO_NAME = "sim_scenario_name"
     SCENARIOS = "sim_scenarios"  # name -> {"yaml": str, "summary": dict}
     SCENARIO_PICK = "sim_scenario_pick"
@@ -100,6 +100,11 @@ def seed_inputs(policy: Policy) -> None:
 def reset_inputs() -> None:
     for key in [k for k in st.session_state if str(k).startswith(INPUT_PREFIXES)]:
         del st.session_state[key]
+    st.session_state.pop(SimKeys.CELL_PICKED, None)
+
+
+def cell_picked() -> None:
+    st.session_state[SimKeys.CELL_PICKED] = True
 
 
 def changes_from_inputs(policy: Policy) -> sim.CandidateChanges:
@@ -231,14 +236,17 @@ st.caption("Rows: tier under the current policy; columns: under the candidate. E
 off = [(a, b) for a in matrix.index for b in matrix.columns if a != b and matrix.loc[a, b] > 0]
 tiers = list(matrix.index)
 # Until the user picks a cell, show the biggest move (it follows the inputs); a picked cell stays.
+# "Picked" is only what a selectbox's on_change says: a browser may send back a cell the page chose
+# in a run that a slider's next move interrupted, which is not a choice.
 shown_cell = (st.session_state.get(SimKeys.CELL_FROM), st.session_state.get(SimKeys.CELL_TO))
-if shown_cell == st.session_state.get(SimKeys.CELL_AUTO) or not set(shown_cell) <= set(tiers):
+if not st.session_state.get(SimKeys.CELL_PICKED) or not set(shown_cell) <= set(tiers):
     auto = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
     st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = auto
-    st.session_state[SimKeys.CELL_AUTO] = auto
+
 pick = st.columns([1, 1, 2])
-cell_from = pick[0].selectbox("Tickets behind the cell: current tier", tiers, key=SimKeys.CELL_FROM)
-cell_to = pick[1].selectbox("candidate tier", tiers, key=SimKeys.CELL_TO)
+cell_from = pick[0].selectbox("Tickets behind the cell: current tier", tiers, key=SimKeys.CELL_FROM,
+                              on_change=cell_picked)
+cell_to = pick[1].selectbox("candidate tier", tiers, key=SimKeys.CELL_TO, on_change=cell_picked)
 in_cell = int(matrix.loc[cell_from, cell_to])
 pick[2].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
 st.dataframe(result.cell_tickets(cell_from, cell_to, limit=500), hide_index=True, key="sim_cell_table", height=250)

@@ -85,6 +85,31 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
     # until the user picks a cell, the tickets shown are those of the biggest move
     biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
     assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == biggest
+    assert_cell_shown(page, *biggest, count=int(after.loc[biggest]))
+
+
+def assert_cell_shown(at: AppTest, tier_from: str, tier_to: str, *, count: int) -> None:
+    """The caption and the table under the matrix are those of the cell the selectboxes show."""
+    assert f"**{count:,}** tickets {tier_from} → {tier_to}" in [m.value.strip() for m in at.markdown]
+    cell = next(df.value for df in at.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
+                <= set(df.value.columns))
+    assert len(cell) == min(500, count)
+    assert set(cell.tier_current) <= {tier_from} and set(cell.tier_candidate) <= {tier_to}
+
+
+def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
+    page.selectbox(key="sim_cell_from").set_value("low").run()
+    page.selectbox(key="sim_cell_to").set_value("low").run()
+    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == ("low", "low")
+    assert_cell_shown(page, "low", "low", count=int(shown_matrix(page).loc["low", "low"]))
+    # resetting the inputs hands the cell back to the page: the biggest move again
+    next(b for b in page.button if "Reset" in b.label).click().run()
+    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    after = shown_matrix(page)
+    biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
+    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == biggest
 
 
 def test_a_cell_lists_its_tickets(page: AppTest) -> None:
