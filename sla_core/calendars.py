@@ -21,7 +21,8 @@ for it F(t) = t.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
@@ -133,19 +134,30 @@ class CalendarTables:
         return f"CASE WHEN {cal} = 0 THEN {x} ELSE CASE {cases} END END"
 
 
-def build_calendar_tables(
-    con: duckdb.DuckDBPyConnection,
-    policy: Policy,
-    first: date,
-    last: date,
-    longest_target_us: int,
-    prefix: str,
-) -> CalendarTables:
-    """Build the day and inverse tables of every policy calendar for UTC days `first`..`last`.
+_FRAMES_CACHE: "OrderedDict[tuple, tuple[int, pd.DataFrame, pd.DataFrame]]" = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+_FRAMES_KEPT = 16
 
-    The tables run far enough past `last` for the longest target to be
-    reached from `last`, so every due time lands inside them.
-    """
+
+def _calendar_frames(policy: Policy, first: date, last: date, longest_target_us: int) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """(slots, day rows, inverse rows) of every policy calendar, remembered per calendars and span:
+    building them is a Python walk over every day (holidays included), and the simulator and the
+    live queue evaluate again and again over the same days."""
+    key = (policy.timezone, tuple((n, c.model_dump_json()) for n, c in policy.calendars.items()),
+           first, last, longest_target_us)
+    with _FRAMES_LOCK:
+        if key in _FRAMES_CACHE:
+            _FRAMES_CACHE.move_to_end(key)
+            return _FRAMES_CACHE[key]
+    frames = _build_calendar_frames(policy, first, last, longest_target_us)
+    with _FRAMES_LOCK:
+        _FRAMES_CACHE[key] = frames
+        while len(_FRAMES_CACHE) > _FRAMES_KEPT:
+            _FRAMES_CACHE.popitem(last=False)
+    return frames
+
+
+def _build_calendar_frames(policy: Policy, first: date, last: date, longest_target_us: int) -> tuple[int, pd.DataFrame, pd.DataFrame]:
     day_rows: list[tuple] = []
     slots = 1
     spans_by_cal: dict[str, dict[int, list[tuple[int, int]]]] = {}
@@ -188,12 +200,28 @@ def build_calendar_tables(
 
     slot_cols = [f"{c}{k}" for k in range(1, slots + 1) for c in ("s", "e", "c")]
     day_cols = ["cal", "day", "cum_day", "open_day", *slot_cols]
+    day_frame = pd.DataFrame(day_rows, columns=day_cols).astype("Int64")
+    inv_frame = pd.DataFrame(inv_rows, columns=["bucket", *day_cols]).astype("Int64")
+    return slots, day_frame, inv_frame
+
+
+def build_calendar_tables(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    first: date,
+    last: date,
+    longest_target_us: int,
+    prefix: str,
+) -> CalendarTables:
+    """Build the day and inverse tables of every policy calendar for UTC days `first`..`last`.
+
+    The tables run far enough past `last` for the longest target to be
+    reached from `last`, so every due time lands inside them.
+    """
+    slots, day_frame, inv_frame = _calendar_frames(policy, first, last, longest_target_us)
     tables = CalendarTables(prefix, slots)
-    day_frame = pd.DataFrame(day_rows, columns=day_cols)
-    inv_frame = pd.DataFrame(inv_rows, columns=["bucket", *day_cols])
-    ddl = ", ".join(f"{c} BIGINT" for c in day_cols)
+    ddl = ", ".join(f"{c} BIGINT" for c in day_frame.columns)
     for table, frame in ((tables.day, day_frame), (tables.inv, inv_frame)):
-        frame = frame.astype("Int64")
         cols = ("bucket BIGINT, " if table == tables.inv else "") + ddl
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({cols})")
         con.register(f"{table}_df", frame)

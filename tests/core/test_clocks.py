@@ -321,3 +321,19 @@ def test_rubric_tiers_a_ticket_without_impact(run_engine):
         policy=make_policy(rubric=rubric),
     )
     assert r[("T", "acknowledge")]["tier"] == "high"
+
+
+def test_calendars_differing_only_in_a_holiday_are_not_mixed_up(run_engine):
+    # Calendar tables are remembered per calendars and span; the same tickets judged under
+    # a calendar with Mon 28 Dec as a holiday, then without it, then with it again.
+    # Opened Mon 28 Dec 09:00, 2h acknowledge target: due Tue 29 Dec 11:00 when the 28th is
+    # a holiday, Mon 28 Dec 11:00 when it is a working day.
+    def business(holidays):
+        return {"business": {"hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                             "holidays": holidays}}
+
+    tickets = [ticket("T", "2026-12-28 09:00")]
+    closed = make_policy(calendars=business(["2026-12-25", "2026-12-28"]))
+    open_ = make_policy(calendars=business(["2026-12-25"]))
+    for policy, due in ((closed, "2026-12-29 11:00"), (open_, "2026-12-28 11:00"), (closed, "2026-12-29 11:00")):
+        assert run_engine(tickets, policy=policy)[("T", "acknowledge")]["due_at"] == at(due)
