@@ -161,7 +161,11 @@ def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
 
 
 def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_us: int) -> tuple[date, date]:
-    """First and last dates any clock can touch, for the calendar table."""
+    """First and last dates any clock can touch, for the calendar table.
+
+    The first is taken back to the start of its month: subsets of the same tickets (the
+    simulator's re-evaluated ones) then share one span, and calendars.py remembers its tables.
+    """
     lo, hi = con.execute(
         f"""
         SELECT least(min(epoch_us(created_at)), ?), greatest(max(epoch_us(greatest(
@@ -172,7 +176,7 @@ def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_
     ).fetchone()
     ev_lo = con.execute(f'SELECT min(epoch_us("at")) FROM {events}').fetchone()[0]
     lo = min(v for v in (lo, ev_lo) if v is not None)
-    return utc_date(lo) - timedelta(days=2), utc_date(hi) + timedelta(days=2)
+    return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
 
 
 def evaluate(
