@@ -27,9 +27,7 @@ class SimKeys:
     SCALE = "sim_scale_"  # + factor + "__" + key
     THRESHOLD = "sim_threshold_"  # + tier
     TARGET = "sim_target_"  # + tier + "__" + metric (hours; 0 = untimed)
-    CELL_FROM = "sim_cell_from"
-    CELL_TO = "sim_cell_to"
-    CELL_PICKED = "sim_cell_picked"  # set when the user picks a cell; until then the page shows the biggest move
+    CELL = "sim_cell"  # AUTO_CELL or "current|candidate"
     SCENARIO_NAME = "sim_scenario_name"
     SCENARIOS = "sim_scenarios"  # name -> {"yaml": str, "summary": dict}
     SCENARIO_PICK = "sim_scenario_pick"
@@ -100,11 +98,14 @@ def seed_inputs(policy: Policy) -> None:
 def reset_inputs() -> None:
     for key in [k for k in st.session_state if str(k).startswith(INPUT_PREFIXES)]:
         del st.session_state[key]
-    st.session_state.pop(SimKeys.CELL_PICKED, None)
+    st.session_state.pop(SimKeys.CELL, None)
 
 
-def cell_picked() -> None:
-    st.session_state[SimKeys.CELL_PICKED] = True
+AUTO_CELL = "auto"
+
+
+def cell_label(cell: str) -> str:
+    return "Biggest move" if cell == AUTO_CELL else " → ".join(cell.split("|"))
 
 
 def changes_from_inputs(policy: Policy) -> sim.CandidateChanges:
@@ -235,20 +236,18 @@ st.caption("Rows: tier under the current policy; columns: under the candidate. E
            "tier at creation.")
 off = [(a, b) for a in matrix.index for b in matrix.columns if a != b and matrix.loc[a, b] > 0]
 tiers = list(matrix.index)
-# Until the user picks a cell, show the biggest move (it follows the inputs); a picked cell stays.
-# "Picked" is only what a selectbox's on_change says: a browser may send back a cell the page chose
-# in a run that a slider's next move interrupted, which is not a choice.
-shown_cell = (st.session_state.get(SimKeys.CELL_FROM), st.session_state.get(SimKeys.CELL_TO))
-if not st.session_state.get(SimKeys.CELL_PICKED) or not set(shown_cell) <= set(tiers):
-    auto = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
-    st.session_state[SimKeys.CELL_FROM], st.session_state[SimKeys.CELL_TO] = auto
-
-pick = st.columns([1, 1, 2])
-cell_from = pick[0].selectbox("Tickets behind the cell: current tier", tiers, key=SimKeys.CELL_FROM,
-                              on_change=cell_picked)
-cell_to = pick[1].selectbox("candidate tier", tiers, key=SimKeys.CELL_TO, on_change=cell_picked)
+# "Biggest move" follows the inputs; a picked cell stays. The script never sets the widget's value:
+# a value set by the script can race with a browser still sending the previous one on quick moves.
+cells = [AUTO_CELL, *(f"{a}|{b}" for a in tiers for b in tiers)]
+pick = st.columns([2, 2])
+cell = pick[0].selectbox("Tickets behind the cell (current tier → candidate tier)", cells, format_func=cell_label,
+                         key=SimKeys.CELL)
+if cell == AUTO_CELL:
+    cell_from, cell_to = max(off, key=lambda c: matrix.loc[c]) if off else (tiers[0], tiers[0])
+else:
+    cell_from, cell_to = cell.split("|")
 in_cell = int(matrix.loc[cell_from, cell_to])
-pick[2].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
+pick[1].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
 st.dataframe(result.cell_tickets(cell_from, cell_to, limit=500), hide_index=True, key="sim_cell_table", height=250)
 
 # ---- adherence

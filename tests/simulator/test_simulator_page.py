@@ -84,7 +84,7 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
     assert set(changed.why_factor.dropna()) == {"severity"}
     # until the user picks a cell, the tickets shown are those of the biggest move
     biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
-    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == biggest
+    assert page.selectbox(key="sim_cell").value == "auto"
     assert_cell_shown(page, *biggest, count=int(after.loc[biggest]))
 
 
@@ -98,23 +98,22 @@ def assert_cell_shown(at: AppTest, tier_from: str, tier_to: str, *, count: int) 
 
 
 def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
-    page.selectbox(key="sim_cell_from").set_value("low").run()
-    page.selectbox(key="sim_cell_to").set_value("low").run()
+    page.selectbox(key="sim_cell").set_value("low|low").run()
     page.slider(key="sim_weight_severity").set_value(0.6).run()
     assert not page.exception, [e.value for e in page.exception]
-    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == ("low", "low")
+    assert page.selectbox(key="sim_cell").value == "low|low"
     assert_cell_shown(page, "low", "low", count=int(shown_matrix(page).loc["low", "low"]))
     # resetting the inputs hands the cell back to the page: the biggest move again
     next(b for b in page.button if "Reset" in b.label).click().run()
     page.slider(key="sim_weight_severity").set_value(0.6).run()
     after = shown_matrix(page)
     biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
-    assert (page.selectbox(key="sim_cell_from").value, page.selectbox(key="sim_cell_to").value) == biggest
+    assert page.selectbox(key="sim_cell").value == "auto"
+    assert_cell_shown(page, *biggest, count=int(after.loc[biggest]))
 
 
 def test_a_cell_lists_its_tickets(page: AppTest) -> None:
-    page.selectbox(key="sim_cell_from").set_value("high").run()
-    page.selectbox(key="sim_cell_to").set_value("critical").run()
+    page.selectbox(key="sim_cell").set_value("high|critical").run()
     cell = next(df.value for df in page.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
                 <= set(df.value.columns) and "why_factor" not in df.value.columns)
     assert len(cell) == min(500, shown_matrix(page).loc["high", "critical"]) > 0
