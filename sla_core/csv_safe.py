@@ -6,6 +6,10 @@ that precedes one) would run as a formula in Excel or Sheets. Such text cells
 get a leading apostrophe, in SQL, so the whole file is written by DuckDB's
 COPY. Numbers, dates and booleans are written as they are: `-3600` in a
 numeric column is a value, and escaping it would turn it into text.
+
+Every CSV the project writes (the CLI's results and simulations, dashboard
+downloads, rejects) goes through `write_csv_safe`, so the rule is by column
+type, in one place, and a text column nobody listed cannot slip through.
 """
 
 from __future__ import annotations
@@ -29,29 +33,52 @@ def escape_formula_sql(expr: str) -> str:
     return f"(CASE WHEN regexp_matches({text}, '{FORMULA_START}') THEN '''' || {text} ELSE {text} END)"
 
 
-def write_csv_safe(con: Any, query_or_table: str, path: Union[str, Path]) -> int:
+def iso_sql(expr: str) -> str:
+    """SQL: TIMESTAMPTZ `expr` as ISO 8601 text in the zone bound to the named parameter `$zone`
+    (`2026-03-02T09:30:00+00:00`, fractional seconds only when present)."""
+    local = f"timezone($zone, {expr})"
+    offset = f"CAST(round(epoch({local}) - epoch({expr})) AS BIGINT)"
+    return (
+        f"strftime({local}, '%Y-%m-%dT%H:%M:%S')"
+        f" || CASE WHEN microsecond({expr}) % 1000000 <> 0"
+        f" THEN '.' || lpad(CAST(microsecond({expr}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END"
+        f" || CASE WHEN {offset} < 0 THEN '-' ELSE '+' END"
+        f" || lpad(CAST(abs({offset}) // 3600 AS VARCHAR), 2, '0') || ':'"
+        f" || lpad(CAST(abs({offset}) % 3600 // 60 AS VARCHAR), 2, '0')"
+    )
+
+
+def csv_cell_sql(expr: str, duckdb_type: str) -> str:
+    """SQL for the CSV cell of `expr`, a column of that DuckDB type: the one rule for every CSV
+    this project writes (timestamps ISO 8601 in `$zone`, values as they are, text escaped)."""
+    kind = duckdb_type.upper()
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return iso_sql(expr)
+    if kind.startswith(_VALUE_TYPES):
+        return expr
+    return escape_formula_sql(expr)
+
+
+def write_csv_safe(
+    con: Any, query_or_table: str, path: Union[str, Path], *, zone: str = "UTC", order_by: str = ""
+) -> int:
     """Write a table name or a SELECT to CSV with every cell formula-escaped; returns rows written.
 
-    `query_or_table` is SQL written by the caller (a table name or a query),
-    never user text. Timestamps are written in ISO 8601 with their offset.
+    `query_or_table` and `order_by` (column names, e.g. "ticket_id, metric") are SQL written by
+    the caller, never user text. Timestamps are written in ISO 8601 with their offset in `zone`.
     """
     source = query_or_table.strip()
     relation = f"({source})" if source.lower().startswith(("select", "with", "from", "(")) else source
     cur = con.cursor()
-    cols = [d[0] for d in cur.execute(f"SELECT * FROM {relation} AS src LIMIT 0").description]
     described = cur.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()
-    col_types = {row[0]: str(row[1]).upper() for row in described}
-    selects = []
-    for col in cols:
-        q = quote_ident(col)
-        if col_types.get(col, "").startswith("TIMESTAMP WITH TIME ZONE"):
-            value = f"strftime(src.{q}, '%Y-%m-%dT%H:%M:%S%z')"
-            selects.append(f"{value} AS {q}")
-        elif col_types.get(col, "").startswith(_VALUE_TYPES):
-            selects.append(f"src.{q}")
-        else:
-            selects.append(f"{escape_formula_sql('src.' + q)} AS {q}")
-    select_sql = f"SELECT {', '.join(selects) if selects else '*'} FROM {relation} AS src"
+    cells = [f"{csv_cell_sql('src.' + quote_ident(name), str(kind))} AS {quote_ident(name)}"
+             for name, kind, *_ in described]
+    select_sql = f"SELECT {', '.join(cells) if cells else '*'} FROM {relation} AS src"
+    if order_by:
+        select_sql += f" ORDER BY {order_by}"
     count = cur.execute(f"SELECT count(*) FROM {relation} AS src").fetchone()[0]
-    cur.execute(f"COPY ({select_sql}) TO ? (FORMAT csv, HEADER true)", [str(path)])
+    params = {"path": str(path)}
+    if "$zone" in select_sql:  # DuckDB refuses a parameter the statement does not use
+        params["zone"] = zone
+    cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params)
     return int(count)

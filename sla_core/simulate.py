@@ -662,9 +662,6 @@ class Simulation(_Tables):
         """
 
 
-DIFF_TEXT_COLUMNS = ("ticket_id", "segment", "impact", "reason")
-
-
 def simulate(replay: Replay, candidate: Policy, *, only_affected: bool = True) -> Simulation:
     """Replay a candidate policy; `only_affected=False` re-evaluates every period ticket (for checks)."""
     return Simulation(replay, candidate, only_affected=only_affected)
@@ -672,35 +669,19 @@ def simulate(replay: Replay, candidate: Policy, *, only_affected: bool = True) -
 
 def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
     """The per ticket and metric comparison as CSV (ISO timestamps, formula-safe text) or Parquet."""
-    from sla_core.csv_safe import escape_formula_sql
-    from sla_core.results_io import iso_sql
-    from sla_core.sqlutil import quote_ident
+    from sla_core.csv_safe import write_csv_safe
 
     path = Path(path)
     cur = sim.con.cursor()
     view = sim.name("out")
     cur.execute(f"CREATE OR REPLACE TABLE {view} AS {sim.diff_sql()}")
     try:
-        described = cur.execute(f"DESCRIBE {view}").fetchall()
         if path.suffix.lower() == ".parquet":
             cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)])
-        elif path.suffix.lower() == ".csv":
-            parts = []
-            for name, kind, *_ in described:
-                q = quote_ident(name)
-                if str(kind).upper().startswith("TIMESTAMP WITH TIME ZONE"):
-                    parts.append(f"{iso_sql(q)} AS {q}")
-                elif name in DIFF_TEXT_COLUMNS or name.startswith(("tier_", "state_", "calendar_")):
-                    parts.append(f"{escape_formula_sql(q)} AS {q}")
-                else:
-                    parts.append(q)
-            cur.execute(
-                f"COPY (SELECT {', '.join(parts)} FROM {view} ORDER BY ticket_id, metric) TO $path (FORMAT csv, HEADER true)",
-                {"zone": sim.current.timezone, "path": str(path)},
-            )
-        else:
-            raise ValueError(f"{path}: use a .csv or .parquet file name")
-        return int(cur.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
+            return int(cur.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
+        if path.suffix.lower() == ".csv":
+            return write_csv_safe(cur, view, path, zone=sim.current.timezone, order_by="ticket_id, metric")
+        raise ValueError(f"{path}: use a .csv or .parquet file name")
     finally:
         cur.execute(f"DROP TABLE IF EXISTS {view}")
 

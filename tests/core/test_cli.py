@@ -107,3 +107,30 @@ def test_evaluate_fails_with_one_line(tmp_path, small_files, args, message):
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert message in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_result_csv_escapes_every_text_cell_and_keeps_numbers(tmp_path: Path) -> None:
+    # A calendar is named in the policy, so its name is someone's text like a ticket id: both are
+    # escaped when they would start a formula; a negative time left stays a number; timestamps
+    # are ISO 8601 in the zone asked for.
+    from sla_core.engine import RESULT_COLUMNS
+    from sla_core.results_io import write_results
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE r AS SELECT '=HYPERLINK(1)' AS ticket_id, 'acknowledge' AS metric, 'high' AS tier, "
+        "'high' AS initial_tier, '-seg' AS segment, '@team' AS owner_team, "
+        "TIMESTAMPTZ '2026-07-06 08:00:00+00' AS created_at, '+cal' AS calendar, 7200 AS target_seconds, "
+        "9000.0 AS elapsed_seconds, 0.0 AS paused_seconds, TIMESTAMPTZ '2026-07-06 10:00:00+00' AS due_at, "
+        "NULL::TIMESTAMPTZ AS stopped_at, 'breached' AS state, -1800.0 AS time_left_seconds"
+    )
+    out = tmp_path / "r.csv"
+    assert write_results(con, "r", out, "Europe/London") == 1
+    with out.open(newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert list(row) == list(RESULT_COLUMNS)
+    assert (row["ticket_id"], row["segment"], row["owner_team"], row["calendar"]) == (
+        "'=HYPERLINK(1)", "'-seg", "'@team", "'+cal")
+    assert (row["time_left_seconds"], row["target_seconds"]) == ("-1800.0", "7200")
+    assert (row["created_at"], row["due_at"], row["stopped_at"]) == ("2026-07-06T09:00:00+01:00", "2026-07-06T11:00:00+01:00", "")
