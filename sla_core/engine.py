@@ -188,6 +188,7 @@ def evaluate(
     events: str = "events",
     out: str = "sla_results",
     tier_source: TierSource = "assigned",
+    metrics: Sequence[str] = METRICS,
 ) -> str:
     """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
 
@@ -195,14 +196,22 @@ def evaluate(
     rubric; `"rubric"` lets the rubric tier every ticket that has rubric
     inputs (the simulator compares policies this way). Events after `as_of`
     and stops after it are not known yet: those clocks are still running.
+    `metrics` limits the clocks computed (the simulator re-judges only the
+    metrics whose targets a candidate changed); a clock does not depend on
+    another metric's.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone")
+    unknown = set(metrics) - set(METRICS)
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be some of {', '.join(METRICS)}; got {sorted(metrics)}")
+    metric_codes = sorted(METRICS.index(m) for m in set(metrics))
     as_of_us = epoch_us(as_of)
     p = f"_{out}"  # prefix of this evaluation's scratch tables
     targets = _targets_frame(policy)
     _load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
     pause_frame = _pause_frame(policy)
+    pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
     _load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
     first, last = _data_span(con, tickets, events, as_of_us)
     longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
@@ -353,7 +362,7 @@ def evaluate(
         f"""
         CREATE OR REPLACE TABLE {out} AS
         WITH f AS (
-            {clocks("TRUE")}
+            {clocks("TRUE", metric_codes)}
         ), j AS (
             SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
                    f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,

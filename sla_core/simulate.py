@@ -297,6 +297,16 @@ def changed_target_pairs(current: Policy, candidate: Policy) -> list[str]:
     ]
 
 
+def changed_target_metrics(current: Policy, candidate: Policy) -> list[str]:
+    """Metrics whose calendar or target differs for some segment and tier."""
+    segments = [None, *sorted(set(current.segments) | set(candidate.segments))]
+    return [
+        metric for metric in METRICS
+        if any(current.targets_for(tier, seg).target(metric) != candidate.targets_for(tier, seg).target(metric)
+               for seg in segments for tier in TIERS)
+    ]
+
+
 def clock_settings_changed(current: Policy, candidate: Policy) -> bool:
     """Whether anything besides the rubric and the targets differs in how clocks run."""
     a, b = policy_to_dict(current), policy_to_dict(candidate)
@@ -382,9 +392,14 @@ class Simulation(_Tables):
 
         started = time.perf_counter()
         self.cand_results = self.name("cand")
-        if self.affected:
+        # With the tiers unchanged (same rubric, same clock settings), only the metrics whose targets
+        # moved can differ: the others are neither computed nor compared (the diff holds only rows
+        # that were re-judged; everything else reads the current side).
+        same_tiers = candidate.rubric == self.current.rubric and not everything
+        self.metrics = changed_target_metrics(self.current, candidate) if same_tiers else list(METRICS)
+        if self.affected and self.metrics:
             evaluate(cur, candidate, r.baseline.as_of, tickets=self.t, events=self.e,
-                     out=self.cand_results, tier_source="rubric")
+                     out=self.cand_results, tier_source="rubric", metrics=self.metrics)
         else:
             cur.execute(f"CREATE TABLE {self.cand_results} AS SELECT * FROM {r.cur_results} LIMIT 0")
         self.timings.evaluate = time.perf_counter() - started
@@ -413,9 +428,10 @@ class Simulation(_Tables):
                    a.tier IS DISTINCT FROM b.tier OR a.state IS DISTINCT FROM b.state
                        OR a.initial_tier IS DISTINCT FROM b.initial_tier AS changed
             FROM {self.cand_results} b
-            JOIN {r.cur_results} a USING (ticket_id, metric)
+            JOIN (SELECT * FROM {r.cur_results} WHERE list_contains($metrics, metric)) a USING (ticket_id, metric)
             JOIN {r.tk} k USING (ticket_id)
-            """
+            """,
+            {"metrics": self.metrics},
         )
         # One row per re-evaluated ticket: its week and its tier at creation on both sides.
         cur.execute(
@@ -655,7 +671,7 @@ class Simulation(_Tables):
             SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, {same}, {same_scores},
                    FALSE, NULL, NULL, NULL
             FROM {r.cur_results} a
-            ANTI JOIN {self.aff} USING (ticket_id)
+            ANTI JOIN {self.diff} USING (ticket_id, metric)
             JOIN {r.tk} k USING (ticket_id)
             LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
             LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id

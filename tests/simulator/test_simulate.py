@@ -11,7 +11,7 @@ import pytest
 
 from sla_core import simulate as sim
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
-from sla_core.schema import TIERS
+from sla_core.schema import METRICS, TIERS
 from tests.conftest import at, load_tables, make_policy
 from tests.simulator.conftest import HAND_RUBRIC
 
@@ -87,6 +87,10 @@ def test_only_affected_equals_full_reevaluation(replay: sim.Replay, policy: Poli
     full = sim.simulate(replay, candidate, only_affected=False)
     assert quick.changed_count() > 0, "the candidate should change something"
     assert quick.affected <= full.affected == replay.tickets
+    # a candidate that only moves targets re-judges only the metrics whose targets moved
+    only_targets = name in ("target", "untimed", "segment-override")
+    assert quick.metrics == ({"target": ["acknowledge"], "untimed": ["resolution"],
+                              "segment-override": ["acknowledge"]}[name] if only_targets else list(METRICS))
     pd.testing.assert_frame_equal(full_diff(quick), full_diff(full))
     pd.testing.assert_frame_equal(quick.transition_matrix(), full.transition_matrix())
     pd.testing.assert_frame_equal(quick.adherence(), full.adherence())
