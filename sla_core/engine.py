@@ -27,7 +27,7 @@ than computing them; text codes are decoded by CASE at the end.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Literal, Sequence
 

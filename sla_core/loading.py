@@ -765,7 +765,7 @@ def _load_event_rows(con: duckdb.DuckDBPyConnection, raw: _Raw, policy: Policy, 
         params,
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _load_e_checked2 AS
+        """CREATE OR REPLACE TEMP TABLE _load_e_checked2 AS
         SELECT *, CASE
             WHEN __col IS NULL THEN NULL
             WHEN __col = 'ticket_id' AND ticket_id IS NULL THEN 'missing required value'
@@ -946,7 +946,7 @@ def _load_event_log(
 
     # Events: one status (or history) event per accepted row; impact / owner_team where they change.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _load_l_ev AS
+        """CREATE OR REPLACE TEMP TABLE _load_l_ev AS
         SELECT ticket_id, "at", CASE WHEN __status IS NULL THEN 'activity' ELSE 'status' END AS field,
                coalesce(__status, activity) AS value, __pos, 2 AS __k
         FROM _load_l_ok"""

@@ -731,7 +731,7 @@ def calibration(replay: Replay, limit: int = 1000) -> Calibration:
 def _calibration(replay: Replay, limit: int) -> Calibration:
     cur = replay.con.cursor()
     base = (
-        f"SELECT k.ticket_id, k.created_at, k.segment, k.impact, p.rubric_tier, p.rubric_score, p.hard_rule, "
+        "SELECT k.ticket_id, k.created_at, k.segment, k.impact, p.rubric_tier, p.rubric_score, p.hard_rule, "
         + ", ".join(f"p.contrib_{f}" for f in FACTORS)
         + f" FROM {replay.tk} k JOIN {replay.prof_cur} p USING (profile_id) WHERE k.impact IS NOT NULL"
     )

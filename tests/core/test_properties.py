@@ -14,7 +14,7 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
 from sla_core.calendars import closed_dates
-from tests.conftest import BASE_POLICY, make_policy
+from tests.conftest import make_policy
 
 ZONE = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")
