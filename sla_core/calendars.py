@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from sla_core.policy import BUILTIN_24X7, Calendar, Policy
+from sla_core.sqlutil import load_frame
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -221,12 +222,6 @@ def build_calendar_tables(
     slots, day_frame, inv_frame = _calendar_frames(policy, first, last, longest_target_us)
     tables = CalendarTables(prefix, slots)
     ddl = ", ".join(f"{c} BIGINT" for c in day_frame.columns)
-    for table, frame in ((tables.day, day_frame), (tables.inv, inv_frame)):
-        cols = ("bucket BIGINT, " if table == tables.inv else "") + ddl
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({cols})")
-        con.register(f"{table}_df", frame)
-        try:
-            con.execute(f"INSERT INTO {table} SELECT * FROM {table}_df")
-        finally:
-            con.unregister(f"{table}_df")
+    load_frame(con, tables.day, day_frame, ddl)
+    load_frame(con, tables.inv, inv_frame, "bucket BIGINT, " + ddl)
     return tables

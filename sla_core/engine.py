@@ -38,6 +38,7 @@ from sla_core.calendars import CalendarTables, build_calendar_tables, calendar_n
 from sla_core.policy import Policy
 from sla_core.rubric import FACTORS, score_tickets
 from sla_core.schema import METRICS, TIERS
+from sla_core.sqlutil import load_frame
 
 TierSource = Literal["assigned", "rubric"]
 
@@ -151,15 +152,6 @@ def _clock_rows_sql(
     """
 
 
-def _load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: str) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
-    con.register(f"{table}_df", frame)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {table}_df")
-    finally:
-        con.unregister(f"{table}_df")
-
-
 def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_us: int) -> tuple[date, date]:
     """First and last dates any clock can touch, for the calendar table.
 
@@ -209,10 +201,10 @@ def evaluate(
     as_of_us = epoch_us(as_of)
     p = f"_{out}"  # prefix of this evaluation's scratch tables
     targets = _targets_frame(policy)
-    _load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
+    load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
     pause_frame = _pause_frame(policy)
     pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
-    _load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
+    load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
     first, last = _data_span(con, tickets, events, as_of_us)
     longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
     cal = build_calendar_tables(con, policy, first, last, longest, f"{p}_cal")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sla_core.policy import Rubric
 from sla_core.schema import RUBRIC_INPUTS
+from sla_core.sqlutil import load_frame
 
 FACTORS: tuple[str, ...] = ("customers_affected", "segment", "severity", "regulatory", "workaround")
 
@@ -67,16 +68,8 @@ def score_tickets(
     keyed, counts = _scale_frames(rubric)
     weights = [float(rubric.weights.get(f, 0.0)) for f in FACTORS]  # type: ignore[call-overload]
     thresholds = [rubric.thresholds["critical"], rubric.thresholds["high"], rubric.thresholds["medium"]]
-    con.execute("CREATE OR REPLACE TEMP TABLE _rubric_keyed (factor VARCHAR, key VARCHAR, score DOUBLE)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _rubric_counts (min_count BIGINT, score DOUBLE)")
-    con.register("_rubric_keyed_df", keyed)
-    con.register("_rubric_counts_df", counts)
-    try:
-        con.execute("INSERT INTO _rubric_keyed SELECT * FROM _rubric_keyed_df")
-        con.execute("INSERT INTO _rubric_counts SELECT * FROM _rubric_counts_df")
-    finally:
-        con.unregister("_rubric_keyed_df")
-        con.unregister("_rubric_counts_df")
+    load_frame(con, "_rubric_keyed", keyed, "factor VARCHAR, key VARCHAR, score DOUBLE")
+    load_frame(con, "_rubric_counts", counts, "min_count BIGINT, score DOUBLE")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {out} AS

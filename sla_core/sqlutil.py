@@ -1,4 +1,4 @@
-"""SQL helpers: the one identifier-quoting function and two small builders.
+"""SQL helpers: the one identifier-quoting function, small builders, and a frame loader.
 
 Values always travel as `?` parameters. Identifiers (column names read from a
 user's file) cannot, so every one of them goes through `quote_ident`.
@@ -26,3 +26,14 @@ def placeholders(count: int) -> str:
 def table_columns(con: Any, table: str) -> list[str]:
     """Column names of a table (a name the caller wrote, not user text), in order."""
     return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
+def load_frame(con: Any, table: str, frame: Any, columns: str) -> None:
+    """(Re)create temp table `table` with the DDL `columns` and fill it from a small pandas frame
+    (policy lookups, calendar days): typed by the DDL, not by pandas' guesses."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+    con.register(f"{table}_df", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table}_df")
+    finally:
+        con.unregister(f"{table}_df")
