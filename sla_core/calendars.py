@@ -143,7 +143,8 @@ _FRAMES_KEPT = 16
 def _calendar_frames(policy: Policy, first: date, last: date, longest_target_us: int) -> tuple[int, pd.DataFrame, pd.DataFrame]:
     """(slots, day rows, inverse rows) of every policy calendar, remembered per calendars and span:
     building them is a Python walk over every day (holidays included), and the simulator and the
-    live queue evaluate again and again over the same days."""
+    live queue evaluate again and again over the same days. The frames are shared between
+    sessions: callers only read them."""
     key = (policy.timezone, tuple((n, c.model_dump_json()) for n, c in policy.calendars.items()),
            first, last, longest_target_us)
     with _FRAMES_LOCK:

@@ -15,7 +15,7 @@ type, in one place, and a text column nobody listed cannot slip through.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 from sla_core.sqlutil import quote_ident
 
@@ -60,25 +60,33 @@ def csv_cell_sql(expr: str, duckdb_type: str) -> str:
 
 
 def write_csv_safe(
-    con: Any, query_or_table: str, path: Union[str, Path], *, zone: str = "UTC", order_by: str = ""
+    con: Any, query_or_table: str, path: Union[str, Path], *, zone: str = "UTC", order_by: Sequence[str] = ()
 ) -> int:
     """Write a table name or a SELECT to CSV with every cell formula-escaped; returns rows written.
 
-    `query_or_table` and `order_by` (column names, e.g. "ticket_id, metric") are SQL written by
-    the caller, never user text. Timestamps are written in ISO 8601 with their offset in `zone`.
+    `query_or_table` is SQL written by the caller, never user text. `order_by` names columns
+    (each optionally followed by " DESC"), sorted by their values, not by the cells' text.
+    Timestamps are written in ISO 8601 with their offset in `zone`.
     """
     source = query_or_table.strip()
     relation = f"({source})" if source.lower().startswith(("select", "with", "from", "(")) else source
     cur = con.cursor()
-    described = cur.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()
-    cells = [f"{csv_cell_sql('src.' + quote_ident(name), str(kind))} AS {quote_ident(name)}"
-             for name, kind, *_ in described]
+    described = [(name, str(kind)) for name, kind, *_ in cur.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()]
+    cells = [f"{csv_cell_sql('src.' + quote_ident(name), kind)} AS {quote_ident(name)}" for name, kind in described]
     select_sql = f"SELECT {', '.join(cells) if cells else '*'} FROM {relation} AS src"
     if order_by:
-        select_sql += f" ORDER BY {order_by}"
+        select_sql += " ORDER BY " + ", ".join(_order_term(term) for term in order_by)
     count = cur.execute(f"SELECT count(*) FROM {relation} AS src").fetchone()[0]
     params = {"path": str(path)}
-    if "$zone" in select_sql:  # DuckDB refuses a parameter the statement does not use
-        params["zone"] = zone
+    if any(kind.upper().startswith("TIMESTAMP WITH TIME ZONE") for _, kind in described):
+        params["zone"] = zone  # DuckDB refuses a parameter the statement does not use
     cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params)
     return int(count)
+
+
+def _order_term(term: str) -> str:
+    """`name` or `name DESC` as an ORDER BY term on the source column (the cell may be escaped text)."""
+    name, _, direction = term.partition(" ")
+    if direction.upper() not in ("", "ASC", "DESC"):
+        raise ValueError(f"order_by term {term!r}: a column name, optionally followed by ASC or DESC")
+    return f"src.{quote_ident(name)} {direction.upper()}".rstrip()

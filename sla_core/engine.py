@@ -20,9 +20,10 @@ Steps, each a whole-table statement:
 
 Speed comes from writing few wide tables: a ticket's key is its scratch
 table rowid (no window to number it); the ticket x metric rows of step 2
-are never stored but computed where they are read (for the paused tickets
-in step 3, for all in the result), because writing 3M wide rows costs more
-than computing them; text codes are decoded by CASE at the end.
+are never stored but computed where they are read (in step 3 for the
+tickets that kept a pause after clipping, for all in the result), because
+writing 3M wide rows costs more than computing them; text codes are decoded
+by CASE at the end.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
     return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
-# The instant a ticket's (t) clock for metric code m.metric_i stops; NULL while it runs.
-_STOP_US = "CASE m.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END"
+def _stop_us(metric_i: str) -> str:
+    """SQL: the instant ticket `t`'s clock for the metric code `metric_i` stops; NULL while it runs."""
+    return f"CASE {metric_i} WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END"
 
 
 def _clock_rows_sql(
@@ -117,7 +119,7 @@ def _clock_rows_sql(
         WITH tm AS (
             SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
                    t.created_us, t.base_tier_i, t.seg_i,
-                   {_STOP_US} AS stop_us, coalesce(stop_us, $as_of) AS end_us
+                   {_stop_us('m.metric_i')} AS stop_us, coalesce(stop_us, $as_of) AS end_us
             FROM (SELECT rowid AS rid, * FROM {p}_t WHERE {tickets_where}) t
             CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
         ), changed AS (
@@ -127,7 +129,7 @@ def _clock_rows_sql(
                    arg_max(i.tier_i, i.at_us) FILTER (WHERE i.at_us <= tm.created_us) AS initial_tier_i
             FROM {p}_imp i JOIN (
                 SELECT t.rowid * 4 + m.metric_i AS key, t.rowid AS rid, t.created_us,
-                       coalesce({_STOP_US}, $as_of) AS end_us
+                       coalesce({_stop_us('m.metric_i')}, $as_of) AS end_us
                 FROM {p}_t t CROSS JOIN (SELECT unnest([0, 1, 2]) AS metric_i) m
                 WHERE t.rowid IN (SELECT rid FROM {p}_imp)
             ) tm ON i.rid = tm.rid
@@ -155,8 +157,8 @@ def _clock_rows_sql(
 def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_us: int) -> tuple[date, date]:
     """First and last dates any clock can touch, for the calendar table.
 
-    The first is taken back to the start of its month: subsets of the same tickets (the
-    simulator's re-evaluated ones) then share one span, and calendars.py remembers its tables.
+    The first is taken back to the start of its month, so subsets of the same tickets (the
+    simulator's re-evaluated ones) mostly share one span and calendars.py's remembered tables.
     """
     lo, hi = con.execute(
         f"""
@@ -283,7 +285,7 @@ def evaluate(
             -- narrowed before any join (most status rows only end someone else's pause), then clipped
             -- with the ticket row alone: a clock's start and end do not depend on its tier
             SELECT t.rowid * 4 + pm.metric_i AS key,
-                   CASE pm.metric_i WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END AS stop_us,
+                   {_stop_us('pm.metric_i')} AS stop_us,
                    coalesce(stop_us, $as_of) AS end_us,
                    greatest(st.s_us, t.created_us) AS s_us,
                    least(coalesce(st.e_us, end_us), end_us) AS e_us,
@@ -292,10 +294,10 @@ def evaluate(
             JOIN {p}_t t ON t.ticket_id = st.ticket_id
             JOIN {p}_pause_map pm ON pm.status = st.status
         ), kept AS (
-            -- e.g. the final resolved status of a resolution clock that stopped then goes here
+            -- drops e.g. the final resolved status of a resolution clock that stopped at that instant
             SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         ), clocks AS (
-            -- target, calendar and F(created) for the clocks that kept a pause, computed for them alone
+            -- target, calendar and F(created) of the paused metrics, for the tickets that kept a pause only
             {clocks("rowid IN (SELECT key // 4 FROM kept)", sorted(set(pause_frame["metric_i"])))}
         )
         SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,

@@ -26,7 +26,7 @@ def write_results(
     if path.suffix.lower() == ".parquet":
         con.execute(f"COPY ({select} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)])
     elif path.suffix.lower() == ".csv":
-        write_csv_safe(con, select, path, zone=zone, order_by="ticket_id, metric")
+        write_csv_safe(con, select, path, zone=zone, order_by=("ticket_id", "metric"))
     else:
         raise ValueError(f"--out {path}: use a .csv or .parquet file name")
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -40,6 +40,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import INPUT_COLUMNS, evaluate
 from sla_core.policy import (
     Policy,
@@ -281,30 +282,27 @@ def _score_profiles(cur: duckdb.DuckDBPyConnection, policy: Policy, profiles: st
 # ---------------------------------------------------------------- what a candidate can change
 
 
-def _target_key(policy: Policy, tier: str, segment: Optional[str]) -> tuple:
-    merged = policy.targets_for(tier, segment)
-    return tuple(merged.target(metric) for metric in METRICS)
+def changed_targets(current: Policy, candidate: Policy) -> set[tuple[str, str, str]]:
+    """(segment, tier, metric) whose calendar or target differs; segment '' = no override."""
+    segments = [None, *sorted(set(current.segments) | set(candidate.segments))]
+    return {
+        (segment or "", tier, metric)
+        for segment in segments
+        for tier in TIERS
+        for metric in METRICS
+        if current.targets_for(tier, segment).target(metric) != candidate.targets_for(tier, segment).target(metric)
+    }
 
 
 def changed_target_pairs(current: Policy, candidate: Policy) -> list[str]:
     """`segment|tier` pairs (segment '' = no override) whose calendar or target differs for some metric."""
-    segments = sorted(set(current.segments) | set(candidate.segments))
-    return [
-        f"{segment or ''}|{tier}"
-        for segment in [None, *segments]
-        for tier in TIERS
-        if _target_key(current, tier, segment) != _target_key(candidate, tier, segment)
-    ]
+    return sorted({f"{segment}|{tier}" for segment, tier, _ in changed_targets(current, candidate)})
 
 
 def changed_target_metrics(current: Policy, candidate: Policy) -> list[str]:
-    """Metrics whose calendar or target differs for some segment and tier."""
-    segments = [None, *sorted(set(current.segments) | set(candidate.segments))]
-    return [
-        metric for metric in METRICS
-        if any(current.targets_for(tier, seg).target(metric) != candidate.targets_for(tier, seg).target(metric)
-               for seg in segments for tier in TIERS)
-    ]
+    """Metrics whose calendar or target differs for some segment and tier, in METRICS order."""
+    changed = {metric for _, _, metric in changed_targets(current, candidate)}
+    return [metric for metric in METRICS if metric in changed]
 
 
 def clock_settings_changed(current: Policy, candidate: Policy) -> bool:
@@ -392,9 +390,9 @@ class Simulation(_Tables):
 
         started = time.perf_counter()
         self.cand_results = self.name("cand")
-        # With the tiers unchanged (same rubric, same clock settings), only the metrics whose targets
-        # moved can differ: the others are neither computed nor compared (the diff holds only rows
-        # that were re-judged; everything else reads the current side).
+        # With the tiers unchanged (same rubric, same clock settings, only the affected tickets asked
+        # for), only the metrics whose targets moved can differ: the others are neither computed nor
+        # compared (the diff holds only rows that were re-judged; everything else reads the current side).
         same_tiers = candidate.rubric == self.current.rubric and not everything
         self.metrics = changed_target_metrics(self.current, candidate) if same_tiers else list(METRICS)
         if self.affected and self.metrics:
@@ -685,8 +683,6 @@ def simulate(replay: Replay, candidate: Policy, *, only_affected: bool = True) -
 
 def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
     """The per ticket and metric comparison as CSV (ISO timestamps, formula-safe text) or Parquet."""
-    from sla_core.csv_safe import write_csv_safe
-
     path = Path(path)
     cur = sim.con.cursor()
     view = sim.name("out")
@@ -696,7 +692,7 @@ def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
             cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)])
             return int(cur.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
         if path.suffix.lower() == ".csv":
-            return write_csv_safe(cur, view, path, zone=sim.current.timezone, order_by="ticket_id, metric")
+            return write_csv_safe(cur, view, path, zone=sim.current.timezone, order_by=("ticket_id", "metric"))
         raise ValueError(f"{path}: use a .csv or .parquet file name")
     finally:
         cur.execute(f"DROP TABLE IF EXISTS {view}")

@@ -229,7 +229,7 @@ def import_file(
     try:
         report = load_files(work, path, events, policy, source=source, mapping=mapping)
         if rejects_path is not None:
-            write_csv_safe(work, "rejects", rejects_path, order_by="file DESC, row_number")
+            write_csv_safe(work, "rejects", rejects_path, order_by=("file DESC", "row_number"))
         try:
             work.execute("ATTACH ? AS st", [str(target)])
         except duckdb.Error as err:

@@ -71,6 +71,22 @@ def test_formula_cells_are_escaped_in_csv_downloads(tmp_path):
     assert con.execute(f"SELECT {escape_formula_sql(chr(39) + chr(9) + '=x' + chr(39))}").fetchone() == ("'\t=x",)
 
 
+def test_csv_rows_are_sorted_by_values_not_by_escaped_cells(tmp_path):
+    # "=0000" sorts after "0001" ('=' > '0') but is written "'=0000", which would sort first as
+    # text; the file keeps the order of the values, as the Parquet output and the table do.
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('0001', 2), ('=0000', 1)) v(ticket_id, n)")
+    path = tmp_path / "out.csv"
+    write_csv_safe(con, "t", path, order_by=("ticket_id",))
+    with path.open(newline="", encoding="utf-8") as fh:
+        assert [r[0] for r in csv.reader(fh)][1:] == ["0001", "'=0000"]
+    write_csv_safe(con, "t", path, order_by=("n DESC",))
+    with path.open(newline="", encoding="utf-8") as fh:
+        assert [r[1] for r in csv.reader(fh)][1:] == ["2", "1"]
+    with pytest.raises(ValueError, match="order_by term"):
+        write_csv_safe(con, "t", path, order_by=("n; DROP TABLE t",))
+
+
 def test_numbers_stay_numbers_in_csv_downloads(tmp_path):
     # An overdue ticket's time left is negative: a spreadsheet must read it as a number, while the
     # same characters in a text column are still escaped.

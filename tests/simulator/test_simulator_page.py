@@ -89,7 +89,7 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
 
 
 def assert_cell_shown(at: AppTest, tier_from: str, tier_to: str, *, count: int) -> None:
-    """The caption and the table under the matrix are those of the cell the selectboxes show."""
+    """The caption and the table under the matrix are those of the cell the picker resolves to."""
     assert f"**{count:,}** tickets {tier_from} → {tier_to}" in [m.value.strip() for m in at.markdown]
     cell = next(df.value for df in at.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
                 <= set(df.value.columns))
