@@ -34,7 +34,7 @@ COLUMNS = {
     "ticket_id": st.column_config.TextColumn("ticket"),
     "state": st.column_config.TextColumn(),
     "time_left": st.column_config.TextColumn("time left"),
-    "due": st.column_config.DatetimeColumn(f"due ({viewer_tz})", format="YYYY-MM-DD HH:mm"),
+    "due": st.column_config.TextColumn(f"due ({viewer_tz})"),
     "metric": st.column_config.TextColumn(),
     "tier": st.column_config.TextColumn(),
     "owner_team": st.column_config.TextColumn("owner"),
@@ -61,6 +61,8 @@ def live_queue() -> None:
         st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
         return
     shown = frame.fillna({"missing_triage": "", "playbook": ""})
+    # A paused clock has no due time until it runs again: say so instead of a blank "None".
+    shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("paused: none yet")
     st.dataframe(shown, hide_index=True, key="queue_table", column_config=COLUMNS, column_order=ORDER,
                  height=min(35 * (len(frame) + 1) + 3, 640))
     download(frame, f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")

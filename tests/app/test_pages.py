@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -137,6 +138,9 @@ def test_breach_queue_shows_the_cores_live_queue(monkeypatch: pytest.MonkeyPatch
     shown = at.dataframe[0].value
     assert list(shown.ticket_id) == list(expected.ticket_id) and len(shown) > 0
     assert (shown.time_left_seconds.diff().dropna() >= 0).all()  # most overdue first
+    # due times as the viewer reads them; a paused clock says why it has none
+    assert list(shown.due) == [d.strftime("%Y-%m-%d %H:%M") if pd.notna(d) else "paused: none yet" for d in expected.due]
+    assert set(shown.due[expected.state.to_numpy() == "paused"]) <= {"paused: none yet"}
     m = metrics(at)
     assert int(m["Breached"]) == int((expected.state == "breached").sum())
     assert at.selectbox(key=StateKeys.VIEWER_TZ).value == "America/New_York"
