@@ -156,7 +156,9 @@ total = review.count_behind(con, filters, outcomes=outcomes, **drill)
 SHOWN = 2000
 behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
 st.markdown(f"**{total:,}** clocks" + (f" (the latest {SHOWN:,} shown; the download has all)" if total > SHOWN else ""))
-st.dataframe(behind, hide_index=True, key="behind_table")
+# A clock breached while still running has no stop yet: say so instead of a grey "None".
+shown_behind = behind.assign(stopped=behind["stopped"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("still open"))
+st.dataframe(shown_behind, hide_index=True, key="behind_table")
 st.download_button(
     "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month}.csv", mime="text/csv",
     on_click="ignore", icon=":material/download:",

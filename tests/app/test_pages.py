@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_state import StateKeys
+from app_state import ALL, StateKeys
 from sla_core import queue, review
 from sla_core.datasource import DataSource
 from sla_core.filters import Filters
@@ -123,6 +123,16 @@ def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     assert len(listed) == int(cell.breached) > 0
     assert set(listed.state) == {"breached"} and set(listed.tier) == {"high"}
     assert f"**{int(cell.breached):,}** clocks" in [m.value for m in at.markdown]
+    # stop times as text; a clock breached while still running says so
+    def stops(frame: pd.DataFrame) -> list[str]:
+        return [t.strftime("%Y-%m-%d %H:%M:%S") if pd.notna(t) else "still open" for t in frame.stopped]
+
+    core = review.tickets_behind(source.con, filters, source.policy.timezone, tier="high", metric="acknowledge")
+    assert list(listed.ticket_id) == list(core.ticket_id) and list(listed.stopped) == stops(core)
+    at.selectbox(key=StateKeys.DRILL_TIER).set_value(ALL)
+    at.selectbox(key=StateKeys.DRILL_METRIC).set_value(ALL).run()
+    every = review.tickets_behind(source.con, filters, source.policy.timezone, limit=2000)
+    assert list(at.dataframe[-1].value.stopped) == stops(every)
 
 
 def test_breach_queue_shows_the_cores_live_queue(monkeypatch: pytest.MonkeyPatch) -> None:
