@@ -51,10 +51,9 @@ def iso_sql(expr: str) -> str:
 def csv_cell_sql(expr: str, duckdb_type: str) -> str:
     """SQL for the CSV cell of `expr`, a column of that DuckDB type: the one rule for every CSV
     this project writes (timestamps ISO 8601 in `$zone`, values as they are, text escaped)."""
-    kind = duckdb_type.upper()
-    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+    if _is_zoned(duckdb_type):
         return iso_sql(expr)
-    if kind.startswith(_VALUE_TYPES):
+    if duckdb_type.upper().startswith(_VALUE_TYPES):
         return expr
     return escape_formula_sql(expr)
 
@@ -76,12 +75,15 @@ def write_csv_safe(
     select_sql = f"SELECT {', '.join(cells) if cells else '*'} FROM {relation} AS src"
     if order_by:
         select_sql += " ORDER BY " + ", ".join(_order_term(term) for term in order_by)
-    count = cur.execute(f"SELECT count(*) FROM {relation} AS src").fetchone()[0]
     params = {"path": str(path)}
-    if any(kind.upper().startswith("TIMESTAMP WITH TIME ZONE") for _, kind in described):
+    if any(_is_zoned(kind) for _, kind in described):
         params["zone"] = zone  # DuckDB refuses a parameter the statement does not use
-    cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params)
-    return int(count)
+    # COPY answers with the rows it wrote: no second pass over the relation to count them
+    return int(cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params).fetchone()[0])
+
+
+def _is_zoned(duckdb_type: str) -> bool:
+    return duckdb_type.upper().startswith("TIMESTAMP WITH TIME ZONE")
 
 
 def _order_term(term: str) -> str:

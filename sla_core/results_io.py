@@ -24,9 +24,7 @@ def write_results(
     path = Path(path)
     select = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {table}"
     if path.suffix.lower() == ".parquet":
-        con.execute(f"COPY ({select} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)])
-    elif path.suffix.lower() == ".csv":
-        write_csv_safe(con, select, path, zone=zone, order_by=("ticket_id", "metric"))
-    else:
-        raise ValueError(f"--out {path}: use a .csv or .parquet file name")
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(con.execute(f"COPY ({select} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)]).fetchone()[0])
+    if path.suffix.lower() == ".csv":
+        return write_csv_safe(con, select, path, zone=zone, order_by=("ticket_id", "metric"))
+    raise ValueError(f"--out {path}: use a .csv or .parquet file name")

@@ -294,15 +294,15 @@ def changed_targets(current: Policy, candidate: Policy) -> set[tuple[str, str, s
     }
 
 
-def changed_target_pairs(current: Policy, candidate: Policy) -> list[str]:
-    """`segment|tier` pairs (segment '' = no override) whose calendar or target differs for some metric."""
-    return sorted({f"{segment}|{tier}" for segment, tier, _ in changed_targets(current, candidate)})
+def target_pairs(changed: set[tuple[str, str, str]]) -> list[str]:
+    """`segment|tier` pairs of `changed_targets` (the tickets whose targets may move)."""
+    return sorted({f"{segment}|{tier}" for segment, tier, _ in changed})
 
 
-def changed_target_metrics(current: Policy, candidate: Policy) -> list[str]:
-    """Metrics whose calendar or target differs for some segment and tier, in METRICS order."""
-    changed = {metric for _, _, metric in changed_targets(current, candidate)}
-    return [metric for metric in METRICS if metric in changed]
+def target_metrics(changed: set[tuple[str, str, str]]) -> list[str]:
+    """Metrics of `changed_targets`, in METRICS order (the clocks that may move when tiers do not)."""
+    moved = {metric for _, _, metric in changed}
+    return [metric for metric in METRICS if metric in moved]
 
 
 def clock_settings_changed(current: Policy, candidate: Policy) -> bool:
@@ -356,7 +356,8 @@ class Simulation(_Tables):
         self.timings.score = time.perf_counter() - started
 
         started = time.perf_counter()
-        pairs = changed_target_pairs(self.current, candidate)
+        changed = changed_targets(self.current, candidate)
+        pairs = target_pairs(changed)
         everything = not only_affected or clock_settings_changed(self.current, candidate)
         segments = sorted(set(self.current.segments) | set(candidate.segments))
         self.aff = self.name("aff")
@@ -394,7 +395,7 @@ class Simulation(_Tables):
         # for), only the metrics whose targets moved can differ: the others are neither computed nor
         # compared (the diff holds only rows that were re-judged; everything else reads the current side).
         same_tiers = candidate.rubric == self.current.rubric and not everything
-        self.metrics = changed_target_metrics(self.current, candidate) if same_tiers else list(METRICS)
+        self.metrics = target_metrics(changed) if same_tiers else list(METRICS)
         if self.affected and self.metrics:
             evaluate(cur, candidate, r.baseline.as_of, tickets=self.t, events=self.e,
                      out=self.cand_results, tier_source="rubric", metrics=self.metrics)
@@ -689,8 +690,8 @@ def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
     cur.execute(f"CREATE OR REPLACE TABLE {view} AS {sim.diff_sql()}")
     try:
         if path.suffix.lower() == ".parquet":
-            cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)])
-            return int(cur.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
+            return int(cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)",
+                                   [str(path)]).fetchone()[0])
         if path.suffix.lower() == ".csv":
             return write_csv_safe(cur, view, path, zone=sim.current.timezone, order_by=("ticket_id", "metric"))
         raise ValueError(f"{path}: use a .csv or .parquet file name")
@@ -913,7 +914,7 @@ __all__ = [
     "apply_changes",
     "busiest_on_call_week",
     "calibration",
-    "changed_target_pairs",
+    "changed_targets",
     "clock_settings_changed",
     "last_full_quarter",
     "policy_diff",
