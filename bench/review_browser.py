@@ -6,7 +6,9 @@ Run from the repository root (needs /usr/bin/chromium):
     python bench/review_browser.py --tickets 100000    # a quick check
 
 Builds bench/data/review_<n>.duckdb once (the sample generator, ending
-2026-11-26 12:00 London; --rebuild to redo), starts `streamlit run app.py`
+2026-11-26 12:00 London; --rebuild to redo), judges it and keeps the results
+as every import does (--nothing-kept removes them instead, as if the policy
+had changed since the import), starts `streamlit run app.py`
 with SLA_BOARD_DB pointing at it, and drives Chromium through Playwright:
 
 1. cold: a new session picks "Persistent store" in the sidebar; the clock runs
@@ -68,6 +70,24 @@ def build_store(path: Path, n: int, seed: int) -> None:
     tickets, events = write_into(con, n, seed)
     con.close()
     print(f"built {path.name}: {tickets:,} tickets, {events:,} events in {time.perf_counter() - started:.1f} s")
+
+
+def prepare_kept(store: Path, keep: bool) -> None:
+    """Judge the store and keep the results, as an import does; or remove what is kept."""
+    from sla_core.kept import KEPT_META
+    from sla_core.policy import load_policy
+    from sla_core.store import keep_results
+
+    if keep:
+        started = time.perf_counter()
+        rows = keep_results(store, load_policy(ROOT / "sample_data" / "policy.yaml"))
+        print(f"judged and kept {rows:,} results in {time.perf_counter() - started:.1f} s")
+        return
+    con = duckdb.connect(str(store))
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {KEPT_META}")
+    finally:
+        con.close()
 
 
 def state(page) -> dict[str, Any]:  # noqa: ANN001 - playwright Page
@@ -132,6 +152,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="regenerate the store even if it exists")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per step")
     parser.add_argument("--screenshots", type=Path, default=None, help="folder for a screenshot after each step")
+    parser.add_argument("--nothing-kept", action="store_true",
+                        help="remove the store's kept results: the app judges every clock itself")
     args = parser.parse_args(argv)
     if not CHROMIUM.is_file():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -140,6 +162,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.rebuild or not store.exists():
         build_store(store, args.tickets, args.seed)
     tickets = duckdb.connect(str(store), read_only=True).execute("SELECT count(*) FROM tickets").fetchone()[0]
+    prepare_kept(store, keep=not args.nothing_kept)
 
     from playwright.sync_api import sync_playwright
 
@@ -151,7 +174,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
                 try:
                     context, page = open_review(browser, url, args.timeout)
-                    rows.append(("cold: pick the store (copy + evaluate + review + draw)", *pick_store(page, store, args.timeout)))
+                    cold = "nothing kept: copy + evaluate" if args.nothing_kept else "kept results: copy + running tickets"
+                    rows.append((f"cold: pick the store ({cold} + review + draw)", *pick_store(page, store, args.timeout)))
                     if args.screenshots:
                         args.screenshots.mkdir(parents=True, exist_ok=True)
                         page.screenshot(path=str(args.screenshots / "review_store_first.png"))

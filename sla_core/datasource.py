@@ -22,6 +22,7 @@ import duckdb
 
 from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import evaluate
+from sla_core.kept import policy_fingerprint
 from sla_core.loading import load_files
 from sla_core.policy import Policy
 from sla_core.review import filter_choices, outcome_months, period_choices, prepare_outcomes
@@ -56,6 +57,7 @@ class DataSource:
     results: str = "sla_results"
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
+    kept_at: Optional[datetime] = None  # the store's kept results were used, judged at this instant
 
     @property
     def default_period(self) -> date:
@@ -78,12 +80,6 @@ def file_version(*paths: Union[str, Path]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def policy_fingerprint(policy: Policy) -> str:
-    """Equal for policies that judge alike (same file content after validation)."""
-    text = policy.to_yaml() + str(policy.base_dir or "")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -97,22 +93,28 @@ def evaluated(
     label: str,
     version: str,
     report: Optional[Any] = None,
+    kept_at: Optional[datetime] = None,
 ) -> DataSource:
-    """Run the engine over the connection's tickets/events and prepare the review's outcomes."""
+    """Run the engine over the connection's tickets/events and prepare the review's outcomes.
+
+    `kept_at`: `sla_results` already holds every clock, from the store's kept
+    results (judged at that instant) and the running tickets judged at `as_of`.
+    """
     con.execute("SET TimeZone = 'UTC'")
     has_events = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
     ).fetchone()[0]
     if not has_events:
         con.execute(events_ddl())
-    evaluate(con, policy, as_of)
+    if kept_at is None:
+        evaluate(con, policy, as_of)
     prepare_outcomes(con, policy.timezone)
     tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
     return DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
         segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
         months=tuple(outcome_months(con)), periods=tuple(period_choices(con, as_of, policy.timezone)),
-        report=report,
+        report=report, kept_at=kept_at,
     )
 
 
@@ -155,12 +157,18 @@ def store_problem(path: Path) -> Optional[str]:
 
 
 def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[datetime] = None) -> DataSource:
-    """The persistent store copied into memory, so the file stays free for `python -m sla_core import`."""
+    """The persistent store copied into memory, so the file stays free for `python -m sla_core import`.
+
+    Uses the results the last import kept when they fit (kept.py): then only
+    tickets with a clock still running are judged here.
+    """
     path = path or store_path()
     version = file_version(path, Path(f"{path}.wal"))
+    as_of = as_of or now_utc()
     con = duckdb.connect()
-    attach_store(con, path)
-    return evaluated(con, policy, as_of or now_utc(), kind="store", label=f"Store {path.name}", version=version)
+    con.execute("SET TimeZone = 'UTC'")
+    kept_at = attach_store(con, path, kept_for=(policy, as_of))
+    return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version, kept_at=kept_at)
 
 
 def upload_source(

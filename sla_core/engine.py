@@ -49,6 +49,9 @@ INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
     "acknowledged_at", "action_plan_at", "resolved_at", *FACTORS,
 )))
 
+# The event columns it reads.
+EVENT_INPUT_COLUMNS: tuple[str, ...] = ("ticket_id", "at", "field", "value", "seq")
+
 RESULT_COLUMNS: tuple[str, ...] = (
     "ticket_id",
     "metric",

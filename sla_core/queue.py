@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import pandas as pd
 
-from sla_core.engine import evaluate
 from sla_core.filters import Filters
+from sla_core.kept import evaluate_tickets
 from sla_core.policy import Policy
 from sla_core.sqlutil import quote_ident
 
@@ -59,28 +59,12 @@ def live_results(
     """
     cur = con.cursor()
     name = f"live_{uuid.uuid4().hex[:12]}"
-    live_tickets, live_events = f"{name}_tickets", f"{name}_events"
-    cur.execute(
-        f"""
-        CREATE TEMP TABLE {live_tickets} AS
-        SELECT * FROM {quote_ident(tickets)}
-        WHERE ticket_id IN (
-            SELECT ticket_id FROM {quote_ident(results)} WHERE stopped_at IS NULL AND state <> 'untimed'
-        )
-        """
-    )
-    cur.execute(
-        f"""
-        CREATE TEMP TABLE {live_events} AS
-        SELECT * FROM {quote_ident(events)} WHERE ticket_id IN (SELECT ticket_id FROM {live_tickets})
-        """
-    )
+    running = f"""SELECT ticket_id FROM {quote_ident(results)} WHERE stopped_at IS NULL AND state <> 'untimed'"""
     try:
-        evaluate(cur, policy, as_of, tickets=live_tickets, events=live_events, out=name)
+        evaluate_tickets(cur, policy, as_of, running, tickets=quote_ident(tickets), events=quote_ident(events), out=name)
         yield name
     finally:
-        for table in (name, live_tickets, live_events):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
         cur.close()
 
 

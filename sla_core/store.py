@@ -4,7 +4,7 @@ An import loads the export into a private in-memory database first (so a bad
 file never touches the store), then writes the new and changed tickets, their
 events and an `imports` record in ONE transaction: a failure or a killed
 process leaves the store as it was, and re-importing the same export changes
-nothing.
+nothing. Then it judges the whole store and keeps the results (kept.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Optional, Union
 import duckdb
 from pydantic import BaseModel
 
+from sla_core.kept import copy_kept, write_kept
 from sla_core.loading import LoadReport, load_files
 from sla_core.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
@@ -53,11 +54,17 @@ class ImportReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     rejects_file: Optional[str] = None
+    judged: int = 0  # clocks judged and kept for the dashboard (kept.py)
+    not_kept: Optional[str] = None  # why no results were kept, when judging failed
 
     def lines(self) -> list[str]:
         out = list(self.load.lines())
         out.append(f"tickets new {self.new}, updated {self.updated}, unchanged {self.unchanged}")
         out.append(f"store {self.store} (import #{self.import_id})")
+        if self.not_kept:
+            out.append(f"results not kept ({self.not_kept}): the dashboard will judge every clock itself")
+        else:
+            out.append(f"{self.judged:,} clocks judged and kept for the dashboard")
         if self.rejects_file:
             out.append(f"rejects written to {self.rejects_file}")
         return out
@@ -108,8 +115,15 @@ def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> d
     return con
 
 
-def attach_store(con: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None) -> None:
-    """Copy the store's tickets and events into `con` (the file is read, then released)."""
+def attach_store(
+    con: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None, *, kept_for: Optional[tuple[Policy, datetime]] = None
+) -> Optional[datetime]:
+    """Copy the store's tickets and events into `con` (the file is read, then released).
+
+    With `kept_for=(policy, as_of)` also fills `sla_results` from the store's
+    kept results when they fit (kept.py) and returns the instant they were
+    judged at; None when it did not.
+    """
     path = store_path(path)
     if not path.is_file():
         raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
@@ -129,8 +143,29 @@ def attach_store(con: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None
         else:
             event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
             con.execute(f"CREATE OR REPLACE TABLE events ({event_cols})")
+        if kept_for is None:
+            return None
+        return copy_kept(con, "sla_store", *kept_for)
     finally:
         con.execute("DETACH sla_store")
+
+
+def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy, PathLike]] = None) -> int:
+    """Judge a store filled by other means than `import_file` now and keep the results in it; the clocks judged."""
+    if policy is None or isinstance(policy, (str, Path)):
+        policy = load_policy(policy or DEFAULT_POLICY)
+    work = duckdb.connect()
+    try:
+        try:
+            work.execute("ATTACH ? AS st", [str(store_path(path))])
+        except duckdb.Error as err:
+            raise _store_error(store_path(path), err) from None
+        try:
+            return write_kept(work, policy, datetime.now(timezone.utc), db="st")
+        finally:
+            work.execute("DETACH st")
+    finally:
+        work.close()
 
 
 def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
@@ -247,6 +282,13 @@ def import_file(
             except BaseException:
                 work.execute("ROLLBACK")
                 raise
+            # The whole store judged once, so the dashboard starts without judging all history again.
+            # The data is in by now: a failure here costs only speed, and is reported, not raised.
+            judged, not_kept = 0, None
+            try:
+                judged = write_kept(work, policy, datetime.now(timezone.utc), db="st")
+            except duckdb.Error as err:
+                not_kept = " ".join(str(err).split())[:200]
         finally:
             work.execute("DETACH st")
     finally:
@@ -254,7 +296,7 @@ def import_file(
     return ImportReport(
         import_id=import_id, store=str(target), file=str(path), source=source, load=report,
         new=new, updated=updated, unchanged=unchanged,
-        rejects_file=str(rejects_path) if rejects_path is not None else None,
+        rejects_file=str(rejects_path) if rejects_path is not None else None, judged=judged, not_kept=not_kept,
     )
 
 
@@ -277,6 +319,7 @@ __all__ = [
     "StoreError",
     "attach_store",
     "import_file",
+    "keep_results",
     "open_store",
     "store_imports",
     "store_path",
