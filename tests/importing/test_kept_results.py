@@ -180,3 +180,26 @@ def test_an_import_says_what_it_judged_and_a_failed_judging_costs_only_speed(tmp
     assert used is None  # the kept results are those of the first import: they no longer fit
     assert {r[0] for r in rows} == {"T1", "T2", "T3"}
     assert rows == full_evaluation(db, policy, as_of)
+
+
+def test_the_command_line_evaluate_on_a_store_writes_the_same_file_with_or_without_kept_results(
+    sample_store, tmp_path, capsys
+):
+    from sla_core.cli import main
+
+    db, kept_at = sample_store
+    as_of = (kept_at + timedelta(days=1, hours=3)).isoformat()
+    kept_file, full_file = tmp_path / "kept.csv", tmp_path / "full.csv"
+    assert main(["evaluate", "--db", str(db), "--as-of", as_of, "--out", str(kept_file)]) == 0
+    assert "kept results" in capsys.readouterr().err
+    copy = tmp_path / "nothing_kept.duckdb"
+    copy.write_bytes(db.read_bytes())
+    con = open_store(copy)
+    try:
+        con.execute(f"DROP TABLE {kept.KEPT_META}")
+    finally:
+        con.close()
+    assert main(["evaluate", "--db", str(copy), "--as-of", as_of, "--out", str(full_file)]) == 0
+    assert "kept results" not in capsys.readouterr().err
+    assert kept_file.read_bytes() == full_file.read_bytes()
+    assert len(kept_file.read_text().splitlines()) > 3000
