@@ -14,7 +14,8 @@ from pathlib import Path
 from sla_core.loading import SOURCES_SUPPORTED, LoadError
 from sla_core.mapping import MappingError
 from sla_core.policy import PolicyError
-from sla_core.store import DEFAULT_POLICY, StoreError, import_file
+from sla_core.datasource import policy_path
+from sla_core.store import StoreError, import_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, help="store file (default: $SLA_BOARD_DB or sla_board.duckdb)")
     parser.add_argument("--rejects", type=Path, help="write the rejected rows to this CSV")
     parser.add_argument("--events", type=Path, help="a plain events file to load with a plain tickets file")
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY,
-                        help="policy YAML: its timezone reads naive timestamps (default: the bundled one)")
+    parser.add_argument("--policy", type=Path, default=None,
+                        help="policy YAML: its timezone reads naive timestamps, and the store is judged by it "
+                             "(default: $SLA_BOARD_POLICY, the dashboard's, else the bundled one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = import_file(
             args.file, args.source, mapping_path=args.mapping, db=args.db, rejects_path=args.rejects,
-            policy=args.policy, events=getattr(args, "events", None),
+            # by default the dashboard's policy, so the results the import keeps are the ones it uses
+            policy=args.policy or policy_path(), events=getattr(args, "events", None),
         )
     except (LoadError, MappingError, PolicyError, StoreError, OSError) as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)

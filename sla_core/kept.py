@@ -70,7 +70,8 @@ def _zone_rules(zone: str) -> str:
 
 def judge_fingerprint(policy: Policy) -> str:
     """Everything but the data that decides a result: the policy, the engine, the timezone's rules."""
-    return f"{policy_fingerprint(policy)}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
+    policy_text = hashlib.sha256(policy.to_yaml().encode()).hexdigest()[:16]  # not its folder: no result uses it
+    return f"{policy_text}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, tickets: str, events: str) -> tuple[str, Optional[datetime]]:
@@ -100,6 +101,9 @@ def write_kept(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
     checksum no longer fits the data, which are then not used).
     """
     tickets, events = f"{db}.tickets", f"{db}.events"
+    if con.execute(f"SELECT count(*) FROM {tickets} WHERE ticket_id IS NULL").fetchone()[0]:
+        # Only a store filled by other means than an import can hold them; they cannot be told apart.
+        raise ValueError("tickets without a ticket_id: results not kept")
     data, data_max = data_fingerprint(con, tickets, events)
     evaluate(con, policy, as_of, tickets=tickets, events=events, out="_kept_judged")
     try:

@@ -287,8 +287,8 @@ def import_file(
             judged, not_kept = 0, None
             try:
                 judged = write_kept(work, policy, datetime.now(timezone.utc), db="st")
-            except duckdb.Error as err:
-                not_kept = " ".join(str(err).split())[:200]
+            except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
+                not_kept = " ".join(str(err).split())[:200] or type(err).__name__
         finally:
             work.execute("DETACH st")
     finally:

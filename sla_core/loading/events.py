@@ -7,7 +7,7 @@ import duckdb
 from sla_core.loading.reading import Raw
 from sla_core.loading.report import LoadError
 from sla_core.loading.sql import ROW, Sql
-from sla_core.loading.values import TimestampParser, detect_slash_order, header_preview
+from sla_core.loading.values import OUT_OF_RANGE, TimestampParser, detect_slash_order, header_preview, out_of_range_sql
 from sla_core.policy import Policy
 from sla_core.schema import EVENT_FIELDS, OWNER_TEAMS, STATUSES, TIERS
 from sla_core.sqlutil import placeholders
@@ -45,7 +45,7 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, la
         f"""CREATE OR REPLACE TEMP TABLE _load_e_checked AS
         SELECT e.*, CASE
             WHEN ticket_id IS NULL THEN 'ticket_id'
-            WHEN at_t IS NULL OR "at" IS NULL THEN 'at'
+            WHEN at_t IS NULL OR "at" IS NULL OR {out_of_range_sql('"at"')} THEN 'at'
             WHEN field IS NULL OR field NOT IN ({placeholders(len(fields))}) THEN 'field'
             WHEN value IS NULL THEN 'value'
             WHEN field = 'status' AND value NOT IN ({status_in}) THEN 'value'
@@ -57,11 +57,12 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, la
         params,
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _load_e_checked2 AS
+        f"""CREATE OR REPLACE TEMP TABLE _load_e_checked2 AS
         SELECT *, CASE
             WHEN __col IS NULL THEN NULL
             WHEN __col = 'ticket_id' AND ticket_id IS NULL THEN 'missing required value'
             WHEN __col = 'at' AND at_t IS NULL THEN 'missing required value'
+            WHEN __col = 'at' AND "at" IS NOT NULL THEN '{OUT_OF_RANGE}'
             WHEN __col = 'at' THEN 'unparseable timestamp'
             WHEN __col = 'field' AND field IS NULL THEN 'missing required value'
             WHEN __col = 'field' THEN 'unknown event field'

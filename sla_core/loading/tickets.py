@@ -8,10 +8,12 @@ import duckdb
 from sla_core.loading.reading import Raw
 from sla_core.loading.sql import ROW, Sql
 from sla_core.loading.values import (
+    OUT_OF_RANGE,
     Plan,
     TimestampParser,
     detect_slash_order,
     mapped_value,
+    out_of_range_sql,
     plan_columns,
     text_cell,
     typed_cell,
@@ -122,7 +124,8 @@ def apply_durations(con: duckdb.DuckDBPyConnection, table: str, plan: Plan, mapp
 
 def ticket_rules(cols: set[str]) -> list[tuple[str, str, str]]:
     """Cross-column rules: (column reported, SQL condition of a bad row, reason)."""
-    rules = []
+    rules = [(ts, out_of_range_sql(quote_ident(ts)), OUT_OF_RANGE)
+             for ts, typ in TICKET_COLUMNS.items() if typ == "TIMESTAMPTZ" and ts in cols]
     stops = (("resolved_at", "resolved"), ("acknowledged_at", "acknowledged"), ("action_plan_at", "action plan"))
     for ts, what in stops:
         if ts in cols and "created_at" in cols:

@@ -25,6 +25,16 @@ BOOLEANS = ("regulatory", "workaround")
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
+# The instants a clock can hold: the engine counts microseconds and calendar days from 1970.
+OUT_OF_RANGE = "timestamp before 1970 or after 2199"
+
+
+def out_of_range_sql(column: str) -> str:
+    """SQL: the (quoted) TIMESTAMPTZ column lies outside the instants SLA Board can judge."""
+    return (f"({column} < TIMESTAMPTZ '1970-01-01 00:00:00+00' "
+            f"OR {column} >= TIMESTAMPTZ '2200-01-01 00:00:00+00')")
+
+
 _ISO_OFFSET_FORMATS = [
     "%Y-%m-%d %H:%M:%S %z",
     "%Y-%m-%d %H:%M %z",

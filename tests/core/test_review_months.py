@@ -1,8 +1,10 @@
-"""The review month of a decided clock: its local calendar month, computed by a join on UTC days.
+"""The review month of a decided clock: its local calendar month, found by a join on UTC days.
 
-Checked against DuckDB's own timezone conversion, for zones with DST, zones
-with half-hour offsets or DST steps, zones far from UTC, and instants on the
-very edges of months.
+Checked against DuckDB's own timezone conversion (the one every other month
+and local time in the app uses), for zones with DST, zones with half-hour
+offsets or DST steps, zones far from UTC, zones whose rules differ between
+Python's tz database and DuckDB's, a month that began twice, and instants on
+the very edges of months.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sla_core.engine import RESULT_COLUMNS
 from sla_core.review import prepare_outcomes
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Kiritimati",
-         "Pacific/Pago_Pago", "America/Santiago", "UTC"]
+         "Pacific/Pago_Pago", "America/Santiago", "America/Vancouver", "America/St_Johns", "Africa/Casablanca", "UTC"]
 
 
 def months_by_join_and_by_duckdb(zone: str, instants: list[datetime]) -> list[tuple]:
@@ -72,3 +74,19 @@ def test_any_instant_gets_the_month_duckdb_gives_it(zone, instants):
     rows = months_by_join_and_by_duckdb(zone, instants)
     assert len(rows) == len(instants)
     assert [r[1] for r in rows] == [r[2] for r in rows]
+
+
+def test_instants_where_the_tz_databases_or_the_clocks_disagree_get_duckdbs_month():
+    cases = {
+        # British Columbia's rules differ between tz database releases from late 2026
+        "America/Vancouver": [datetime(2026, 12, 1, 7, 30, tzinfo=timezone.utc), datetime(2026, 11, 1, 7, 30, tzinfo=timezone.utc)],
+        # DST ended at 00:01 on 1 November 2009: the clocks went back into October for an hour
+        "America/St_Johns": [datetime(2009, 11, 1, 2, 31, tzinfo=timezone.utc), datetime(2009, 11, 1, 3, 0, tzinfo=timezone.utc),
+                             datetime(2009, 11, 1, 3, 31, tzinfo=timezone.utc)],
+        # before 1970: a day number below zero
+        "Europe/London": [datetime(1969, 12, 31, 23, 0, tzinfo=timezone.utc), datetime(1969, 11, 30, 23, 59, tzinfo=timezone.utc)],
+    }
+    for zone, instants in cases.items():
+        rows = months_by_join_and_by_duckdb(zone, instants)
+        assert len(rows) == len(instants), zone
+        assert [r[1] for r in rows] == [r[2] for r in rows], zone

@@ -215,3 +215,28 @@ def test_parquet_is_read_by_duckdb_with_row_positions(con, policy, tmp_path):
     assert con.execute("SELECT ticket_id, created_at, customers_affected FROM tickets").fetchall() == [
         ("P1", utc("2026-07-01 09:00"), 3)]
     assert rejects(con) == [(2, "impact", "nope", "unknown impact value")]
+
+
+def test_timestamps_outside_1970_to_2199_are_rejected_with_their_reason(con, policy, write):
+    # The clocks count microseconds and calendar days from 1970: earlier (or absurdly late)
+    # instants would be bucketed into the wrong day, so they are refused, not judged wrongly.
+    tickets = write("t.csv", "ticket_id,created_at,impact,acknowledged_at\n"
+                              "A,1969-12-31 20:00,high,\n"
+                              "B,0001-01-01 00:00,high,\n"
+                              "C,2026-01-05 09:00,high,2300-01-01 00:00\n"
+                              "D,2026-01-05 09:00,high,2026-01-05 10:00\n"
+                              "E,1970-01-01 00:00+00:00,low,2199-12-31 23:59+00:00\n")
+    events = write("e.csv", "ticket_id,at,field,value\n"
+                            "D,1960-01-01 00:00,status,open\n"
+                            "D,2026-01-05 09:30,status,waiting_on_customer\n")
+    report = load_files(con, tickets, events, policy)
+    accounted(report)
+    why = "timestamp before 1970 or after 2199"
+    assert rejects(con) == [  # tickets first, then events
+        (2, "created_at", "1969-12-31 20:00", why),
+        (3, "created_at", "0001-01-01 00:00", why),
+        (4, "acknowledged_at", "2300-01-01 00:00", why),
+        (2, "at", "1960-01-01 00:00", why),
+    ]
+    assert sorted(r[0] for r in con.execute("SELECT ticket_id FROM tickets").fetchall()) == ["D", "E"]
+    assert report.reasons == {why: 3} and report.events_reasons == {why: 1}

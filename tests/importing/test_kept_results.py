@@ -8,6 +8,7 @@ import, an earlier instant, data from the future) are not used.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def test_an_import_says_what_it_judged_and_a_failed_judging_costs_only_speed(tmp
     assert "6 clocks judged and kept for the dashboard" in report.lines()
 
     def broken(*args, **kwargs):
-        raise duckdb.InvalidInputException("judging went wrong")
+        raise OverflowError("judging went wrong")  # any failure, not only DuckDB's
 
     monkeypatch.setattr(store_module, "write_kept", broken)
     second = import_file(write("b.csv", HEADER + "T3,2026-01-06 09:00,medium,,\n"), db=db, policy=policy)
@@ -203,3 +204,37 @@ def test_the_command_line_evaluate_on_a_store_writes_the_same_file_with_or_witho
     assert "kept results" not in capsys.readouterr().err
     assert kept_file.read_bytes() == full_file.read_bytes()
     assert len(kept_file.read_text().splitlines()) > 3000
+
+
+def test_a_store_with_a_ticket_without_id_is_not_kept_and_judged_in_full(tmp_path, policy, write):
+    db = tmp_path / "store.duckdb"
+    import_file(write("a.csv", HEADER + "T1,2026-01-05 09:00,high,,\nT2,2026-01-05 10:00,low,2026-01-05 10:30,\n"),
+                db=db, policy=policy)
+    con = open_store(db)  # only something other than an import can write this
+    try:
+        con.execute("INSERT INTO tickets (ticket_id, created_at, impact) VALUES (NULL, '2026-01-06 09:00+00', 'high')")
+    finally:
+        con.close()
+    with pytest.raises(ValueError, match="without a ticket_id"):
+        keep_results(db, policy)
+    as_of = datetime.now(timezone.utc) + timedelta(minutes=1)
+    used, rows = dashboard_rows(db, policy, as_of)
+    assert used is None
+    assert rows == full_evaluation(db, policy, as_of) and len(rows) == 9
+
+
+def test_the_import_command_judges_by_the_dashboards_policy(tmp_path, policy, write, monkeypatch, capsys):
+    from sla_core.cli import main
+    from sla_core.policy import load_policy
+
+    text = (SAMPLE / "policy.yaml").read_text(encoding="utf-8").replace("at_risk_ratio: 0.75", "at_risk_ratio: 0.5")
+    dashboard_policy = write("dashboard_policy.yaml", text)
+    shutil.copytree(SAMPLE / "playbooks", tmp_path / "playbooks")  # the policy names them
+    monkeypatch.setenv("SLA_BOARD_POLICY", str(dashboard_policy))
+    db = tmp_path / "store.duckdb"
+    export = write("a.csv", HEADER + "T1,2026-01-05 09:00,high,,\n")
+    assert main(["import", str(export), "--db", str(db)]) == 0
+    assert "3 clocks judged and kept for the dashboard" in capsys.readouterr().out
+    as_of = datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert dashboard_rows(db, load_policy(dashboard_policy), as_of)[0] is not None
+    assert dashboard_rows(db, policy, as_of)[0] is None  # the bundled policy differs: judged in full
