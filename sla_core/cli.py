@@ -43,18 +43,24 @@ def parse_as_of(text: Optional[str], policy: Policy) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=policy.zone)
 
 
-def open_input(con: duckdb.DuckDBPyConnection, args: argparse.Namespace, policy: Policy) -> None:
-    """Fill `tickets` and `events` in `con` from files (reporting rejects) or from a store."""
+def open_input(
+    con: duckdb.DuckDBPyConnection, args: argparse.Namespace, policy: Policy, *, judge_at: Optional[datetime] = None
+) -> Optional[datetime]:
+    """Fill `tickets` and `events` in `con` from files (reporting rejects) or from a store.
+
+    With `judge_at` (the instant the caller judges at) and a store, also fills `sla_results` from the store's
+    kept results when they fit, and returns the instant they were judged at (see kept.py).
+    """
     if args.db:
         from sla_core.store import attach_store
 
-        attach_store(con, args.db)
-        return
+        return attach_store(con, args.db, kept_for=None if judge_at is None else (policy, judge_at))
     from sla_core.loading import load_files
 
     report = load_files(con, args.tickets, args.events, policy)
     for line in report.lines():
         print(line, file=sys.stderr)
+    return None
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,13 +90,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     as_of = parse_as_of(args.as_of, policy)
     con = duckdb.connect()
-    kept_at = None
-    if args.db:  # the store's kept results, when they fit, spare judging every settled ticket again
-        from sla_core.store import attach_store
-
-        kept_at = attach_store(con, args.db, kept_for=(policy, as_of))
-    else:
-        open_input(con, args, policy)
+    # a store's kept results, when they fit, spare judging every settled ticket again
+    kept_at = open_input(con, args, policy, judge_at=as_of)
     table = "sla_results" if kept_at else evaluate(con, policy, as_of)
     rows = write_results(con, table, args.out, policy.timezone)
     states = dict(con.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall())

@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from sla_core.datasource import policy_path
 from sla_core.loading import SOURCES_SUPPORTED, LoadError
 from sla_core.mapping import MappingError
 from sla_core.policy import PolicyError
-from sla_core.datasource import policy_path
 from sla_core.store import StoreError, import_file
 
 

@@ -35,7 +35,11 @@ KEPT_RESULTS = "kept_results"  # rows of the tickets whose clocks had all stoppe
 KEPT_TICKETS = "kept_running_tickets"  # the engine's input for the others, to judge again
 KEPT_EVENTS = "kept_running_events"
 KEPT_META = "kept_meta"
-_RUNNING_IDS = "SELECT ticket_id FROM _kept_judged WHERE stopped_at IS NULL"
+_RUNNING_IDS = "SELECT ticket_id FROM _kept_running"  # tickets with a clock still running when judged
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -51,8 +55,7 @@ def engine_fingerprint() -> str:
 
 def policy_fingerprint(policy: Policy) -> str:
     """Equal for policies that judge alike (same file content after validation)."""
-    text = policy.to_yaml() + str(policy.base_dir or "")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _digest((policy.to_yaml() + str(policy.base_dir or "")).encode())
 
 
 def _zone_rules(zone: str) -> str:
@@ -60,18 +63,18 @@ def _zone_rules(zone: str) -> str:
     for root in zoneinfo.TZPATH:
         path = Path(root) / zone
         if path.is_file():
-            return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            return _digest(path.read_bytes())
     try:
         data = importlib.resources.files("tzdata").joinpath("zoneinfo", *zone.split("/")).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError):
         return "no rules found"
-    return hashlib.sha256(data).hexdigest()[:16]
+    return _digest(data)
 
 
 def judge_fingerprint(policy: Policy) -> str:
     """Everything but the data that decides a result: the policy, the engine, the timezone's rules."""
-    policy_text = hashlib.sha256(policy.to_yaml().encode()).hexdigest()[:16]  # not its folder: no result uses it
-    return f"{policy_text}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
+    # the policy's text, not its folder: no result depends on where the file lies
+    return f"{_digest(policy.to_yaml().encode())}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, tickets: str, events: str) -> tuple[str, Optional[datetime]]:
@@ -107,6 +110,9 @@ def write_kept(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
     data, data_max = data_fingerprint(con, tickets, events)
     evaluate(con, policy, as_of, tickets=tickets, events=events, out="_kept_judged")
     try:
+        # found once, before the transaction (which may write `db` only), for the three tables below
+        con.execute("CREATE OR REPLACE TEMP TABLE _kept_running AS "
+                    "SELECT DISTINCT ticket_id FROM _kept_judged WHERE stopped_at IS NULL")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
@@ -135,6 +141,7 @@ def write_kept(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
         return int(con.execute("SELECT count(*) FROM _kept_judged").fetchone()[0])
     finally:
         con.execute("DROP TABLE IF EXISTS _kept_judged")
+        con.execute("DROP TABLE IF EXISTS _kept_running")
 
 
 def kept_usable(

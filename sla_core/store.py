@@ -150,16 +150,27 @@ def attach_store(
         con.execute("DETACH sla_store")
 
 
+def _policy(policy: Optional[Union[Policy, PathLike]]) -> Policy:
+    """A Policy, a policy file's path, or None for the bundled one."""
+    if policy is None or isinstance(policy, (str, Path)):
+        return load_policy(policy or DEFAULT_POLICY)
+    return policy
+
+
+def _attach_for_writing(work: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Attach the store file as `st` to the private connection `work`; StoreError when it cannot be."""
+    try:
+        work.execute("ATTACH ? AS st", [str(target)])
+    except duckdb.Error as err:
+        raise _store_error(target, err) from None
+
+
 def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy, PathLike]] = None) -> int:
     """Judge a store filled by other means than `import_file` now and keep the results in it; the clocks judged."""
-    if policy is None or isinstance(policy, (str, Path)):
-        policy = load_policy(policy or DEFAULT_POLICY)
+    policy = _policy(policy)
     work = duckdb.connect()
     try:
-        try:
-            work.execute("ATTACH ? AS st", [str(store_path(path))])
-        except duckdb.Error as err:
-            raise _store_error(store_path(path), err) from None
+        _attach_for_writing(work, store_path(path))
         try:
             return write_kept(work, policy, datetime.now(timezone.utc), db="st")
         finally:
@@ -254,8 +265,7 @@ def import_file(
     """
     from sla_core.csv_safe import write_csv_safe
 
-    if policy is None or isinstance(policy, (str, Path)):
-        policy = load_policy(policy or DEFAULT_POLICY)
+    policy = _policy(policy)
     mapping: Optional[Mapping] = None
     if mapping_path is not None:
         mapping = load_mapping(mapping_path)
@@ -265,10 +275,7 @@ def import_file(
         report = load_files(work, path, events, policy, source=source, mapping=mapping)
         if rejects_path is not None:
             write_csv_safe(work, "rejects", rejects_path, order_by=("file DESC", "row_number"))
-        try:
-            work.execute("ATTACH ? AS st", [str(target)])
-        except duckdb.Error as err:
-            raise _store_error(target, err) from None
+        _attach_for_writing(work, target)
         try:
             _ensure_schema(work, "st")
             work.execute("BEGIN TRANSACTION")
