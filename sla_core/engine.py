@@ -28,9 +28,10 @@ by CASE at the end.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Literal, Sequence
+from typing import Literal, Optional, Sequence
 
 import duckdb
 import pandas as pd
@@ -38,8 +39,8 @@ import pandas as pd
 from sla_core.calendars import CalendarTables, build_calendar_tables, calendar_names, epoch_us, utc_date
 from sla_core.policy import Policy
 from sla_core.rubric import FACTORS, score_tickets
-from sla_core.schema import METRICS, TIERS
-from sla_core.sqlutil import load_frame
+from sla_core.schema import METRICS, STATES, TIERS
+from sla_core.sqlutil import load_frame, quote_ident
 
 TierSource = Literal["assigned", "rubric"]
 
@@ -68,6 +69,24 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "stopped_at",
     "state",
     "time_left_seconds",
+)
+
+# What `evaluate(..., coded_by=...)` writes instead: the same clocks as codes and epoch microseconds,
+# keyed by the caller's integer ticket key. A caller comparing many evaluations of the same tickets
+# (the simulator) joins and counts these several times faster than text, and decodes only the rows
+# it shows, with `result_select`.
+CODED_COLUMNS: tuple[str, ...] = (
+    "ticket_key",
+    "metric_i",  # index in METRICS
+    "tier_i",  # index in TIERS (tier in force)
+    "initial_tier_i",
+    "cal_i",  # index in calendars.calendar_names(policy)
+    "target_us",
+    "elapsed_us",
+    "paused_us",
+    "due_us",
+    "stop_us",
+    "state_i",  # index in STATES
 )
 
 
@@ -104,26 +123,77 @@ def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
     return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
+def result_select(j: str, calendars: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """SELECT list of RESULT_COLUMNS from the coded clock row `j` (CODED_COLUMNS plus ticket_id, segment,
+    owner_team and created_us), and its parameters: the one place codes become the result's text."""
+    sql = f"""
+        {j}.ticket_id,
+        {_decode(f"{j}.metric_i", "metric", len(METRICS))} AS metric,
+        {_decode(f"{j}.tier_i", "tier", len(TIERS))} AS tier,
+        {_decode(f"{j}.initial_tier_i", "tier", len(TIERS))} AS initial_tier,
+        {j}.segment, {j}.owner_team,
+        make_timestamptz({j}.created_us) AS created_at,
+        {_decode(f"{j}.cal_i", "calendar", len(calendars))} AS calendar,
+        {j}.target_us // 1000000 AS target_seconds,
+        {j}.elapsed_us / 1e6 AS elapsed_seconds,
+        {j}.paused_us / 1e6 AS paused_seconds,
+        make_timestamptz({j}.due_us) AS due_at,
+        make_timestamptz({j}.stop_us) AS stopped_at,
+        {_decode(f"{j}.state_i", "state", len(STATES))} AS state,
+        CASE WHEN {j}.stop_us IS NULL AND {j}.target_us IS NOT NULL
+             THEN ({j}.target_us - {j}.elapsed_us) / 1e6 END AS time_left_seconds
+    """
+    params = {
+        **_decode_params("metric", METRICS),
+        **_decode_params("tier", TIERS),
+        **_decode_params("calendar", calendars),
+        **_decode_params("state", STATES),
+    }
+    return sql, params
+
+
+def _state_code_sql(j: str) -> str:
+    """SQL: the clock's state code (index in STATES) at `$as_of`, per DESIGN.md "SLA semantics"."""
+    code = {state: STATES.index(state) for state in STATES}
+    return f"""CASE WHEN {j}.target_us IS NULL THEN {code['untimed']}
+                    WHEN {j}.stop_us IS NOT NULL THEN
+                         CASE WHEN {j}.stop_us <= {j}.due_us THEN {code['met']} ELSE {code['breached']} END
+                    WHEN {j}.due_us IS NOT NULL AND $as_of > {j}.due_us THEN {code['breached']}
+                    WHEN {j}.is_paused THEN {code['paused']}
+                    WHEN {j}.elapsed_us >= $ratio * {j}.target_us THEN {code['at_risk']}
+                    ELSE {code['running']} END"""
+
+
 def _stop_us(metric_i: str) -> str:
     """SQL: the instant ticket `t`'s clock for the metric code `metric_i` stops; NULL while it runs."""
     return f"CASE {metric_i} WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END"
 
 
 def _clock_rows_sql(
-    p: str, cal: CalendarTables, tier_point: str, tickets_where: str, metrics: Sequence[int] = (0, 1, 2)
+    p: str,
+    q: str,
+    cal: CalendarTables,
+    tier_point: str,
+    tickets_where: str,
+    metrics: Sequence[int] = (0, 1, 2),
+    tiers: Optional[str] = None,
 ) -> str:
-    """SELECT of one row per ticket x metric (tickets matching `tickets_where`, metric codes in
-    `metrics`): tier in force, target, calendar and F at the clock's start and end.
+    """SELECT of one row per ticket x metric (tickets of `{p}_t` matching `tickets_where`, metric codes
+    in `metrics`): tier in force, target (`{q}_targets`), calendar and F at the clock's start and end.
 
     Computed where it is read rather than stored, since writing 3M wide rows
-    costs more than computing them. Reads the `$as_of` parameter.
+    costs more than computing them. Reads the `$as_of` parameter. `tiers`
+    names a (rid, base_tier_i) table that replaces the tickets' own base tier.
     """
+    base_tier = "bt.base_tier_i" if tiers else "t.base_tier_i"
+    tier_join = f"JOIN {tiers} bt ON bt.rid = t.rid" if tiers else ""
     return f"""
         WITH tm AS (
-            SELECT t.rid * 4 + m.metric_i AS key, m.metric_i, t.ticket_id, t.segment, t.owner_team,
-                   t.created_us, t.base_tier_i, t.seg_i,
+            SELECT t.rid * 4 + m.metric_i AS key, m.metric_i,
+                   t.* EXCLUDE (rid, stop_ack, stop_plan, stop_res, base_tier_i), {base_tier} AS base_tier_i,
                    {_stop_us('m.metric_i')} AS stop_us, coalesce(stop_us, $as_of) AS end_us
             FROM (SELECT rowid AS rid, * FROM {p}_t WHERE {tickets_where}) t
+            {tier_join}
             CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
         ), changed AS (
             -- only the few tickets with tier changes
@@ -138,15 +208,14 @@ def _clock_rows_sql(
             ) tm ON i.rid = tm.rid
             GROUP BY tm.key
         ), tiered AS (
-            SELECT tm.key, tm.metric_i, tm.ticket_id, tm.segment, tm.owner_team,
-                   tm.created_us, tm.stop_us, tm.end_us, tm.seg_i,
+            SELECT tm.* EXCLUDE (base_tier_i),
                    coalesce(c.tier_i, tm.base_tier_i) AS tier_i,
                    coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
             FROM tm LEFT JOIN changed c USING (key)
         ), targeted AS (
             SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
             FROM tiered
-            LEFT JOIN {p}_targets g
+            LEFT JOIN {q}_targets g
                    ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
         )
         SELECT tm.*, {cal.f("a", "tm.cal_i", "tm.created_us")} AS f_created,
@@ -176,43 +245,34 @@ def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_
     return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
 
 
-def evaluate(
-    con: duckdb.DuckDBPyConnection,
-    policy: Policy,
-    as_of: datetime,
-    *,
-    tickets: str = "tickets",
-    events: str = "events",
-    out: str = "sla_results",
-    tier_source: TierSource = "assigned",
-    metrics: Sequence[str] = METRICS,
-) -> str:
-    """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
-
-    `tier_source="assigned"` uses the ticket's impact and falls back to the
-    rubric; `"rubric"` lets the rubric tier every ticket that has rubric
-    inputs (the simulator compares policies this way). Events after `as_of`
-    and stops after it are not known yet: those clocks are still running.
-    `metrics` limits the clocks computed (the simulator re-judges only the
-    metrics whose targets a candidate changed); a clock does not depend on
-    another metric's.
-    """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must carry a timezone")
+def _metric_codes(metrics: Sequence[str]) -> list[int]:
     unknown = set(metrics) - set(METRICS)
     if unknown or not metrics:
         raise ValueError(f"metrics must be some of {', '.join(METRICS)}; got {sorted(metrics)}")
-    metric_codes = sorted(METRICS.index(m) for m in set(metrics))
-    as_of_us = epoch_us(as_of)
-    p = f"_{out}"  # prefix of this evaluation's scratch tables
-    targets = _targets_frame(policy)
-    load_frame(con, f"{p}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
+    return sorted(METRICS.index(m) for m in set(metrics))
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection,
+    p: str,
+    policy: Policy,
+    as_of_us: int,
+    tickets: str,
+    events: str,
+    tier_source: TierSource,
+    metric_codes: Sequence[int],
+    coded_by: Optional[str],
+    kind: str = "TEMP TABLE",
+) -> tuple[date, date]:
+    """Steps 1-3 up to the clipped pause rows: what does not depend on tiers, targets or calendars.
+
+    Creates `{p}_t`, `{p}_imp` and `{p}_kept` (`kind`: "TABLE" for tables other cursors read);
+    returns the dates any clock can touch.
+    """
     pause_frame = _pause_frame(policy)
     pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
     load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
-    first, last = _data_span(con, tickets, events, as_of_us)
-    longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
-    cal = build_calendar_tables(con, policy, first, last, longest, f"{p}_cal")
+    span = _data_span(con, tickets, events, as_of_us)
     rubric_needed = "TRUE" if tier_source == "rubric" else "impact IS NULL"
     score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
 
@@ -232,24 +292,25 @@ def evaluate(
     else:
         first_res = "SELECT NULL::VARCHAR AS ticket_id, NULL::BIGINT AS at_us WHERE FALSE"
         resolution_stop = "epoch_us(t.resolved_at)"
+    key_column = f", t.{quote_ident(coded_by)} AS tkey" if coded_by else ""
 
     # 1. Tickets (the table's rowid is the join key): base tier, segment code, the instant each clock stops.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {p}_t AS
+        CREATE OR REPLACE {kind} {p}_t AS
         WITH first_res AS ({first_res}), raw AS (
             SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
                    list_position($tiers::VARCHAR[], {tier_text}) - 1 AS base_tier_i,
                    epoch_us(t.resolved_at) AS resolved_us,
                    {resolution_stop} AS resolution_us,
                    epoch_us(t.acknowledged_at) AS ack_us,
-                   epoch_us(t.action_plan_at) AS plan_us
+                   epoch_us(t.action_plan_at) AS plan_us{key_column}
             FROM {tickets} t
             LEFT JOIN {p}_rubric r USING (ticket_id)
             LEFT JOIN first_res fr USING (ticket_id)
             WHERE epoch_us(t.created_at) <= $as_of
         )
-        SELECT ticket_id, created_us, segment, owner_team, base_tier_i,
+        SELECT raw.* EXCLUDE (resolved_us, resolution_us, ack_us, plan_us),
                coalesce(list_position($segments::VARCHAR[], segment), 0) AS seg_i,
                -- a ticket resolved with no acknowledgement or plan was answered by its resolution
                CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
@@ -263,7 +324,7 @@ def evaluate(
     # 2. Tier changes (the latest event per instant wins).
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {p}_imp AS
+        CREATE OR REPLACE {kind} {p}_imp AS
         SELECT t.rowid AS rid, epoch_us(e."at") AS at_us, list_position(?::VARCHAR[], arg_max(e.value, e.seq)) - 1 AS tier_i
         FROM {events} e JOIN {p}_t t USING (ticket_id)
         WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
@@ -271,14 +332,11 @@ def evaluate(
         """,
         [list(TIERS), as_of_us],
     )
-    # The tier in force and the target per ticket x metric: SQL used inside steps 3 and 6 (see _clock_rows_sql).
-    tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
-    clocks = partial(_clock_rows_sql, p, cal, tier_point)  # clocks(tickets_where[, metrics]) -> SQL
 
-    # 3. Pause intervals per ticket and metric, clipped to [created, end]; F at both ends.
+    # 3a. Pause intervals per ticket and metric, clipped to [created, end].
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {p}_pause AS
+        CREATE OR REPLACE {kind} {p}_kept AS
         WITH st AS (
             SELECT ticket_id, value AS status, epoch_us("at") AS s_us,
                    lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
@@ -296,12 +354,63 @@ def evaluate(
             FROM (SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)) st
             JOIN {p}_t t ON t.ticket_id = st.ticket_id
             JOIN {p}_pause_map pm ON pm.status = st.status
-        ), kept AS (
-            -- drops e.g. the final resolved status of a resolution clock that stopped at that instant
-            SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+        )
+        -- drops e.g. the final resolved status of a resolution clock that stopped at that instant
+        SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+        """,
+        {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
+    )
+    for scratch in ("pause_map", "rubric"):
+        con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
+    return span
+
+
+def _judge(
+    con: duckdb.DuckDBPyConnection,
+    p: str,
+    q: str,
+    policy: Policy,
+    as_of_us: int,
+    span: tuple[date, date],
+    out: str,
+    metric_codes: Sequence[int],
+    coded_by: Optional[str],
+    tiers: Optional[str] = None,
+    only: Optional[str] = None,
+) -> str:
+    """Steps 3b-6 over `_prepare`'s tables `{p}_*`, with `policy`'s targets and calendars; scratch `{q}_*`.
+
+    `tiers`: a (ticket_key, tier) relation replacing every ticket's base tier; `only`: a (ticket_key)
+    relation limiting the tickets judged (both need `coded_by`).
+    """
+    targets = _targets_frame(policy)
+    load_frame(con, f"{q}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
+    longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
+    cal = build_calendar_tables(con, policy, span[0], span[1], longest, f"{q}_cal")
+    tickets_where = f"tkey IN (SELECT ticket_key FROM {only})" if only else "TRUE"
+    if tiers:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {q}_bt AS
+                SELECT t.rowid AS rid, list_position(?::VARCHAR[], o.tier) - 1 AS base_tier_i
+                FROM {p}_t t LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey""",
+            [list(TIERS)],
+        )
+    # The tier in force and the target per ticket x metric: SQL used inside steps 3b and 6 (see _clock_rows_sql).
+    tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
+    clocks = partial(_clock_rows_sql, p, q, cal, tier_point, tiers=f"{q}_bt" if tiers else None)
+    paused_metrics = sorted(set(_pause_frame(policy)["metric_i"]) & set(metric_codes))
+
+    # 3b. F at both ends of every pause of the clocks judged.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {q}_pause AS
+        WITH kept AS (
+            SELECT k.* FROM {p}_kept k
+            WHERE list_contains($metrics, (k.key % 4)::INT)
+              {f"AND k.key // 4 IN (SELECT rowid FROM {p}_t WHERE {tickets_where})" if only else ""}
         ), clocks AS (
             -- target, calendar and F(created) of the paused metrics, for the tickets that kept a pause only
-            {clocks("rowid IN (SELECT key // 4 FROM kept)", sorted(set(pause_frame["metric_i"])))}
+            {clocks("rowid IN (SELECT key // 4 FROM kept)", paused_metrics or [0])}
         )
         SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,
                {cal.f("a", "f.cal_i", "k.s_us")} AS f_s,
@@ -311,14 +420,14 @@ def evaluate(
         {cal.join_day("a", "f.cal_i", "k.s_us")}
         {cal.join_day("b", "f.cal_i", "k.e_us")}
         """,
-        {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
+        {"as_of": as_of_us, "metrics": paused_metrics},
     )
 
     # 5. Per paused clock: paused open time, and the due point from the gaps between pauses
     # (the target is reached in the last gap that starts short of it).
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {p}_due AS
+        CREATE OR REPLACE TEMP TABLE {q}_due AS
         WITH ordered AS (
             SELECT p.*,
                    row_number() OVER w AS k,
@@ -326,7 +435,7 @@ def evaluate(
                    coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
                        AS paused_before,
                    lag(p.f_e) OVER w AS prev_f_e
-            FROM {p}_pause p
+            FROM {q}_pause p
             WHERE p.target_us IS NOT NULL
             WINDOW w AS (PARTITION BY p.key ORDER BY p.s_us)
         ), gaps AS (
@@ -348,18 +457,23 @@ def evaluate(
             QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
         ), paused AS (
             SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
-            FROM {p}_pause GROUP BY key
+            FROM {q}_pause GROUP BY key
         )
         SELECT paused.*, due.due_f FROM paused LEFT JOIN due USING (key)
         """
     )
 
     # 4b + 6. Elapsed, the due instant through F's inverse, and the state.
+    if coded_by:
+        shown = "j.tkey AS ticket_key, " + ", ".join(f"j.{c}" for c in CODED_COLUMNS[1:])
+        shown_params: dict[str, str] = {}
+    else:
+        shown, shown_params = result_select("j", calendar_names(policy))
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS
         WITH f AS (
-            {clocks("TRUE", metric_codes)}
+            {clocks(tickets_where, metric_codes)}
         ), j AS (
             SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
                    f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
@@ -367,41 +481,113 @@ def evaluate(
                         WHEN pz.key IS NULL THEN f.f_created + f.target_us
                         ELSE pz.due_f END AS due_f
             FROM f
-            LEFT JOIN {p}_due pz USING (key)
+            LEFT JOIN {q}_due pz USING (key)
         ), inv AS (
             SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
             FROM j {cal.join_inv("v", "j.cal_i", "j.due_f")}
+        ), judged AS (
+            SELECT inv.*, {_state_code_sql("inv")} AS state_i FROM inv
         )
-        SELECT j.ticket_id,
-               {_decode("j.metric_i", "metric", len(METRICS))} AS metric,
-               {_decode("j.tier_i", "tier", len(TIERS))} AS tier,
-               {_decode("j.initial_tier_i", "tier", len(TIERS))} AS initial_tier,
-               j.segment, j.owner_team,
-               make_timestamptz(j.created_us) AS created_at,
-               {_decode("j.cal_i", "calendar", len(calendar_names(policy)))} AS calendar,
-               j.target_us // 1000000 AS target_seconds,
-               j.elapsed_us / 1e6 AS elapsed_seconds,
-               j.paused_us / 1e6 AS paused_seconds,
-               make_timestamptz(j.due_us) AS due_at,
-               make_timestamptz(j.stop_us) AS stopped_at,
-               CASE WHEN j.target_us IS NULL THEN 'untimed'
-                    WHEN j.stop_us IS NOT NULL THEN CASE WHEN j.stop_us <= j.due_us THEN 'met' ELSE 'breached' END
-                    WHEN j.due_us IS NOT NULL AND $as_of > j.due_us THEN 'breached'
-                    WHEN j.is_paused THEN 'paused'
-                    WHEN j.elapsed_us >= $ratio * j.target_us THEN 'at_risk'
-                    ELSE 'running' END AS state,
-               CASE WHEN j.stop_us IS NULL AND j.target_us IS NOT NULL
-                    THEN (j.target_us - j.elapsed_us) / 1e6 END AS time_left_seconds
-        FROM inv j
+        SELECT {shown}
+        FROM judged j
         """,
-        {
-            "as_of": as_of_us,
-            "ratio": policy.at_risk_ratio,
-            **_decode_params("metric", METRICS),
-            **_decode_params("tier", TIERS),
-            **_decode_params("calendar", calendar_names(policy)),
-        },
+        {"as_of": as_of_us, "ratio": policy.at_risk_ratio, **shown_params},
     )
-    for scratch in ("targets", "pause_map", "cal_day", "cal_inv", "rubric", "t", "imp", "pause", "due"):
-        con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
+    for scratch in ("targets", "cal_day", "cal_inv", "bt", "pause", "due"):
+        con.execute(f"DROP TABLE IF EXISTS {q}_{scratch}")
     return out
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    tickets: str = "tickets",
+    events: str = "events",
+    out: str = "sla_results",
+    tier_source: TierSource = "assigned",
+    metrics: Sequence[str] = METRICS,
+    coded_by: Optional[str] = None,
+) -> str:
+    """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
+
+    `tier_source="assigned"` uses the ticket's impact and falls back to the
+    rubric; `"rubric"` lets the rubric tier every ticket that has rubric
+    inputs (the simulator compares policies this way). Events after `as_of`
+    and stops after it are not known yet: those clocks are still running.
+    `metrics` limits the clocks computed (the simulator re-judges only the
+    metrics whose targets a candidate changed); a clock does not depend on
+    another metric's. `coded_by` names a unique integer column of `tickets`:
+    then `out` holds CODED_COLUMNS keyed by it instead of RESULT_COLUMNS.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a timezone")
+    metric_codes = _metric_codes(metrics)
+    as_of_us = epoch_us(as_of)
+    p = f"_{out}"  # prefix of this evaluation's scratch tables
+    try:
+        span = _prepare(con, p, policy, as_of_us, tickets, events, tier_source, metric_codes, coded_by)
+        return _judge(con, p, p, policy, as_of_us, span, out, metric_codes, coded_by)
+    finally:
+        for scratch in ("t", "imp", "kept"):
+            con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
+
+
+class PreparedClocks:
+    """The part of an evaluation that no tier, target or calendar changes, kept to judge again and again.
+
+    The simulator judges the same tickets under many candidate policies: the
+    status window, the clipped pauses and the tickets' stops are computed once
+    here; each `judge` adds the candidate's tiers, targets and calendars.
+    Tickets carry the integer key `coded_by`; results are CODED_COLUMNS.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        policy: Policy,
+        as_of: datetime,
+        *,
+        tickets: str,
+        events: str,
+        coded_by: str,
+        prefix: str,
+        tier_source: TierSource = "rubric",
+    ) -> None:
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must carry a timezone")
+        self.policy, self.prefix, self.coded_by = policy, prefix, coded_by
+        self.as_of_us = epoch_us(as_of)
+        self.span = _prepare(con, prefix, policy, self.as_of_us, tickets, events, tier_source, [0, 1, 2], coded_by,
+                             kind="TABLE")  # read by the cursors that judge
+
+    def fits(self, policy: Policy) -> bool:
+        """Whether `policy` runs its clocks as the prepared one does (same pauses, same reopen rule)."""
+        return (policy.on_reopen == self.policy.on_reopen
+                and _pause_frame(policy).equals(_pause_frame(self.policy)))
+
+    def judge(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        policy: Policy,
+        out: str,
+        *,
+        metrics: Sequence[str] = METRICS,
+        tiers: Optional[str] = None,
+        only: Optional[str] = None,
+    ) -> str:
+        """(Re)create `out` with the prepared tickets' clocks under `policy` (CODED_COLUMNS), on `con`
+        (a cursor of the preparing connection: one per thread).
+
+        `tiers`: SQL of a (ticket_key, tier) relation giving every ticket's base tier (NULL = none);
+        `only`: a table of ticket_key limiting the tickets judged.
+        """
+        if not self.fits(policy):
+            raise ValueError("the policy pauses or reopens clocks differently from the prepared one: evaluate it")
+        scratch = f"{self.prefix}_j{uuid.uuid4().hex[:8]}"  # sessions may judge at once over one connection
+        return _judge(con, self.prefix, scratch, policy, self.as_of_us, self.span,
+                      out, _metric_codes(metrics), self.coded_by, tiers=tiers, only=only)
+
+    def tables(self) -> list[str]:
+        return [f"{self.prefix}_{part}" for part in ("t", "imp", "kept")]

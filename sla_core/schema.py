@@ -8,6 +8,8 @@ from __future__ import annotations
 
 TIERS: tuple[str, ...] = ("critical", "high", "medium", "low")
 METRICS: tuple[str, ...] = ("acknowledge", "action_plan", "resolution")
+# A clock's state at `as_of` (DESIGN.md "SLA semantics"); the engine's state codes index this.
+STATES: tuple[str, ...] = ("met", "breached", "paused", "at_risk", "running", "untimed")
 STATUSES: tuple[str, ...] = (
     "new",
     "open",

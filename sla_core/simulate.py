@@ -40,8 +40,9 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_core.calendars import calendar_names
 from sla_core.csv_safe import write_csv_safe
-from sla_core.engine import INPUT_COLUMNS, evaluate
+from sla_core.engine import INPUT_COLUMNS, PreparedClocks, evaluate, result_select
 from sla_core.policy import (
     Policy,
     PolicyError,
@@ -52,7 +53,7 @@ from sla_core.policy import (
     policy_to_dict,
 )
 from sla_core.rubric import FACTORS, score_tickets
-from sla_core.schema import METRICS, TIERS
+from sla_core.schema import METRICS, STATES, TIERS
 
 _counter = itertools.count()
 _lock = threading.Lock()
@@ -62,6 +63,24 @@ UNTIERED = "untiered"
 # The factor names as a SQL list literal (code constants, not user text): why_i indexes it.
 FACTOR_LIST_SQL = "[" + ", ".join(f"'{f}'" for f in FACTORS) + "]"
 ON_CALL_TIERS: tuple[str, ...] = ("critical", "high")
+# Tier codes of the coded results (index in TIERS) and the code of "no tier" in the frames.
+UNTIERED_I = len(TIERS)
+TICKET_KEY = "tix"  # the replay's integer ticket key, what coded results are keyed by
+
+
+def _code_sql(expr: str, values: tuple[str, ...]) -> str:
+    """SQL: index of the text `expr` in `values` (code constants), NULL when absent or NULL."""
+    return f"(list_position([{', '.join(repr(v) for v in values)}], {expr}) - 1)"
+
+
+def _text_sql(code: str, values: tuple[str, ...], missing: str = "NULL") -> str:
+    """SQL: the text of code `code` in `values` (code constants), `missing` for NULL."""
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"(CASE {code} {whens} ELSE {missing} END)"
+
+
+def _tier_text(code: str) -> str:
+    return _text_sql(code, TIERS, f"'{UNTIERED}'")
 
 
 def _prefix(kind: str) -> str:
@@ -210,7 +229,7 @@ class Replay(_Tables):
         self.tk, self.prof, self.prof_cur = self.name("tk"), self.name("prof"), self.name("prof_cur")
         columns = ", ".join(f"t.{c}" for c in INPUT_COLUMNS)  # what the engine and the frames read
         cur.execute(
-            f"CREATE TABLE {self.t} AS SELECT {columns} FROM {baseline.tickets} t "
+            f"CREATE TABLE {self.t} AS SELECT row_number() OVER () AS {TICKET_KEY}, {columns} FROM {baseline.tickets} t "
             f"SEMI JOIN (SELECT ticket_id FROM {baseline.results} WHERE metric = 'acknowledge') r USING (ticket_id) "
             f"WHERE {where}",
             params,
@@ -230,10 +249,11 @@ class Replay(_Tables):
                        CASE WHEN {has_inputs} THEN dense_rank() OVER (ORDER BY {inputs}) END AS profile_id
                 FROM {self.t} t
             )
-            SELECT m.*, r.initial_tier AS tier_cur,
+            SELECT m.*, r.initial_tier AS tier_cur, t.{TICKET_KEY},
                    CAST(date_trunc('week', timezone($zone, m.created_at)) AS DATE) AS week,
                    m.ticket_id IN (SELECT ticket_id FROM {self.e} WHERE field = 'impact') AS has_impact_events
             FROM marked m JOIN {self.cur_results} r ON r.ticket_id = m.ticket_id AND r.metric = 'acknowledge'
+            JOIN {self.t} t ON t.ticket_id = m.ticket_id
             """,
             {"zone": self.policy.timezone},
         )
@@ -242,6 +262,23 @@ class Replay(_Tables):
             f"FROM {self.tk} WHERE profile_id IS NOT NULL"
         )
         _score_profiles(cur, self.policy, self.prof, self.prof_cur)
+        # The current side as codes keyed by ticket and metric: what every candidate's codes are compared with.
+        self.cur_codes = self.name("cur_codes")
+        cur.execute(
+            f"""
+            CREATE TABLE {self.cur_codes} AS
+            SELECT k.{TICKET_KEY} AS ticket_key, {_code_sql("r.metric", METRICS)} AS metric_i,
+                   {_code_sql("r.tier", TIERS)} AS tier_i, {_code_sql("r.initial_tier", TIERS)} AS initial_tier_i,
+                   {_code_sql("r.state", STATES)} AS state_i
+            FROM {self.cur_results} r JOIN {self.t} k USING (ticket_id)
+            """
+        )
+        # What no candidate with the same pauses changes: the period's stops, pauses and tier events.
+        clock_prefix = self.name("clk")
+        for part in ("t", "imp", "kept"):
+            self.name(f"clk_{part}")  # owned: dropped with the replay
+        self.clocks = PreparedClocks(cur, self.policy, baseline.as_of, tickets=self.t, events=self.e,
+                                     coded_by=TICKET_KEY, prefix=clock_prefix)
         # Current-side counts the frames start from, so a candidate only adds its re-evaluated tickets.
         self.adh, self.wk = self.name("adh"), self.name("wk")
         cur.execute(
@@ -337,7 +374,12 @@ def _duration_sql(expr: str) -> str:
 
 
 class Simulation(_Tables):
-    """A candidate replayed over a Replay; the frames below read its tables."""
+    """A candidate replayed over a Replay; the frames below read its tables.
+
+    The candidate's clocks and the comparison are codes (engine.CODED_COLUMNS)
+    keyed by the replay's integer ticket key: a move joins and counts integers;
+    text is made only for the rows a frame shows or a file holds.
+    """
 
     def __init__(self, replay: Replay, candidate: Policy, *, only_affected: bool = True) -> None:
         super().__init__(replay.con, "cand")
@@ -348,7 +390,8 @@ class Simulation(_Tables):
         r = replay
 
         started = time.perf_counter()
-        if candidate.rubric == self.current.rubric:
+        same_rubric = candidate.rubric == self.current.rubric
+        if same_rubric:
             self.prof = r.prof_cur  # same rubric, same scores: nothing to re-score
         else:
             self.prof = self.name("prof")
@@ -358,10 +401,10 @@ class Simulation(_Tables):
         started = time.perf_counter()
         changed = changed_targets(self.current, candidate)
         pairs = target_pairs(changed)
+        prepared = r.clocks.fits(candidate)
         everything = not only_affected or clock_settings_changed(self.current, candidate)
         segments = sorted(set(self.current.segments) | set(candidate.segments))
         self.aff = self.name("aff")
-        self.t, self.e = f"{self.prefix}_t", f"{self.prefix}_e"  # owned (dropped) only when copied below
         # Only the predicates this candidate needs: each is a pass over the period's tickets.
         reasons = ["moved.profile_id IS NOT NULL"]
         if pairs:
@@ -371,7 +414,7 @@ class Simulation(_Tables):
         cur.execute(
             f"""
             CREATE TABLE {self.aff} AS
-            SELECT k.ticket_id FROM {r.tk} k
+            SELECT k.{TICKET_KEY} AS ticket_key FROM {r.tk} k
             LEFT JOIN (
                 SELECT a.profile_id FROM {r.prof_cur} a JOIN {self.prof} b USING (profile_id)
                 WHERE a.rubric_tier IS DISTINCT FROM b.rubric_tier
@@ -381,12 +424,6 @@ class Simulation(_Tables):
             {"pairs": pairs, "segments": segments} if pairs and not everything else {},
         )
         self.affected = int(cur.execute(f"SELECT count(*) FROM {self.aff}").fetchone()[0])
-        if everything:  # every period ticket: the replay's own tables, no copy
-            self.t, self.e = r.t, r.e
-        else:
-            self.t, self.e = self.name("t"), self.name("e")
-            cur.execute(f"CREATE TABLE {self.t} AS SELECT t.* FROM {r.t} t SEMI JOIN {self.aff} USING (ticket_id)")
-            cur.execute(f"CREATE TABLE {self.e} AS SELECT e.* FROM {r.e} e SEMI JOIN {self.aff} USING (ticket_id)")
         self.timings.select = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -394,13 +431,27 @@ class Simulation(_Tables):
         # With the tiers unchanged (same rubric, same clock settings, only the affected tickets asked
         # for), only the metrics whose targets moved can differ: the others are neither computed nor
         # compared (the diff holds only rows that were re-judged; everything else reads the current side).
-        same_tiers = candidate.rubric == self.current.rubric and not everything
+        same_tiers = same_rubric and not everything
         self.metrics = target_metrics(changed) if same_tiers else list(METRICS)
-        if self.affected and self.metrics:
-            evaluate(cur, candidate, r.baseline.as_of, tickets=self.t, events=self.e,
-                     out=self.cand_results, tier_source="rubric", metrics=self.metrics)
-        else:
-            cur.execute(f"CREATE TABLE {self.cand_results} AS SELECT * FROM {r.cur_results} LIMIT 0")
+        if not (self.affected and self.metrics):
+            cur.execute(  # nothing to judge: an empty table of the engine's coded columns
+                f"CREATE TABLE {self.cand_results} AS SELECT ticket_key, metric_i, tier_i, initial_tier_i, "
+                f"NULL::INT AS cal_i, NULL::BIGINT AS target_us, NULL::BIGINT AS elapsed_us, NULL::BIGINT AS paused_us, "
+                f"NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i FROM {r.cur_codes} LIMIT 0"
+            )
+        elif prepared:
+            # The candidate rubric's tier for every ticket with rubric inputs, the assigned impact otherwise
+            # (evaluate's tier_source="rubric"), read from the scored profiles instead of scoring every ticket.
+            tiers = None if same_rubric else (
+                f"SELECT k.{TICKET_KEY} AS ticket_key, "
+                f"CASE WHEN k.profile_id IS NOT NULL THEN p.rubric_tier ELSE k.impact END AS tier "
+                f"FROM {r.tk} k LEFT JOIN {self.prof} p USING (profile_id)"
+            )
+            r.clocks.judge(cur, candidate, self.cand_results, metrics=self.metrics, tiers=tiers,
+                           only=None if everything else self.aff)
+        else:  # pauses or reopens work differently: nothing prepared applies, every ticket is judged afresh
+            evaluate(cur, candidate, r.baseline.as_of, tickets=r.t, events=r.e, out=self.cand_results,
+                     tier_source="rubric", metrics=self.metrics, coded_by=TICKET_KEY)
         self.timings.evaluate = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -410,47 +461,66 @@ class Simulation(_Tables):
         self.timings.diff = time.perf_counter() - started
 
     def _build_diff(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Both sides per ticket and metric, for the re-evaluated tickets only (the rest did not change).
-
-        The reasons are text work: `_explained` adds them when a frame or the file asks, for its rows only.
-        """
+        """Both sides' codes per re-judged ticket and metric (the rest did not change), and per ticket."""
         r = self.replay
-        # Only what the frames count; `_detailed` fetches the rest for the rows a reader asks for.
-        # The candidate results hold exactly the re-evaluated tickets: they drive the joins.
         cur.execute(
             f"""
             CREATE TABLE {self.diff} AS
-            SELECT b.ticket_id, b.metric, k.created_at, k.week, k.profile_id,
-                   a.tier AS tier_current, b.tier AS tier_candidate,
-                   a.initial_tier AS initial_tier_current, b.initial_tier AS initial_tier_candidate,
-                   a.state AS state_current, b.state AS state_candidate,
-                   a.tier IS DISTINCT FROM b.tier OR a.state IS DISTINCT FROM b.state
-                       OR a.initial_tier IS DISTINCT FROM b.initial_tier AS changed
-            FROM {self.cand_results} b
-            JOIN (SELECT * FROM {r.cur_results} WHERE list_contains($metrics, metric)) a USING (ticket_id, metric)
-            JOIN {r.tk} k USING (ticket_id)
-            """,
-            {"metrics": self.metrics},
+            SELECT b.ticket_key, b.metric_i,
+                   a.tier_i AS tier_cur_i, b.tier_i AS tier_cand_i,
+                   a.initial_tier_i AS initial_tier_cur_i, b.initial_tier_i AS initial_tier_cand_i,
+                   a.state_i AS state_cur_i, b.state_i AS state_cand_i,
+                   a.tier_i IS DISTINCT FROM b.tier_i OR a.state_i IS DISTINCT FROM b.state_i
+                       OR a.initial_tier_i IS DISTINCT FROM b.initial_tier_i AS changed
+            FROM {self.cand_results} b JOIN {r.cur_codes} a USING (ticket_key, metric_i)
+            """
         )
-        # One row per re-evaluated ticket: its week and its tier at creation on both sides.
+        # One row per re-judged ticket: its week and its tier at creation on both sides.
         cur.execute(
-            f"CREATE TABLE {self.tk} AS SELECT ticket_id, any_value(week) AS week, any_value(created_at) AS created_at, "
-            f"bool_or(changed) AS changed, "
-            f"coalesce(any_value(initial_tier_current), '{UNTIERED}') AS tier_cur, "
-            f"coalesce(any_value(initial_tier_candidate), '{UNTIERED}') AS tier_cand FROM {self.diff} GROUP BY ticket_id"
+            f"""
+            CREATE TABLE {self.tk} AS
+            SELECT d.*, k.ticket_id, k.week, k.created_at
+            FROM (SELECT ticket_key, bool_or(changed) AS changed,
+                         coalesce(any_value(initial_tier_cur_i), {UNTIERED_I}) AS tier_cur_i,
+                         coalesce(any_value(initial_tier_cand_i), {UNTIERED_I}) AS tier_cand_i
+                  FROM {self.diff} GROUP BY ticket_key) d
+            JOIN {r.tk} k ON k.{TICKET_KEY} = d.ticket_key
+            """
         )
 
-    def _detailed(self, rows_sql: str) -> str:
-        """SQL: diff rows with both sides' calendar, target, elapsed, due and stop, and the ticket's inputs."""
+    def _diff_rows(self, where: str = "TRUE") -> str:
+        """SQL: the diff's rows matching `where` as text, with the ticket's key columns."""
+        return f"""
+            SELECT * FROM (
+                SELECT d.ticket_key, d.metric_i, k.ticket_id, {_text_sql("d.metric_i", METRICS)} AS metric,
+                       k.created_at, k.week, k.profile_id,
+                       {_text_sql("d.tier_cur_i", TIERS)} AS tier_current,
+                       {_text_sql("d.tier_cand_i", TIERS)} AS tier_candidate,
+                       {_text_sql("d.initial_tier_cur_i", TIERS)} AS initial_tier_current,
+                       {_text_sql("d.initial_tier_cand_i", TIERS)} AS initial_tier_candidate,
+                       {_text_sql("d.state_cur_i", STATES)} AS state_current,
+                       {_text_sql("d.state_cand_i", STATES)} AS state_candidate,
+                       d.changed
+                FROM {self.diff} d JOIN {self.replay.tk} k ON k.{TICKET_KEY} = d.ticket_key
+            ) WHERE {where}
+        """
+
+    def _detailed(self, rows_sql: str) -> tuple[str, dict[str, str]]:
+        """SQL and parameters: diff rows with both sides' calendar, target, elapsed, due and stop, and the
+        ticket's inputs (the candidate's decoded from its codes, by the engine's own decoding)."""
         cols = ("calendar", "target_seconds", "elapsed_seconds", "due_at", "stopped_at")
         both = ", ".join(f"{p}.{c} AS {c}_{side}" for side, p in (("current", "a"), ("candidate", "b")) for c in cols)
+        decoded, params = result_select("c", calendar_names(self.candidate))
         return f"""
-            SELECT d.*, k.segment, k.impact, k.severity, {both}
+            SELECT d.* EXCLUDE (ticket_key, metric_i), k.segment, k.impact, k.severity, {both}
             FROM ({rows_sql}) d
-            JOIN {self.cand_results} b USING (ticket_id, metric)
+            JOIN (SELECT ticket_key, metric_i, {", ".join(cols)} FROM (
+                      SELECT c.ticket_key, c.metric_i, {decoded}
+                      FROM (SELECT *, NULL::VARCHAR AS ticket_id, NULL::VARCHAR AS segment, NULL::VARCHAR AS owner_team,
+                                   NULL::BIGINT AS created_us FROM {self.cand_results}) c)) b USING (ticket_key, metric_i)
             JOIN {self.replay.cur_results} a USING (ticket_id, metric)
             JOIN {self.replay.tk} k USING (ticket_id)
-        """
+        """, params
 
     def _scored(self, rows_sql: str) -> str:
         """SQL: rows with a profile_id, plus both sides' rubric score, hard rule and contributions."""
@@ -467,12 +537,13 @@ class Simulation(_Tables):
             LEFT JOIN {self.prof} pb ON pb.profile_id = d.profile_id
         """
 
-    def _explained(self, where: str = "TRUE") -> str:
-        """SQL: diff rows matching `where` with why_factor, why_delta and a one-line reason."""
+    def _explained(self, where: str = "TRUE") -> tuple[str, dict[str, str]]:
+        """SQL and parameters: diff rows matching `where` with why_factor, why_delta and a one-line reason."""
         moves = "[" + ", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS) + "]"
         sizes = "[" + ", ".join(f"abs(coalesce(contrib_{f}_candidate - contrib_{f}_current, 0))" for f in FACTORS) + "]"
+        detailed, params = self._detailed(self._diff_rows(where))
         return f"""
-            SELECT * EXCLUDE (moves, why_i, severity),
+            SELECT * EXCLUDE (moves, why_i, severity, week),
                    CASE WHEN why_i > 0 THEN {FACTOR_LIST_SQL}[why_i] END AS why_factor,
                    CASE WHEN why_i > 0 THEN moves[why_i] END AS why_delta,
                    CASE
@@ -499,9 +570,9 @@ class Simulation(_Tables):
                 SELECT * EXCLUDE (sizes),
                        CASE WHEN list_max(sizes) > 1e-9 THEN list_position(sizes, list_max(sizes)) ELSE 0 END AS why_i
                 FROM (SELECT *, {moves} AS moves, {sizes} AS sizes
-                      FROM ({self._scored(self._detailed(f"SELECT * FROM {self.diff} WHERE {where}"))}))
+                      FROM ({self._scored(detailed)}))
             )
-        """
+        """, params
 
     # -- the small frames
 
@@ -513,18 +584,22 @@ class Simulation(_Tables):
         return (
             f"SELECT k.ticket_id, k.created_at, k.week, k.segment, k.impact, "
             f"coalesce(k.tier_cur, '{UNTIERED}') AS tier_current, "
-            f"CASE WHEN c.ticket_id IS NULL THEN coalesce(k.tier_cur, '{UNTIERED}') ELSE c.tier_cand END AS tier_candidate "
-            f"FROM {self.replay.tk} k LEFT JOIN {self.tk} c USING (ticket_id)"
+            f"CASE WHEN c.ticket_key IS NULL THEN coalesce(k.tier_cur, '{UNTIERED}') "
+            f"ELSE {_tier_text('c.tier_cand_i')} END AS tier_candidate "
+            f"FROM {self.replay.tk} k LEFT JOIN {self.tk} c ON c.ticket_key = k.{TICKET_KEY}"
         )
 
     def transition_counts(self) -> pd.DataFrame:
-        """Long form: tier_current, tier_candidate, tickets (the current diagonal moved by the re-evaluated tickets)."""
+        """Long form: tier_current, tier_candidate, tickets (the current diagonal moved by the re-judged tickets)."""
         return self._df(
             f"""
+            WITH moved AS (  -- counted as codes, named after
+                SELECT tier_cur_i, tier_cand_i, count(*) AS n FROM {self.tk} GROUP BY ALL
+            )
             SELECT tier_current, tier_candidate, sum(n)::BIGINT AS tickets FROM (
                 SELECT tier AS tier_current, tier AS tier_candidate, n FROM {self.replay.wk}
-                UNION ALL SELECT tier_cur, tier_cur, -1 FROM {self.tk}
-                UNION ALL SELECT tier_cur, tier_cand, 1 FROM {self.tk}
+                UNION ALL SELECT {_tier_text('tier_cur_i')}, {_tier_text('tier_cur_i')}, -n FROM moved
+                UNION ALL SELECT {_tier_text('tier_cur_i')}, {_tier_text('tier_cand_i')}, n FROM moved
             ) GROUP BY ALL HAVING sum(n) <> 0 ORDER BY ALL
             """
         )
@@ -562,18 +637,24 @@ class Simulation(_Tables):
         over the period's tickets' decided clocks (NULL without any).
         """
         r = self.replay
+        met, breached = STATES.index("met"), STATES.index("breached")
         frame = self._df(
             f"""
-            WITH rows AS (
+            WITH moved AS (  -- the re-judged clocks, counted as codes: current rows out, candidate rows in
+                SELECT tier_i, metric_i, state_i, sum(w) AS w FROM (
+                    SELECT tier_cur_i AS tier_i, metric_i, state_cur_i AS state_i, -1 AS w FROM {self.diff}
+                    WHERE state_cur_i IN ({met}, {breached})
+                    UNION ALL
+                    SELECT tier_cand_i, metric_i, state_cand_i, 1 FROM {self.diff}
+                    WHERE state_cand_i IN ({met}, {breached})
+                ) GROUP BY ALL
+            ), rows AS (
                 SELECT tier, metric, 'met' AS state, met AS cur_w, met AS cand_w FROM {r.adh}
                 UNION ALL
                 SELECT tier, metric, 'breached', breached, breached FROM {r.adh}
-                UNION ALL  -- the re-evaluated tickets: take their current rows out of the candidate side ...
-                SELECT tier_current, metric, state_current, 0, -1 FROM {self.diff}
-                WHERE state_current IN ('met', 'breached')
-                UNION ALL  -- ... and put their candidate rows in
-                SELECT tier_candidate, metric, state_candidate, 0, 1 FROM {self.diff}
-                WHERE state_candidate IN ('met', 'breached')
+                UNION ALL
+                SELECT {_text_sql("tier_i", TIERS)}, {_text_sql("metric_i", METRICS)}, {_text_sql("state_i", STATES)},
+                       0, w FROM moved
             ), grid AS (
                 SELECT tier, metric FROM unnest($tiers::VARCHAR[]) AS a(tier), unnest($metrics::VARCHAR[]) AS b(metric)
             ), counted AS (
@@ -604,6 +685,7 @@ class Simulation(_Tables):
 
     def on_call_load(self, capacity: Optional[int] = None) -> pd.DataFrame:
         """Critical + high tickets created per ISO week, current vs candidate, flagged against `capacity`."""
+        on_call = [TIERS.index(t) for t in ON_CALL_TIERS]
         frame = self._df(
             f"""
             SELECT week, strftime(week, '%G-W%V') AS iso_week, sum(cur)::BIGINT AS current,
@@ -611,11 +693,12 @@ class Simulation(_Tables):
             FROM (
                 SELECT week, n * list_contains($tiers, tier)::INT AS cur, n * list_contains($tiers, tier)::INT AS cand
                 FROM {self.replay.wk}
-                UNION ALL SELECT week, 0, -list_contains($tiers, tier_cur)::INT FROM {self.tk}
-                UNION ALL SELECT week, 0, list_contains($tiers, tier_cand)::INT FROM {self.tk}
+                UNION ALL
+                SELECT week, 0, sum(list_contains($codes, tier_cand_i)::INT - list_contains($codes, tier_cur_i)::INT)
+                FROM {self.tk} GROUP BY week
             ) GROUP BY week ORDER BY week
             """,
-            {"tiers": list(ON_CALL_TIERS)},
+            {"tiers": list(ON_CALL_TIERS), "codes": on_call},
         )
         frame["capacity"] = capacity
         frame["over_current"] = (frame["current"] > capacity) if capacity is not None else False
@@ -628,6 +711,7 @@ class Simulation(_Tables):
         picked = f"SELECT ticket_id FROM {self.tk} WHERE changed ORDER BY created_at DESC, ticket_id"
         if limit is not None:
             picked += f" LIMIT {int(limit)}"
+        explained, params = self._explained(f"changed AND ticket_id IN ({picked})")
         return self._df(
             f"""
             SELECT ticket_id, any_value(created_at) AS created_at, any_value(segment) AS segment,
@@ -639,17 +723,19 @@ class Simulation(_Tables):
                    any_value(score_current) AS score_current, any_value(score_candidate) AS score_candidate,
                    any_value(why_factor) AS why_factor, any_value(why_delta) AS why_delta,
                    string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason
-            FROM ({self._explained(f"changed AND ticket_id IN ({picked})")})
+            FROM ({explained})
             GROUP BY ticket_id ORDER BY created_at DESC, ticket_id
-            """
+            """,
+            params,
         )
 
     def changed_count(self) -> int:
         return int(self.con.cursor().execute(
             f"SELECT count(*) FROM {self.tk} WHERE changed").fetchone()[0])
 
-    def diff_sql(self) -> str:
-        """SQL for the full per ticket and metric comparison of the period (unchanged rows from the current side)."""
+    def diff_sql(self) -> tuple[str, dict[str, str]]:
+        """SQL and parameters for the full per ticket and metric comparison of the period (unchanged rows
+        from the current side)."""
         r = self.replay
         both = ", ".join(f"{c}_current, {c}_candidate" for c in
                          ("tier", "state", "target_seconds", "elapsed_seconds", "due_at", "stopped_at", "calendar"))
@@ -662,19 +748,20 @@ class Simulation(_Tables):
                        + ", ".join(f"round(pa.contrib_{f}, 9) + 0.0 AS contrib_{f}_current, "
                                    f"round(pb.contrib_{f}, 9) + 0.0 AS contrib_{f}_candidate"
                                    for f in FACTORS))
+        explained, params = self._explained()
         return f"""
             SELECT ticket_id, metric, created_at, segment, impact, {both}, {scores},
                    changed, why_factor, why_delta, reason
-            FROM ({self._explained()})
+            FROM ({explained})
             UNION ALL
             SELECT a.ticket_id, a.metric, k.created_at, k.segment, k.impact, {same}, {same_scores},
                    FALSE, NULL, NULL, NULL
             FROM {r.cur_results} a
-            ANTI JOIN {self.diff} USING (ticket_id, metric)
             JOIN {r.tk} k USING (ticket_id)
+            ANTI JOIN {self.diff} d ON d.ticket_key = k.{TICKET_KEY} AND d.metric_i = {_code_sql("a.metric", METRICS)}
             LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
             LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id
-        """
+        """, params
 
 
 def simulate(replay: Replay, candidate: Policy, *, only_affected: bool = True) -> Simulation:
@@ -687,7 +774,8 @@ def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
     path = Path(path)
     cur = sim.con.cursor()
     view = sim.name("out")
-    cur.execute(f"CREATE OR REPLACE TABLE {view} AS {sim.diff_sql()}")
+    sql, params = sim.diff_sql()
+    cur.execute(f"CREATE OR REPLACE TABLE {view} AS {sql}", params)
     try:
         if path.suffix.lower() == ".parquet":
             return int(cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)",

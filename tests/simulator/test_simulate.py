@@ -17,7 +17,8 @@ from tests.simulator.conftest import HAND_RUBRIC
 
 
 def full_diff(result: sim.Simulation) -> pd.DataFrame:
-    frame = result.con.cursor().execute(f"SELECT * FROM ({result.diff_sql()}) ORDER BY ticket_id, metric").df()
+    sql, params = result.diff_sql()
+    frame = result.con.cursor().execute(f"SELECT * FROM ({sql}) ORDER BY ticket_id, metric", params).df()
     return frame.drop(columns=["changed", "why_factor", "why_delta", "reason"]).reset_index(drop=True)
 
 
