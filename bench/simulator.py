@@ -52,6 +52,8 @@ def candidates(policy: Policy) -> list[tuple[str, Policy, bool]]:
         ("target: critical acknowledge 30m -> 15m", sim.with_target(policy, "critical", "acknowledge", "15m"), True),
         ("target: high acknowledge 2h -> 1h", sim.with_target(policy, "high", "acknowledge", "1h"), True),
         ("target: medium acknowledge 8h -> 4h", sim.with_target(policy, "medium", "acknowledge", "4h"), True),
+        ("thresholds: all above 1 (every scored ticket to low)",
+         sim.with_thresholds(policy, critical=1.3, high=1.2, medium=1.1), True),
         ("worst case: every period ticket re-evaluated", sim.with_weights(policy, severity=0.45), False),
     ]
 

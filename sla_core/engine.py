@@ -18,6 +18,13 @@ Steps, each a whole-table statement:
    that has not reached its target has no due_at;
 6. state: met / breached / paused / at_risk / running / untimed.
 
+Steps 1, 2 and 3's clipped pauses depend on no target or calendar, and on
+tiers only through step 1's base tier (`_prepare`); the rest does
+(`_judge`). `evaluate` runs both; the simulator keeps the first per replay
+(`PreparedClocks`) and judges each candidate with the second, given the
+candidate's base tiers, in codes (`coded_by`), decoded only where shown
+(`result_select`, the one place codes become text).
+
 Speed comes from writing few wide tables: a ticket's key is its scratch
 table rowid (no window to number it); the ticket x metric rows of step 2
 are never stored but computed where they are read (in step 3 for the
@@ -174,26 +181,23 @@ def _clock_rows_sql(
     q: str,
     cal: CalendarTables,
     tier_point: str,
+    tickets: str,
     tickets_where: str,
     metrics: Sequence[int] = (0, 1, 2),
-    tiers: Optional[str] = None,
 ) -> str:
-    """SELECT of one row per ticket x metric (tickets of `{p}_t` matching `tickets_where`, metric codes
-    in `metrics`): tier in force, target (`{q}_targets`), calendar and F at the clock's start and end.
+    """SELECT of one row per ticket x metric (rows of `tickets`, `{p}_t`'s with their rowid as `rid`,
+    matching `tickets_where`; metric codes in `metrics`): tier in force, target (`{q}_targets`),
+    calendar and F at the clock's start and end.
 
     Computed where it is read rather than stored, since writing 3M wide rows
-    costs more than computing them. Reads the `$as_of` parameter. `tiers`
-    names a (rid, base_tier_i) table that replaces the tickets' own base tier.
+    costs more than computing them. Reads the `$as_of` parameter.
     """
-    base_tier = "bt.base_tier_i" if tiers else "t.base_tier_i"
-    tier_join = f"JOIN {tiers} bt ON bt.rid = t.rid" if tiers else ""
     return f"""
         WITH tm AS (
             SELECT t.rid * 4 + m.metric_i AS key, m.metric_i,
-                   t.* EXCLUDE (rid, stop_ack, stop_plan, stop_res, base_tier_i), {base_tier} AS base_tier_i,
+                   t.* EXCLUDE (rid, stop_ack, stop_plan, stop_res),
                    {_stop_us('m.metric_i')} AS stop_us, coalesce(stop_us, $as_of) AS end_us
-            FROM (SELECT rowid AS rid, * FROM {p}_t WHERE {tickets_where}) t
-            {tier_join}
+            FROM (SELECT * FROM {tickets} WHERE {tickets_where}) t
             CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
         ), changed AS (
             -- only the few tickets with tier changes
@@ -389,15 +393,20 @@ def _judge(
     cal = build_calendar_tables(con, policy, span[0], span[1], longest, f"{q}_cal")
     tickets_where = f"tkey IN (SELECT ticket_key FROM {only})" if only else "TRUE"
     if tiers:
+        # The tickets with the given base tiers (and no text: only codes are written), keeping `{p}_t`'s rowids.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {q}_bt AS
-                SELECT t.rowid AS rid, list_position(?::VARCHAR[], o.tier) - 1 AS base_tier_i
+            f"""CREATE OR REPLACE TEMP TABLE {q}_t AS
+                SELECT t.rowid AS rid, t.* EXCLUDE (base_tier_i, ticket_id, segment, owner_team),
+                       list_position(?::VARCHAR[], o.tier) - 1 AS base_tier_i
                 FROM {p}_t t LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey""",
             [list(TIERS)],
         )
+        tickets = f"{q}_t"
+    else:
+        tickets = f"(SELECT rowid AS rid, * FROM {p}_t)"
     # The tier in force and the target per ticket x metric: SQL used inside steps 3b and 6 (see _clock_rows_sql).
     tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
-    clocks = partial(_clock_rows_sql, p, q, cal, tier_point, tiers=f"{q}_bt" if tiers else None)
+    clocks = partial(_clock_rows_sql, p, q, cal, tier_point, tickets)
     paused_metrics = sorted(set(_pause_frame(policy)["metric_i"]) & set(metric_codes))
 
     # 3b. F at both ends of every pause of the clocks judged.
@@ -407,10 +416,10 @@ def _judge(
         WITH kept AS (
             SELECT k.* FROM {p}_kept k
             WHERE list_contains($metrics, (k.key % 4)::INT)
-              {f"AND k.key // 4 IN (SELECT rowid FROM {p}_t WHERE {tickets_where})" if only else ""}
+              {f"AND k.key // 4 IN (SELECT rid FROM {tickets} WHERE {tickets_where})" if only else ""}
         ), clocks AS (
             -- target, calendar and F(created) of the paused metrics, for the tickets that kept a pause only
-            {clocks("rowid IN (SELECT key // 4 FROM kept)", paused_metrics or [0])}
+            {clocks("rid IN (SELECT key // 4 FROM kept)", paused_metrics or [0])}
         )
         SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,
                {cal.f("a", "f.cal_i", "k.s_us")} AS f_s,
@@ -493,7 +502,7 @@ def _judge(
         """,
         {"as_of": as_of_us, "ratio": policy.at_risk_ratio, **shown_params},
     )
-    for scratch in ("targets", "cal_day", "cal_inv", "bt", "pause", "due"):
+    for scratch in ("targets", "cal_day", "cal_inv", "pause", "due", *(["t"] if tiers else [])):
         con.execute(f"DROP TABLE IF EXISTS {q}_{scratch}")
     return out
 

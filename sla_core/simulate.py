@@ -9,14 +9,18 @@ Why three layers: a slider move must re-judge a quarter of a million tickets
 in well under a second, and the engine is the expensive part.
 - `Baseline` (once per data version and current policy): every ticket
   evaluated and scored under the current policy.
-- `Replay` (once per period): the period's tickets, events and current
-  results, and the distinct rubric input combinations ("profiles") in it.
+- `Replay` (once per period): the period's tickets (numbered: the integer
+  key the codes use), events and current results, the distinct rubric input
+  combinations ("profiles") in it, and its prepared clocks
+  (`engine.PreparedClocks`: stops, tier events and clipped pauses).
 - `simulate` (once per candidate): scores the profiles - a few thousand rows,
-  not every ticket - then re-evaluates only the tickets whose result can
-  differ: those whose rubric tier moved, those in a (segment, tier) whose
-  targets changed, those with impact events when any target changed, and all
-  of them when a clock setting (calendars, pauses, timezone, ...) changed.
-  Every other ticket's candidate result is its current one, by construction.
+  not every ticket - then re-judges over the prepared clocks, in codes, only
+  the tickets whose result can differ: those whose rubric tier moved, those
+  in a (segment, tier) whose targets changed, those with impact events when
+  any target changed, and all of them when a clock setting (calendars,
+  pauses, timezone, ...) changed (a fresh evaluation when pauses or reopens
+  changed). Every other ticket's candidate result is its current one, by
+  construction. Text is made only for the rows a frame shows or a file holds.
 
 Everything is SQL over whole tables; the small frames the page draws are the
 only pandas. Every table this module creates carries a unique prefix, so
