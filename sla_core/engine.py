@@ -338,17 +338,21 @@ def _prepare(
     )
 
     # 3a. Pause intervals per ticket and metric, clipped to [created, end].
+    stops = {0: "stop_ack", 1: "stop_plan", 2: "stop_res"}
+    # A status at or after the stop of every clock that pauses ends nothing those clocks count (the status
+    # before it is clipped to the stop either way): left out before the window, which costs per row.
+    counts = " OR ".join(f"t.{stops[m]} IS NULL OR epoch_us(e.\"at\") < t.{stops[m]}"
+                         for m in sorted(set(pause_frame["metric_i"]))) or "FALSE"
     con.execute(
         f"""
         CREATE OR REPLACE {kind} {p}_kept AS
         WITH st AS (
-            SELECT ticket_id, value AS status, epoch_us("at") AS s_us,
-                   lead(epoch_us("at")) OVER (PARTITION BY ticket_id ORDER BY "at", seq) AS e_us
-            FROM {events}
-            WHERE field = 'status' AND epoch_us("at") <= $as_of
+            SELECT t.rowid AS rid, e.value AS status, epoch_us(e."at") AS s_us,
+                   lead(epoch_us(e."at")) OVER (PARTITION BY t.rowid ORDER BY e."at", e.seq) AS e_us
+            FROM {events} e JOIN {p}_t t ON t.ticket_id = e.ticket_id
+            WHERE e.field = 'status' AND epoch_us(e."at") <= $as_of AND ({counts})
         ), clipped AS (
-            -- narrowed before any join (most status rows only end someone else's pause), then clipped
-            -- with the ticket row alone: a clock's start and end do not depend on its tier
+            -- clipped with the ticket row alone: a clock's start and end do not depend on its tier
             SELECT t.rowid * 4 + pm.metric_i AS key,
                    {_stop_us('pm.metric_i')} AS stop_us,
                    coalesce(stop_us, $as_of) AS end_us,
@@ -356,10 +360,10 @@ def _prepare(
                    least(coalesce(st.e_us, end_us), end_us) AS e_us,
                    st.e_us IS NULL AND stop_us IS NULL AS is_open
             FROM (SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)) st
-            JOIN {p}_t t ON t.ticket_id = st.ticket_id
+            JOIN {p}_t t ON t.rowid = st.rid
             JOIN {p}_pause_map pm ON pm.status = st.status
         )
-        -- drops e.g. the final resolved status of a resolution clock that stopped at that instant
+        -- drops e.g. a pause that began when its clock had already stopped
         SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
         """,
         {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
@@ -381,25 +385,54 @@ def _judge(
     coded_by: Optional[str],
     tiers: Optional[str] = None,
     only: Optional[str] = None,
+    resegment: bool = False,
 ) -> str:
     """Steps 3b-6 over `_prepare`'s tables `{p}_*`, with `policy`'s targets and calendars; scratch `{q}_*`.
 
     `tiers`: a (ticket_key, tier) relation replacing every ticket's base tier; `only`: a (ticket_key)
-    relation limiting the tickets judged (both need `coded_by`).
+    relation limiting the tickets judged; `resegment`: `policy` lists other segments than the prepared
+    one, so segment codes are taken again (all three need `coded_by`).
     """
+    scratch = ["targets", "cal_day", "cal_inv", "pause", "due", *(["t"] if tiers or resegment else [])]
+    try:
+        return _judge_steps(con, p, q, policy, as_of_us, span, out, metric_codes, coded_by, tiers, only, resegment)
+    finally:  # a failed judging leaves nothing behind on the cursor either
+        for part in scratch:
+            con.execute(f"DROP TABLE IF EXISTS {q}_{part}")
+
+
+def _judge_steps(
+    con: duckdb.DuckDBPyConnection,
+    p: str,
+    q: str,
+    policy: Policy,
+    as_of_us: int,
+    span: tuple[date, date],
+    out: str,
+    metric_codes: Sequence[int],
+    coded_by: Optional[str],
+    tiers: Optional[str],
+    only: Optional[str],
+    resegment: bool,
+) -> str:
     targets = _targets_frame(policy)
     load_frame(con, f"{q}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
     longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
     cal = build_calendar_tables(con, policy, span[0], span[1], longest, f"{q}_cal")
     tickets_where = f"tkey IN (SELECT ticket_key FROM {only})" if only else "TRUE"
-    if tiers:
-        # The tickets with the given base tiers (and no text: only codes are written), keeping `{p}_t`'s rowids.
+    if tiers or resegment:
+        if not coded_by:
+            raise ValueError("judging with other tiers or segments writes codes only: give coded_by")
+        # The tickets with the given base tiers and this policy's segment codes (and no text: only codes are
+        # written), keeping `{p}_t`'s rowids.
+        base_tier = "list_position($tiers::VARCHAR[], o.tier) - 1" if tiers else "t.base_tier_i"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {q}_t AS
-                SELECT t.rowid AS rid, t.* EXCLUDE (base_tier_i, ticket_id, segment, owner_team),
-                       list_position(?::VARCHAR[], o.tier) - 1 AS base_tier_i
-                FROM {p}_t t LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey""",
-            [list(TIERS)],
+                SELECT t.rowid AS rid, t.* EXCLUDE (base_tier_i, seg_i, ticket_id, segment, owner_team),
+                       {base_tier} AS base_tier_i,
+                       coalesce(list_position($segments::VARCHAR[], t.segment), 0) AS seg_i
+                FROM {p}_t t {f"LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey" if tiers else ""}""",
+            {"segments": list(policy.segments), **({"tiers": list(TIERS)} if tiers else {})},
         )
         tickets = f"{q}_t"
     else:
@@ -502,8 +535,6 @@ def _judge(
         """,
         {"as_of": as_of_us, "ratio": policy.at_risk_ratio, **shown_params},
     )
-    for scratch in ("targets", "cal_day", "cal_inv", "pause", "due", *(["t"] if tiers else [])):
-        con.execute(f"DROP TABLE IF EXISTS {q}_{scratch}")
     return out
 
 
@@ -539,7 +570,7 @@ def evaluate(
         span = _prepare(con, p, policy, as_of_us, tickets, events, tier_source, metric_codes, coded_by)
         return _judge(con, p, p, policy, as_of_us, span, out, metric_codes, coded_by)
     finally:
-        for scratch in ("t", "imp", "kept"):
+        for scratch in ("t", "imp", "kept", "pause_map", "rubric"):
             con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
 
 
@@ -595,8 +626,9 @@ class PreparedClocks:
         if not self.fits(policy):
             raise ValueError("the policy pauses or reopens clocks differently from the prepared one: evaluate it")
         scratch = f"{self.prefix}_j{uuid.uuid4().hex[:8]}"  # sessions may judge at once over one connection
-        return _judge(con, self.prefix, scratch, policy, self.as_of_us, self.span,
-                      out, _metric_codes(metrics), self.coded_by, tiers=tiers, only=only)
+        return _judge(con, self.prefix, scratch, policy, self.as_of_us, self.span, out, _metric_codes(metrics),
+                      self.coded_by, tiers=tiers, only=only,
+                      resegment=list(policy.segments) != list(self.policy.segments))
 
     def tables(self) -> list[str]:
         return [f"{self.prefix}_{part}" for part in ("t", "imp", "kept")]

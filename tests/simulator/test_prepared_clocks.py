@@ -24,6 +24,13 @@ CANDIDATES = {
     "target and calendar": lambda p: sim.with_target(sim.with_target(p, "high", "acknowledge", "30m"),
                                                      "low", "resolution", "30d"),
     "segment override": lambda p: sim.with_target(p, "medium", "acknowledge", "1h", segment="enterprise"),
+    # segment codes follow the candidate's own list of segments, not the prepared one
+    "new segment override": lambda p: sim.with_target(p, "medium", "acknowledge", "1h", segment="self_serve"),
+    "segments reordered": lambda p: policy_from_dict(
+        {**policy_to_dict(sim.with_target(p, "high", "acknowledge", "1h", segment="self_serve")),
+         "segments": {"self_serve": {"high": {"acknowledge": "1h"}}, "enterprise": {"medium": {"acknowledge": "4h"}}}},
+        base_dir=p.base_dir),
+    "no segments": lambda p: policy_from_dict({**policy_to_dict(p), "segments": {}}, base_dir=p.base_dir),
     "tier changes at creation": lambda p: policy_from_dict({**policy_to_dict(p), "on_tier_change": "keep_initial"},
                                                            base_dir=p.base_dir),
 }
@@ -55,7 +62,12 @@ def test_prepared_judging_equals_a_fresh_evaluation(replay: sim.Replay, policy: 
     judged = _ordered(cur.execute("SELECT * FROM _judged_codes").df())
     assert list(judged.columns) == list(CODED_COLUMNS)
     assert len(judged) == 3 * replay.tickets
-    pd.testing.assert_frame_equal(judged, _fresh(replay, candidate), check_dtype=False)
+    fresh = _fresh(replay, candidate)
+    pd.testing.assert_frame_equal(judged, fresh, check_dtype=False)
+    if candidate.rubric == policy.rubric:  # the simulator then keeps the prepared base tiers
+        replay.clocks.judge(cur, candidate, "_judged_codes")
+        kept_tiers = _ordered(cur.execute("SELECT * FROM _judged_codes").df())
+        pd.testing.assert_frame_equal(kept_tiers, fresh, check_dtype=False)
 
 
 def test_judging_some_tickets_and_metrics_gives_their_rows_of_all(replay: sim.Replay, policy: Policy) -> None:

@@ -76,6 +76,7 @@ CANDIDATES = {
     "target": lambda p: sim.with_target(p, "high", "acknowledge", "1h"),
     "untimed": lambda p: sim.with_target(p, "medium", "resolution", None),
     "segment-override": lambda p: sim.with_target(p, "medium", "acknowledge", "2h", segment="enterprise"),
+    "new-segment-override": lambda p: sim.with_target(p, "medium", "acknowledge", "1h", segment="self_serve"),
     "clock-setting": lambda p: policy_from_dict({**policy_to_dict(p), "pauses": {}}, base_dir=p.base_dir),
     "everything": lambda p: sim.with_target(sim.with_weights(p, segment=0.3), "critical", "action_plan", "1h"),
 }
@@ -89,9 +90,9 @@ def test_only_affected_equals_full_reevaluation(replay: sim.Replay, policy: Poli
     assert quick.changed_count() > 0, "the candidate should change something"
     assert quick.affected <= full.affected == replay.tickets
     # a candidate that only moves targets re-judges only the metrics whose targets moved
-    only_targets = name in ("target", "untimed", "segment-override")
-    assert quick.metrics == ({"target": ["acknowledge"], "untimed": ["resolution"],
-                              "segment-override": ["acknowledge"]}[name] if only_targets else list(METRICS))
+    only_targets = name in ("target", "untimed", "segment-override", "new-segment-override")
+    assert quick.metrics == ({"target": ["acknowledge"], "untimed": ["resolution"], "segment-override": ["acknowledge"],
+                              "new-segment-override": ["acknowledge"]}[name] if only_targets else list(METRICS))
     pd.testing.assert_frame_equal(full_diff(quick), full_diff(full))
     pd.testing.assert_frame_equal(quick.transition_matrix(), full.transition_matrix())
     pd.testing.assert_frame_equal(quick.adherence(), full.adherence())
