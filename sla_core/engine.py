@@ -50,6 +50,7 @@ from sla_core.schema import METRICS, STATES, TIERS
 from sla_core.sqlutil import load_frame, quote_ident
 
 TierSource = Literal["assigned", "rubric"]
+PREPARED_PARTS: tuple[str, ...] = ("t", "imp", "kept")  # the tables `_prepare` leaves, after its prefix
 
 # The ticket columns `evaluate` reads: a caller copying tickets for it need copy no others.
 INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
@@ -570,7 +571,7 @@ def evaluate(
         span = _prepare(con, p, policy, as_of_us, tickets, events, tier_source, metric_codes, coded_by)
         return _judge(con, p, p, policy, as_of_us, span, out, metric_codes, coded_by)
     finally:
-        for scratch in ("t", "imp", "kept", "pause_map", "rubric"):
+        for scratch in (*PREPARED_PARTS, "pause_map", "rubric"):
             con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
 
 
@@ -631,4 +632,10 @@ class PreparedClocks:
                       resegment=list(policy.segments) != list(self.policy.segments))
 
     def tables(self) -> list[str]:
-        return [f"{self.prefix}_{part}" for part in ("t", "imp", "kept")]
+        """The prepared tables' names (the owner drops them)."""
+        return prepared_tables(self.prefix)
+
+
+def prepared_tables(prefix: str) -> list[str]:
+    """Names of the tables `_prepare` leaves under `prefix` (an owner can claim them before they exist)."""
+    return [f"{prefix}_{part}" for part in PREPARED_PARTS]

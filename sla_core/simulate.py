@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sla_core.calendars import calendar_names
 from sla_core.csv_safe import write_csv_safe
-from sla_core.engine import INPUT_COLUMNS, PreparedClocks, evaluate, result_select
+from sla_core.engine import INPUT_COLUMNS, PreparedClocks, evaluate, prepared_tables, result_select
 from sla_core.policy import (
     Policy,
     PolicyError,
@@ -279,8 +279,8 @@ class Replay(_Tables):
         )
         # What no candidate with the same pauses changes: the period's stops, pauses and tier events.
         clock_prefix = self.name("clk")
-        for part in ("t", "imp", "kept"):
-            self.name(f"clk_{part}")  # owned: dropped with the replay
+        for table in prepared_tables(clock_prefix):
+            self.name(table.removeprefix(f"{self.prefix}_"))  # owned: dropped with the replay
         self.clocks = PreparedClocks(cur, self.policy, baseline.as_of, tickets=self.t, events=self.e,
                                      coded_by=TICKET_KEY, prefix=clock_prefix)
         # Current-side counts the frames start from, so a candidate only adds its re-evaluated tickets.

@@ -108,3 +108,11 @@ def test_codes_decode_to_the_text_result(replay: sim.Replay, policy: Policy) -> 
     assert list(from_codes.columns) == list(RESULT_COLUMNS)
     assert set(text.state) >= {"met", "breached", "untimed"}  # a past quarter: every clock decided
     pd.testing.assert_frame_equal(from_codes, text)
+
+
+def test_a_closed_replay_leaves_no_prepared_tables(replay: sim.Replay) -> None:
+    other = sim.prepare_replay(replay.baseline, replay.period)
+    count = "SELECT count(*) FROM information_schema.tables WHERE starts_with(table_name, ?)"
+    assert replay.con.execute(count, [other.clocks.prefix]).fetchone()[0] == 3  # tickets, tier events, pauses
+    other.close()
+    assert replay.con.execute(count, [other.prefix]).fetchone()[0] == 0
