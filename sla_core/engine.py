@@ -36,9 +36,10 @@ by CASE at the end.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Literal, Optional, Sequence
+from typing import Iterator, Literal, Optional, Sequence
 
 import duckdb
 import pandas as pd
@@ -131,6 +132,22 @@ def _decode_params(name: str, values: Sequence[str]) -> dict[str, str]:
     return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
+def code_sql(expr: str, values: Sequence[str]) -> str:
+    """SQL: the code (index in `values`, code constants such as TIERS) of the text `expr`; NULL when absent."""
+    return f"(list_position([{', '.join(repr(v) for v in values)}], {expr}) - 1)"
+
+
+def text_sql(code: str, values: Sequence[str], missing: str = "NULL") -> str:
+    """SQL: the text of code `code` in `values` (code constants), the SQL `missing` for any other code."""
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"(CASE {code} {whens} ELSE {missing} END)"
+
+
+def _segment_code_sql(segment: str) -> str:
+    """SQL: a ticket's segment code under the `$segments` parameter (0 = no override of its own)."""
+    return f"coalesce(list_position($segments::VARCHAR[], {segment}), 0)"
+
+
 def result_select(j: str, calendars: Sequence[str]) -> tuple[str, dict[str, str]]:
     """SELECT list of RESULT_COLUMNS from the coded clock row `j` (CODED_COLUMNS plus ticket_id, segment,
     owner_team and created_us), and its parameters: the one place codes become the result's text."""
@@ -172,9 +189,14 @@ def _state_code_sql(j: str) -> str:
                     ELSE {code['running']} END"""
 
 
+# The `{p}_t` column holding the instant each metric's clock stops, by metric code.
+_STOP_COLUMNS: tuple[str, ...] = ("stop_ack", "stop_plan", "stop_res")
+
+
 def _stop_us(metric_i: str) -> str:
     """SQL: the instant ticket `t`'s clock for the metric code `metric_i` stops; NULL while it runs."""
-    return f"CASE {metric_i} WHEN 0 THEN t.stop_ack WHEN 1 THEN t.stop_plan ELSE t.stop_res END"
+    whens = " ".join(f"WHEN {i} THEN t.{column}" for i, column in enumerate(_STOP_COLUMNS))
+    return f"CASE {metric_i} {whens} END"
 
 
 def _clock_rows_sql(
@@ -196,7 +218,7 @@ def _clock_rows_sql(
     return f"""
         WITH tm AS (
             SELECT t.rid * 4 + m.metric_i AS key, m.metric_i,
-                   t.* EXCLUDE (rid, stop_ack, stop_plan, stop_res),
+                   t.* EXCLUDE (rid, {", ".join(_STOP_COLUMNS)}),
                    {_stop_us('m.metric_i')} AS stop_us, coalesce(stop_us, $as_of) AS end_us
             FROM (SELECT * FROM {tickets} WHERE {tickets_where}) t
             CROSS JOIN (SELECT unnest({[int(m) for m in metrics]}) AS metric_i) m
@@ -250,6 +272,16 @@ def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_
     return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
 
 
+@contextmanager
+def _dropped_after(con: duckdb.DuckDBPyConnection, prefix: str, parts: Sequence[str]) -> Iterator[None]:
+    """Scratch tables `{prefix}_{part}` are dropped when the block ends, whether or not it got through."""
+    try:
+        yield
+    finally:
+        for part in parts:
+            con.execute(f"DROP TABLE IF EXISTS {prefix}_{part}")
+
+
 def _metric_codes(metrics: Sequence[str]) -> list[int]:
     unknown = set(metrics) - set(METRICS)
     if unknown or not metrics:
@@ -269,109 +301,109 @@ def _prepare(
     coded_by: Optional[str],
     kind: str = "TEMP TABLE",
 ) -> tuple[date, date]:
-    """Steps 1-3 up to the clipped pause rows: what does not depend on tiers, targets or calendars.
+    """Steps 1, 2 and 3's clipped pause rows: what no target or calendar changes (the base tier of step 1
+    is the one thing a judging may replace).
 
     Creates `{p}_t`, `{p}_imp` and `{p}_kept` (`kind`: "TABLE" for tables other cursors read);
     returns the dates any clock can touch.
     """
-    pause_frame = _pause_frame(policy)
-    pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
-    load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
-    span = _data_span(con, tickets, events, as_of_us)
-    rubric_needed = "TRUE" if tier_source == "rubric" else "impact IS NULL"
-    score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
+    with _dropped_after(con, p, ("pause_map", "rubric")):
+        pause_frame = _pause_frame(policy)
+        pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
+        load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
+        span = _data_span(con, tickets, events, as_of_us)
+        rubric_needed = "TRUE" if tier_source == "rubric" else "impact IS NULL"
+        score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
 
-    # Codes instead of text through the 3-rows-per-ticket stages: joins carry no strings.
-    codes = {"as_of": as_of_us, "tiers": list(TIERS), "segments": list(policy.segments)}
-    tier_text = (
-        "coalesce(t.impact, r.rubric_tier)"
-        if tier_source == "assigned"
-        else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
-    )
-    if policy.on_reopen == "first_resolution":
-        # The resolution clock stops at the first resolved/closed status, reopens notwithstanding.
-        first_res = f"""SELECT ticket_id, min(epoch_us("at")) AS at_us FROM {events}
-                        WHERE field = 'status' AND value IN ('resolved', 'closed') AND epoch_us("at") <= $as_of
-                        GROUP BY ticket_id"""
-        resolution_stop = "least(fr.at_us, epoch_us(t.resolved_at))"
-    else:
-        first_res = "SELECT NULL::VARCHAR AS ticket_id, NULL::BIGINT AS at_us WHERE FALSE"
-        resolution_stop = "epoch_us(t.resolved_at)"
-    key_column = f", t.{quote_ident(coded_by)} AS tkey" if coded_by else ""
-
-    # 1. Tickets (the table's rowid is the join key): base tier, segment code, the instant each clock stops.
-    con.execute(
-        f"""
-        CREATE OR REPLACE {kind} {p}_t AS
-        WITH first_res AS ({first_res}), raw AS (
-            SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
-                   list_position($tiers::VARCHAR[], {tier_text}) - 1 AS base_tier_i,
-                   epoch_us(t.resolved_at) AS resolved_us,
-                   {resolution_stop} AS resolution_us,
-                   epoch_us(t.acknowledged_at) AS ack_us,
-                   epoch_us(t.action_plan_at) AS plan_us{key_column}
-            FROM {tickets} t
-            LEFT JOIN {p}_rubric r USING (ticket_id)
-            LEFT JOIN first_res fr USING (ticket_id)
-            WHERE epoch_us(t.created_at) <= $as_of
+        # Codes instead of text through the 3-rows-per-ticket stages: joins carry no strings.
+        codes = {"as_of": as_of_us, "segments": list(policy.segments)}
+        tier_text = (
+            "coalesce(t.impact, r.rubric_tier)"
+            if tier_source == "assigned"
+            else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
         )
-        SELECT raw.* EXCLUDE (resolved_us, resolution_us, ack_us, plan_us),
-               coalesce(list_position($segments::VARCHAR[], segment), 0) AS seg_i,
-               -- a ticket resolved with no acknowledgement or plan was answered by its resolution
-               CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
-               CASE WHEN coalesce(plan_us, resolved_us) <= $as_of THEN coalesce(plan_us, resolved_us) END AS stop_plan,
-               CASE WHEN resolution_us <= $as_of THEN resolution_us END AS stop_res
-        FROM raw
-        """,
-        codes,
-    )
+        if policy.on_reopen == "first_resolution":
+            # The resolution clock stops at the first resolved/closed status, reopens notwithstanding.
+            first_res = f"""SELECT ticket_id, min(epoch_us("at")) AS at_us FROM {events}
+                            WHERE field = 'status' AND value IN ('resolved', 'closed') AND epoch_us("at") <= $as_of
+                            GROUP BY ticket_id"""
+            resolution_stop = "least(fr.at_us, epoch_us(t.resolved_at))"
+        else:
+            first_res = "SELECT NULL::VARCHAR AS ticket_id, NULL::BIGINT AS at_us WHERE FALSE"
+            resolution_stop = "epoch_us(t.resolved_at)"
+        key_column = f", t.{quote_ident(coded_by)} AS tkey" if coded_by else ""
 
-    # 2. Tier changes (the latest event per instant wins).
-    con.execute(
-        f"""
-        CREATE OR REPLACE {kind} {p}_imp AS
-        SELECT t.rowid AS rid, epoch_us(e."at") AS at_us, list_position(?::VARCHAR[], arg_max(e.value, e.seq)) - 1 AS tier_i
-        FROM {events} e JOIN {p}_t t USING (ticket_id)
-        WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
-        GROUP BY t.rowid, epoch_us(e."at")
-        """,
-        [list(TIERS), as_of_us],
-    )
-
-    # 3a. Pause intervals per ticket and metric, clipped to [created, end].
-    stops = {0: "stop_ack", 1: "stop_plan", 2: "stop_res"}
-    # A status at or after the stop of every clock that pauses ends nothing those clocks count (the status
-    # before it is clipped to the stop either way): left out before the window, which costs per row.
-    counts = " OR ".join(f"t.{stops[m]} IS NULL OR epoch_us(e.\"at\") < t.{stops[m]}"
-                         for m in sorted(set(pause_frame["metric_i"]))) or "FALSE"
-    con.execute(
-        f"""
-        CREATE OR REPLACE {kind} {p}_kept AS
-        WITH st AS (
-            SELECT t.rowid AS rid, e.value AS status, epoch_us(e."at") AS s_us,
-                   lead(epoch_us(e."at")) OVER (PARTITION BY t.rowid ORDER BY e."at", e.seq) AS e_us
-            FROM {events} e JOIN {p}_t t ON t.ticket_id = e.ticket_id
-            WHERE e.field = 'status' AND epoch_us(e."at") <= $as_of AND ({counts})
-        ), clipped AS (
-            -- clipped with the ticket row alone: a clock's start and end do not depend on its tier
-            SELECT t.rowid * 4 + pm.metric_i AS key,
-                   {_stop_us('pm.metric_i')} AS stop_us,
-                   coalesce(stop_us, $as_of) AS end_us,
-                   greatest(st.s_us, t.created_us) AS s_us,
-                   least(coalesce(st.e_us, end_us), end_us) AS e_us,
-                   st.e_us IS NULL AND stop_us IS NULL AS is_open
-            FROM (SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)) st
-            JOIN {p}_t t ON t.rowid = st.rid
-            JOIN {p}_pause_map pm ON pm.status = st.status
+        # 1. Tickets (the table's rowid is the join key): base tier, segment code, the instant each clock stops.
+        con.execute(
+            f"""
+            CREATE OR REPLACE {kind} {p}_t AS
+            WITH first_res AS ({first_res}), raw AS (
+                SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
+                       {code_sql(tier_text, TIERS)} AS base_tier_i,
+                       epoch_us(t.resolved_at) AS resolved_us,
+                       {resolution_stop} AS resolution_us,
+                       epoch_us(t.acknowledged_at) AS ack_us,
+                       epoch_us(t.action_plan_at) AS plan_us{key_column}
+                FROM {tickets} t
+                LEFT JOIN {p}_rubric r USING (ticket_id)
+                LEFT JOIN first_res fr USING (ticket_id)
+                WHERE epoch_us(t.created_at) <= $as_of
+            )
+            SELECT raw.* EXCLUDE (resolved_us, resolution_us, ack_us, plan_us),
+                   {_segment_code_sql("segment")} AS seg_i,
+                   -- a ticket resolved with no acknowledgement or plan was answered by its resolution
+                   CASE WHEN coalesce(ack_us, resolved_us) <= $as_of THEN coalesce(ack_us, resolved_us) END AS stop_ack,
+                   CASE WHEN coalesce(plan_us, resolved_us) <= $as_of
+                        THEN coalesce(plan_us, resolved_us) END AS stop_plan,
+                   CASE WHEN resolution_us <= $as_of THEN resolution_us END AS stop_res
+            FROM raw
+            """,
+            codes,
         )
-        -- drops e.g. a pause that began when its clock had already stopped
-        SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
-        """,
-        {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
-    )
-    for scratch in ("pause_map", "rubric"):
-        con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
-    return span
+
+        # 2. Tier changes (the latest event per instant wins).
+        con.execute(
+            f"""
+            CREATE OR REPLACE {kind} {p}_imp AS
+            SELECT t.rowid AS rid, epoch_us(e."at") AS at_us, {code_sql("arg_max(e.value, e.seq)", TIERS)} AS tier_i
+            FROM {events} e JOIN {p}_t t USING (ticket_id)
+            WHERE e.field = 'impact' AND e.value IN ('critical', 'high', 'medium', 'low') AND epoch_us(e."at") <= ?
+            GROUP BY t.rowid, epoch_us(e."at")
+            """,
+            [as_of_us],
+        )
+
+        # 3a. Pause intervals per ticket and metric, clipped to [created, end].
+        # A status at or after the stop of every clock that pauses ends nothing those clocks count (the status
+        # before it is clipped to the stop either way): left out before the window, which costs per row.
+        counts = " OR ".join(f"t.{_STOP_COLUMNS[m]} IS NULL OR epoch_us(e.\"at\") < t.{_STOP_COLUMNS[m]}"
+                             for m in sorted(set(pause_frame["metric_i"]))) or "FALSE"
+        con.execute(
+            f"""
+            CREATE OR REPLACE {kind} {p}_kept AS
+            WITH st AS (
+                SELECT t.rowid AS rid, e.value AS status, epoch_us(e."at") AS s_us,
+                       lead(epoch_us(e."at")) OVER (PARTITION BY t.rowid ORDER BY e."at", e.seq) AS e_us
+                FROM {events} e JOIN {p}_t t ON t.ticket_id = e.ticket_id
+                WHERE e.field = 'status' AND epoch_us(e."at") <= $as_of AND ({counts})
+            ), clipped AS (
+                -- clipped with the ticket row alone: a clock's start and end do not depend on its tier
+                SELECT t.rowid * 4 + pm.metric_i AS key,
+                       {_stop_us('pm.metric_i')} AS stop_us,
+                       coalesce(stop_us, $as_of) AS end_us,
+                       greatest(st.s_us, t.created_us) AS s_us,
+                       least(coalesce(st.e_us, end_us), end_us) AS e_us,
+                       st.e_us IS NULL AND stop_us IS NULL AS is_open
+                FROM (SELECT * FROM st WHERE list_contains($statuses::VARCHAR[], status)) st
+                JOIN {p}_t t ON t.rowid = st.rid
+                JOIN {p}_pause_map pm ON pm.status = st.status
+            )
+            -- drops e.g. a pause that began when its clock had already stopped
+            SELECT key, s_us, e_us, is_open FROM clipped WHERE e_us > s_us OR (is_open AND s_us <= e_us)
+            """,
+            {"as_of": as_of_us, "statuses": sorted(set(pause_frame["status"]))},
+        )
+        return span
 
 
 def _judge(
@@ -395,148 +427,128 @@ def _judge(
     one, so segment codes are taken again (all three need `coded_by`).
     """
     scratch = ["targets", "cal_day", "cal_inv", "pause", "due", *(["t"] if tiers or resegment else [])]
-    try:
-        return _judge_steps(con, p, q, policy, as_of_us, span, out, metric_codes, coded_by, tiers, only, resegment)
-    finally:  # a failed judging leaves nothing behind on the cursor either
-        for part in scratch:
-            con.execute(f"DROP TABLE IF EXISTS {q}_{part}")
+    with _dropped_after(con, q, scratch):  # a failed judging leaves nothing behind on the cursor either
+        targets = _targets_frame(policy)
+        load_frame(con, f"{q}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
+        longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
+        cal = build_calendar_tables(con, policy, span[0], span[1], longest, f"{q}_cal")
+        tickets_where = f"tkey IN (SELECT ticket_key FROM {only})" if only else "TRUE"
+        if tiers or resegment:
+            if not coded_by:
+                raise ValueError("judging with other tiers or segments writes codes only: give coded_by")
+            # The tickets with the given base tiers and this policy's segment codes (and no text: only codes are
+            # written), keeping `{p}_t`'s rowids.
+            base_tier = code_sql("o.tier", TIERS) if tiers else "t.base_tier_i"
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {q}_t AS
+                    SELECT t.rowid AS rid, t.* EXCLUDE (base_tier_i, seg_i, ticket_id, segment, owner_team),
+                           {base_tier} AS base_tier_i,
+                           {_segment_code_sql("t.segment")} AS seg_i
+                    FROM {p}_t t {f"LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey" if tiers else ""}""",
+                {"segments": list(policy.segments)},
+            )
+            tickets = f"{q}_t"
+        else:
+            tickets = f"(SELECT rowid AS rid, * FROM {p}_t)"
+        # The tier in force and the target per ticket x metric: SQL used inside steps 3b and 6 (see _clock_rows_sql).
+        tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
+        clocks = partial(_clock_rows_sql, p, q, cal, tier_point, tickets)
+        paused_metrics = sorted(set(_pause_frame(policy)["metric_i"]) & set(metric_codes))
 
-
-def _judge_steps(
-    con: duckdb.DuckDBPyConnection,
-    p: str,
-    q: str,
-    policy: Policy,
-    as_of_us: int,
-    span: tuple[date, date],
-    out: str,
-    metric_codes: Sequence[int],
-    coded_by: Optional[str],
-    tiers: Optional[str],
-    only: Optional[str],
-    resegment: bool,
-) -> str:
-    targets = _targets_frame(policy)
-    load_frame(con, f"{q}_targets", targets, "seg_i INT, tier_i INT, metric_i INT, cal_i INT, target_us BIGINT")
-    longest = int(targets["target_us"].max()) if targets["target_us"].notna().any() else 0
-    cal = build_calendar_tables(con, policy, span[0], span[1], longest, f"{q}_cal")
-    tickets_where = f"tkey IN (SELECT ticket_key FROM {only})" if only else "TRUE"
-    if tiers or resegment:
-        if not coded_by:
-            raise ValueError("judging with other tiers or segments writes codes only: give coded_by")
-        # The tickets with the given base tiers and this policy's segment codes (and no text: only codes are
-        # written), keeping `{p}_t`'s rowids.
-        base_tier = "list_position($tiers::VARCHAR[], o.tier) - 1" if tiers else "t.base_tier_i"
+        # 3b. F at both ends of every pause of the clocks judged.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {q}_t AS
-                SELECT t.rowid AS rid, t.* EXCLUDE (base_tier_i, seg_i, ticket_id, segment, owner_team),
-                       {base_tier} AS base_tier_i,
-                       coalesce(list_position($segments::VARCHAR[], t.segment), 0) AS seg_i
-                FROM {p}_t t {f"LEFT JOIN ({tiers}) o ON o.ticket_key = t.tkey" if tiers else ""}""",
-            {"segments": list(policy.segments), **({"tiers": list(TIERS)} if tiers else {})},
+            f"""
+            CREATE OR REPLACE TEMP TABLE {q}_pause AS
+            WITH kept AS (
+                SELECT k.* FROM {p}_kept k
+                WHERE list_contains($metrics, (k.key % 4)::INT)
+                  {f"AND k.key // 4 IN (SELECT rid FROM {tickets} WHERE {tickets_where})" if only else ""}
+            ), clocks AS (
+                -- target, calendar and F(created) of the paused metrics, for the tickets that kept a pause only
+                {clocks("rid IN (SELECT key // 4 FROM kept)", paused_metrics or [0])}
+            )
+            SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,
+                   {cal.f("a", "f.cal_i", "k.s_us")} AS f_s,
+                   {cal.f("b", "f.cal_i", "k.e_us")} AS f_e
+            FROM kept k
+            JOIN clocks f ON f.key = k.key
+            {cal.join_day("a", "f.cal_i", "k.s_us")}
+            {cal.join_day("b", "f.cal_i", "k.e_us")}
+            """,
+            {"as_of": as_of_us, "metrics": paused_metrics},
         )
-        tickets = f"{q}_t"
-    else:
-        tickets = f"(SELECT rowid AS rid, * FROM {p}_t)"
-    # The tier in force and the target per ticket x metric: SQL used inside steps 3b and 6 (see _clock_rows_sql).
-    tier_point = "tm.end_us" if policy.on_tier_change == "recompute" else "tm.created_us"
-    clocks = partial(_clock_rows_sql, p, q, cal, tier_point, tickets)
-    paused_metrics = sorted(set(_pause_frame(policy)["metric_i"]) & set(metric_codes))
 
-    # 3b. F at both ends of every pause of the clocks judged.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {q}_pause AS
-        WITH kept AS (
-            SELECT k.* FROM {p}_kept k
-            WHERE list_contains($metrics, (k.key % 4)::INT)
-              {f"AND k.key // 4 IN (SELECT rid FROM {tickets} WHERE {tickets_where})" if only else ""}
-        ), clocks AS (
-            -- target, calendar and F(created) of the paused metrics, for the tickets that kept a pause only
-            {clocks("rid IN (SELECT key // 4 FROM kept)", paused_metrics or [0])}
+        # 5. Per paused clock: paused open time, and the due point from the gaps between pauses
+        # (the target is reached in the last gap that starts short of it).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {q}_due AS
+            WITH ordered AS (
+                SELECT p.*,
+                       row_number() OVER w AS k,
+                       count(*) OVER (PARTITION BY p.key) AS n,
+                       coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
+                           AS paused_before,
+                       lag(p.f_e) OVER w AS prev_f_e
+                FROM {q}_pause p
+                WHERE p.target_us IS NOT NULL
+                WINDOW w AS (PARTITION BY p.key ORDER BY p.s_us)
+            ), gaps AS (
+                -- the gap before each pause
+                SELECT key, target_us, k,
+                       coalesce(prev_f_e, f_created) AS g_start, f_s AS g_end,
+                       coalesce(prev_f_e, f_created) - f_created - paused_before AS u_start
+                FROM ordered
+                UNION ALL
+                -- the open-ended gap after the last pause, unless that pause is still open
+                SELECT key, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
+                FROM ordered
+                WHERE k = n AND NOT is_open
+            ), due AS (
+                SELECT key,
+                       CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
+                            THEN g_start + (target_us - u_start) END AS due_f
+                FROM gaps WHERE u_start < target_us
+                QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
+            ), paused AS (
+                SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
+                FROM {q}_pause GROUP BY key
+            )
+            SELECT paused.*, due.due_f FROM paused LEFT JOIN due USING (key)
+            """
         )
-        SELECT k.key, k.s_us, k.e_us, k.is_open, f.f_created, f.target_us,
-               {cal.f("a", "f.cal_i", "k.s_us")} AS f_s,
-               {cal.f("b", "f.cal_i", "k.e_us")} AS f_e
-        FROM kept k
-        JOIN clocks f ON f.key = k.key
-        {cal.join_day("a", "f.cal_i", "k.s_us")}
-        {cal.join_day("b", "f.cal_i", "k.e_us")}
-        """,
-        {"as_of": as_of_us, "metrics": paused_metrics},
-    )
 
-    # 5. Per paused clock: paused open time, and the due point from the gaps between pauses
-    # (the target is reached in the last gap that starts short of it).
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {q}_due AS
-        WITH ordered AS (
-            SELECT p.*,
-                   row_number() OVER w AS k,
-                   count(*) OVER (PARTITION BY p.key) AS n,
-                   coalesce(sum(p.f_e - p.f_s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
-                       AS paused_before,
-                   lag(p.f_e) OVER w AS prev_f_e
-            FROM {q}_pause p
-            WHERE p.target_us IS NOT NULL
-            WINDOW w AS (PARTITION BY p.key ORDER BY p.s_us)
-        ), gaps AS (
-            -- the gap before each pause
-            SELECT key, target_us, k,
-                   coalesce(prev_f_e, f_created) AS g_start, f_s AS g_end,
-                   coalesce(prev_f_e, f_created) - f_created - paused_before AS u_start
-            FROM ordered
-            UNION ALL
-            -- the open-ended gap after the last pause, unless that pause is still open
-            SELECT key, target_us, k + 1, f_e, NULL, f_e - f_created - paused_before - (f_e - f_s)
-            FROM ordered
-            WHERE k = n AND NOT is_open
-        ), due AS (
-            SELECT key,
-                   CASE WHEN g_end IS NULL OR g_start + (target_us - u_start) <= g_end
-                        THEN g_start + (target_us - u_start) END AS due_f
-            FROM gaps WHERE u_start < target_us
-            QUALIFY row_number() OVER (PARTITION BY key ORDER BY k DESC) = 1
-        ), paused AS (
-            SELECT key, sum(f_e - f_s)::BIGINT AS paused_us, bool_or(is_open) AS is_paused
-            FROM {q}_pause GROUP BY key
+        # 4b + 6. Elapsed, the due instant through F's inverse, and the state.
+        if coded_by:
+            shown = "j.tkey AS ticket_key, " + ", ".join(f"j.{c}" for c in CODED_COLUMNS[1:])
+            shown_params: dict[str, str] = {}
+        else:
+            shown, shown_params = result_select("j", calendar_names(policy))
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {out} AS
+            WITH f AS (
+                {clocks(tickets_where, metric_codes)}
+            ), j AS (
+                SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
+                       f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
+                       CASE WHEN f.target_us IS NULL THEN NULL
+                            WHEN pz.key IS NULL THEN f.f_created + f.target_us
+                            ELSE pz.due_f END AS due_f
+                FROM f
+                LEFT JOIN {q}_due pz USING (key)
+            ), inv AS (
+                SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
+                FROM j {cal.join_inv("v", "j.cal_i", "j.due_f")}
+            ), judged AS (
+                SELECT inv.*, {_state_code_sql("inv")} AS state_i FROM inv
+            )
+            SELECT {shown}
+            FROM judged j
+            """,
+            {"as_of": as_of_us, "ratio": policy.at_risk_ratio, **shown_params},
         )
-        SELECT paused.*, due.due_f FROM paused LEFT JOIN due USING (key)
-        """
-    )
-
-    # 4b + 6. Elapsed, the due instant through F's inverse, and the state.
-    if coded_by:
-        shown = "j.tkey AS ticket_key, " + ", ".join(f"j.{c}" for c in CODED_COLUMNS[1:])
-        shown_params: dict[str, str] = {}
-    else:
-        shown, shown_params = result_select("j", calendar_names(policy))
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {out} AS
-        WITH f AS (
-            {clocks(tickets_where, metric_codes)}
-        ), j AS (
-            SELECT f.*, coalesce(pz.paused_us, 0) AS paused_us, coalesce(pz.is_paused, FALSE) AS is_paused,
-                   f.f_end - f.f_created - coalesce(pz.paused_us, 0) AS elapsed_us,
-                   CASE WHEN f.target_us IS NULL THEN NULL
-                        WHEN pz.key IS NULL THEN f.f_created + f.target_us
-                        ELSE pz.due_f END AS due_f
-            FROM f
-            LEFT JOIN {q}_due pz USING (key)
-        ), inv AS (
-            SELECT j.*, {cal.f_inverse("v", "j.cal_i", "j.due_f")} AS due_us
-            FROM j {cal.join_inv("v", "j.cal_i", "j.due_f")}
-        ), judged AS (
-            SELECT inv.*, {_state_code_sql("inv")} AS state_i FROM inv
-        )
-        SELECT {shown}
-        FROM judged j
-        """,
-        {"as_of": as_of_us, "ratio": policy.at_risk_ratio, **shown_params},
-    )
-    return out
+        return out
 
 
 def evaluate(
@@ -567,12 +579,9 @@ def evaluate(
     metric_codes = _metric_codes(metrics)
     as_of_us = epoch_us(as_of)
     p = f"_{out}"  # prefix of this evaluation's scratch tables
-    try:
+    with _dropped_after(con, p, PREPARED_PARTS):
         span = _prepare(con, p, policy, as_of_us, tickets, events, tier_source, metric_codes, coded_by)
         return _judge(con, p, p, policy, as_of_us, span, out, metric_codes, coded_by)
-    finally:
-        for scratch in (*PREPARED_PARTS, "pause_map", "rubric"):
-            con.execute(f"DROP TABLE IF EXISTS {p}_{scratch}")
 
 
 class PreparedClocks:
@@ -630,10 +639,6 @@ class PreparedClocks:
         return _judge(con, self.prefix, scratch, policy, self.as_of_us, self.span, out, _metric_codes(metrics),
                       self.coded_by, tiers=tiers, only=only,
                       resegment=list(policy.segments) != list(self.policy.segments))
-
-    def tables(self) -> list[str]:
-        """The prepared tables' names (the owner drops them)."""
-        return prepared_tables(self.prefix)
 
 
 def prepared_tables(prefix: str) -> list[str]:

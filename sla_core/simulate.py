@@ -46,7 +46,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sla_core.calendars import calendar_names
 from sla_core.csv_safe import write_csv_safe
-from sla_core.engine import INPUT_COLUMNS, PreparedClocks, evaluate, prepared_tables, result_select
+from sla_core.engine import (
+    INPUT_COLUMNS,
+    PreparedClocks,
+    code_sql,
+    evaluate,
+    prepared_tables,
+    result_select,
+    text_sql,
+)
 from sla_core.policy import (
     Policy,
     PolicyError,
@@ -72,19 +80,9 @@ UNTIERED_I = len(TIERS)
 TICKET_KEY = "tix"  # the replay's integer ticket key, what coded results are keyed by
 
 
-def _code_sql(expr: str, values: tuple[str, ...]) -> str:
-    """SQL: index of the text `expr` in `values` (code constants), NULL when absent or NULL."""
-    return f"(list_position([{', '.join(repr(v) for v in values)}], {expr}) - 1)"
-
-
-def _text_sql(code: str, values: tuple[str, ...], missing: str = "NULL") -> str:
-    """SQL: the text of code `code` in `values` (code constants), `missing` for NULL."""
-    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
-    return f"(CASE {code} {whens} ELSE {missing} END)"
-
-
 def _tier_text(code: str) -> str:
-    return _text_sql(code, TIERS, f"'{UNTIERED}'")
+    """SQL: a tier code's text, `untiered` for the code of no tier."""
+    return text_sql(code, TIERS, f"'{UNTIERED}'")
 
 
 def _prefix(kind: str) -> str:
@@ -233,7 +231,8 @@ class Replay(_Tables):
         self.tk, self.prof, self.prof_cur = self.name("tk"), self.name("prof"), self.name("prof_cur")
         columns = ", ".join(f"t.{c}" for c in INPUT_COLUMNS)  # what the engine and the frames read
         cur.execute(
-            f"CREATE TABLE {self.t} AS SELECT row_number() OVER () AS {TICKET_KEY}, {columns} FROM {baseline.tickets} t "
+            f"CREATE TABLE {self.t} AS SELECT row_number() OVER () AS {TICKET_KEY}, {columns} "
+            f"FROM {baseline.tickets} t "
             f"SEMI JOIN (SELECT ticket_id FROM {baseline.results} WHERE metric = 'acknowledge') r USING (ticket_id) "
             f"WHERE {where}",
             params,
@@ -249,15 +248,14 @@ class Replay(_Tables):
             f"""
             CREATE TABLE {self.tk} AS
             WITH marked AS (
-                SELECT t.ticket_id, t.created_at, t.segment, t.impact, {inputs},
+                SELECT t.ticket_id, t.{TICKET_KEY}, t.created_at, t.segment, t.impact, {inputs},
                        CASE WHEN {has_inputs} THEN dense_rank() OVER (ORDER BY {inputs}) END AS profile_id
                 FROM {self.t} t
             )
-            SELECT m.*, r.initial_tier AS tier_cur, t.{TICKET_KEY},
+            SELECT m.*, r.initial_tier AS tier_cur,
                    CAST(date_trunc('week', timezone($zone, m.created_at)) AS DATE) AS week,
                    m.ticket_id IN (SELECT ticket_id FROM {self.e} WHERE field = 'impact') AS has_impact_events
             FROM marked m JOIN {self.cur_results} r ON r.ticket_id = m.ticket_id AND r.metric = 'acknowledge'
-            JOIN {self.t} t ON t.ticket_id = m.ticket_id
             """,
             {"zone": self.policy.timezone},
         )
@@ -271,9 +269,9 @@ class Replay(_Tables):
         cur.execute(
             f"""
             CREATE TABLE {self.cur_codes} AS
-            SELECT k.{TICKET_KEY} AS ticket_key, {_code_sql("r.metric", METRICS)} AS metric_i,
-                   {_code_sql("r.tier", TIERS)} AS tier_i, {_code_sql("r.initial_tier", TIERS)} AS initial_tier_i,
-                   {_code_sql("r.state", STATES)} AS state_i
+            SELECT k.{TICKET_KEY} AS ticket_key, {code_sql("r.metric", METRICS)} AS metric_i,
+                   {code_sql("r.tier", TIERS)} AS tier_i, {code_sql("r.initial_tier", TIERS)} AS initial_tier_i,
+                   {code_sql("r.state", STATES)} AS state_i
             FROM {self.cur_results} r JOIN {self.t} k USING (ticket_id)
             """
         )
@@ -440,8 +438,9 @@ class Simulation(_Tables):
         if not (self.affected and self.metrics):
             cur.execute(  # nothing to judge: an empty table of the engine's coded columns
                 f"CREATE TABLE {self.cand_results} AS SELECT ticket_key, metric_i, tier_i, initial_tier_i, "
-                f"NULL::INT AS cal_i, NULL::BIGINT AS target_us, NULL::BIGINT AS elapsed_us, NULL::BIGINT AS paused_us, "
-                f"NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i FROM {r.cur_codes} LIMIT 0"
+                f"NULL::INT AS cal_i, NULL::BIGINT AS target_us, NULL::BIGINT AS elapsed_us, "
+                f"NULL::BIGINT AS paused_us, NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i "
+                f"FROM {r.cur_codes} LIMIT 0"
             )
         elif prepared:
             # The candidate rubric's tier for every ticket with rubric inputs, the assigned impact otherwise
@@ -496,14 +495,14 @@ class Simulation(_Tables):
         """SQL: the diff's rows matching `where` as text, with the ticket's key columns."""
         return f"""
             SELECT * FROM (
-                SELECT d.ticket_key, d.metric_i, k.ticket_id, {_text_sql("d.metric_i", METRICS)} AS metric,
+                SELECT d.ticket_key, d.metric_i, k.ticket_id, {text_sql("d.metric_i", METRICS)} AS metric,
                        k.created_at, k.week, k.profile_id,
-                       {_text_sql("d.tier_cur_i", TIERS)} AS tier_current,
-                       {_text_sql("d.tier_cand_i", TIERS)} AS tier_candidate,
-                       {_text_sql("d.initial_tier_cur_i", TIERS)} AS initial_tier_current,
-                       {_text_sql("d.initial_tier_cand_i", TIERS)} AS initial_tier_candidate,
-                       {_text_sql("d.state_cur_i", STATES)} AS state_current,
-                       {_text_sql("d.state_cand_i", STATES)} AS state_candidate,
+                       {text_sql("d.tier_cur_i", TIERS)} AS tier_current,
+                       {text_sql("d.tier_cand_i", TIERS)} AS tier_candidate,
+                       {text_sql("d.initial_tier_cur_i", TIERS)} AS initial_tier_current,
+                       {text_sql("d.initial_tier_cand_i", TIERS)} AS initial_tier_candidate,
+                       {text_sql("d.state_cur_i", STATES)} AS state_current,
+                       {text_sql("d.state_cand_i", STATES)} AS state_candidate,
                        d.changed
                 FROM {self.diff} d JOIN {self.replay.tk} k ON k.{TICKET_KEY} = d.ticket_key
             ) WHERE {where}
@@ -520,8 +519,9 @@ class Simulation(_Tables):
             FROM ({rows_sql}) d
             JOIN (SELECT ticket_key, metric_i, {", ".join(cols)} FROM (
                       SELECT c.ticket_key, c.metric_i, {decoded}
-                      FROM (SELECT *, NULL::VARCHAR AS ticket_id, NULL::VARCHAR AS segment, NULL::VARCHAR AS owner_team,
-                                   NULL::BIGINT AS created_us FROM {self.cand_results}) c)) b USING (ticket_key, metric_i)
+                      FROM (SELECT *, NULL::VARCHAR AS ticket_id, NULL::VARCHAR AS segment,
+                                   NULL::VARCHAR AS owner_team, NULL::BIGINT AS created_us
+                            FROM {self.cand_results}) c)) b USING (ticket_key, metric_i)
             JOIN {self.replay.cur_results} a USING (ticket_id, metric)
             JOIN {self.replay.tk} k USING (ticket_id)
         """, params
@@ -657,7 +657,7 @@ class Simulation(_Tables):
                 UNION ALL
                 SELECT tier, metric, 'breached', breached, breached FROM {r.adh}
                 UNION ALL
-                SELECT {_text_sql("tier_i", TIERS)}, {_text_sql("metric_i", METRICS)}, {_text_sql("state_i", STATES)},
+                SELECT {text_sql("tier_i", TIERS)}, {text_sql("metric_i", METRICS)}, {text_sql("state_i", STATES)},
                        0, w FROM moved
             ), grid AS (
                 SELECT tier, metric FROM unnest($tiers::VARCHAR[]) AS a(tier), unnest($metrics::VARCHAR[]) AS b(metric)
@@ -762,7 +762,7 @@ class Simulation(_Tables):
                    FALSE, NULL, NULL, NULL
             FROM {r.cur_results} a
             JOIN {r.tk} k USING (ticket_id)
-            ANTI JOIN {self.diff} d ON d.ticket_key = k.{TICKET_KEY} AND d.metric_i = {_code_sql("a.metric", METRICS)}
+            ANTI JOIN {self.diff} d ON d.ticket_key = k.{TICKET_KEY} AND d.metric_i = {code_sql("a.metric", METRICS)}
             LEFT JOIN {r.prof_cur} pa ON pa.profile_id = k.profile_id
             LEFT JOIN {self.prof} pb ON pb.profile_id = k.profile_id
         """, params
