@@ -259,16 +259,17 @@ def _data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_
     The first is taken back to the start of its month, so subsets of the same tickets (the
     simulator's re-evaluated ones) mostly share one span and calendars.py's remembered tables.
     """
-    lo, hi = con.execute(
+    # Per-column extremes, not a per-row greatest(): DuckDB answers these from its column statistics.
+    first, last, first_event = con.execute(
         f"""
-        SELECT least(min(epoch_us(created_at)), ?), greatest(max(epoch_us(greatest(
-                   created_at, acknowledged_at, action_plan_at, resolved_at))), ?)
+        SELECT epoch_us(min(created_at)),
+               epoch_us(greatest(max(created_at), max(acknowledged_at), max(action_plan_at), max(resolved_at))),
+               (SELECT epoch_us(min("at")) FROM {events})
         FROM {tickets}
-        """,
-        [as_of_us, as_of_us],
+        """
     ).fetchone()
-    ev_lo = con.execute(f'SELECT min(epoch_us("at")) FROM {events}').fetchone()[0]
-    lo = min(v for v in (lo, ev_lo) if v is not None)
+    lo = min(v for v in (first, first_event, as_of_us) if v is not None)
+    hi = max(v for v in (last, as_of_us) if v is not None)
     return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
 
 
