@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import duckdb
 import pytest
 
-from sla_core.engine import evaluate
+from sla_core.calendars import epoch_us
+from sla_core.engine import _data_span, evaluate
 from sla_core.loading import load_files
 from sla_core.policy import load_policy
 from tests.conftest import ROOT, SAMPLE_POLICY
@@ -45,9 +46,6 @@ def test_data_span_covers_every_instant_a_clock_can_touch() -> None:
     # The calendar table must run from the first instant (here an event two days before any ticket, on
     # 2026-03-02, taken back to the 1st of its month after a 2-day margin: 2026-02-01) to the last (here an
     # acknowledgement on 2026-05-20, the latest of all timestamp columns, NULLs skipped; +2 days: 05-22).
-    from sla_core.calendars import epoch_us
-    from sla_core.engine import _data_span
-
     con = duckdb.connect()
     con.execute("CREATE TABLE t (created_at TIMESTAMPTZ, acknowledged_at TIMESTAMPTZ, action_plan_at TIMESTAMPTZ, "
                 "resolved_at TIMESTAMPTZ)")
@@ -56,8 +54,8 @@ def test_data_span_covers_every_instant_a_clock_can_touch() -> None:
     con.execute("CREATE TABLE e (\"at\" TIMESTAMPTZ)")
     con.execute("INSERT INTO e VALUES ('2026-03-02 12:00+00'), ('2026-04-02 12:00+00')")
     as_of = epoch_us(datetime(2026, 4, 15, tzinfo=timezone.utc))
-    assert _data_span(con, "t", "e", as_of) == (datetime(2026, 2, 1).date(), datetime(2026, 5, 22).date())
+    assert _data_span(con, "t", "e", as_of) == (date(2026, 2, 1), date(2026, 5, 22))
     # as_of outside the data widens the span; no events at all is fine
     con.execute("DELETE FROM e")
     late = epoch_us(datetime(2026, 7, 1, 6, tzinfo=timezone.utc))
-    assert _data_span(con, "t", "e", late) == (datetime(2026, 3, 1).date(), datetime(2026, 7, 3).date())
+    assert _data_span(con, "t", "e", late) == (date(2026, 3, 1), date(2026, 7, 3))
