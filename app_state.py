@@ -8,7 +8,7 @@ policy (st.cache_resource), an upload lives only in its session's state.
 from __future__ import annotations
 
 import runpy
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Literal, Optional
 
@@ -16,9 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from sla_core import review
+from sla_core.clock import now
 from sla_core.datasource import (
-    SAMPLE_EVENTS,
-    SAMPLE_TICKETS,
     DataSource,
     file_version,
     policy_fingerprint,
@@ -28,7 +27,7 @@ from sla_core.datasource import (
     store_path,
     store_source,
 )
-from sla_core.filters import Filters, month_label
+from sla_core.filters import Filters
 from sla_core.policy import Policy, PolicyError, load_policy
 from sla_core.schema import TIERS
 
@@ -89,8 +88,8 @@ def current_policy() -> Policy:
 
 # Cached for every session: keyed by the data version and the policy, never by anything a user uploaded.
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the sample's SLA clocks…")
-def _sample(version: str, policy_key: str, _policy: Policy) -> DataSource:
-    return sample_source(_policy)
+def _sample(hour: str, policy_key: str, _policy: Policy, _as_of: datetime) -> DataSource:
+    return sample_source(_policy, _as_of)
 
 
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the store's SLA clocks…")
@@ -99,7 +98,10 @@ def _store(path: str, version: str, policy_key: str, _policy: Policy) -> DataSou
 
 
 def sample_data_source(policy: Policy) -> DataSource:
-    return _sample(file_version(SAMPLE_TICKETS, SAMPLE_EVENTS), policy_fingerprint(policy), policy)
+    """The live sample, shared by every session: as it stood when first asked for in this hour."""
+    as_of = now()
+    hour = as_of.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return _sample(hour.isoformat(), policy_fingerprint(policy), policy, as_of)
 
 
 def store_data_source(policy: Policy) -> Optional[DataSource]:
@@ -190,7 +192,8 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
     st.sidebar.subheader("Filters")
     period = _select(
-        "Month", periods, StateKeys.PERIOD, wanted.period or default_period, lambda d: month_label(d),  # type: ignore[arg-type]
+        "Month", periods, StateKeys.PERIOD, wanted.period or default_period,
+        lambda d: source.month_choice(d).label,  # type: ignore[arg-type]
         disabled=not with_period,
     )
     segment = _select(

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sla_core import review  # noqa: E402
 from sla_core.datasource import store_source  # noqa: E402
-from sla_core.filters import Filters  # noqa: E402
+from sla_core.filters import Filters# noqa: E402
 from sla_core.policy import load_policy  # noqa: E402
 from sla_core.sample import write_into  # noqa: E402
 from sla_core.store import keep_results, open_store  # noqa: E402
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = con.execute(f"SELECT count(*) FROM {source.results}").fetchone()[0]
     timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.engine", fromlist=["evaluate"]).evaluate(
         con.cursor(), policy, datetime.now(timezone.utc), out="bench_results"), t)
-    period = review.outcome_months(con)[-1]
+    period = max(review.month_clocks(con))
     for tier in (None, "critical", "high"):
         f = Filters(period=period, tier=tier)
         timed("core: review queries for one filter", lambda: (

@@ -97,7 +97,7 @@ class TimedConnection:
 def profile_engine(replay: sim.Replay, policy: Policy, as_of: datetime) -> None:
     timed = TimedConnection(replay.con.cursor())
     started = time.perf_counter()
-    evaluate(timed, policy, as_of, tickets=replay.t, events=replay.e, out="_bench_profile", tier_source="rubric")  # type: ignore[arg-type]
+    evaluate(timed, policy, as_of, tickets=replay.t, events=replay.e, out="_bench_profile")
     total = time.perf_counter() - started
     print(f"\n## engine.evaluate over the period's {replay.tickets:,} tickets, statement by statement ({total:.2f} s)\n")
     print("| seconds | share | statement (first words) |")

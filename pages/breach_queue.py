@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from app_state import StateKeys, download, require_data
-from sla_core import queue
-from sla_core.datasource import now_utc
+from sla_core import playbooks, queue
+from sla_core.clock import now as clock_now
 
 REFRESH = timedelta(seconds=60)
 
@@ -41,6 +41,7 @@ COLUMNS = {
     "playbook": st.column_config.TextColumn(),
     "missing_triage": st.column_config.TextColumn("missing triage"),
     "time_left_seconds": None,
+    "playbook_ids": None,
 }
 ORDER = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "segment",
          "owner_team"]
@@ -48,7 +49,7 @@ ORDER = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook",
 
 @st.fragment(run_every=REFRESH)
 def live_queue() -> None:
-    now = now_utc()
+    now = clock_now()
     with queue.live_results(source.con, policy, now, results=source.results) as live:
         frame = queue.breach_queue(source.con, policy, live, filters, viewer_tz)
     counts = frame["state"].value_counts()
@@ -65,16 +66,20 @@ def live_queue() -> None:
     shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("paused: none yet")
     st.dataframe(shown, hide_index=True, key="queue_table", column_config=COLUMNS, column_order=ORDER,
                  height=min(35 * (len(frame) + 1) + 3, 640))
-    download(frame, f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
+    download(frame.drop(columns="playbook_ids"), f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
 
     st.subheader("Playbooks")
-    used = frame["playbook"].dropna().value_counts()
+    books = playbooks.playbooks(policy)
+    used = frame["playbook_ids"].explode().dropna().astype(int).value_counts().sort_index()
     if used.empty:
-        st.caption("No queued clock matches a playbook (security, enterprise breach, critical).")
-    for key, n in used.items():
-        text = queue.playbook_text(policy, key)
-        with st.expander(f"{key.replace('_', ' ')} — {n} clock{'s' if n != 1 else ''}", icon=":material/menu_book:"):
-            st.markdown(text or f"The policy names no readable file for playbook `{key}`.")
+        st.caption("No queued clock matches a playbook rule of the policy.")
+    for index, n in used.items():
+        book = books[index]
+        with st.expander(f"{book.title} — {n} clock{'s' if n != 1 else ''}", icon=":material/menu_book:"):
+            if book.missing:
+                st.warning(f"The policy names `{book.file}`, but there is no readable file at `{book.path}`.")
+            else:
+                st.markdown(book.text)
 
 
 live_queue()

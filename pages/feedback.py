@@ -1,14 +1,13 @@
 """Feedback: post-incident reviews with action items, and severity validation - kept in the persistent store."""
 
-from datetime import datetime, timezone
-
 import streamlit as st
 
 from app_state import require_data
 from sla_core import feedback
+from sla_core.clock import now as clock_now
 from sla_core.datasource import store_path
 from sla_core.feedback import FeedbackError, IncidentReview, SeverityValidation
-from sla_core.filters import month_label
+from sla_core.periods import month_label
 from sla_core.schema import TIERS
 from sla_core.store import StoreError
 
@@ -113,7 +112,7 @@ if ticket_id:
             if st.form_submit_button("Save validation", key="feedback_save_validation", icon=":material/save:"):
                 if saved(lambda: feedback.save_validation(feedback.validated(
                     SeverityValidation, {"ticket_id": ticket_id, "assessed_impact": assessed,
-                                         "validated_impact": validated, "validated_at": datetime.now(timezone.utc),
+                                         "validated_impact": validated, "validated_at": clock_now(),
                                          "note": note}, f"validation of {ticket_id}"), store)):
                     st.success(f"Validation of {ticket_id} saved.")
 

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app_state import download, require_data
-from sla_core import feedback, insights, report
+from sla_core import feedback, insights, periods, report
 from sla_core.datasource import store_path
-from sla_core.filters import month_label, shift_month
+from sla_core.periods import month_label, shift_month
 
 source, filters = require_data("review")
 month = month_label(filters.period) if filters.period else "all months"
@@ -131,19 +131,19 @@ with tabs[4]:
                 {"share_complete": PERCENT, "plan_ratio": HOURS, "wait_ratio": HOURS})
 
 with tabs[5]:
-    latest = feedback.last_quarter(source.as_of, source.policy.timezone)
+    latest = periods.last_quarter(source.as_of, source.policy.timezone)
     quarters = [shift_month(latest, -3 * i) for i in range(4)]
-    quarter = st.selectbox("Quarter", quarters, format_func=feedback.quarter_label, key="insights_quarter")
+    quarter = st.selectbox("Quarter", quarters, format_func=periods.quarter_label, key="insights_quarter")
     st.caption("Per tier and metric: the target the quarter's stopped clocks would have met 90 % / 95 % of the "
                "time (in the metric's calendar hours), next to the current target.")
     retro = feedback.retrospective(source, filters, quarter)
     if retro.empty:
-        st.info(f"No clock stopped in {feedback.quarter_label(quarter)}.")
+        st.info(f"No clock stopped in {periods.quarter_label(quarter)}.")
     else:
         st.dataframe(retro, hide_index=True, key="insights_retro",
                      column_config={"met_share": PERCENT, "target_hours": HOURS, "p90_hours": HOURS,
                                     "p95_hours": HOURS, "p90_vs_target": HOURS})
-        download(retro, f"retrospective_{feedback.quarter_label(quarter)}.csv", "insights_retro_dl")
+        download(retro, f"retrospective_{periods.quarter_label(quarter)}.csv", "insights_retro_dl")
     st.subheader("Capacity used")
     st.dataframe(feedback.capacity(source, filters, quarter), hide_index=True, key="insights_capacity",
                  column_config={"per_week": HOURS, "weeks": HOURS})

@@ -8,7 +8,7 @@ import streamlit as st
 from app_state import ALL, StateKeys, download, require_data, store_path
 from charts import distribution_figure, team_figure, trend_figure
 from sla_core import review
-from sla_core.filters import month_label, shift_month
+from sla_core.periods import month_label, shift_month
 from sla_core.schema import METRICS, TIERS
 from sla_core.store import StoreError, store_imports
 
@@ -36,13 +36,19 @@ st.caption(
 )
 
 head = review.headline(con, filters, outcomes=outcomes)
+so_far = source.month_choice(filters.period).days_so_far
 cols = st.columns(4)
-cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence))
+if so_far is None:
+    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence))
+    cols[2].metric(
+        "Breached", f"{head.month.breached:,}", f"{head.month.breached - head.previous.breached:+,} vs {previous}",
+        delta_color="inverse",
+    )
+else:  # a month in progress is not compared with a whole one
+    progress = f"month in progress: {so_far} day{'s' if so_far != 1 else ''} so far"
+    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), progress, delta_color="off", delta_arrow="off")
+    cols[2].metric("Breached", f"{head.month.breached:,}", progress, delta_color="off", delta_arrow="off")
 cols[1].metric("Met", f"{head.month.met:,}")
-cols[2].metric(
-    "Breached", f"{head.month.breached:,}", f"{head.month.breached - head.previous.breached:+,} vs {previous}",
-    delta_color="inverse",
-)
 cols[3].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
 
 if head.month.decided == 0:

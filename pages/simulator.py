@@ -162,8 +162,9 @@ capacity = int(top[1].number_input("On-call capacity per week", min_value=0, ste
                                         "(default: the busiest week of the period under the current policy)."))
 top[2].caption(
     f"{source.label} · {replay.tickets:,} tickets created {period.label()} · clocks judged at "
-    f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). Both sides tier a ticket with "
-    "rubric inputs by their own rubric; one without keeps its assigned impact."
+    f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). The current side is the "
+    "Review's: each ticket keeps the tier it was judged at, and moves only where the candidate's rubric tiers it "
+    "differently from the current rubric."
 )
 if replay.tickets == 0:
     st.info("No tickets were created in this period. Pick another one.")
@@ -291,13 +292,19 @@ else:
         mime="text/csv", key="sim_dl_changed", on_click="ignore", icon=":material/download:",
     )
 
-# ---- calibration
-with st.expander("Calibration: the current rubric vs the impact people assigned"):
+# ---- rubric agreement: apart from the moves, since the current side keeps the tiers people assigned
+with st.expander("Rubric agreement: the impact people assigned vs the current rubric"):
     cal = sim.calibration(replay)
     st.markdown(f"The current rubric agrees with the assigned impact on **{pct(cal.agreement)}** of the "
-                f"{cal.compared:,} tickets that have both.")
+                f"{cal.compared:,} tickets that have both. These tickets keep their assigned tier on both sides "
+                "unless the candidate's rubric moves them.")
     st.dataframe(cal.matrix, key="sim_calibration")
-    st.dataframe(cal.disagreements, hide_index=True, key="sim_disagreements", height=240)
+    agree = st.columns(2)
+    assigned = agree[0].selectbox("Assigned impact", list(TIERS), key="sim_agree_impact")
+    by_rubric = agree[1].selectbox("Current rubric tier", list(TIERS), key="sim_agree_rubric",
+                                   index=1 if assigned == TIERS[0] else 0)
+    st.dataframe(sim.agreement_tickets(replay, assigned, by_rubric), hide_index=True, key="sim_agreement_cell",
+                 height=240)
 
 # ---- scenarios
 st.subheader("Scenarios")

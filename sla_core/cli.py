@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import duckdb
 
+from sla_core.clock import NowError, now
 from sla_core.engine import evaluate
 from sla_core.policy import Policy, PolicyError, load_policy
 
@@ -33,9 +34,9 @@ class UsageError(ValueError):
 
 
 def parse_as_of(text: Optional[str], policy: Policy) -> datetime:
-    """ISO 8601 instant; a naive one is read in the policy timezone; none means now."""
+    """ISO 8601 instant; a naive one is read in the policy timezone; none means now (clock.now)."""
     if text is None:
-        return datetime.now(timezone.utc)
+        return now()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [PolicyError, UsageError, duckdb.IOException, OSError]
+    errors: list[type[BaseException]] = [PolicyError, UsageError, NowError, duckdb.IOException, OSError]
     for module_name, names in (("sla_core.loading", ("LoadError",)), ("sla_core.store", ("StoreError",))):
         try:
             module = importlib.import_module(module_name)

@@ -14,18 +14,21 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import duckdb
 
+from sla_core.clock import now
 from sla_core.csv_safe import write_csv_safe
 from sla_core.engine import evaluate
 from sla_core.kept import policy_fingerprint
 from sla_core.loading import load_files
 from sla_core.policy import Policy
-from sla_core.review import filter_choices, outcome_months, period_choices, prepare_outcomes
+from sla_core.sample import live_sample, load_tables
+from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
+from sla_core.review import filter_choices, month_clocks, prepare_outcomes
 from sla_core.schema import events_ddl
 from sla_core.store import StoreError, attach_store, open_store, store_path
 
@@ -33,8 +36,6 @@ SourceKind = Literal["sample", "store", "upload"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data"
-SAMPLE_TICKETS = SAMPLE_DIR / "tickets.csv"
-SAMPLE_EVENTS = SAMPLE_DIR / "events.csv"
 DEFAULT_POLICY = SAMPLE_DIR / "policy.yaml"
 
 
@@ -53,16 +54,26 @@ class DataSource:
     segments: tuple[str, ...] = ()
     owner_teams: tuple[str, ...] = ()
     months: tuple[date, ...] = ()  # months with decided clocks, oldest first
-    periods: tuple[date, ...] = ()  # every month up to as_of's, newest first
+    choices: tuple[MonthChoice, ...] = ()  # what the month filter offers, newest first (periods.month_choices)
     results: str = "sla_results"
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
     kept_at: Optional[datetime] = None  # the store's kept results were used, judged at this instant
 
     @property
+    def periods(self) -> tuple[date, ...]:
+        """The months the month filter offers, newest first."""
+        return tuple(choice.month for choice in self.choices)
+
+    @property
     def default_period(self) -> date:
-        """The latest month with decided clocks (else the current month)."""
-        return self.months[-1] if self.months else self.periods[0]
+        """The month a review opens on (periods.default_month)."""
+        return default_month(self.months, self.as_of, self.policy.timezone)
+
+    def month_choice(self, month: date) -> MonthChoice:
+        """The month as the filter lists it (a month outside the list: no clocks)."""
+        found = {choice.month: choice for choice in self.choices}
+        return found.get(month) or MonthChoice(month, 0, days_so_far(month, self.as_of, self.policy.timezone))
 
 
 def policy_path() -> Path:
@@ -78,10 +89,6 @@ def file_version(*paths: Union[str, Path]) -> str:
         stat = p.stat() if p.exists() else None
         parts.append(f"{p.resolve()}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{p}:missing")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def evaluated(
@@ -110,28 +117,27 @@ def evaluated(
         evaluate(con, policy, as_of)
     prepare_outcomes(con, policy.timezone)
     tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    clocks = month_clocks(con)
     return DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
         segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
-        months=tuple(outcome_months(con)), periods=tuple(period_choices(con, as_of, policy.timezone)),
+        months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone)),
         report=report, kept_at=kept_at,
     )
 
 
-def sample_source(
-    policy: Policy,
-    as_of: Optional[datetime] = None,
-    *,
-    tickets_path: Path = SAMPLE_TICKETS,
-    events_path: Path = SAMPLE_EVENTS,
-) -> DataSource:
-    """The bundled sample, judged at `as_of` (default now: the sample ends today, so its queue is live)."""
+def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int = 7) -> DataSource:
+    """The bundled sample as it stands at `as_of` (default: now), judged then: its last ticket came in just
+    before, so the review has a year of full months behind it and the queue is live on any day."""
+    as_of = as_of or now()
     con = duckdb.connect()
-    report = load_files(con, str(tickets_path), str(events_path) if events_path.exists() else None, policy)
-    return evaluated(
-        con, policy, as_of or now_utc(), kind="sample", label="Bundled sample",
-        version=file_version(tickets_path, events_path), report=report,
-    )
+    load_tables(con, *live_sample(as_of, seed, policy.timezone))
+    return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed))
+
+
+def sample_version(as_of: datetime, seed: int = 7) -> str:
+    """The live sample's data version: its draws are fixed per seed and local date, its cut is `as_of`."""
+    return f"sample:{seed}:{as_of.isoformat()}"
 
 
 def store_problem(path: Path) -> Optional[str]:
@@ -164,7 +170,7 @@ def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[da
     """
     path = path or store_path()
     version = file_version(path, Path(f"{path}.wal"))
-    as_of = as_of or now_utc()
+    as_of = as_of or now()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     kept_at = attach_store(con, path, kept_for=(policy, as_of))
@@ -187,7 +193,7 @@ def upload_source(
         con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
     )
     return evaluated(
-        con, policy, as_of or now_utc(), kind="upload", label=label,
+        con, policy, as_of or now(), kind="upload", label=label,
         version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,
     )
 

@@ -39,7 +39,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Iterator, Literal, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import duckdb
 import pandas as pd
@@ -50,7 +50,6 @@ from sla_core.rubric import FACTORS, score_tickets
 from sla_core.schema import METRICS, STATES, TIERS
 from sla_core.sqlutil import load_frame, quote_ident
 
-TierSource = Literal["assigned", "rubric"]
 PREPARED_PARTS: tuple[str, ...] = ("t", "imp", "kept")  # the tables `_prepare` leaves, after its prefix
 
 # The ticket columns `evaluate` reads: a caller copying tickets for it need copy no others.
@@ -297,7 +296,6 @@ def _prepare(
     as_of_us: int,
     tickets: str,
     events: str,
-    tier_source: TierSource,
     metric_codes: Sequence[int],
     coded_by: Optional[str],
     kind: str = "TEMP TABLE",
@@ -313,16 +311,11 @@ def _prepare(
         pause_frame = pause_frame[pause_frame["metric_i"].isin(metric_codes)]
         load_frame(con, f"{p}_pause_map", pause_frame, "metric_i INT, status VARCHAR")
         span = _data_span(con, tickets, events, as_of_us)
-        rubric_needed = "TRUE" if tier_source == "rubric" else "impact IS NULL"
-        score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE {rubric_needed})", out=f"{p}_rubric")
+        # The base tier: the assigned impact, else the rubric's (only tickets without an impact are scored).
+        score_tickets(con, policy.rubric, tickets=f"(SELECT * FROM {tickets} WHERE impact IS NULL)", out=f"{p}_rubric")
 
         # Codes instead of text through the 3-rows-per-ticket stages: joins carry no strings.
         codes = {"as_of": as_of_us, "segments": list(policy.segments)}
-        tier_text = (
-            "coalesce(t.impact, r.rubric_tier)"
-            if tier_source == "assigned"
-            else "CASE WHEN r.has_rubric_inputs THEN r.rubric_tier ELSE t.impact END"
-        )
         if policy.on_reopen == "first_resolution":
             # The resolution clock stops at the first resolved/closed status, reopens notwithstanding.
             first_res = f"""SELECT ticket_id, min(epoch_us("at")) AS at_us FROM {events}
@@ -340,7 +333,7 @@ def _prepare(
             CREATE OR REPLACE {kind} {p}_t AS
             WITH first_res AS ({first_res}), raw AS (
                 SELECT t.ticket_id, epoch_us(t.created_at) AS created_us, t.segment, t.owner_team,
-                       {code_sql(tier_text, TIERS)} AS base_tier_i,
+                       {code_sql("coalesce(t.impact, r.rubric_tier)", TIERS)} AS base_tier_i,
                        epoch_us(t.resolved_at) AS resolved_us,
                        {resolution_stop} AS resolution_us,
                        epoch_us(t.acknowledged_at) AS ack_us,
@@ -560,16 +553,14 @@ def evaluate(
     tickets: str = "tickets",
     events: str = "events",
     out: str = "sla_results",
-    tier_source: TierSource = "assigned",
     metrics: Sequence[str] = METRICS,
     coded_by: Optional[str] = None,
 ) -> str:
     """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
 
-    `tier_source="assigned"` uses the ticket's impact and falls back to the
-    rubric; `"rubric"` lets the rubric tier every ticket that has rubric
-    inputs (the simulator compares policies this way). Events after `as_of`
-    and stops after it are not known yet: those clocks are still running.
+    A ticket's tier is its assigned impact, else the rubric's (DESIGN.md).
+    Events after `as_of` and stops after it are not known yet: those clocks
+    are still running.
     `metrics` limits the clocks computed (the simulator re-judges only the
     metrics whose targets a candidate changed); a clock does not depend on
     another metric's. `coded_by` names a unique integer column of `tickets`:
@@ -581,7 +572,7 @@ def evaluate(
     as_of_us = epoch_us(as_of)
     p = f"_{out}"  # prefix of this evaluation's scratch tables
     with _dropped_after(con, p, PREPARED_PARTS):
-        span = _prepare(con, p, policy, as_of_us, tickets, events, tier_source, metric_codes, coded_by)
+        span = _prepare(con, p, policy, as_of_us, tickets, events, metric_codes, coded_by)
         return _judge(con, p, p, policy, as_of_us, span, out, metric_codes, coded_by)
 
 
@@ -604,13 +595,12 @@ class PreparedClocks:
         events: str,
         coded_by: str,
         prefix: str,
-        tier_source: TierSource = "rubric",
     ) -> None:
         if as_of.tzinfo is None:
             raise ValueError("as_of must carry a timezone")
         self.policy, self.prefix, self.coded_by = policy, prefix, coded_by
         self.as_of_us = epoch_us(as_of)
-        self.span = _prepare(con, prefix, policy, self.as_of_us, tickets, events, tier_source, [0, 1, 2], coded_by,
+        self.span = _prepare(con, prefix, policy, self.as_of_us, tickets, events, [0, 1, 2], coded_by,
                              kind="TABLE")  # read by the cursors that judge
 
     def fits(self, policy: Policy) -> bool:

@@ -24,8 +24,10 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_core.clock import now
 from sla_core.datasource import DataSource
-from sla_core.filters import Filters, shift_month
+from sla_core.filters import Filters
+from sla_core.periods import last_quarter, quarter_end, quarter_label
 from sla_core.policy import Tier
 from sla_core.schema import TIERS
 from sla_core.sqlutil import quote_ident
@@ -179,10 +181,6 @@ def feedback_store(path: Optional[PathLike] = None) -> Iterator[duckdb.DuckDBPyC
         con.close()
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
     return con.cursor().execute(sql, list(params)).df()
 
@@ -192,7 +190,7 @@ def save_review(review: IncidentReview, path: Optional[PathLike] = None) -> None
     with feedback_store(path) as con:
         con.execute(
             "INSERT OR REPLACE INTO incident_reviews VALUES (?, ?, ?, ?, ?)",
-            [review.ticket_id, review.summary, review.reviewed_at, review.reviewer, _now()],
+            [review.ticket_id, review.summary, review.reviewed_at, review.reviewer, now()],
         )
 
 
@@ -246,14 +244,14 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optiona
                 raise FeedbackError(f"action item {foreign[0][0]}, id: belongs to another incident")
             con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
             next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM action_items").fetchone()[0]
-            now = _now()
+            saved_at = now()
             for item in items:
                 item_id = item.id
                 if item_id is None:
                     item_id, next_id = next_id, next_id + 1
                 con.execute(
                     "INSERT INTO action_items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [item_id, ticket_id, item.description, item.owner, item.deadline, item.done, now],
+                    [item_id, ticket_id, item.description, item.owner, item.deadline, item.done, saved_at],
                 )
             con.execute("COMMIT")
         except BaseException:
@@ -269,7 +267,7 @@ def action_items(
 
     Columns: id, ticket_id, description, owner, deadline, done, overdue.
     """
-    today = today or _now().date()
+    today = today or now().date()
     with feedback_store(path) as con:
         frame = _df(
             con,
@@ -336,7 +334,7 @@ def save_validation(validation: SeverityValidation, path: Optional[PathLike] = N
         con.execute(
             "INSERT OR REPLACE INTO severity_validations VALUES (?, ?, ?, ?, ?, ?)",
             [validation.ticket_id, validation.assessed_impact, validation.validated_impact,
-             validation.validated_at, validation.note, _now()],
+             validation.validated_at, validation.note, now()],
         )
 
 
@@ -373,18 +371,11 @@ def misclassified(frame: pd.DataFrame) -> pd.DataFrame:
 # --- Quarterly retrospective ------------------------------------------------------------------------
 
 
-def last_quarter(as_of: datetime, timezone_name: str) -> date:
-    """First day of the last full calendar quarter before `as_of` (in the policy timezone)."""
-    local = pd.Timestamp(as_of).tz_convert(timezone_name)
-    this_quarter = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
-    return shift_month(this_quarter, -3)
-
-
 def _quarter_params(src: DataSource, quarter: Optional[date]) -> tuple[date, date]:
     start = quarter or last_quarter(src.as_of, src.policy.timezone)
     if start.day != 1 or start.month not in (1, 4, 7, 10):
         raise ValueError(f"quarter {start}: give the first day of a quarter (e.g. {start.year}-07-01)")
-    return start, shift_month(start, 3)
+    return start, quarter_end(start)
 
 
 def retrospective(src: DataSource, filters: Filters, quarter: Optional[date] = None) -> pd.DataFrame:
@@ -446,10 +437,6 @@ def capacity(src: DataSource, filters: Filters, quarter: Optional[date] = None) 
     ).df()
 
 
-def quarter_label(start: date) -> str:
-    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-
-
 __all__ = [
     "ActionItem",
     "FeedbackError",
@@ -465,10 +452,8 @@ __all__ = [
     "ensure_feedback_schema",
     "feedback_store",
     "incidents_without_review",
-    "last_quarter",
     "misclassified",
     "overdue_action_items",
-    "quarter_label",
     "retrospective",
     "reviewed_ids",
     "reviews",

@@ -7,37 +7,16 @@ reaching a query.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_core.periods import month_label, parse_month
 from sla_core.policy import Tier
 
-_MONTH = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
 # URL parameter -> model field.
 QUERY_KEYS: dict[str, str] = {"period": "period", "segment": "segment", "team": "owner_team", "tier": "tier"}
-
-
-def parse_month(value: object) -> date:
-    """`2026-11` (or a date) -> the first day of that month."""
-    if isinstance(value, date):
-        return value.replace(day=1)
-    match = _MONTH.match(value) if isinstance(value, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"bad month {value!r}: use YYYY-MM, e.g. 2026-11")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def month_label(month: date) -> str:
-    return f"{month:%Y-%m}"
-
-
-def shift_month(month: date, months: int) -> date:
-    """The first day of the month `months` away (negative = earlier)."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 class Filters(BaseModel):

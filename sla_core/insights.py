@@ -45,7 +45,8 @@ from typing import Any, Optional
 import pandas as pd
 
 from sla_core.datasource import DataSource
-from sla_core.filters import Filters, shift_month
+from sla_core.filters import Filters
+from sla_core.periods import shift_month
 from sla_core.schema import TIERS, TRIAGE_FIELDS
 from sla_core.sqlutil import quote_ident
 

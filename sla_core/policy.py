@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from sla_core.schema import METRICS, SEVERITIES, STATUSES, TIERS, TRIAGE_FIELDS
+from sla_core.schema import METRICS, SEVERITIES, STATUSES, TIERS
 
 BUILTIN_24X7 = "24x7"
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,7 +34,6 @@ Tier = Literal["critical", "high", "medium", "low"]
 Metric = Literal["acknowledge", "action_plan", "resolution"]
 Status = Literal["new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"]
 Severity = Literal["data_loss", "security", "outage", "blocked", "partial", "cosmetic", "question"]
-TriageField = Literal["repro_steps", "environment", "logs", "impacted_customers"]
 Factor = Literal["customers_affected", "segment", "severity", "regulatory", "workaround"]
 
 
@@ -227,6 +226,94 @@ class Rubric(_Strict):
         return thresholds
 
 
+class DisciplineRule(_Strict):
+    """Owner teams (glob patterns, `Backend*`) that roll up to one discipline; the first rule that matches wins."""
+
+    discipline: str = Field(min_length=1, max_length=64)
+    teams: list[str] = Field(min_length=1)
+
+    @field_validator("teams")
+    @classmethod
+    def _patterns(cls, teams: list[str]) -> list[str]:
+        for pattern in teams:
+            if not pattern.strip():
+                raise ValueError("a team pattern is empty")
+        return teams
+
+
+class Route(_Strict):
+    """What a tier triggers: a route, the channel it is worked in, who must join and how soon."""
+
+    route: str = Field(min_length=1, max_length=64)
+    channel: Optional[str] = Field(default=None, max_length=128)
+    join_within: Optional[int] = None  # seconds, from a duration such as 15m
+    responders: list[str] = Field(default_factory=list)
+
+    _duration = field_validator("join_within", mode="before")(
+        classmethod(lambda cls, v: None if v is None else parse_duration(v))
+    )
+
+
+ClockState = Literal["met", "breached", "paused", "at_risk", "running", "untimed"]
+
+
+class PlaybookWhen(_Strict):
+    """When a playbook applies: every key given must hold (AND); a list holds when any value matches (OR)."""
+
+    tier: Optional[list[Tier]] = None
+    segment: Optional[list[str]] = None
+    severity: Optional[list[Severity]] = None
+    regulatory: Optional[bool] = None
+    tags: Optional[list[str]] = None
+    state: Optional[list[ClockState]] = None
+
+
+class PlaybookRule(_Strict):
+    """A markdown runbook (path relative to the policy file) and when it applies; every matching rule applies."""
+
+    file: str = Field(min_length=1)
+    when: PlaybookWhen = Field(default_factory=PlaybookWhen)
+
+
+# The earlier `playbooks: {key: FILE}` form, as the rules it always meant.
+LEGACY_PLAYBOOKS: dict[str, list[dict[str, Any]]] = {
+    "critical": [{"tier": ["critical"]}],
+    "enterprise_breach": [{"segment": ["enterprise"], "state": ["breached", "at_risk"]}],
+    "security": [{"severity": ["security"]}, {"regulatory": True}],
+}
+
+
+def _playbook_rules(value: Any) -> Any:
+    """Accept the earlier three-key mapping alongside the list of rules."""
+    if not isinstance(value, dict):
+        return value
+    rules = []
+    for key, file in value.items():
+        if key not in LEGACY_PLAYBOOKS:
+            raise ValueError(f"{key}: unknown playbook key (the mapping form knows {', '.join(LEGACY_PLAYBOOKS)}; "
+                             "use a list of rules with `when:` for any other)")
+        rules += [{"file": file, "when": when} for when in LEGACY_PLAYBOOKS[key]]
+    return rules
+
+
+class NotifyTarget(_Strict):
+    """Who hears of a clock turning at_risk or breached. Secrets are named by environment variable, never written."""
+
+    to: Literal["slack", "pagerduty"]
+    url_env: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    routing_key_env: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    states: list[Literal["at_risk", "breached"]] = Field(default_factory=lambda: ["at_risk", "breached"], min_length=1)
+    tiers: list[Tier] = Field(default_factory=lambda: list(TIERS), min_length=1)
+
+    @model_validator(mode="after")
+    def _secret_named(self) -> "NotifyTarget":
+        if self.to == "slack" and not self.url_env:
+            raise ValueError("a slack target needs url_env: the environment variable holding the webhook URL")
+        if self.to == "pagerduty" and not self.routing_key_env:
+            raise ValueError("a pagerduty target needs routing_key_env: the environment variable holding the key")
+        return self
+
+
 class Policy(_Strict):
     timezone: str
     at_risk_ratio: float = Field(default=0.75, gt=0, le=1)
@@ -237,8 +324,13 @@ class Policy(_Strict):
     on_tier_change: Literal["recompute", "keep_initial"] = "recompute"
     on_reopen: Literal["resume", "first_resolution"] = "resume"
     rubric: Optional[Rubric] = None
-    triage_required: dict[Tier, list[TriageField]] = Field(default_factory=dict)
-    playbooks: dict[str, str] = Field(default_factory=dict)
+    goals: dict[Tier, float] = Field(default_factory=dict)  # adherence each tier aims at
+    triage_required: dict[Tier, list[str]] = Field(default_factory=dict)  # any ticket columns
+    tags_required: dict[Tier, list[str]] = Field(default_factory=dict)
+    disciplines: list[DisciplineRule] = Field(default_factory=list)
+    routes: dict[Tier, Route] = Field(default_factory=dict)
+    playbooks: list[PlaybookRule] = Field(default_factory=list)
+    notify: list[NotifyTarget] = Field(default_factory=list)
     # Where the file was read from: playbook paths are relative to it. Not a key of the file.
     base_dir: Optional[Path] = Field(default=None, exclude=True)
 
@@ -250,6 +342,25 @@ class Policy(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {zone!r} (use an IANA name such as Europe/London)") from None
         return zone
+
+    _legacy_playbooks = field_validator("playbooks", mode="before")(classmethod(lambda cls, v: _playbook_rules(v)))
+
+    @field_validator("goals")
+    @classmethod
+    def _goals_are_shares(cls, goals: dict[str, float]) -> dict[str, float]:
+        for tier, goal in goals.items():
+            if not 0 < goal <= 1:
+                raise ValueError(f"{tier}: goal {goal} must be a share of clocks met, above 0 and at most 1 (0.95)")
+        return goals
+
+    @field_validator("triage_required", "tags_required")
+    @classmethod
+    def _names_given(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for tier, names in value.items():
+            for name in names:
+                if not str(name).strip():
+                    raise ValueError(f"{tier}: an empty name")
+        return value
 
     @field_validator("calendars")
     @classmethod
@@ -292,11 +403,9 @@ class Policy(_Strict):
     def pause_statuses(self, metric: str) -> list[str]:
         return list(self.pauses.get(metric, []))  # type: ignore[call-overload]
 
-    def playbook_path(self, key: str) -> Optional[Path]:
-        rel = self.playbooks.get(key)
-        if rel is None:
-            return None
-        return (self.base_dir or Path.cwd()) / rel
+    def playbook_path(self, rule: PlaybookRule) -> Path:
+        """A playbook file, relative to the policy's folder."""
+        return (self.base_dir or Path.cwd()) / rule.file
 
     def to_yaml(self) -> str:
         """The policy as a YAML file `load_policy` reads back to an equal policy."""
@@ -346,8 +455,19 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
             "thresholds": dict(policy.rubric.thresholds),
             "always_critical": list(policy.rubric.always_critical),
         }
+    data["goals"] = dict(policy.goals)
     data["triage_required"] = {t: list(f) for t, f in policy.triage_required.items()}
-    data["playbooks"] = dict(policy.playbooks)
+    data["tags_required"] = {t: list(f) for t, f in policy.tags_required.items()}
+    data["disciplines"] = [rule.model_dump() for rule in policy.disciplines]
+    data["routes"] = {
+        tier: {**route.model_dump(exclude_none=True, exclude={"join_within"}),
+               **({"join_within": format_duration(route.join_within)} if route.join_within else {})}
+        for tier, route in policy.routes.items()
+    }
+    data["playbooks"] = [
+        {"file": rule.file, "when": rule.when.model_dump(exclude_none=True)} for rule in policy.playbooks
+    ]
+    data["notify"] = [target.model_dump(exclude_none=True) for target in policy.notify]
     return data
 
 
@@ -393,11 +513,7 @@ def load_policy(path: Union[str, Path]) -> Policy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise PolicyError(f"policy {path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    policy = policy_from_dict(data, base_dir=path.resolve().parent)
-    for key, rel in policy.playbooks.items():
-        if not (policy.base_dir / rel).is_file():  # type: ignore[operator]
-            raise PolicyError(f"policy: playbooks.{key}: file {rel!r} not found next to the policy")
-    return policy
+    return policy_from_dict(data, base_dir=path.resolve().parent)
 
 
 __all__ = [
@@ -414,5 +530,4 @@ __all__ = [
     "policy_from_dict",
     "policy_to_dict",
     "STATUSES",
-    "TRIAGE_FIELDS",
 ]

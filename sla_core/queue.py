@@ -11,21 +11,19 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import pandas as pd
 
+from sla_core import playbooks
 from sla_core.filters import Filters
 from sla_core.kept import evaluate_tickets
 from sla_core.policy import Policy
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import quote_ident, table_columns
 
 QUEUE_STATES: tuple[str, ...] = ("breached", "at_risk", "paused")
-# Which playbook a queued clock follows, first match wins (keys of policy.playbooks).
-PLAYBOOK_ORDER: tuple[str, ...] = ("security", "enterprise_breach", "critical")
 
 QUEUE_COLUMNS: tuple[str, ...] = (
     "ticket_id",
@@ -39,6 +37,7 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "owner_team",
     "missing_triage",
     "playbook",
+    "playbook_ids",
 )
 
 
@@ -68,30 +67,18 @@ def live_results(
         cur.close()
 
 
-def _missing_triage_sql(policy: Policy) -> tuple[str, list[object]]:
-    """A comma list of the triage fields the clock's tier requires and the ticket lacks."""
+def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, list[object]]:
+    """A comma list of the triage fields the clock's tier requires and the ticket lacks (a column the data
+    does not have is lacking on every ticket)."""
     parts, params = [], []
     for tier, fields in policy.triage_required.items():
         for field in fields:
-            parts.append(f"CASE WHEN r.tier = ? AND nullif(trim(t.{quote_ident(field)}), '') IS NULL THEN ? END")
+            value = f"nullif(trim(CAST(t.{quote_ident(field)} AS VARCHAR)), '')" if field in columns else "NULL"
+            parts.append(f"CASE WHEN r.tier = ? AND {value} IS NULL THEN ? END")
             params += [tier, field]
     if not parts:
         return "CAST(NULL AS VARCHAR)", []
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
-
-
-def _playbook_sql(policy: Policy) -> tuple[str, list[object]]:
-    """security severity -> security; enterprise breached/at risk -> enterprise_breach; critical -> critical."""
-    conditions = {
-        "security": "t.severity = 'security'",
-        "enterprise_breach": "r.segment = 'enterprise' AND r.state IN ('breached', 'at_risk')",
-        "critical": "r.tier = 'critical'",
-    }
-    whens = [f"WHEN {conditions[key]} THEN ?" for key in PLAYBOOK_ORDER if key in policy.playbooks]
-    params: list[object] = [key for key in PLAYBOOK_ORDER if key in policy.playbooks]
-    if not whens:
-        return "CAST(NULL AS VARCHAR)", []
-    return f"CASE {' '.join(whens)} END", params
 
 
 # Time left in open hours as `-1d 2h 05m` (negative = overdue).
@@ -124,8 +111,9 @@ def breach_queue(
         ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown timezone {viewer_timezone!r} (use an IANA name such as Europe/London)") from None
-    triage_sql, triage_params = _missing_triage_sql(policy)
-    playbook_sql, playbook_params = _playbook_sql(policy)
+    triage_sql, triage_params = _missing_triage_sql(policy, table_columns(con.cursor(), quote_ident(tickets)))
+    matched_sql, matched_params = playbooks.match_sql(policy)
+    summaries = [book.summary for book in playbooks.playbooks(policy)]
     clauses, filter_params = [], []
     for column, value in (("segment", filters.segment), ("owner_team", filters.owner_team), ("tier", filters.tier)):
         if value is not None:
@@ -137,27 +125,23 @@ def breach_queue(
         con.cursor()
         .execute(
             f"""
+            WITH queued AS (
+                SELECT r.*, {triage_sql} AS missing_triage, {matched_sql} AS playbook_ids
+                FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
+                WHERE r.stopped_at IS NULL AND r.state IN ({states}){extra}
+            )
             SELECT r.ticket_id, r.metric, r.state,
                    {_TIME_LEFT_SQL} AS time_left,
                    r.time_left_seconds,
                    timezone(?, r.due_at) AS due,
-                   r.tier, r.segment, r.owner_team,
-                   {triage_sql} AS missing_triage,
-                   {playbook_sql} AS playbook
-            FROM {quote_ident(live)} r
-            LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
-            WHERE r.stopped_at IS NULL AND r.state IN ({states}){extra}
+                   r.tier, r.segment, r.owner_team, r.missing_triage,
+                   nullif(array_to_string(list_transform(r.playbook_ids, lambda i: (?::VARCHAR[])[i + 1]), '; '), '')
+                       AS playbook,
+                   r.playbook_ids
+            FROM queued r
             ORDER BY r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,
-            [viewer_timezone, *triage_params, *playbook_params, *QUEUE_STATES, *filter_params],
+            [*triage_params, *matched_params, *QUEUE_STATES, *filter_params, viewer_timezone, summaries],
         )
         .df()
     )
-
-
-def playbook_text(policy: Policy, key: str) -> Optional[str]:
-    """The markdown of a playbook named in the policy, or None when it has none by that key."""
-    path: Optional[Path] = policy.playbook_path(key)
-    if path is None or not path.is_file():
-        return None
-    return path.read_text(encoding="utf-8")

@@ -25,9 +25,10 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from sla_core import feedback, insights, review
+from sla_core import feedback, insights, periods, review
 from sla_core.datasource import DataSource
-from sla_core.filters import Filters, month_label, shift_month
+from sla_core.filters import Filters
+from sla_core.periods import month_label, shift_month
 from sla_core.schema import METRICS, TIERS
 
 PathLike = Union[str, Path]
@@ -242,6 +243,9 @@ def build_report(
         raise ValueError("the report needs a month (filters.period)")
     month = filters.period
     label, previous = month_label(month), month_label(shift_month(month, -1))
+    so_far = src.month_choice(month).days_so_far
+    if so_far is not None:  # a month in progress says so wherever it is compared with a whole one
+        label += f" ({so_far} day{'s' if so_far != 1 else ''} so far)"
     tz = src.policy.timezone
     today = today or src.as_of.astimezone(src.policy.zone).date()
     scope = ", ".join(f"{k} {v}" for k, v in (("segment", filters.segment), ("owner team", filters.owner_team),
@@ -309,8 +313,8 @@ def build_report(
         add(f"<p class='note'>A complete handoff waited {ratio.iloc[0]:.2f}× as long as an incomplete one "
             f"(the framework claims about {insights.CLAIMED_RATIO:.2f}×).</p>")
 
-    quarter = feedback.last_quarter(src.as_of, tz)
-    add(f"<h2>Quarterly retrospective, {html.escape(feedback.quarter_label(quarter))}</h2>")
+    quarter = periods.last_quarter(src.as_of, tz)
+    add(f"<h2>Quarterly retrospective, {html.escape(periods.quarter_label(quarter))}</h2>")
     add(table_html(feedback.retrospective(src, filters, quarter), percent=("met_share",)))
     add(table_html(feedback.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
 

@@ -10,14 +10,16 @@ import duckdb
 
 from sla_core.cli import DEFAULT_POLICY, UsageError, add_input_arguments, open_input, parse_as_of
 from sla_core.datasource import evaluated
-from sla_core.filters import Filters, parse_month
+from sla_core.filters import Filters
+from sla_core.periods import parse_month
 from sla_core.policy import load_policy
 from sla_core.report import write_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
-    parser.add_argument("--month", required=True, help="the month to review, YYYY-MM (in the policy timezone)")
+    parser.add_argument("--month", help="the month to review, YYYY-MM (in the policy timezone; default: the last "
+                        "complete month with decided clocks, as the dashboard opens on)")
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY, help="policy YAML (default: the bundled one)")
     parser.add_argument("--as-of", dest="as_of", help="judge the clocks at this instant (ISO 8601; default: now)")
     parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {args.out}: use an .html file name")
     try:
-        month = parse_month(args.month)
+        month = None if args.month is None else parse_month(args.month)
     except ValueError as err:
         raise UsageError(f"--month: {err}") from None
     feedback_db = args.feedback_db or args.db
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     open_input(con, args, policy)
     label = f"Store {args.db}" if args.db else f"File {args.tickets.name}"
     src = evaluated(con, policy, as_of, kind="store" if args.db else "upload", label=label, version="cli")
+    month = month or src.default_period
     path = write_report(src, Filters(period=month), args.out, feedback_db=feedback_db)
     size = path.stat().st_size
     print(f"wrote the {month:%Y-%m} report to {path} ({size / 1e6:.1f} MB, as of {as_of.isoformat()})",

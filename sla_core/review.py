@@ -24,7 +24,8 @@ import pandas as pd
 
 from sla_core.calendars import DAY_US
 from sla_core.csv_safe import write_csv_safe
-from sla_core.filters import Filters, shift_month
+from sla_core.filters import Filters
+from sla_core.periods import shift_month
 from sla_core.schema import METRICS, TIERS
 from sla_core.sqlutil import quote_ident
 
@@ -133,36 +134,13 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -
     return con.cursor().execute(sql, list(params)).df()
 
 
-def outcome_months(con: duckdb.DuckDBPyConnection, *, outcomes: str = "review_outcomes") -> list[date]:
-    """Months that hold at least one decided clock, oldest first."""
+def month_clocks(con: duckdb.DuckDBPyConnection, *, outcomes: str = "review_outcomes") -> dict[date, int]:
+    """Decided clocks per month (months without any are absent)."""
     rows = con.cursor().execute(
-        f"SELECT DISTINCT month FROM {quote_ident(monthly_table(outcomes))} ORDER BY month"
+        f"SELECT month, CAST(sum(met + breached) AS BIGINT) FROM {quote_ident(monthly_table(outcomes))} "
+        "GROUP BY month ORDER BY month"
     ).fetchall()
-    return [row[0] for row in rows]
-
-
-def period_choices(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, timezone: str, *, outcomes: str = "review_outcomes"
-) -> list[date]:
-    """Every month from the first decided clock to the month of `as_of`, newest first.
-
-    Months without outcomes stay in the list (they are real, empty months), so
-    the review can say so instead of skipping them.
-    """
-    first, last = con.cursor().execute(
-        f"SELECT min(month), max(month) FROM {quote_ident(monthly_table(outcomes))}"
-    ).fetchone()
-    now_month = con.cursor().execute(
-        "SELECT CAST(date_trunc('month', timezone(?, ?::TIMESTAMPTZ)) AS DATE)", [timezone, as_of]
-    ).fetchone()[0]
-    if first is None:
-        return [now_month]
-    last = max(last, now_month)
-    months, month = [], first
-    while month <= last:
-        months.append(month)
-        month = shift_month(month, 1)
-    return months[::-1]
+    return {month: int(n) for month, n in rows}
 
 
 def filter_choices(

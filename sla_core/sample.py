@@ -23,7 +23,7 @@ Regenerate the committed sample (sample_data/tickets.csv and events.csv):
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Optional, Union
 from zoneinfo import ZoneInfo
@@ -82,7 +82,10 @@ ACK_BUSINESS = np.array([False, True, True, True])
 ACK_RATIO = (0.35, 0.75)  # median share of the target used, log-sd: about 8% breach
 ACTION_PLAN_TARGET = np.array([2 * HOUR, 24 * HOUR])  # critical 24x7, high business
 ACTION_PLAN_RATIO = (0.35, 0.75)
-BACKLOG_DAYS, BACKLOG_P, BACKLOG_SLOWDOWN = 10, 0.15, 4.0
+# The last days before the horizon carry a backlog: some tickets answered 1.5-5x slower, more of them waiting
+# on someone and for longer, so the queue at the horizon holds at-risk, breached and paused clocks on any day.
+BACKLOG_DAYS, BACKLOG_P, BACKLOG_SLOWDOWN = 14, 0.30, (1.5, 5.0)
+BACKLOG_PAUSE_P, BACKLOG_PAUSE_LONGER = 0.6, 3.0
 # Work after the acknowledgement until the first resolution (wall clock): median, log-sd.
 WORK = np.array([[4 * HOUR, 0.9], [30 * HOUR, 0.9], [3.5 * DAY, 0.9], [8 * DAY, 1.0]])
 PAUSE_P = np.array([0.10, 0.28, 0.35, 0.32])
@@ -263,16 +266,18 @@ def _handling(rng: np.random.Generator, d: Draws, clock: _Clock, horizon: float)
     n, tier, created = len(d["tier"]), d["tier"], d["created"]
     # Acknowledge against the target the team works to; the last days before the horizon carry a backlog.
     ack_target = np.where((tier == 2) & (d["segment"] == 0), ENTERPRISE_MEDIUM_ACK, ACK_TARGET[tier])
-    slowdown = np.where((created > horizon - BACKLOG_DAYS * DAY) & (rng.random(n) < BACKLOG_P), BACKLOG_SLOWDOWN, 1.0)
+    backlog = created > horizon - BACKLOG_DAYS * DAY
+    slowdown = np.where(backlog & (rng.random(n) < BACKLOG_P), rng.uniform(*BACKLOG_SLOWDOWN, n), 1.0)
     d["ack_ratio"] = _lognormal(rng, ACK_RATIO[0], ACK_RATIO[1], n) * slowdown
     used = d["ack_ratio"] * ack_target
     ack = d["ack"] = np.where(ACK_BUSINESS[tier], clock.add(created, used), created + used)
 
     # Work after the acknowledgement, at most one pause, then resolution and reopens.
     work = d["work"] = _lognormal(rng, WORK[tier, 0], WORK[tier, 1], n) * slowdown
-    d["paused"] = rng.random(n) < PAUSE_P[tier]
+    d["paused"] = rng.random(n) < np.where(backlog, np.maximum(PAUSE_P[tier], BACKLOG_PAUSE_P), PAUSE_P[tier])
     d["third_party"] = rng.random(n) < THIRD_PARTY_SHARE[tier]
-    pause_len = d["pause_len"] = np.where(d["paused"], _lognormal(rng, 20 * HOUR, 1.0, n), 0.0)
+    longer = np.where(backlog, BACKLOG_PAUSE_LONGER, 1.0)
+    pause_len = d["pause_len"] = np.where(d["paused"], _lognormal(rng, 20 * HOUR, 1.0, n) * longer, 0.0)
     pause_at = rng.uniform(0.1, 0.7, n) * work
 
     def wall(work_offset: np.ndarray) -> np.ndarray:
@@ -420,11 +425,16 @@ def generate(
     start: When = DEFAULT_START,
     end: When = DEFAULT_END,
     timezone: str = DEFAULT_TIMEZONE,
+    *,
+    cut: Optional[When] = None,
 ) -> tuple[pa.Table, pa.Table]:
     """(tickets, events) as Arrow tables in the canonical columns; same arguments, same tables.
 
-    Tickets are created in [start, end); `end` is the data horizon (nothing happens
-    at or after it). Text columns are dictionary-encoded strings.
+    Tickets are drawn in [start, end); `end` is the data horizon (nothing happens
+    at or after it). `cut` (at most `end`) shows the same draws as they stood at
+    an earlier instant: tickets created from it on are left out and later stamps
+    and events are not known yet, so the live sample keeps its tickets all day
+    while its "now" moves. Text columns are dictionary-encoded strings.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -432,6 +442,7 @@ def generate(
     t_start, horizon = _moment(start, zone), _moment(end, zone)
     if horizon <= t_start:
         raise ValueError(f"end {end} must be after start {start}")
+    visible = horizon if cut is None else min(_moment(cut, zone), horizon)
     rng = np.random.default_rng(seed)
     clock = _Clock(t_start - 2 * DAY, horizon + 400 * DAY, zone)
 
@@ -446,7 +457,7 @@ def generate(
     width = max(6, len(str(n)))
     digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), width, "0")
     ticket_id = pc.binary_join_element_wise("T-", digits, "")
-    e_ticket, e_at, e_field, e_value = _event_arrays(d, t_start, horizon)
+    e_ticket, e_at, e_field, e_value = _event_arrays(d, t_start, visible)
     events = pa.table(
         {
             "ticket_id": ticket_id.take(pa.array(e_ticket)),
@@ -456,7 +467,9 @@ def generate(
         }
     )
     del e_ticket, e_at, e_field, e_value
-    tickets = pa.table(_ticket_columns(rng, d, horizon, ticket_id))
+    tickets = pa.table(_ticket_columns(rng, d, visible, ticket_id))
+    if visible < horizon:  # tickets are in creation order: the ones created by the cut are a prefix
+        tickets = tickets.slice(0, int(np.searchsorted(d["created"], visible, side="left")))
     return tickets, events
 
 
@@ -472,7 +485,18 @@ def write_into(
     events: str = "events",
 ) -> tuple[int, int]:
     """Generate and load typed `tickets`/`events` tables (replacing them); returns their row counts."""
-    ticket_table, event_table = generate(n, seed, start, end, timezone)
+    return load_tables(con, *generate(n, seed, start, end, timezone), tickets=tickets, events=events)
+
+
+def load_tables(
+    con: duckdb.DuckDBPyConnection,
+    ticket_table: pa.Table,
+    event_table: pa.Table,
+    *,
+    tickets: str = "tickets",
+    events: str = "events",
+) -> tuple[int, int]:
+    """Generated tables into typed `tickets`/`events` tables (replacing them); returns their row counts."""
     event_table = event_table.append_column("seq", pa.array(np.arange(1, event_table.num_rows + 1)))
     for name, table, ddl in ((tickets, ticket_table, tickets_ddl), (events, event_table, events_ddl)):
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
@@ -484,6 +508,37 @@ def write_into(
         finally:
             con.unregister(view)
     return ticket_table.num_rows, event_table.num_rows
+
+
+# The live sample: about this many tickets a year, a year of full months before the month in progress.
+LIVE_PER_YEAR = 5000
+LIVE_MONTHS = 12
+
+
+def live_window(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> tuple[date, date]:
+    """(first day, day after the last) of the live sample drawn for `now`'s local date.
+
+    From the first day of the month LIVE_MONTHS before now's month to the end of
+    now's local day: the review always has a year of complete months behind it.
+    """
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    index = today.year * 12 + today.month - 1 - LIVE_MONTHS
+    return date(index // 12, index % 12 + 1, 1), today + timedelta(days=1)
+
+
+def live_sample(
+    now: datetime, seed: int = 7, timezone: str = DEFAULT_TIMEZONE, per_year: int = LIVE_PER_YEAR
+) -> tuple[pa.Table, pa.Table]:
+    """The bundled sample as it stands at `now`: drawn for now's local date, cut at now.
+
+    The same seed and date give the same tickets all day; later in the day the
+    same tickets have moved on (more acknowledged, resolved, breached).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must carry a timezone")
+    first, end = live_window(now, timezone)
+    n = max(1, round(per_year * (end - first).days / 365))
+    return generate(n, seed, first, end, timezone, cut=now)
 
 
 def _plain_text(table: pa.Table) -> pa.Table:

@@ -1,9 +1,13 @@
 """The rubric what-if simulator: the same tickets judged under the current and a candidate policy.
 
-Both sides are computed alike (DESIGN.md "simulate"): `evaluate(...,
-tier_source="rubric")`, so a ticket with rubric inputs is tiered by that
-side's rubric and one without keeps its impact; a candidate equal to the
-current policy changes nothing.
+The current side is what the Review shows (DESIGN.md "simulate"): every
+ticket keeps the tier it was judged at (its assigned impact, else the current
+rubric's tier). A ticket moves only where the candidate's rubric tiers it
+differently from the current rubric, and then takes the candidate's tier; so
+a candidate equal to the current policy changes nothing, and the current
+side's adherence is the Review's for the same tickets. Where the current
+rubric and the assigned impact disagree is the rubric agreement view
+(`calibration`), not a move.
 
 Why three layers: a slider move must re-judge a quarter of a million tickets
 in well under a second, and the engine is the expensive part.
@@ -64,6 +68,7 @@ from sla_core.policy import (
     policy_from_dict,
     policy_to_dict,
 )
+from sla_core.periods import previous_quarter, quarter_start
 from sla_core.rubric import FACTORS, score_tickets
 from sla_core.schema import METRICS, STATES, TIERS
 
@@ -140,15 +145,6 @@ class Period:
         return f"{self.start or '…'} to {last or '…'}"
 
 
-def quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def previous_quarter(start: date) -> date:
-    month = start.month - 3
-    return date(start.year - (month < 1), month + 12 if month < 1 else month, 1)
-
-
 def last_full_quarter(
     con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, tickets: str = "tickets"
 ) -> Period:
@@ -185,7 +181,7 @@ def _period_where(period: Period, alias: str = "t") -> tuple[str, dict[str, Any]
 
 
 class Baseline(_Tables):
-    """Every ticket evaluated under the current policy with rubric tiers: computed once, read by every replay."""
+    """Every ticket evaluated under the current policy, as the Review judges it: computed once, read by every replay."""
 
     def __init__(
         self,
@@ -199,8 +195,7 @@ class Baseline(_Tables):
         super().__init__(con, "base")
         self.policy, self.as_of, self.tickets, self.events = policy, as_of, tickets, events
         started = time.perf_counter()
-        self.results = evaluate(con.cursor(), policy, as_of, tickets=tickets, events=events,
-                                out=self.name("results"), tier_source="rubric")
+        self.results = evaluate(con.cursor(), policy, as_of, tickets=tickets, events=events, out=self.name("results"))
         self.default_period = last_full_quarter(con, policy, as_of, tickets)
         self.seconds = time.perf_counter() - started
 
@@ -442,19 +437,24 @@ class Simulation(_Tables):
                 f"NULL::BIGINT AS paused_us, NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i "
                 f"FROM {r.cur_codes} LIMIT 0"
             )
-        elif prepared:
-            # The candidate rubric's tier for every ticket with rubric inputs, the assigned impact otherwise
-            # (evaluate's tier_source="rubric"), read from the scored profiles instead of scoring every ticket.
+        else:
+            # A ticket keeps the tier it was judged at unless the candidate's rubric tiers it differently from
+            # the current one; read from the scored profiles instead of scoring every ticket.
             tiers = None if same_rubric else (
                 f"SELECT k.{TICKET_KEY} AS ticket_key, "
-                f"CASE WHEN k.profile_id IS NOT NULL THEN p.rubric_tier ELSE k.impact END AS tier "
-                f"FROM {r.tk} k LEFT JOIN {self.prof} p USING (profile_id)"
+                f"CASE WHEN cand.rubric_tier IS DISTINCT FROM cur.rubric_tier THEN cand.rubric_tier "
+                f"ELSE coalesce(k.impact, cur.rubric_tier) END AS tier "
+                f"FROM {r.tk} k LEFT JOIN {r.prof_cur} cur USING (profile_id) "
+                f"LEFT JOIN {self.prof} cand USING (profile_id)"
             )
-            r.clocks.judge(cur, candidate, self.cand_results, metrics=self.metrics, tiers=tiers,
-                           only=None if everything else self.aff)
-        else:  # pauses or reopens work differently: nothing prepared applies, every ticket is judged afresh
-            evaluate(cur, candidate, r.baseline.as_of, tickets=r.t, events=r.e, out=self.cand_results,
-                     tier_source="rubric", metrics=self.metrics, coded_by=TICKET_KEY)
+            clocks = r.clocks
+            if not prepared:  # pauses or reopens work differently: the candidate's own stops and pauses
+                clocks = PreparedClocks(cur, candidate, r.baseline.as_of, tickets=r.t, events=r.e,
+                                        coded_by=TICKET_KEY, prefix=self.name("clk"))
+                for table in prepared_tables(clocks.prefix):
+                    self.name(table.removeprefix(f"{self.prefix}_"))  # owned: dropped with the simulation
+            clocks.judge(cur, candidate, self.cand_results, metrics=self.metrics, tiers=tiers,
+                         only=None if everything else self.aff)
         self.timings.evaluate = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -817,13 +817,27 @@ def calibration(replay: Replay, limit: int = 1000) -> Calibration:
     return known[limit]
 
 
-def _calibration(replay: Replay, limit: int) -> Calibration:
-    cur = replay.con.cursor()
-    base = (
+def _agreement_rows(replay: Replay) -> str:
+    """SQL: the replay's tickets with both an assigned impact and rubric inputs, with the current rubric's verdict."""
+    return (
         "SELECT k.ticket_id, k.created_at, k.segment, k.impact, p.rubric_tier, p.rubric_score, p.hard_rule, "
         + ", ".join(f"p.contrib_{f}" for f in FACTORS)
         + f" FROM {replay.tk} k JOIN {replay.prof_cur} p USING (profile_id) WHERE k.impact IS NOT NULL"
     )
+
+
+def agreement_tickets(replay: Replay, impact: str, rubric_tier: str, limit: int = 500) -> pd.DataFrame:
+    """The tickets behind one cell of the rubric agreement matrix (assigned impact x current rubric tier)."""
+    return replay.con.cursor().execute(
+        f"SELECT * FROM ({_agreement_rows(replay)}) WHERE impact = ? AND rubric_tier = ? "
+        "ORDER BY created_at DESC, ticket_id LIMIT ?",
+        [impact, rubric_tier, int(limit)],
+    ).df()
+
+
+def _calibration(replay: Replay, limit: int) -> Calibration:
+    cur = replay.con.cursor()
+    base = _agreement_rows(replay)
     long = cur.execute(f"SELECT impact, rubric_tier, count(*) AS tickets FROM ({base}) GROUP BY ALL").df()
     matrix = long.pivot_table(index="impact", columns="rubric_tier", values="tickets", aggfunc="sum", fill_value=0)
     matrix = matrix.reindex(index=list(TIERS), columns=list(TIERS), fill_value=0).astype("int64")
@@ -1003,6 +1017,7 @@ __all__ = [
     "Replay",
     "Simulation",
     "TargetChange",
+    "agreement_tickets",
     "apply_changes",
     "busiest_on_call_week",
     "calibration",

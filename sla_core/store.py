@@ -10,13 +10,14 @@ nothing. Then it judges the whole store and keeps the results (kept.py).
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Optional, Union
 
 import duckdb
 from pydantic import BaseModel
 
+from sla_core.clock import now
 from sla_core.kept import copy_kept, write_kept
 from sla_core.loading import LoadReport, load_files
 from sla_core.mapping import Mapping, load_mapping
@@ -172,7 +173,7 @@ def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy,
     try:
         _attach_for_writing(work, store_path(path))
         try:
-            return write_kept(work, policy, datetime.now(timezone.utc), db="st")
+            return write_kept(work, policy, now(), db="st")
         finally:
             work.execute("DETACH st")
     finally:
@@ -238,7 +239,7 @@ def _record_import(
         rows = (report.rows_read, report.accepted, report.rejected)
     con.execute(
         "INSERT INTO st.imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [import_id, datetime.now(timezone.utc), file, source, mapping, *rows, report.accepted, report.rejected,
+        [import_id, now(), file, source, mapping, *rows, report.accepted, report.rejected,
          new, updated, unchanged],
     )
     con.execute(
@@ -293,7 +294,7 @@ def import_file(
             # The data is in by now: a failure here costs only speed, and is reported, not raised.
             judged, not_kept = 0, None
             try:
-                judged = write_kept(work, policy, datetime.now(timezone.utc), db="st")
+                judged = write_kept(work, policy, now(), db="st")
             except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
                 not_kept = " ".join(str(err).split())[:200] or type(err).__name__
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -11,12 +12,18 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from sla_core.clock import NOW_ENV
 from sla_core.engine import evaluate
 from sla_core.policy import Policy, policy_from_dict
 from sla_core.schema import TICKET_COLUMNS, events_ddl, tickets_ddl
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_POLICY = ROOT / "sample_data" / "policy.yaml"
+
+# "Now" is set, never read off the clock: a test must not depend on the day it runs. CI runs the date-sensitive
+# tests again under other values (the first hour of a month, a DST change, a year ahead): see .ci/run.
+DEFAULT_NOW = "2026-12-03T10:36:00+00:00"
+os.environ.setdefault(NOW_ENV, DEFAULT_NOW)
 
 BASE_POLICY: dict[str, Any] = {
     "timezone": "Europe/London",
@@ -97,3 +104,32 @@ def run_engine() -> Callable[..., Result]:
         return {(r["ticket_id"], r["metric"]): r for r in rows}
 
     return run
+
+
+# Modules whose answers depend on "now" (the live sample, the queue, the default month, the report, the
+# simulator's default quarter, kept results): .ci/run runs them again under other values of SLA_BOARD_NOW.
+DATE_SENSITIVE: frozenset[str] = frozenset({
+    "tests/app/test_pages.py",
+    "tests/importing/test_kept_results.py",
+    "tests/insights/test_feedback.py",
+    "tests/insights/test_pages.py",
+    "tests/insights/test_report.py",
+    "tests/robustness/test_no_raw_html.py",
+    "tests/robustness/test_page_errors.py",
+    "tests/robustness/test_session_isolation.py",
+    "tests/sample/test_live_sample.py",
+    "tests/simulator/test_simulator_page.py",
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "date_sensitive: depends on SLA_BOARD_NOW; CI runs it under several")
+    config.addinivalue_line("markers", "browser: drives Chromium against `streamlit run app.py`")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if str(item.path.relative_to(ROOT)) in DATE_SENSITIVE:
+            item.add_marker(pytest.mark.date_sensitive)
+        if {"server", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)

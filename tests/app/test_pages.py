@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -11,14 +10,14 @@ from streamlit.testing.v1 import AppTest
 
 from app_state import ALL, StateKeys
 from sla_core import queue, review
+from sla_core.clock import now
+from sla_core.periods import month_of, shift_month
 from sla_core.datasource import DataSource
 from sla_core.filters import Filters
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
-# The sample ends on 2026-11-26 12:00 (London): judge the queue at a fixed instant after it.
-QUEUE_NOW = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
 
 UPLOAD_CSV = b"""ticket_id,created_at,impact,segment,owner_team,acknowledged_at,resolved_at
 U-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:10,2026-11-02 15:00
@@ -69,11 +68,12 @@ def review_app() -> AppTest:
 def test_review_renders_the_cores_headline(review_app: AppTest) -> None:
     source: DataSource = review_app.session_state[StateKeys.ACTIVE_SOURCE]
     filters: Filters = review_app.session_state[StateKeys.ACTIVE_FILTERS]
-    assert source.kind == "sample" and source.tickets > 0
-    # The default month is the latest with decided clocks.
-    assert filters.period == review.outcome_months(source.con, outcomes=source.outcomes)[-1]
+    assert source.kind == "sample" and source.tickets > 0 and source.as_of == now()
+    # The live sample opens on the last complete month, with hundreds of decided clocks, met and breached.
+    assert filters.period == shift_month(month_of(now(), source.policy.timezone), -1)
     assert metrics(review_app) == shown_headline(source, filters)
-    assert review.headline(source.con, filters).month.decided > 0
+    head = review.headline(source.con, filters)
+    assert head.month.decided >= 200 and head.month.met > 0 and head.month.breached > 0
     assert not review_app.info  # not the empty state
 
 
@@ -93,10 +93,11 @@ def test_a_filter_changes_the_numbers_and_the_url() -> None:
 
 def test_a_shared_link_opens_the_filtered_view() -> None:
     at = app()
-    at.query_params.update({"period": "2026-09", "team": "engineering", "tier": "bogus"})
+    month = shift_month(month_of(now(), "Europe/London"), -3)
+    at.query_params.update({"period": f"{month:%Y-%m}", "team": "engineering", "tier": "bogus"})
     at.run()  # the first run: app.py with st.navigation
     filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
-    assert filters == Filters(period="2026-09", owner_team="engineering")
+    assert filters == Filters(period=month, owner_team="engineering")
     assert any("tier='bogus' ignored" in w.value for w in at.sidebar.warning)
     assert metrics(at) == shown_headline(at.session_state[StateKeys.ACTIVE_SOURCE], filters)
 
@@ -113,21 +114,21 @@ def test_an_empty_period_shows_the_empty_state() -> None:
 
 def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     at = opened()
-    at.selectbox(key=StateKeys.DRILL_TIER).set_value("high")
-    at.selectbox(key=StateKeys.DRILL_METRIC).set_value("acknowledge").run()
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
     filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
     table = review.adherence_table(source.con, filters)
-    cell = table[(table.tier == "high") & (table.metric == "acknowledge")].iloc[0]
+    cell = table.sort_values("breached", ascending=False, kind="stable").iloc[0]  # the row with the most breaches
+    at.selectbox(key=StateKeys.DRILL_TIER).set_value(cell.tier)
+    at.selectbox(key=StateKeys.DRILL_METRIC).set_value(cell.metric).run()
     listed = at.dataframe[-1].value  # the page's last table: the tickets behind the numbers
     assert len(listed) == int(cell.breached) > 0
-    assert set(listed.state) == {"breached"} and set(listed.tier) == {"high"}
+    assert set(listed.state) == {"breached"} and set(listed.tier) == {cell.tier}
     assert f"**{int(cell.breached):,}** clocks" in [m.value for m in at.markdown]
     # stop times as text; a clock breached while still running says so
     def stops(frame: pd.DataFrame) -> list[str]:
         return [t.strftime("%Y-%m-%d %H:%M:%S") if pd.notna(t) else "still open" for t in frame.stopped]
 
-    core = review.tickets_behind(source.con, filters, source.policy.timezone, tier="high", metric="acknowledge")
+    core = review.tickets_behind(source.con, filters, source.policy.timezone, tier=cell.tier, metric=cell.metric)
     assert list(listed.ticket_id) == list(core.ticket_id) and list(listed.stopped) == stops(core)
     at.selectbox(key=StateKeys.DRILL_TIER).set_value(ALL)
     at.selectbox(key=StateKeys.DRILL_METRIC).set_value(ALL).run()
@@ -135,15 +136,14 @@ def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     assert list(at.dataframe[-1].value.stopped) == stops(every)
 
 
-def test_breach_queue_shows_the_cores_live_queue(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sla_core.datasource.now_utc", lambda: QUEUE_NOW)
+def test_breach_queue_shows_the_cores_live_queue() -> None:
     at = app()
     at.context["timezone"] = "America/New_York"
     at.run()
     at.switch_page("pages/breach_queue.py").run()
     assert not at.exception, [e.value for e in at.exception]
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
-    with queue.live_results(source.con, source.policy, QUEUE_NOW) as live:
+    with queue.live_results(source.con, source.policy, now()) as live:
         expected = queue.breach_queue(source.con, source.policy, live, Filters(), "America/New_York")
     shown = at.dataframe[0].value
     assert list(shown.ticket_id) == list(expected.ticket_id) and len(shown) > 0

@@ -67,13 +67,19 @@ def test_missing_triage_fields_follow_the_tier(con: duckdb.DuckDBPyConnection) -
     assert pd.isna(frame.loc[("ENT", "acknowledge"), "missing_triage"])  # medium: nothing required
 
 
-def test_playbook_by_scenario(con: duckdb.DuckDBPyConnection) -> None:
+ON_CALL = "Engineering on-call escalation (critical): Page the engineering on-call"
+ENTERPRISE = "Enterprise SLA breach override: Tell the account owner"
+SECURITY = "Security incident: Restrict the ticket"
+
+
+def test_every_matching_playbook_applies_with_its_title_and_first_step(con: duckdb.DuckDBPyConnection) -> None:
+    # the sample policy's mapping form: critical -> tier critical; enterprise_breach -> enterprise and breached or
+    # at risk; security -> severity security, or regulatory
     frame = live_queue(con).set_index(["ticket_id", "metric"])
-    assert frame.loc[("SEC", "acknowledge"), "playbook"] == "security"
-    assert frame.loc[("CRIT", "acknowledge"), "playbook"] == "critical"
-    assert frame.loc[("ENT", "acknowledge"), "playbook"] == "enterprise_breach"
-    for key in ("security", "critical", "enterprise_breach"):
-        assert queue.playbook_text(POLICY, key).lstrip().startswith("#")
+    assert frame.loc[("SEC", "acknowledge"), "playbook"] == f"{ON_CALL}; {SECURITY}"  # critical and security
+    assert frame.loc[("CRIT", "acknowledge"), "playbook"] == ON_CALL
+    assert frame.loc[("ENT", "acknowledge"), "playbook"] == ENTERPRISE
+    assert list(frame.loc[("SEC", "acknowledge"), "playbook_ids"]) == [0, 2]
 
 
 def test_due_time_in_the_viewers_zone_and_filters(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sla_core import feedback
+from sla_core import feedback, periods
 from sla_core.datasource import DataSource
 from sla_core.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
 from sla_core.filters import Filters
@@ -171,7 +171,7 @@ def test_quarterly_retrospective_percentiles_and_capacity(month_source: DataSour
     assert cap.loc["high", "per_week"] == pytest.approx(3 / (92 / 7))
     assert cap.loc["high", "busiest_week"] == 2
     # By default the last full quarter before as_of (1 Dec 2026) is Q3: nothing of this data set.
-    assert feedback.last_quarter(month_source.as_of, "Europe/London") == date(2026, 7, 1)
+    assert periods.last_quarter(month_source.as_of, "Europe/London") == date(2026, 7, 1)
     assert feedback.retrospective(month_source, Filters()).empty
     with pytest.raises(ValueError, match="first day of a quarter"):
         feedback.retrospective(month_source, Filters(), date(2026, 11, 1))

@@ -40,16 +40,22 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["ticket_key", "metric_i"]).reset_index(drop=True)
 
 
-def _fresh(replay: sim.Replay, candidate: Policy) -> pd.DataFrame:
+def _tiers_sql(replay: sim.Replay, scores: str) -> str:
+    """DESIGN.md's rule: a ticket keeps its tier (assigned impact, else the current rubric's) unless the
+    candidate's rubric tiers it differently from the current rubric."""
+    return (f"SELECT k.{sim.TICKET_KEY} AS ticket_key, CASE WHEN cand.rubric_tier IS DISTINCT FROM cur.rubric_tier "
+            f"THEN cand.rubric_tier ELSE coalesce(k.impact, cur.rubric_tier) END AS tier FROM {replay.tk} k "
+            f"LEFT JOIN {replay.prof_cur} cur USING (profile_id) LEFT JOIN {scores} cand USING (profile_id)")
+
+
+def _fresh(replay: sim.Replay, candidate: Policy, scores: str) -> pd.DataFrame:
+    """A plain evaluation of the period's tickets with the candidate's tiers written in as their impact."""
     cur = replay.con.cursor()
-    evaluate(cur, candidate, AS_OF, tickets=replay.t, events=replay.e, out="_fresh_codes", tier_source="rubric",
+    cur.execute(f"CREATE OR REPLACE TABLE _fresh_tickets AS SELECT t.* REPLACE (o.tier AS impact) FROM {replay.t} t "
+                f"JOIN ({_tiers_sql(replay, scores)}) o ON o.ticket_key = t.{sim.TICKET_KEY}")
+    evaluate(cur, candidate, AS_OF, tickets="_fresh_tickets", events=replay.e, out="_fresh_codes",
              coded_by=sim.TICKET_KEY)
     return _ordered(cur.execute("SELECT * FROM _fresh_codes").df())
-
-
-def _tiers_sql(replay: sim.Replay, scores: str) -> str:
-    return (f"SELECT k.{sim.TICKET_KEY} AS ticket_key, CASE WHEN k.profile_id IS NOT NULL THEN p.rubric_tier "
-            f"ELSE k.impact END AS tier FROM {replay.tk} k LEFT JOIN {scores} p USING (profile_id)")
 
 
 @pytest.mark.parametrize("name", list(CANDIDATES))
@@ -62,7 +68,7 @@ def test_prepared_judging_equals_a_fresh_evaluation(replay: sim.Replay, policy: 
     judged = _ordered(cur.execute("SELECT * FROM _judged_codes").df())
     assert list(judged.columns) == list(CODED_COLUMNS)
     assert len(judged) == 3 * replay.tickets
-    fresh = _fresh(replay, candidate)
+    fresh = _fresh(replay, candidate, scores)
     pd.testing.assert_frame_equal(judged, fresh, check_dtype=False)
     if candidate.rubric == policy.rubric:  # the simulator then keeps the prepared base tiers
         replay.clocks.judge(cur, candidate, "_judged_codes")
@@ -79,7 +85,7 @@ def test_judging_some_tickets_and_metrics_gives_their_rows_of_all(replay: sim.Re
     replay.clocks.judge(cur, candidate, "_some_codes", metrics=["resolution"], only="_some",
                         tiers=_tiers_sql(replay, "_cand_scores"))
     some = _ordered(cur.execute("SELECT * FROM _some_codes").df())
-    every = _fresh(replay, candidate)
+    every = _fresh(replay, candidate, "_cand_scores")
     expected = every[(every.ticket_key % 3 == 0) & (every.metric_i == 2)].reset_index(drop=True)
     assert len(some) > 0
     pd.testing.assert_frame_equal(some, expected, check_dtype=False)
@@ -94,9 +100,8 @@ def test_prepared_clocks_refuse_a_policy_that_pauses_differently(replay: sim.Rep
 
 def test_codes_decode_to_the_text_result(replay: sim.Replay, policy: Policy) -> None:
     cur = replay.con.cursor()
-    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_text", tier_source="rubric")
-    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_codes", tier_source="rubric",
-             coded_by=sim.TICKET_KEY)
+    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_text")
+    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_codes", coded_by=sim.TICKET_KEY)
     decoded, params = result_select("c", calendar_names(policy))
     from_codes = cur.execute(
         f"""SELECT {decoded} FROM (SELECT r.*, t.ticket_id, t.segment, t.owner_team, epoch_us(t.created_at) AS created_us

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import duckdb
 import pytest
 
-from sla_core.engine import evaluate
+from sla_core import simulate as sim
 from sla_core.rubric import FACTORS, score_tickets
 from tests.conftest import at, load_tables, make_policy
 from tests.simulator.conftest import HAND_RUBRIC
@@ -91,17 +91,36 @@ def test_score_by_hand(scored: dict, name: str, cols: dict, score: Optional[floa
         assert row[f"contrib_{factor}"] == pytest.approx(contribs.get(factor, 0.0), abs=1e-9), factor
 
 
-def test_both_sides_tier_by_rubric_when_inputs_exist_else_keep_impact() -> None:
-    """tier_source='rubric' (what the simulator uses): inputs win over impact; no inputs keep the impact."""
+def test_a_ticket_keeps_its_tier_unless_the_candidate_rubric_tiers_it_differently() -> None:
+    """DESIGN.md simulate: the current side is the Review's; only a rubric move moves a ticket."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    created = at("2026-11-02 10:00")
     load_tables(con, [
-        # impact low, but 0.4 + 0.3 + 0.05 = 0.75 -> critical by the rubric
-        {"ticket_id": "R", "created_at": at("2026-11-02 10:00"), "impact": "low", "customers_affected": 100,
+        # assigned low; rubric 0.4 (100 customers) + 0.05 (self_serve) + 0.3 (outage) = 0.75 -> critical
+        {"ticket_id": "R", "created_at": created, "impact": "low", "customers_affected": 100,
          "severity": "outage", "segment": "self_serve"},
-        {"ticket_id": "I", "created_at": at("2026-11-02 10:00"), "impact": "high", "segment": "enterprise"},
+        # no impact; rubric 0.2 (10 customers) + 0.05 + 0.15 (blocked) = 0.40 -> medium
+        {"ticket_id": "N", "created_at": created, "customers_affected": 10, "severity": "blocked",
+         "segment": "self_serve"},
+        # assigned high, no rubric inputs
+        {"ticket_id": "I", "created_at": created, "impact": "high", "segment": "enterprise"},
     ], [])
     policy = make_policy(rubric=HAND_RUBRIC)
-    evaluate(con, policy, at("2026-11-03 10:00"), tier_source="rubric")
-    tiers = dict(con.execute("SELECT ticket_id, tier FROM sla_results WHERE metric = 'acknowledge'").fetchall())
-    assert tiers == {"R": "critical", "I": "high"}
+    replay = sim.prepare_replay(sim.prepare_baseline(con, policy, at("2026-11-03 10:00")))
+    current = dict(con.execute(f"SELECT ticket_id, tier FROM {replay.cur_results} WHERE metric = 'acknowledge'")
+                   .fetchall())
+    assert current == {"R": "low", "N": "medium", "I": "high"}  # what the Review shows: R keeps its impact
+
+    assert sim.simulate(replay, policy).changed_count() == 0
+
+    def moves(candidate: Any) -> dict[str, tuple[str, str]]:
+        changed = sim.simulate(replay, candidate).changed_tickets()
+        return {r.ticket_id: (r.tier_current, r.tier_candidate) for r in changed.itertuples()
+                if r.tier_current != r.tier_candidate}
+
+    # severity 0.6: R 0.4 + 0.05 + 0.6 = 1.05, still critical by the rubric -> R stays low;
+    # N 0.2 + 0.05 + 0.3 = 0.55, medium -> high by the rubric -> N moves to high
+    assert moves(sim.with_weights(policy, severity=0.6)) == {"N": ("medium", "high")}
+    # critical from 0.8: R's 0.75 is now high by the rubric (it moved) -> R takes high; N's 0.40 stays medium
+    assert moves(sim.with_thresholds(policy, critical=0.8)) == {"R": ("low", "high")}

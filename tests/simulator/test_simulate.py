@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sla_core import simulate as sim
+from sla_core.engine import evaluate
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
 from sla_core.schema import METRICS, TIERS
 from tests.conftest import at, load_tables, make_policy
@@ -50,8 +51,9 @@ def test_identical_candidate_gives_identity(replay: sim.Replay, policy: Policy, 
     assert result.affected == (0 if only_affected else replay.tickets)
 
 
-def test_thresholds_above_one_send_every_non_hard_rule_ticket_to_low(replay: sim.Replay, policy: Policy) -> None:
-    # the default rubric's largest score is 0.30 + 0.15 + 0.35 + 0.20 = 1.0 < 1.1
+def test_thresholds_above_one_move_every_ticket_the_rubric_moves_to_low(replay: sim.Replay, policy: Policy) -> None:
+    # the default rubric's largest score is 0.30 + 0.15 + 0.35 + 0.20 = 1.0 < 1.1: the candidate's rubric tiers
+    # every scored ticket low, but critical where a hard rule holds
     candidate = sim.with_thresholds(policy, critical=1.3, high=1.2, medium=1.1)
     diff = full_diff(sim.simulate(replay, candidate))
     # an impact event sets the tier in force on both sides alike (DESIGN.md): leave those tickets out
@@ -61,12 +63,37 @@ def test_thresholds_above_one_send_every_non_hard_rule_ticket_to_low(replay: sim
     diff = diff[~diff.ticket_id.isin(with_events)]
     scored = diff[diff.score_current.notna()]
     assert len(scored) > 0
-    hard = scored[scored.hard_rule_candidate]
-    assert len(hard) > 0 and (hard.tier_candidate == "critical").all()
-    assert (scored[~scored.hard_rule_candidate].tier_candidate == "low").all()
+
+    def current_rubric_tier(score: float, hard: bool) -> str:  # the sample policy's thresholds 0.75 / 0.50 / 0.25
+        return "critical" if hard or score >= 0.75 else "high" if score >= 0.5 else "medium" if score >= 0.25 else "low"
+
+    before = [current_rubric_tier(s, h) for s, h in zip(scored.score_current, scored.hard_rule_current)]
+    after = ["critical" if h else "low" for h in scored.hard_rule_candidate]
+    rubric_moved = pd.Series([a != b for a, b in zip(before, after)], index=scored.index)
+    # a ticket the candidate's rubric tiers differently takes that tier ...
+    assert rubric_moved.any() and (scored[rubric_moved].tier_candidate == "low").all()
+    # ... every other one keeps the tier it was judged at, hard rules included
+    kept = scored[~rubric_moved]
+    assert (kept.hard_rule_candidate).any() and (kept.tier_current == kept.tier_candidate).all()
     unscored = diff[diff.score_current.isna()]
     assert len(unscored) > 0
     assert (unscored.tier_current == unscored.tier_candidate).all()  # no rubric inputs: keeps its impact
+
+
+def test_the_current_side_is_the_reviews_adherence(replay: sim.Replay, policy: Policy) -> None:
+    """What the Review computes (a plain evaluation) equals the simulator's current side, per tier and metric."""
+    con = replay.con.cursor()
+    evaluate(con, policy, replay.baseline.as_of, out="_review_results")
+    review_side = con.execute(
+        f"""SELECT tier, metric, count(*) FILTER (WHERE state = 'met') AS met,
+                   count(*) FILTER (WHERE state = 'breached') AS breached
+            FROM _review_results SEMI JOIN {replay.tk} USING (ticket_id) GROUP BY ALL"""
+    ).df().set_index(["tier", "metric"])
+    current = sim.simulate(replay, policy).adherence().set_index(["tier", "metric"])
+    current = current[current.met_current + current.breached_current > 0]
+    assert len(current) >= 7  # every timed tier x metric of the sample policy
+    assert (current.met_current == review_side.met.reindex(current.index)).all()
+    assert (current.breached_current == review_side.breached.reindex(current.index)).all()
 
 
 CANDIDATES = {
@@ -106,9 +133,9 @@ def test_a_weight_change_names_the_factor_that_moved(replay: sim.Replay, policy:
     moved = changed[changed.tier_current != changed.tier_candidate]
     assert len(moved) > 0
     assert set(moved.why_factor.dropna()) == {"severity"}
-    # a heavier severity only raises scores, so tiers only go up (critical is index 0)
-    rank = {t: i for i, t in enumerate(TIERS)}
-    assert all(rank[b] < rank[a] for a, b in zip(moved.tier_current, moved.tier_candidate))
+    # a heavier severity only raises scores; a moved ticket takes the candidate rubric's tier (DESIGN.md), which
+    # is above the current rubric's but may be below the impact someone assigned
+    assert (moved.score_candidate > moved.score_current).all()
     assert moved.reason.str.contains("mostly severity").all()
     # the tickets behind a cell are those the matrix counts
     matrix = result.transition_matrix()
