@@ -16,8 +16,9 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(BIN)/python -m streamlit run app.py
 
+# Both cores: the browser tests run as one group on one worker (one app server, one Chromium), the rest beside them.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: install
 	$(BIN)/python bench/engine.py

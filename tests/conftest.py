@@ -133,3 +133,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.date_sensitive)
         if {"server", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+            # one app server and one Chromium: under xdist (make test) the browser tests share one worker
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -141,7 +141,16 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
         settle(page)
         assert page.get_by_text(f"{int(first_row[3]):,} clocks", exact=True).count() == 1
-        listed = page.locator('[data-testid="stDataFrame"]').last.locator('[role="gridcell"]').all_inner_texts()
+
+        def cells() -> list[str]:
+            return page.locator('[data-testid="stDataFrame"]').last.locator('[role="gridcell"]').all_inner_texts()
+
+        # the grid redraws a moment after the count on a busy machine: wait for it, then check every cell
+        for _ in range(50):
+            if cells().count(first_row[0]) == int(first_row[3]):
+                break
+            page.wait_for_timeout(200)
+        listed = cells()
         assert listed.count(first_row[0]) == int(first_row[3])  # every listed clock is of that tier...
         assert listed.count(first_row[1]) >= int(first_row[3])  # ...and that metric
         assert page.locator(EXCEPTION).count() == 0
