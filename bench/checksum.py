@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # `python bench/checksum.py` as well as `python -
 
 import duckdb
 
-from sla_core.engine import evaluate
+from sla_core.clocks.engine import evaluate
 from sla_core.policy import load_policy
 from sla_core.sample import DEFAULT_END, DEFAULT_TIMEZONE, write_into
 

@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sla_core import review  # noqa: E402
-from sla_core.datasource import store_source  # noqa: E402
-from sla_core.filters import Filters# noqa: E402
+from sla_core.analysis import review  # noqa: E402
+from sla_core.analysis.datasource import store_source  # noqa: E402
+from sla_core.analysis.filters import Filters  # noqa: E402
+from sla_core.ingest.store import keep_results, open_store  # noqa: E402
 from sla_core.policy import load_policy  # noqa: E402
 from sla_core.sample import write_into  # noqa: E402
-from sla_core.store import keep_results, open_store  # noqa: E402
 
 
 def build_store(path: Path, n: int) -> None:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     timed("store: judge and keep results (part of every import)", lambda: keep_results(store, policy), t)
 
     # The steps underneath, once, outside Streamlit.
-    import sla_core.store as store_module
+    import sla_core.ingest.store as store_module
 
     source = timed("core: store copy + kept results + running tickets + outcomes", lambda: store_source(policy, store), t)
     assert source.kept_at is not None, "the kept results were not used"
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     store_module.copy_kept = copy_kept
     con = source.con
     rows = con.execute(f"SELECT count(*) FROM {source.results}").fetchone()[0]
-    timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.engine", fromlist=["evaluate"]).evaluate(
+    timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.clocks.engine", fromlist=["evaluate"]).evaluate(
         con.cursor(), policy, datetime.now(timezone.utc), out="bench_results"), t)
     period = max(review.month_clocks(con))
     for tier in (None, "critical", "high"):
@@ -89,9 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             review.tickets_behind(con, f, policy.timezone, limit=2000), review.count_behind(con, f)), t)
     con.close()  # frees its memory before the app runs
 
-    from streamlit.testing.v1 import AppTest
-
     from app_state import StateKeys
+    from streamlit.testing.v1 import AppTest
 
     def session() -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         warm.selectbox(key=key).set_value(value)
         timed("app: filter change", warm.run, t)
         assert not warm.exception, [e.value for e in warm.exception]
-    warm.switch_page("pages/breach_queue.py")
+    warm.switch_page("ui/pages/breach_queue.py")
     timed("app: breach queue render (live re-evaluation at now)", warm.run, t)
     assert not warm.exception, [e.value for e in warm.exception]
 

@@ -22,7 +22,8 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m 
 import duckdb
 
 from bench.memory import current_rss, gib, phase_peak, process_peak, release_freed_heap, reset_phase_peak
-from sla_core.engine import RESULT_COLUMNS, evaluate
+from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
 

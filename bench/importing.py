@@ -8,7 +8,7 @@ Run from the repository root:
 Writes the sample generator's tickets and events once as CSV (ISO timestamps
 with offsets, as an export would have them) and as Parquet under
 bench/data/import_<n>/, then imports each format with
-sla_core.store.import_file into a FRESH store file, each in its own
+sla_core.ingest.store.import_file into a FRESH store file, each in its own
 subprocess so the peak resident memory (ru_maxrss) is that import's alone.
 Prints rows read / accepted / rejected, seconds, rows per second, peak memory
 and the store's size on disk.
@@ -58,7 +58,7 @@ def write_exports(n: int, seed: int) -> dict[str, Any]:
 
 def import_once(n: int, fmt: str) -> dict[str, Any]:
     """One import into a fresh store file; runs in its own process."""
-    from sla_core.store import import_file
+    from sla_core.ingest.store import import_file
 
     folder = export_dir(n) / fmt
     store = DATA / f"import_{n}_{fmt}.duckdb"

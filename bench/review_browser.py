@@ -74,9 +74,9 @@ def build_store(path: Path, n: int, seed: int) -> None:
 
 def prepare_kept(store: Path, keep: bool) -> None:
     """Judge the store and keep the results, as an import does; or remove what is kept."""
-    from sla_core.kept import KEPT_META
+    from sla_core.ingest.kept import KEPT_META
+    from sla_core.ingest.store import keep_results
     from sla_core.policy import load_policy
-    from sla_core.store import keep_results
 
     if keep:
         started = time.perf_counter()

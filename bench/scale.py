@@ -13,7 +13,7 @@ For each size, one subprocess builds bench/data/scale_<n>.duckdb on disk
 they stay unique; kept for later runs unless --rebuild), then a second, fresh
 subprocess opens that file with DuckDB's memory_limit and a temp_directory
 under bench/data/ (so it can spill instead of growing) and times
-sla_core.engine.evaluate over it. The evaluating process's own peak resident
+sla_core.clocks.engine.evaluate over it. The evaluating process's own peak resident
 memory is the kernel's high-water mark (VmHWM), so each size's peak is its
 own. The results table is written into the file, not kept in RAM.
 """
@@ -63,8 +63,8 @@ def build(n: int, path: Path, seed: int, chunk: int) -> dict[str, Any]:
     """Generate n tickets chunk by chunk straight into a DuckDB file; ids stay unique across chunks."""
     import pyarrow as pa
 
+    from sla_core.columns import events_ddl, tickets_ddl
     from sla_core.sample import generate
-    from sla_core.schema import events_ddl, tickets_ddl
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".building")
@@ -110,7 +110,7 @@ def build(n: int, path: Path, seed: int, chunk: int) -> dict[str, Any]:
 def evaluate_file(path: Path, policy_path: Path, as_of: datetime, memory_limit: str, threads: Optional[int],
                   repeat: int) -> dict[str, Any]:
     """Time engine.evaluate over the file's tables; peak memory is this fresh process's own high-water mark."""
-    from sla_core.engine import evaluate
+    from sla_core.clocks.engine import evaluate
     from sla_core.policy import load_policy
 
     policy = load_policy(policy_path)

@@ -4,7 +4,7 @@
                                          [--data ../shared/realdata/servicenow_incident_event_log.csv.gz]
 
 Imports the log with the ServiceNow audit preset (in memory), evaluates every
-clock with `sla_core.engine.evaluate` as of the log's last update, and counts
+clock with `sla_core.clocks.engine.evaluate` as of the log's last update, and counts
 how often the resolution clock's met/breached agrees with the incident's final
 `made_sla` value. `made_sla` is a reference, not a target: disagreement shows
 where the chosen policy differs from the instance's own SLA definitions.
@@ -23,8 +23,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sla_core.engine import evaluate  # noqa: E402
-from sla_core.loading import LoadReport, load_files  # noqa: E402
+from sla_core.clocks.engine import evaluate  # noqa: E402
+from sla_core.ingest.loading import LoadReport, load_files  # noqa: E402
 from sla_core.policy import Policy, load_policy  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "realdata" / "servicenow_incident_event_log.csv.gz"

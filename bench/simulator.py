@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # `python bench/simulator.py` as well as `python 
 import duckdb
 
 from sla_core import simulate as sim
-from sla_core.engine import evaluate
+from sla_core.clocks.engine import evaluate
 from sla_core.policy import Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
 
@@ -97,9 +97,9 @@ class TimedConnection:
 def profile_engine(replay: sim.Replay, policy: Policy, as_of: datetime) -> None:
     timed = TimedConnection(replay.con.cursor())
     started = time.perf_counter()
-    evaluate(timed, policy, as_of, tickets=replay.t, events=replay.e, out="_bench_profile")
+    evaluate(timed, policy, as_of, tickets=replay.period_tickets, events=replay.period_events, out="_bench_profile")
     total = time.perf_counter() - started
-    print(f"\n## engine.evaluate over the period's {replay.tickets:,} tickets, statement by statement ({total:.2f} s)\n")
+    print(f"\n## engine.evaluate over the period's {replay.ticket_count:,} tickets, statement by statement ({total:.2f} s)\n")
     print("| seconds | share | statement (first words) |")
     print("| ---: | ---: | --- |")
     for label, seconds in sorted(timed.timings, key=lambda x: -x[1])[:12]:
@@ -143,8 +143,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     print(f"- baseline (current side, every ticket, once per data version): {baseline.seconds:.2f} s")
     print(
-        f"- replay of {period.label()} (once per period): {replay.tickets:,} tickets, "
-        f"{replay.profiles:,} rubric profiles, {replay.seconds:.2f} s\n"
+        f"- replay of {period.label()} (once per period): {replay.ticket_count:,} tickets, "
+        f"{replay.profile_count:,} rubric profiles, {replay.seconds:.2f} s\n"
     )
     print("| candidate | re-evaluated tickets | changed tickets | score | select | evaluate | diff | frames "
           "| move total (best) | CPU s of that move | runs | < 1 s |")
@@ -155,7 +155,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         t = result.timings
         print(
             f"| {label} | {result.affected:,} | {result.changed_count():,} | {t.score:.3f} | {t.select:.3f} "
-            f"| {t.evaluate:.3f} | {t.diff:.3f} | {frames:.3f} | **{total:.3f}** | {cpu:.2f} "
+            f"| {t.judge:.3f} | {t.compare:.3f} | {frames:.3f} | **{total:.3f}** | {cpu:.2f} "
             f"| {', '.join(f'{r[0]:.2f}' for r in runs)} | {'yes' if total < TARGET_SECONDS else 'NO'} |"
         )
         for run in runs:

@@ -14,8 +14,12 @@ type, in one place, and a text column nobody listed cannot slip through.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence, Union
+
+import duckdb
+import pandas as pd
 
 from sla_core.sqlutil import quote_ident
 
@@ -92,3 +96,17 @@ def _order_term(term: str) -> str:
     if direction.upper() not in ("", "ASC", "DESC"):
         raise ValueError(f"order_by term {term!r}: a column name, optionally followed by ASC or DESC")
     return f"src.{quote_ident(name)} {direction.upper()}".rstrip()
+
+
+def frame_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as a CSV download in which no cell can start a spreadsheet formula."""
+    con = duckdb.connect()
+    try:
+        con.register("frame_view", frame)
+        con.execute("CREATE TABLE download_frame AS SELECT * FROM frame_view")  # cursors cannot see a view
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "download.csv"
+            write_csv_safe(con, "download_frame", path)
+            return path.read_bytes()
+    finally:
+        con.close()

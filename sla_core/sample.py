@@ -36,18 +36,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sla_core.schema import (
-    EVENT_FIELDS,
-    OWNER_TEAMS,
-    SEVERITIES,
-    SOURCES,
-    STATUSES,
-    TICKET_COLUMNS,
-    TIERS,
-    events_ddl,
-    tickets_ddl,
-)
+from sla_core.columns import TICKET_COLUMNS, events_ddl, tickets_ddl
 from sla_core.sqlutil import quote_ident
+from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, SEVERITIES, SOURCES, STATUSES, TIERS
 
 DEFAULT_START = "2025-12-01"
 DEFAULT_END = "2026-11-26T12:00"
@@ -140,7 +131,7 @@ IMPACTED = (
 TRIAGE_PRESENT_P = (0.35, 0.85)  # (other owners, engineering)
 
 # Event values share one dictionary: statuses, then tiers, then owner teams.
-_VALUES = STATUSES + TIERS + OWNER_TEAMS
+_VALUES = STATUSES + TIERS + DISCIPLINES
 _S = {s: i for i, s in enumerate(STATUSES)}
 _TIER_BASE = len(STATUSES)
 _TEAM_BASE = len(STATUSES) + len(TIERS)
@@ -402,7 +393,7 @@ def _ticket_columns(rng: np.random.Generator, d: Draws, horizon: float, ticket_i
         "severity": _pick(SEVERITIES, d["severity"], has_inputs),
         "regulatory": pa.array(d["regulatory"], mask=~has_inputs),
         "workaround": pa.array(d["workaround"], mask=~has_inputs),
-        "owner_team": _pick(OWNER_TEAMS, d["team"]),
+        "owner_team": _pick(DISCIPLINES, d["team"]),
         "source": _pick(SOURCES, d["monitoring"].astype(np.int64)),
         "detected_at": _ts(d["detected"], d["incident"]),
         "started_at": _ts(d["started"], d["incident"]),

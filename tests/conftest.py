@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from sla_core.clock import NOW_ENV
-from sla_core.engine import evaluate
+from sla_core.clocks.engine import evaluate
+from sla_core.columns import TICKET_COLUMNS, events_ddl, tickets_ddl
 from sla_core.policy import Policy, policy_from_dict
-from sla_core.schema import TICKET_COLUMNS, events_ddl, tickets_ddl
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_POLICY = ROOT / "sample_data" / "policy.yaml"
@@ -66,7 +66,7 @@ def at(text: str, zone: str = "Europe/London") -> datetime:
 def load_tables(
     con: duckdb.DuckDBPyConnection, tickets: list[dict[str, Any]], events: list[tuple[str, datetime, str, str]]
 ) -> None:
-    """Typed tickets/events tables from Python rows (tests only: the app uses sla_core.loading)."""
+    """Typed tickets/events tables from Python rows (tests only: the app uses sla_core.ingest.loading)."""
     con.execute(tickets_ddl())
     con.execute(events_ddl())
     cols = list(TICKET_COLUMNS)

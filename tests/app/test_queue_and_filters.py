@@ -8,10 +8,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sla_core import queue
-from sla_core.column_guess import guess_columns
-from sla_core.engine import evaluate
-from sla_core.filters import Filters
+from sla_core.analysis import queue
+from sla_core.analysis.filters import Filters
+from sla_core.clocks.engine import evaluate
+from sla_core.ingest.column_guess import guess_columns
 from sla_core.policy import load_policy
 from tests.conftest import ROOT, at, load_tables
 

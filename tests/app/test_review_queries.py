@@ -8,9 +8,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sla_core import periods, review
-from sla_core.engine import evaluate
-from sla_core.filters import Filters
+from sla_core import periods
+from sla_core.analysis import review
+from sla_core.analysis.filters import Filters
+from sla_core.clocks.engine import evaluate
+from sla_core.csv_safe import frame_csv_bytes
 from tests.conftest import at, load_tables, make_policy
 
 POLICY = make_policy()
@@ -110,5 +112,5 @@ def test_the_month_list_holds_the_months_with_data_and_the_month_in_progress(con
 def test_csv_download_escapes_formulas() -> None:
     import pandas as pd
 
-    text = review.csv_bytes(pd.DataFrame({"ticket_id": ["=HYPERLINK(1)", "@x", "ok"]})).decode()
+    text = frame_csv_bytes(pd.DataFrame({"ticket_id": ["=HYPERLINK(1)", "@x", "ok"]})).decode()
     assert text.splitlines() == ["ticket_id", "'=HYPERLINK(1)", "'@x", "ok"]

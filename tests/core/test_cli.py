@@ -113,8 +113,8 @@ def test_result_csv_escapes_every_text_cell_and_keeps_numbers(tmp_path: Path) ->
     # A calendar is named in the policy, so its name is someone's text like a ticket id: both are
     # escaped when they would start a formula; a negative time left stays a number; timestamps
     # are ISO 8601 in the zone asked for.
-    from sla_core.engine import RESULT_COLUMNS
-    from sla_core.results_io import write_results
+    from sla_core.clocks.engine import RESULT_COLUMNS
+    from sla_core.present.results_file import write_results
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

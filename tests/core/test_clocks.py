@@ -58,9 +58,10 @@ def test_holidays_are_closed_all_day(run_engine):
 
 
 def test_country_holidays_come_from_the_holidays_package():
-    from sla_core.calendars import closed_dates
-    from sla_core.policy import Calendar
     from datetime import date
+
+    from sla_core.clocks.calendars import closed_dates
+    from sla_core.policy import Calendar
 
     # England's bank holidays include Easter Monday 6 Apr 2026 and the spring bank holiday
     # 25 May 2026; the UK-wide list (plain GB) leaves Easter Monday out (not a Scottish one).

@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 import duckdb
 import pytest
 
-from sla_core.calendars import epoch_us
-from sla_core.engine import _data_span, evaluate
-from sla_core.loading import load_files
+from sla_core.clocks.calendars import epoch_us
+from sla_core.clocks.engine import _data_span, evaluate
+from sla_core.ingest.loading import load_files
 from sla_core.policy import load_policy
 from tests.conftest import ROOT, SAMPLE_POLICY
 

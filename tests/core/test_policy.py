@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sla_core.playbooks import missing_playbooks
-from sla_core.policy import (
-    PolicyError,
-    load_policy,
-    parse_duration,
-    policy_from_dict,
-)
+from sla_core.policy import PolicyError, load_policy, parse_duration, policy_from_dict
+from sla_core.policy.playbooks import missing_playbooks
 from tests.conftest import ROOT, SAMPLE_POLICY
 
 DESIGN = ROOT.parent / "shared" / "DESIGN.md"

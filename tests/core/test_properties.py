@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
-from sla_core.calendars import closed_dates
+from sla_core.clocks.calendars import closed_dates
 from tests.conftest import make_policy
 
 ZONE = ZoneInfo("Europe/London")

@@ -6,7 +6,6 @@ These tests never skip: the docs live in the repository (docs/), unlike the cont
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 from pydantic import BaseModel

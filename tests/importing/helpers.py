@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from sla_core.loading import LoadReport
+from sla_core.ingest.loading import LoadReport
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

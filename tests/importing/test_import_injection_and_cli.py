@@ -8,10 +8,10 @@ import csv
 import duckdb
 import pytest
 
-from sla_core import import_cli
+from sla_core.cli import importing as import_cli
 from sla_core.csv_safe import escape_formula_sql, write_csv_safe
-from sla_core.loading import load_files
-from sla_core.mapping import mapping_from_dict
+from sla_core.ingest.loading import load_files
+from sla_core.ingest.mapping import mapping_from_dict
 from sla_core.sqlutil import quote_ident
 
 from .helpers import FIXTURES, accounted
@@ -130,7 +130,7 @@ def test_import_command_event_log_needs_mapping(tmp_path, capsys):
 
 
 def test_import_command_with_a_preset_and_a_mapping_file(tmp_path, capsys):
-    from sla_core.mapping import PRESET_DIR
+    from sla_core.ingest.mapping import PRESET_DIR
 
     code, out, err = run_cli([str(FIXTURES / "servicenow_audit.csv"), "--source", "eventlog",
                               "--mapping", str(PRESET_DIR / "servicenow_audit.yaml"),
@@ -174,7 +174,7 @@ def test_python_dash_m_sla_core_import(tmp_path):
 def test_upload_bytes_and_file_objects(con, policy):
     import io
 
-    from sla_core.loading import load_upload
+    from sla_core.ingest.loading import load_upload
 
     data = (FIXTURES / "freshdesk_tickets.csv").read_bytes()
     report = load_upload(con, data, "export.csv", policy, source="freshdesk")

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from sla_core import import_cli
-from sla_core.loading import LoadError, load_files
+from sla_core.cli import importing as import_cli
+from sla_core.ingest.loading import LoadError, load_files
 
 from .helpers import accounted, rejects
 

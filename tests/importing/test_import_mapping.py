@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sla_core.loading import LoadError, load_files
-from sla_core.mapping import MappingError, load_mapping, mapping_from_dict
+from sla_core.ingest.loading import LoadError, load_files
+from sla_core.ingest.mapping import MappingError, load_mapping, mapping_from_dict
 
 from .helpers import accounted, rejects
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sla_core.loading import load_files
-from sla_core.mapping import PRESET_DIR, load_mapping
+from sla_core.ingest.loading import load_files
+from sla_core.ingest.mapping import PRESET_DIR, load_mapping
 
 from .helpers import FIXTURES, accounted, rejects
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sla_core import store as store_module
-from sla_core.loading import LoadError
-from sla_core.store import StoreError, attach_store, import_file, open_store, store_imports
+from sla_core.ingest import store as store_module
+from sla_core.ingest.loading import LoadError
+from sla_core.ingest.store import StoreError, attach_store, import_file, open_store, store_imports
 
 from .helpers import ROOT, accounted
 
@@ -122,7 +122,7 @@ def test_a_bad_file_never_touches_the_store(export, tmp_path, policy, write):
 KILLED_IMPORT = textwrap.dedent(
     """
     import sys, time
-    from sla_core import store
+    from sla_core.ingest import store
 
     real = store._record_import
 

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla_core import kept
+from sla_core.analysis.datasource import store_source
 from sla_core.clock import now
-from sla_core.datasource import store_source
-from sla_core.engine import evaluate
+from sla_core.clocks.engine import evaluate
+from sla_core.ingest import kept
+from sla_core.ingest import store as store_module
+from sla_core.ingest.store import attach_store, import_file, keep_results, open_store
 from sla_core.policy import Policy
-from sla_core import store as store_module
-from sla_core.store import attach_store, import_file, keep_results, open_store
 
 from .helpers import ROOT
 

@@ -38,7 +38,7 @@ from typing import Any, Callable, Optional
 import duckdb
 import pytest
 
-from sla_core.datasource import DataSource, evaluated
+from sla_core.analysis.datasource import DataSource, evaluated
 from sla_core.policy import Policy
 from tests.conftest import load_tables, make_policy
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sla_core import feedback, periods
-from sla_core.datasource import DataSource
-from sla_core.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
-from sla_core.filters import Filters
+from sla_core import periods
+from sla_core.analysis import feedback
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
+from sla_core.analysis.filters import Filters
 
 NOV = Filters(period=date(2026, 11, 1))
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from sla_core import insights
-from sla_core.datasource import DataSource
-from sla_core.filters import Filters
+from sla_core.analysis import insights
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.filters import Filters
 
 NOV = Filters(period=date(2026, 11, 1))
 H = 1.0  # one hour, for readability

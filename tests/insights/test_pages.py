@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_state import StateKeys
-from sla_core import feedback, insights
-from sla_core.datasource import DataSource
-from sla_core.feedback import ActionItem
-from sla_core.filters import Filters
+from sla_core.analysis import feedback, insights
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.feedback import ActionItem
+from sla_core.analysis.filters import Filters
 from tests.insights.conftest import ROOT
+from ui.state import StateKeys
 
 NOV = Filters(period=date(2026, 11, 1))
 
 
 def page(name: str, source: DataSource, filters: Filters = NOV) -> AppTest:
     """The page with the session state app.py would have left: the chosen source and filters."""
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "ui" / "pages" / name), default_timeout=60)
     at.session_state[StateKeys.ACTIVE_SOURCE] = source
     at.session_state[StateKeys.ACTIVE_FILTERS] = filters
     return rerun(at)
@@ -69,7 +69,7 @@ def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: 
 def test_insights_page_on_the_bundled_sample(store: Path) -> None:
     from datetime import datetime, timezone
 
-    from sla_core.datasource import sample_source
+    from sla_core.analysis.datasource import sample_source
     from sla_core.policy import load_policy
 
     source = sample_source(load_policy(ROOT / "sample_data" / "policy.yaml"),

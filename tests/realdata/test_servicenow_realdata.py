@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sla_core.ingest.store import attach_store, import_file
 from sla_core.policy import load_policy
-from sla_core.store import attach_store, import_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "realdata" / "servicenow_incident_event_log.csv.gz"

@@ -19,10 +19,11 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sla_core.loading import LoadError, LoadReport, load_files
-from sla_core.mapping import preset
+from sla_core.columns import TICKET_COLUMNS
+from sla_core.ingest.loading import LoadError, LoadReport, load_files
+from sla_core.ingest.mapping import preset
 from sla_core.policy import load_policy
-from sla_core.schema import EVENT_FIELDS, STATUSES, TICKET_COLUMNS, TIERS
+from sla_core.vocab import EVENT_FIELDS, STATUSES, TIERS
 from tests.conftest import SAMPLE_POLICY
 
 POLICY = load_policy(SAMPLE_POLICY)

@@ -7,9 +7,9 @@ from datetime import datetime
 import pyarrow.compute as pc
 import pytest
 
-from sla_core import review
+from sla_core.analysis import review
+from sla_core.analysis.datasource import sample_source
 from sla_core.clock import now
-from sla_core.datasource import sample_source
 from sla_core.periods import month_of, shift_month
 from sla_core.policy import load_policy
 from sla_core.sample import live_sample

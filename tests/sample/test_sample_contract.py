@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from sla_core.clocks.rubric import score_tickets
+from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.policy import load_policy
-from sla_core.rubric import score_tickets
 from sla_core.sample import DEFAULT_END, DEFAULT_TIMEZONE, generate, write_into
-from sla_core.schema import EVENT_COLUMNS, EVENT_FIELDS, OWNER_TEAMS, SEVERITIES, SOURCES, STATUSES, TICKET_COLUMNS, TIERS
+from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, SEVERITIES, SOURCES, STATUSES, TIERS
 from tests.conftest import SAMPLE_POLICY
 
 N = 4000
@@ -59,7 +60,7 @@ def test_every_value_is_allowed(con: duckdb.DuckDBPyConnection) -> None:
     listed = {
         "impact unknown": (f"impact IS NOT NULL AND impact NOT {one_of}", TIERS),
         "severity unknown": (f"severity IS NOT NULL AND severity NOT {one_of}", SEVERITIES),
-        "owner_team unknown": (f"owner_team NOT {one_of}", OWNER_TEAMS),
+        "owner_team unknown": (f"owner_team NOT {one_of}", DISCIPLINES),
         "source unknown": (f"source NOT {one_of}", SOURCES),
     }
     for name, (where, allowed) in listed.items():
@@ -81,7 +82,7 @@ def test_every_value_is_allowed(con: duckdb.DuckDBPyConnection) -> None:
            OR (field = 'status' AND value NOT IN (SELECT unnest(?::VARCHAR[])))
            OR (field = 'impact' AND value NOT IN (SELECT unnest(?::VARCHAR[])))
            OR (field = 'owner_team' AND value NOT IN (SELECT unnest(?::VARCHAR[])))""",
-        [list(EVENT_FIELDS), list(STATUSES), list(TIERS), list(OWNER_TEAMS)],
+        [list(EVENT_FIELDS), list(STATUSES), list(TIERS), list(DISCIPLINES)],
     )
     assert bad_events == 0
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sla_core.sample as sample
-from sla_core.schema import EVENT_COLUMNS, TICKET_COLUMNS, events_ddl, tickets_ddl
+from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS, events_ddl, tickets_ddl
 from tests.conftest import ROOT
 
 SAMPLE_DIR = ROOT / "sample_data"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from sla_core import simulate as sim
-from sla_core.calendars import calendar_names
-from sla_core.engine import CODED_COLUMNS, RESULT_COLUMNS, evaluate, result_select
+from sla_core.clocks.calendars import calendar_names
+from sla_core.clocks.engine import CODED_COLUMNS, RESULT_COLUMNS, evaluate, result_select
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
 from tests.simulator.conftest import AS_OF
 
@@ -44,16 +44,16 @@ def _tiers_sql(replay: sim.Replay, scores: str) -> str:
     """DESIGN.md's rule: a ticket keeps its tier (assigned impact, else the current rubric's) unless the
     candidate's rubric tiers it differently from the current rubric."""
     return (f"SELECT k.{sim.TICKET_KEY} AS ticket_key, CASE WHEN cand.rubric_tier IS DISTINCT FROM cur.rubric_tier "
-            f"THEN cand.rubric_tier ELSE coalesce(k.impact, cur.rubric_tier) END AS tier FROM {replay.tk} k "
-            f"LEFT JOIN {replay.prof_cur} cur USING (profile_id) LEFT JOIN {scores} cand USING (profile_id)")
+            f"THEN cand.rubric_tier ELSE coalesce(k.impact, cur.rubric_tier) END AS tier FROM {replay.profiled_tickets} k "
+            f"LEFT JOIN {replay.profile_scores} cur USING (profile_id) LEFT JOIN {scores} cand USING (profile_id)")
 
 
 def _fresh(replay: sim.Replay, candidate: Policy, scores: str) -> pd.DataFrame:
     """A plain evaluation of the period's tickets with the candidate's tiers written in as their impact."""
     cur = replay.con.cursor()
-    cur.execute(f"CREATE OR REPLACE TABLE _fresh_tickets AS SELECT t.* REPLACE (o.tier AS impact) FROM {replay.t} t "
+    cur.execute(f"CREATE OR REPLACE TABLE _fresh_tickets AS SELECT t.* REPLACE (o.tier AS impact) FROM {replay.period_tickets} t "
                 f"JOIN ({_tiers_sql(replay, scores)}) o ON o.ticket_key = t.{sim.TICKET_KEY}")
-    evaluate(cur, candidate, AS_OF, tickets="_fresh_tickets", events=replay.e, out="_fresh_codes",
+    evaluate(cur, candidate, AS_OF, tickets="_fresh_tickets", events=replay.period_events, out="_fresh_codes",
              coded_by=sim.TICKET_KEY)
     return _ordered(cur.execute("SELECT * FROM _fresh_codes").df())
 
@@ -63,11 +63,11 @@ def test_prepared_judging_equals_a_fresh_evaluation(replay: sim.Replay, policy: 
     candidate = CANDIDATES[name](policy)
     cur = replay.con.cursor()
     scores = "_cand_scores"
-    sim._score_profiles(cur, candidate, replay.prof, scores)
+    sim.score_profiles(cur, candidate, replay.profiles, scores)
     replay.clocks.judge(cur, candidate, "_judged_codes", tiers=_tiers_sql(replay, scores))
     judged = _ordered(cur.execute("SELECT * FROM _judged_codes").df())
     assert list(judged.columns) == list(CODED_COLUMNS)
-    assert len(judged) == 3 * replay.tickets
+    assert len(judged) == 3 * replay.ticket_count
     fresh = _fresh(replay, candidate, scores)
     pd.testing.assert_frame_equal(judged, fresh, check_dtype=False)
     if candidate.rubric == policy.rubric:  # the simulator then keeps the prepared base tiers
@@ -79,9 +79,9 @@ def test_prepared_judging_equals_a_fresh_evaluation(replay: sim.Replay, policy: 
 def test_judging_some_tickets_and_metrics_gives_their_rows_of_all(replay: sim.Replay, policy: Policy) -> None:
     candidate = sim.with_weights(policy, severity=0.6)
     cur = replay.con.cursor()
-    cur.execute(f"CREATE OR REPLACE TABLE _some AS SELECT {sim.TICKET_KEY} AS ticket_key FROM {replay.t} "
+    cur.execute(f"CREATE OR REPLACE TABLE _some AS SELECT {sim.TICKET_KEY} AS ticket_key FROM {replay.period_tickets} "
                 f"WHERE {sim.TICKET_KEY} % 3 = 0")
-    sim._score_profiles(cur, candidate, replay.prof, "_cand_scores")
+    sim.score_profiles(cur, candidate, replay.profiles, "_cand_scores")
     replay.clocks.judge(cur, candidate, "_some_codes", metrics=["resolution"], only="_some",
                         tiers=_tiers_sql(replay, "_cand_scores"))
     some = _ordered(cur.execute("SELECT * FROM _some_codes").df())
@@ -100,12 +100,12 @@ def test_prepared_clocks_refuse_a_policy_that_pauses_differently(replay: sim.Rep
 
 def test_codes_decode_to_the_text_result(replay: sim.Replay, policy: Policy) -> None:
     cur = replay.con.cursor()
-    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_text")
-    evaluate(cur, policy, AS_OF, tickets=replay.t, events=replay.e, out="_codes", coded_by=sim.TICKET_KEY)
+    evaluate(cur, policy, AS_OF, tickets=replay.period_tickets, events=replay.period_events, out="_text")
+    evaluate(cur, policy, AS_OF, tickets=replay.period_tickets, events=replay.period_events, out="_codes", coded_by=sim.TICKET_KEY)
     decoded, params = result_select("c", calendar_names(policy))
     from_codes = cur.execute(
         f"""SELECT {decoded} FROM (SELECT r.*, t.ticket_id, t.segment, t.owner_team, epoch_us(t.created_at) AS created_us
-                                   FROM _codes r JOIN {replay.t} t ON t.{sim.TICKET_KEY} = r.ticket_key) c
+                                   FROM _codes r JOIN {replay.period_tickets} t ON t.{sim.TICKET_KEY} = r.ticket_key) c
             ORDER BY ticket_id, metric""",
         params,
     ).df()

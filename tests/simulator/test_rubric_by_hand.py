@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from sla_core import simulate as sim
-from sla_core.rubric import FACTORS, score_tickets
+from sla_core.clocks.rubric import score_tickets
+from sla_core.vocab import FACTORS
 from tests.conftest import at, load_tables, make_policy
 from tests.simulator.conftest import HAND_RUBRIC
 
@@ -108,7 +109,7 @@ def test_a_ticket_keeps_its_tier_unless_the_candidate_rubric_tiers_it_differentl
     ], [])
     policy = make_policy(rubric=HAND_RUBRIC)
     replay = sim.prepare_replay(sim.prepare_baseline(con, policy, at("2026-11-03 10:00")))
-    current = dict(con.execute(f"SELECT ticket_id, tier FROM {replay.cur_results} WHERE metric = 'acknowledge'")
+    current = dict(con.execute(f"SELECT ticket_id, tier FROM {replay.current_results} WHERE metric = 'acknowledge'")
                    .fetchall())
     assert current == {"R": "low", "N": "medium", "I": "high"}  # what the Review shows: R keeps its impact
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from sla_core import simulate as sim
-from sla_core.engine import evaluate
+from sla_core.clocks.engine import evaluate
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
-from sla_core.schema import METRICS, TIERS
+from sla_core.vocab import METRICS, TIERS
 from tests.conftest import at, load_tables, make_policy
 from tests.simulator.conftest import HAND_RUBRIC
 
@@ -26,7 +26,7 @@ def full_diff(result: sim.Simulation) -> pd.DataFrame:
 def test_the_default_period_is_the_last_full_quarter(replay: sim.Replay) -> None:
     # the generator's data ends on 2026-11-26: Q4 is running, so Q3 is replayed
     assert replay.period == sim.Period(date(2026, 7, 1), date(2026, 10, 1))
-    assert replay.tickets > 500
+    assert replay.ticket_count > 500
 
 
 @pytest.mark.parametrize("only_affected", [True, False], ids=["affected-only", "every-ticket"])
@@ -38,7 +38,7 @@ def test_identical_candidate_gives_identity(replay: sim.Replay, policy: Policy, 
     assert list(matrix.index) == list(TIERS) == list(matrix.columns)
     off_diagonal = matrix.to_numpy().sum() - matrix.to_numpy().trace()
     assert off_diagonal == 0
-    assert matrix.to_numpy().trace() == replay.tickets
+    assert matrix.to_numpy().trace() == replay.ticket_count
     adherence = result.adherence()
     decided = adherence[adherence.met_current + adherence.breached_current > 0]
     assert not decided.empty
@@ -48,7 +48,7 @@ def test_identical_candidate_gives_identity(replay: sim.Replay, policy: Policy, 
     assert result.changed_count() == 0 and result.changed_tickets().empty
     load = result.on_call_load(capacity=10)
     assert (load.current == load.candidate).all()
-    assert result.affected == (0 if only_affected else replay.tickets)
+    assert result.affected == (0 if only_affected else replay.ticket_count)
 
 
 def test_thresholds_above_one_move_every_ticket_the_rubric_moves_to_low(replay: sim.Replay, policy: Policy) -> None:
@@ -58,7 +58,7 @@ def test_thresholds_above_one_move_every_ticket_the_rubric_moves_to_low(replay: 
     diff = full_diff(sim.simulate(replay, candidate))
     # an impact event sets the tier in force on both sides alike (DESIGN.md): leave those tickets out
     with_events = {r[0] for r in replay.con.execute(
-        f"SELECT ticket_id FROM {replay.tk} WHERE has_impact_events").fetchall()}
+        f"SELECT ticket_id FROM {replay.profiled_tickets} WHERE has_impact_events").fetchall()}
     assert with_events, "the generated data should hold impact events"
     diff = diff[~diff.ticket_id.isin(with_events)]
     scored = diff[diff.score_current.notna()]
@@ -87,7 +87,7 @@ def test_the_current_side_is_the_reviews_adherence(replay: sim.Replay, policy: P
     review_side = con.execute(
         f"""SELECT tier, metric, count(*) FILTER (WHERE state = 'met') AS met,
                    count(*) FILTER (WHERE state = 'breached') AS breached
-            FROM _review_results SEMI JOIN {replay.tk} USING (ticket_id) GROUP BY ALL"""
+            FROM _review_results SEMI JOIN {replay.profiled_tickets} USING (ticket_id) GROUP BY ALL"""
     ).df().set_index(["tier", "metric"])
     current = sim.simulate(replay, policy).adherence().set_index(["tier", "metric"])
     current = current[current.met_current + current.breached_current > 0]
@@ -115,7 +115,7 @@ def test_only_affected_equals_full_reevaluation(replay: sim.Replay, policy: Poli
     quick = sim.simulate(replay, candidate)
     full = sim.simulate(replay, candidate, only_affected=False)
     assert quick.changed_count() > 0, "the candidate should change something"
-    assert quick.affected <= full.affected == replay.tickets
+    assert quick.affected <= full.affected == replay.ticket_count
     # a candidate that only moves targets re-judges only the metrics whose targets moved
     only_targets = name in ("target", "untimed", "segment-override", "new-segment-override")
     assert quick.metrics == ({"target": ["acknowledge"], "untimed": ["resolution"], "segment-override": ["acknowledge"],
@@ -162,7 +162,7 @@ def test_on_call_load_counts_critical_and_high_per_iso_week(replay: sim.Replay, 
     assert (load.candidate >= load.current).all() and (load.candidate > load.current).any()
     assert (load.over_candidate == (load.candidate > 20)).all()
     on_call = result.con.cursor().execute(
-        f"SELECT count(*) FROM {replay.tk} WHERE tier_cur IN ('critical', 'high')").fetchone()[0]
+        f"SELECT count(*) FROM {replay.profiled_tickets} WHERE tier_cur IN ('critical', 'high')").fetchone()[0]
     assert load.current.sum() == on_call
     assert sim.busiest_on_call_week(replay) == load.current.max() > 0
 
@@ -187,7 +187,7 @@ def test_period_is_local_dates_start_inclusive_end_exclusive() -> None:
     policy = make_policy(rubric=HAND_RUBRIC)
     replay = sim.prepare_replay(sim.prepare_baseline(con, policy, at("2026-11-01 00:00")),
                                 sim.Period(date(2026, 7, 1), date(2026, 10, 1)))
-    ids = {r[0] for r in con.execute(f"SELECT ticket_id FROM {replay.tk}").fetchall()}
+    ids = {r[0] for r in con.execute(f"SELECT ticket_id FROM {replay.profiled_tickets}").fetchall()}
     assert ids == {"first", "last"}
 
 

@@ -10,15 +10,15 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from app_state import StateKeys
 from sla_core import simulate as sim
+from sla_core.analysis.datasource import DataSource
 from sla_core.cli import main as cli_main
-from sla_core.datasource import DataSource
 from sla_core.policy import load_policy, policy_from_dict
 from tests.conftest import ROOT, SAMPLE_POLICY
+from ui.state import StateKeys
 
 APP = str(ROOT / "app.py")
-PAGE = "pages/simulator.py"
+PAGE = "ui/pages/simulator.py"
 
 
 def open_simulator() -> AppTest:
@@ -176,7 +176,7 @@ def test_reset_brings_back_the_current_policy() -> None:
 def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from sla_core.datasource import upload_source
+    from sla_core.analysis.datasource import upload_source
 
     tickets = tmp_path / "export.csv"
     # the sample's first 600 tickets: December 2025 to early 2026, so the last full quarter is Q4 2025 or Q1 2026
@@ -198,4 +198,4 @@ def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
     at.slider(key="sim_threshold_high").set_value(0.4).run()
     assert not at.exception
     matrix = shown_matrix(at)
-    assert matrix.loc["medium", "high"] > 0 and matrix.to_numpy().sum() == result.replay.tickets
+    assert matrix.loc["medium", "high"] > 0 and matrix.to_numpy().sum() == result.replay.ticket_count

@@ -1,0 +1,220 @@
+"""A data source for the dashboard: its own DuckDB connection, the policy, evaluated results.
+
+Three kinds exist: the bundled sample, the persistent store and a session's
+upload. Each gets a private in-memory database holding tickets, events, the
+engine's results and the review's outcomes, so the pages only query. The
+`version` strings let the app cache a source per data version and policy
+(the store file itself is only read, then released, so imports can run while
+the dashboard is open).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import duckdb
+
+from sla_core.analysis.review import filter_choices, month_clocks, prepare_outcomes
+from sla_core.clock import now
+from sla_core.clocks.engine import evaluate
+from sla_core.columns import events_ddl
+from sla_core.csv_safe import write_csv_safe
+from sla_core.ingest.kept import policy_fingerprint
+from sla_core.ingest.loading import load_files
+from sla_core.ingest.store import StoreError, attach_store, open_store, store_path
+from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
+from sla_core.policy import Policy
+from sla_core.sample import live_sample, load_tables
+from sla_core.vocab import DEFAULT_POLICY
+
+SourceKind = Literal["sample", "store", "upload"]
+
+
+
+@dataclass(frozen=True, eq=False)
+class DataSource:
+    """Evaluated data the pages read; `con` is shared, so every query opens a cursor."""
+
+    kind: SourceKind
+    label: str
+    version: str
+    con: duckdb.DuckDBPyConnection = field(repr=False)
+    policy: Policy = field(repr=False)
+    as_of: datetime
+    tickets: int
+    # What the filters can choose from, computed once per evaluation (a scan of every clock each).
+    segments: tuple[str, ...] = ()
+    owner_teams: tuple[str, ...] = ()
+    months: tuple[date, ...] = ()  # months with decided clocks, oldest first
+    choices: tuple[MonthChoice, ...] = ()  # what the month filter offers, newest first (periods.month_choices)
+    results: str = "sla_results"
+    outcomes: str = "review_outcomes"
+    report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
+    kept_at: Optional[datetime] = None  # the store's kept results were used, judged at this instant
+
+    @property
+    def periods(self) -> tuple[date, ...]:
+        """The months the month filter offers, newest first."""
+        return tuple(choice.month for choice in self.choices)
+
+    @property
+    def default_period(self) -> date:
+        """The month a review opens on (periods.default_month)."""
+        return default_month(self.months, self.as_of, self.policy.timezone)
+
+    def month_choice(self, month: date) -> MonthChoice:
+        """The month as the filter lists it (a month outside the list: no clocks)."""
+        found = {choice.month: choice for choice in self.choices}
+        return found.get(month) or MonthChoice(month, 0, days_so_far(month, self.as_of, self.policy.timezone))
+
+
+def policy_path() -> Path:
+    """The policy the dashboard judges by: env SLA_BOARD_POLICY, else the bundled default."""
+    return Path(os.environ.get("SLA_BOARD_POLICY") or DEFAULT_POLICY)
+
+
+def file_version(*paths: Union[str, Path]) -> str:
+    """Changes whenever one of the files is rewritten (name, size, mtime); '' parts for missing files."""
+    parts = []
+    for path in paths:
+        p = Path(path)
+        stat = p.stat() if p.exists() else None
+        parts.append(f"{p.resolve()}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{p}:missing")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def evaluated(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    kind: SourceKind,
+    label: str,
+    version: str,
+    report: Optional[Any] = None,
+    kept_at: Optional[datetime] = None,
+) -> DataSource:
+    """Run the engine over the connection's tickets/events and prepare the review's outcomes.
+
+    `kept_at`: `sla_results` already holds every clock, from the store's kept
+    results (judged at that instant) and the running tickets judged at `as_of`.
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    has_events = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
+    ).fetchone()[0]
+    if not has_events:
+        con.execute(events_ddl())
+    if kept_at is None:
+        evaluate(con, policy, as_of)
+    prepare_outcomes(con, policy.timezone)
+    tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    clocks = month_clocks(con)
+    return DataSource(
+        kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
+        segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
+        months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone)),
+        report=report, kept_at=kept_at,
+    )
+
+
+def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int = 7) -> DataSource:
+    """The bundled sample as it stands at `as_of` (default: now), judged then: its last ticket came in just
+    before, so the review has a year of full months behind it and the queue is live on any day."""
+    as_of = as_of or now()
+    con = duckdb.connect()
+    load_tables(con, *live_sample(as_of, seed, policy.timezone))
+    return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed))
+
+
+def sample_version(as_of: datetime, seed: int = 7) -> str:
+    """The live sample's data version: its draws are fixed per seed and local date, its cut is `as_of`."""
+    return f"sample:{seed}:{as_of.isoformat()}"
+
+
+def store_problem(path: Path) -> Optional[str]:
+    """Why the store cannot be shown (missing, locked, not a store, empty), or None when it can.
+
+    A read-only peek that keeps no lock.
+    """
+    if not path.is_file():
+        return f"There is no store at `{path}` yet. Fill it with `python -m sla_core import FILE --source …`."
+    try:
+        con = open_store(path, read_only=True)
+    except StoreError as err:
+        return str(err)
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tickets'"
+        ).fetchone()[0]
+        if not found or not con.execute("SELECT count(*) > 0 FROM tickets").fetchone()[0]:
+            return f"The store `{path}` holds no tickets yet. Import an export with `python -m sla_core import FILE`."
+        return None
+    finally:
+        con.close()
+
+
+def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[datetime] = None) -> DataSource:
+    """The persistent store copied into memory, so the file stays free for `python -m sla_core import`.
+
+    Uses the results the last import kept when they fit (kept.py): then only
+    tickets with a clock still running are judged here.
+    """
+    path = path or store_path()
+    version = file_version(path, Path(f"{path}.wal"))
+    as_of = as_of or now()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    kept_at = attach_store(con, path, kept_for=(policy, as_of))
+    return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version, kept_at=kept_at)
+
+
+def upload_source(
+    tickets_path: Path,
+    events_path: Optional[Path],
+    policy: Policy,
+    *,
+    label: str,
+    source: str = "plain",
+    mapping: Optional[Any] = None,
+    as_of: Optional[datetime] = None,
+) -> DataSource:
+    """An uploaded export in a connection of its own (never cached: it belongs to one session)."""
+    con = duckdb.connect()
+    report = load_files(
+        con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
+    )
+    return evaluated(
+        con, policy, as_of or now(), kind="upload", label=label,
+        version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,
+    )
+
+
+def rejects_csv(source: DataSource) -> bytes:
+    """The rows the loader refused, with row number, column, value and reason, as a formula-safe CSV."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rejects.csv"
+        write_csv_safe(source.con, "rejects", path)
+        return path.read_bytes()
+
+
+__all__ = [
+    "DataSource",
+    "SourceKind",
+    "evaluated",
+    "file_version",
+    "policy_fingerprint",
+    "policy_path",
+    "rejects_csv",
+    "sample_source",
+    "store_problem",
+    "store_path",
+    "store_source",
+    "upload_source",
+]

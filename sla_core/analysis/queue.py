@@ -1,0 +1,146 @@
+"""The live breach queue: running clocks that are breached, at risk or paused, by time left.
+
+The queue is judged at "now", not at the moment the data was loaded. Only
+tickets with a clock still running can change state as time passes (the data
+itself is fixed per data version), so `live_results` re-evaluates just those
+tickets with the engine - cheap enough to run on a timer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pandas as pd
+
+from sla_core.analysis.filters import Filters
+from sla_core.ingest.kept import evaluate_tickets
+from sla_core.policy import Policy, playbooks
+from sla_core.sqlutil import quote_ident, table_columns
+
+QUEUE_STATES: tuple[str, ...] = ("breached", "at_risk", "paused")
+
+QUEUE_COLUMNS: tuple[str, ...] = (
+    "ticket_id",
+    "metric",
+    "state",
+    "time_left",
+    "time_left_seconds",
+    "due",
+    "tier",
+    "segment",
+    "owner_team",
+    "missing_triage",
+    "playbook",
+    "playbook_ids",
+)
+
+
+@contextmanager
+def live_results(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: datetime,
+    *,
+    results: str = "sla_results",
+    tickets: str = "tickets",
+    events: str = "events",
+) -> Iterator[str]:
+    """Evaluate, at `as_of`, the tickets that had a clock running in `results`; yields the table.
+
+    The table has a name of its own and is dropped on exit, so sessions
+    sharing one database never see each other's queue.
+    """
+    cur = con.cursor()
+    name = f"live_{uuid.uuid4().hex[:12]}"
+    running = f"""SELECT ticket_id FROM {quote_ident(results)} WHERE stopped_at IS NULL AND state <> 'untimed'"""
+    try:
+        evaluate_tickets(cur, policy, as_of, running, tickets=quote_ident(tickets), events=quote_ident(events), out=name)
+        yield name
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.close()
+
+
+def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, list[object]]:
+    """A comma list of the triage fields the clock's tier requires and the ticket lacks (a column the data
+    does not have is lacking on every ticket)."""
+    parts, params = [], []
+    for tier, fields in policy.triage_required.items():
+        for field in fields:
+            value = f"nullif(trim(CAST(t.{quote_ident(field)} AS VARCHAR)), '')" if field in columns else "NULL"
+            parts.append(f"CASE WHEN r.tier = ? AND {value} IS NULL THEN ? END")
+            params += [tier, field]
+    if not parts:
+        return "CAST(NULL AS VARCHAR)", []
+    return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
+
+
+# Time left in open hours as `-1d 2h 05m` (negative = overdue).
+_TIME_LEFT_SQL = """
+    CASE WHEN r.time_left_seconds IS NULL THEN NULL ELSE
+        (CASE WHEN r.time_left_seconds < 0 THEN '-' ELSE '' END)
+        || (CASE WHEN abs(r.time_left_seconds) >= 86400
+                 THEN CAST(floor(abs(r.time_left_seconds) / 86400) AS BIGINT) || 'd ' ELSE '' END)
+        || CAST(floor(abs(r.time_left_seconds) % 86400 / 3600) AS BIGINT) || 'h '
+        || lpad(CAST(CAST(floor(abs(r.time_left_seconds) % 3600 / 60) AS BIGINT) AS VARCHAR), 2, '0') || 'm'
+    END
+"""
+
+
+def breach_queue(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    live: str,
+    filters: Filters,
+    viewer_timezone: str,
+    *,
+    tickets: str = "tickets",
+) -> pd.DataFrame:
+    """Running clocks breached, at risk or paused, most overdue first (columns: QUEUE_COLUMNS).
+
+    `due` is the due instant as wall-clock time in `viewer_timezone`; the
+    period filter does not apply (the queue is always "now").
+    """
+    try:
+        ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {viewer_timezone!r} (use an IANA name such as Europe/London)") from None
+    triage_sql, triage_params = _missing_triage_sql(policy, table_columns(con.cursor(), quote_ident(tickets)))
+    matched_sql, matched_params = playbooks.match_sql(policy)
+    summaries = [book.summary for book in playbooks.playbooks(policy)]
+    clauses, filter_params = [], []
+    for column, value in (("segment", filters.segment), ("owner_team", filters.owner_team), ("tier", filters.tier)):
+        if value is not None:
+            clauses.append(f"r.{column} = ?")
+            filter_params.append(value)
+    extra = "".join(f" AND {clause}" for clause in clauses)
+    states = ", ".join("?" for _ in QUEUE_STATES)
+    return (
+        con.cursor()
+        .execute(
+            f"""
+            WITH queued AS (
+                SELECT r.*, {triage_sql} AS missing_triage, {matched_sql} AS playbook_ids
+                FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
+                WHERE r.stopped_at IS NULL AND r.state IN ({states}){extra}
+            )
+            SELECT r.ticket_id, r.metric, r.state,
+                   {_TIME_LEFT_SQL} AS time_left,
+                   r.time_left_seconds,
+                   timezone(?, r.due_at) AS due,
+                   r.tier, r.segment, r.owner_team, r.missing_triage,
+                   nullif(array_to_string(list_transform(r.playbook_ids, lambda i: (?::VARCHAR[])[i + 1]), '; '), '')
+                       AS playbook,
+                   r.playbook_ids
+            FROM queued r
+            ORDER BY r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
+            """,
+            [*triage_params, *matched_params, *QUEUE_STATES, *filter_params, viewer_timezone, summaries],
+        )
+        .df()
+    )

@@ -1,0 +1,64 @@
+"""The canonical ticket and event columns of DESIGN.md (docs/data.md), in one place.
+
+Loaders, the engine, the generator and the pages all name columns from here,
+so a renamed column breaks loudly instead of silently reading NULL. The words
+the columns hold (tiers, statuses, ...) are in vocab.py.
+"""
+
+from __future__ import annotations
+
+# Which timestamp column stops each metric's clock.
+STOP_COLUMN: dict[str, str] = {
+    "acknowledge": "acknowledged_at",
+    "action_plan": "action_plan_at",
+    "resolution": "resolved_at",
+}
+
+# column -> DuckDB type of the typed `tickets` table the engine reads.
+TICKET_COLUMNS: dict[str, str] = {
+    "ticket_id": "VARCHAR",
+    "created_at": "TIMESTAMPTZ",
+    "impact": "VARCHAR",
+    "segment": "VARCHAR",
+    "customers_affected": "BIGINT",
+    "severity": "VARCHAR",
+    "regulatory": "BOOLEAN",
+    "workaround": "BOOLEAN",
+    "owner_team": "VARCHAR",
+    "source": "VARCHAR",
+    "detected_at": "TIMESTAMPTZ",
+    "started_at": "TIMESTAMPTZ",
+    "acknowledged_at": "TIMESTAMPTZ",
+    "action_plan_at": "TIMESTAMPTZ",
+    "resolved_at": "TIMESTAMPTZ",
+    "reopen_count": "INTEGER",
+    "csat": "INTEGER",
+    "repro_steps": "VARCHAR",
+    "environment": "VARCHAR",
+    "logs": "VARCHAR",
+    "impacted_customers": "VARCHAR",
+    "tags": "VARCHAR",
+}
+REQUIRED_TICKET_COLUMNS: tuple[str, ...] = ("ticket_id", "created_at")
+
+# column -> DuckDB type of the typed `events` table; `seq` keeps file order for ties.
+# `at` is a reserved word in DuckDB: always write it quoted, "at", in SQL.
+EVENT_COLUMNS: dict[str, str] = {
+    "ticket_id": "VARCHAR",
+    "at": "TIMESTAMPTZ",
+    "field": "VARCHAR",
+    "value": "VARCHAR",
+    "seq": "BIGINT",
+}
+
+
+def tickets_ddl(table: str = "tickets") -> str:
+    """CREATE TABLE statement for an empty canonical tickets table."""
+    cols = ", ".join(f'"{name}" {typ}' for name, typ in TICKET_COLUMNS.items())
+    return f"CREATE TABLE {table} ({cols})"
+
+
+def events_ddl(table: str = "events") -> str:
+    """CREATE TABLE statement for an empty canonical events table."""
+    cols = ", ".join(f'"{name}" {typ}' for name, typ in EVENT_COLUMNS.items())
+    return f"CREATE TABLE {table} ({cols})"

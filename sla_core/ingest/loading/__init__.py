@@ -1,0 +1,209 @@
+"""Load ticket exports into typed DuckDB tables, accounting for every row.
+
+Files are read by DuckDB's own readers (read_csv with all_varchar, read_parquet),
+never through pandas, so a large export stays out of Python memory. Every row
+is validated in SQL over the whole table and lands either in the typed
+`tickets` / `events` tables or in `rejects` with its row number, column, value
+and reason: accepted + rejected = rows read, always.
+
+Row numbers are the file's line numbers (the header is line 1; a quoted value
+spanning lines moves the next row down, as an editor shows it); for Parquet
+they are 1-based row positions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Optional, Union
+
+import duckdb
+
+from sla_core.columns import EVENT_COLUMNS
+from sla_core.ingest.loading.event_log import load_event_log
+from sla_core.ingest.loading.events import load_event_rows
+from sla_core.ingest.loading.reading import PathLike, Raw, read_raw
+from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
+from sla_core.ingest.loading.tickets import load_ticket_rows
+from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
+from sla_core.policy import Policy
+from sla_core.sqlutil import quote_ident
+
+SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "eventlog")
+
+
+def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "DESCRIBE SELECT * FROM read_csv(?, all_varchar = true, header = true, sample_size = 2048)",
+                [str(path)],
+            ).fetchall()
+        ]
+    except duckdb.Error:
+        return []
+
+
+def resolve_mapping(
+    con: duckdb.DuckDBPyConnection, path: PathLike, source: str, mapping: Optional[Mapping]
+) -> Optional[Mapping]:
+    """The mapping a source implies: the given one, else the vendor preset (ServiceNow: list or audit log)."""
+    if source not in SOURCES_SUPPORTED:
+        raise LoadError(f"unknown source {source!r} (one of {', '.join(SOURCES_SUPPORTED)})")
+    if mapping is not None:
+        return mapping
+    if source == "plain":
+        return None
+    if source == "eventlog":
+        raise LoadError("--source eventlog needs a mapping file (--mapping) naming ticket_id, at and activity")
+    try:
+        if source == "servicenow":
+            header = set(_peek_header(con, Path(path)))
+            audit = {"incident_state", "sys_mod_count"} <= header
+            return preset("servicenow_audit" if audit else "servicenow_incidents")
+        return preset(source)
+    except MappingError as err:
+        raise LoadError(str(err)) from None
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    tickets: PathLike,
+    events: Optional[PathLike],
+    policy: Policy,
+    *,
+    source: str = "plain",
+    mapping: Optional[Mapping] = None,
+) -> LoadReport:
+    """Load a tickets file (or an event log) and an optional events file into `tickets`, `events`, `rejects`.
+
+    Raises LoadError (one line) for a file that cannot be read at all; row-level
+    problems become rejects. `tickets` has schema.TICKET_COLUMNS first, then the
+    file's other columns as text.
+    """
+    mapping = resolve_mapping(con, tickets, source, mapping)
+    fmt = mapping.format if mapping else "tickets"
+    if fmt == "events" and events is not None:
+        raise LoadError("an event log already holds the events: give no separate events file")
+    notes: list[str] = []
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rejects (row_number BIGINT, \"column\" VARCHAR, value VARCHAR, "
+        "reason VARCHAR, file VARCHAR, ticket_id VARCHAR)"
+    )
+    kind = "tickets" if fmt == "tickets" else "event log"
+    label = f"{kind} {Path(tickets).name}"
+    raw = read_raw(con, tickets, "_load_raw_t", kind)
+    if fmt == "events":
+        load_event_log(con, raw, mapping, policy, label, notes)  # type: ignore[arg-type]
+    else:
+        load_ticket_rows(con, raw, mapping or Mapping(), policy, label, notes)
+        if events is None:
+            con.execute(f"CREATE OR REPLACE TABLE events ({_event_columns_ddl()})")
+    ev_raw = None
+    if events is not None:
+        ev_raw = read_raw(con, events, "_load_raw_e", "events")
+        load_event_rows(con, ev_raw, policy, f"events {Path(events).name}")
+    con.execute("CREATE OR REPLACE TABLE rejects AS SELECT * FROM _rejects ORDER BY file DESC, row_number")
+    report = _report(con, fmt, raw, ev_raw, notes)
+    for t in ("_rejects", raw.table, f"{raw.table}_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    if ev_raw is not None:
+        con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}")
+        con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}_bad")
+    return report
+
+
+def _event_columns_ddl() -> str:
+    return ", ".join(f"{quote_ident(k)} {v}" for k, v in EVENT_COLUMNS.items())
+
+
+def _reasons(con: duckdb.DuckDBPyConnection, file: str) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT reason, count(*) FROM rejects WHERE file = ? GROUP BY reason ORDER BY 2 DESC, 1", [file]
+    ).fetchall()
+    return {r: int(n) for r, n in rows}
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection, fmt: str, raw: Raw, ev_raw: Optional[Raw], notes: list[str]
+) -> LoadReport:
+    accepted = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    t_reasons = _reasons(con, "tickets")
+    e_reasons = _reasons(con, "events")
+    rejected = sum(t_reasons.values())
+    if fmt == "events":
+        events_read = raw.parsed + raw.malformed
+        events_rejected = sum(e_reasons.values())
+        report = LoadReport(
+            rows_read=accepted + rejected,
+            accepted=accepted,
+            rejected=rejected,
+            reasons=t_reasons,
+            events_rows_read=events_read,
+            events_accepted=events_read - events_rejected,
+            events_rejected=events_rejected,
+            events_reasons=e_reasons,
+            format="events",
+            notes=notes,
+        )
+    else:
+        report = LoadReport(
+            rows_read=raw.parsed + raw.malformed,
+            accepted=accepted,
+            rejected=rejected,
+            reasons=t_reasons,
+            format="tickets",
+            notes=notes,
+        )
+        if ev_raw is not None:
+            ev_accepted = con.execute("SELECT count(*) FROM events").fetchone()[0]
+            report.events_rows_read = ev_raw.parsed + ev_raw.malformed
+            report.events_accepted = ev_accepted
+            report.events_rejected = sum(e_reasons.values())
+            report.events_reasons = e_reasons
+    check_accounting(report)
+    return report
+
+
+def load_upload(
+    con: duckdb.DuckDBPyConnection,
+    data: Union[bytes, BinaryIO],
+    filename: str,
+    policy: Policy,
+    *,
+    events: Optional[Union[bytes, BinaryIO]] = None,
+    events_filename: str = "events.csv",
+    source: str = "plain",
+    mapping: Optional[Mapping] = None,
+) -> LoadReport:
+    """Load an uploaded file (bytes or a file object, e.g. Streamlit's UploadedFile) via a private temp file.
+
+    The file name's suffix picks the reader (.csv, .csv.gz, .parquet).
+    """
+    with tempfile.TemporaryDirectory(prefix="sla_upload_") as tmp:
+        path = Path(tmp) / _safe_name(filename, "tickets.csv")
+        path.write_bytes(data if isinstance(data, bytes) else data.read())
+        ev_path = None
+        if events is not None:
+            ev_path = Path(tmp) / ("events_" + _safe_name(events_filename, "events.csv"))
+            ev_path.write_bytes(events if isinstance(events, bytes) else events.read())
+        return load_files(con, path, ev_path, policy, source=source, mapping=mapping)
+
+
+def _safe_name(name: str, default: str) -> str:
+    base = Path(name or default).name
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in base) or default
+
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "LoadError",
+    "LoadReport",
+    "SOURCES_SUPPORTED",
+    "load_files",
+    "load_upload",
+    "resolve_mapping",
+]

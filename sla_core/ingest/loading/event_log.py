@@ -1,0 +1,224 @@
+"""An event log (one row per activity: Jira, ServiceNow audit, a mapped CSV) into tickets and
+events: the ticket row is built from its activities, the events from its changes."""
+
+from __future__ import annotations
+
+import duckdb
+
+from sla_core.columns import TICKET_COLUMNS
+from sla_core.ingest.loading.reading import Raw
+from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.tickets import apply_durations, reject_expr, stage_typed, ticket_rules
+from sla_core.ingest.loading.values import plan_columns
+from sla_core.ingest.mapping import Mapping
+from sla_core.policy import Policy
+from sla_core.sqlutil import quote_ident
+from sla_core.vocab import STATUSES
+
+# What each event-log activity kind sets the status to (DESIGN.md "events").
+KIND_STATUS = {
+    "created": "new",
+    "acknowledged": "open",
+    "action_plan": "open",
+    "reopened": "open",
+    "resolved": "resolved",
+    "closed": "closed",
+    **{s: s for s in STATUSES},
+}
+TERMINAL = ("resolved", "closed")
+
+
+def load_event_log(
+    con: duckdb.DuckDBPyConnection, raw: Raw, mapping: Mapping, policy: Policy, label: str, notes: list[str]
+) -> list[str]:
+    """Derive `tickets` and `events` from an activity log, in SQL over the whole log."""
+    plan = plan_columns(raw, mapping, label, required=("ticket_id", "at", "activity"), keys=("at", "activity", "order"))
+    notes.extend(f"{label}: {m}" for m in plan.missing_optional)
+    typed = "_load_l_typed"
+    canon = stage_typed(con, raw, plan, mapping, policy, label, typed, keys=("at", "activity", "order"))
+    apply_durations(con, typed, plan, mapping)
+    present = [c for c in canon if c != "ticket_id"]
+
+    # Activity kind, via the mapping's activities (case-insensitive); NULL = unmapped, kept as history.
+    kind = Sql().add("CASE")
+    for key, value in mapping.activities.items():
+        kind.add(" WHEN lower(activity) = ? THEN ?", key.strip().lower(), value)
+    kind.add(" END")
+    has_order = "order" in plan.sources
+    ord_expr = 'try_cast("order" AS DOUBLE)' if has_order else "NULL::DOUBLE"
+    row_checks: list[tuple[str, str, str, str]] = [
+        ("ticket_id", "ticket_id IS NULL", "NULL", "'missing required value'"),
+        ("at", "at__t IS NULL", "NULL", "'missing required value'"),
+        ("at", "at__p IS NOT NULL", "at__t", "at__p"),
+        ("activity", "activity IS NULL", "NULL", "'missing required value'"),
+    ]
+    if has_order:
+        row_checks.append(("order", '"order" IS NOT NULL AND try_cast("order" AS DOUBLE) IS NULL', '"order"',
+                           "'not a number'"))
+    for col in [c for c in TICKET_COLUMNS if c in present or c in plan.durations]:
+        p = quote_ident(col + "__p")
+        row_checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
+    col_case, val_case, why_case = reject_expr(row_checks)
+    sel = Sql().add(
+        f"""CREATE OR REPLACE TEMP TABLE _load_l_rows AS
+        SELECT t.*, {ord_expr} AS __ord, ("""
+    ).join([kind]).add(
+        f""") AS __kind, {col_case} AS __col, {val_case} AS __val, {why_case} AS __why FROM {typed} t"""
+    )
+    con.execute(sel.sql, sel.params)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _load_l_ok AS
+        SELECT *, row_number() OVER (PARTITION BY ticket_id ORDER BY __ord NULLS LAST, "at", {ROW}) AS __pos,
+               CASE __kind {' '.join(f"WHEN '{k}' THEN '{v}'" for k, v in KIND_STATUS.items())} END AS __status
+        FROM _load_l_rows WHERE __why IS NULL"""
+    )
+
+    # Per ticket: derived times (DESIGN.md event-log rules) next to what the mapped columns say.
+    last = lambda c: f"arg_max({quote_ident(c)}, __pos)"  # noqa: E731 - the last row's value
+    last_nn = lambda c: f"arg_max({quote_ident(c)}, __pos) FILTER (WHERE {quote_ident(c)} IS NOT NULL)"  # noqa: E731
+    first_nn = lambda c: f"arg_min({quote_ident(c)}, __pos) FILTER (WHERE {quote_ident(c)} IS NOT NULL)"  # noqa: E731
+    aggs = [
+        f"min({ROW}) AS __first_row",
+        'min("at") AS __first_at',
+        """min("at") FILTER (WHERE __kind = 'created') AS __created""",
+        """min("at") FILTER (WHERE __kind = 'acknowledged') AS __ack""",
+        """min("at") FILTER (WHERE __kind = 'action_plan') AS __plan""",
+        "arg_max(__status, __pos) FILTER (WHERE __status IS NOT NULL) AS __final_status",
+        f"max(__pos) FILTER (WHERE __status IS NOT NULL AND __status NOT IN {TERMINAL}) AS __last_open_pos",
+    ]
+    for c in present:
+        if c == "impact":
+            aggs.append(f"{first_nn(c)} AS {quote_ident(c)}")
+        elif c == "owner_team":
+            aggs.append(f"{last_nn(c)} AS {quote_ident(c)}")
+        else:
+            aggs.append(f"{last(c)} AS {quote_ident(c)}")
+        aggs.append(f"{last(c + '__n')} AS {quote_ident(c + '__n')}")
+    for target in plan.durations:
+        if target not in present:
+            aggs.append(f"{last(target)} AS {quote_ident(target)}")
+    for e in plan.extras:
+        aggs.append(f"{last(e)} AS {quote_ident(e)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _load_l_agg AS SELECT ticket_id, {', '.join(aggs)} "
+        "FROM _load_l_ok GROUP BY ticket_id"
+    )
+    # Transitions: the start of the final resolved/closed run, and reopens (terminal -> other status).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _load_l_flow AS
+        WITH s AS (
+            SELECT ticket_id, "at", __pos, __status,
+                   lag(__status) OVER (PARTITION BY ticket_id ORDER BY __pos) AS prev
+            FROM _load_l_ok WHERE __status IS NOT NULL)
+        SELECT s.ticket_id,
+               min(s."at") FILTER (WHERE s.__status IN {TERMINAL} AND s.__pos > coalesce(a.__last_open_pos, 0))
+                   AS __resolved,
+               count(*) FILTER (WHERE s.prev IN {TERMINAL} AND s.__status NOT IN {TERMINAL}) AS __reopens
+        FROM s JOIN _load_l_agg a USING (ticket_id) GROUP BY s.ticket_id"""
+    )
+
+    def derived(col: str, fallback: str) -> str:
+        if col in present or col in plan.durations:
+            return f"coalesce(a.{quote_ident(col)}, {fallback})"
+        return fallback
+
+    resolved_derived = f"CASE WHEN a.__final_status IN {TERMINAL} THEN f.__resolved END"
+    computed = {
+        "created_at": derived("created_at", "coalesce(a.__created, a.__first_at)"),
+        "acknowledged_at": derived("acknowledged_at", "a.__ack"),
+        "action_plan_at": derived("action_plan_at", "a.__plan"),
+        "resolved_at": derived("resolved_at", resolved_derived),
+        "reopen_count": derived("reopen_count", "CAST(coalesce(f.__reopens, 0) AS INTEGER)"),
+    }
+    cols_sql = []
+    for c, typ in TICKET_COLUMNS.items():
+        if c == "ticket_id":
+            cols_sql.append("a.ticket_id")
+        elif c in computed:
+            cols_sql.append(f"CAST({computed[c]} AS {typ}) AS {quote_ident(c)}")
+        elif c in present:
+            cols_sql.append(f"a.{quote_ident(c)}")
+        else:
+            cols_sql.append(f"CAST(NULL AS {typ}) AS {quote_ident(c)}")
+    raw_text = [f"a.{quote_ident(c + '__n')}" for c in present]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _load_l_tickets AS
+        SELECT {', '.join(cols_sql)}, a.__first_row{''.join(', ' + r for r in raw_text)}
+               {''.join(', a.' + quote_ident(e) for e in plan.extras)}
+        FROM _load_l_agg a LEFT JOIN _load_l_flow f USING (ticket_id)"""
+    )
+    # Ticket-level rules; a ticket whose every row was rejected is rejected too.
+    t_checks = []
+    for col, cond, why in ticket_rules(set(TICKET_COLUMNS)):
+        val = quote_ident(col + "__n") if col in present else (
+            f"CAST({quote_ident(col)} AS VARCHAR)" if col in TICKET_COLUMNS else "NULL")
+        t_checks.append((col, cond, val, f"'{why}'"))
+    col_case, val_case, why_case = reject_expr(t_checks)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _load_l_checked AS
+        SELECT t.*, {col_case} AS __col, {val_case} AS __val, {why_case} AS __why FROM _load_l_tickets t"""
+    )
+    extras = list(plan.extras)
+    out_cols = [quote_ident(c) for c in TICKET_COLUMNS] + [quote_ident(e) for e in extras]
+    con.execute(
+        f"CREATE OR REPLACE TABLE tickets AS SELECT {', '.join(out_cols)} FROM _load_l_checked "
+        "WHERE __why IS NULL ORDER BY __first_row"
+    )
+    con.execute(
+        """INSERT INTO _rejects SELECT __first_row, __col, __val, __why, 'tickets', ticket_id
+        FROM _load_l_checked WHERE __why IS NOT NULL"""
+    )
+    con.execute(
+        f"""INSERT INTO _rejects
+        SELECT min({ROW}), 'ticket_id', ticket_id, 'no valid event rows', 'tickets', ticket_id
+        FROM _load_l_rows WHERE ticket_id IS NOT NULL
+        GROUP BY ticket_id HAVING count(*) FILTER (WHERE __why IS NULL) = 0"""
+    )
+
+    # Events: one status (or history) event per accepted row; impact / owner_team where they change.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _load_l_ev AS
+        SELECT ticket_id, "at", CASE WHEN __status IS NULL THEN 'activity' ELSE 'status' END AS field,
+               coalesce(__status, activity) AS value, __pos, 2 AS __k
+        FROM _load_l_ok"""
+    )
+    for c, k in (("impact", 0), ("owner_team", 1)):
+        if c not in present:
+            continue
+        q = quote_ident(c)
+        with_first = "true" if c == "owner_team" else "false"
+        con.execute(
+            f"""INSERT INTO _load_l_ev
+            WITH v AS (
+                SELECT ticket_id, "at", __pos, {q} AS v,
+                       lag({q}) OVER (PARTITION BY ticket_id ORDER BY __pos) AS prev
+                FROM _load_l_ok WHERE {q} IS NOT NULL),
+            ch AS (SELECT *, count(*) FILTER (WHERE prev IS NOT NULL AND prev <> v)
+                                OVER (PARTITION BY ticket_id) AS changes FROM v)
+            SELECT ticket_id, "at", '{c}', v, __pos, {k} FROM ch
+            WHERE (prev IS NOT NULL AND prev <> v) OR ({with_first} AND prev IS NULL AND changes > 0)"""
+        )
+    con.execute(
+        """CREATE OR REPLACE TABLE events AS
+        SELECT e.ticket_id, e."at", e.field, e.value,
+               row_number() OVER (ORDER BY e.ticket_id, e.__pos, e.__k) AS seq
+        FROM _load_l_ev e SEMI JOIN tickets t ON t.ticket_id = e.ticket_id
+        ORDER BY e.ticket_id, seq"""
+    )
+    con.execute(
+        f"""INSERT INTO _rejects
+        SELECT {ROW}, __col, __val, __why, 'events', ticket_id FROM _load_l_rows WHERE __why IS NOT NULL
+        UNION ALL
+        SELECT r.{ROW}, 'ticket_id', r.ticket_id, 'ticket rejected', 'events', r.ticket_id
+        FROM _load_l_ok r ANTI JOIN tickets t ON t.ticket_id = r.ticket_id"""
+    )
+    con.execute(f"INSERT INTO _rejects SELECT row_number, NULL, value, reason, 'events', NULL FROM {raw.table}_bad")
+    unmapped = con.execute(
+        "SELECT count(*), count(DISTINCT activity) FROM _load_l_ok WHERE __kind IS NULL"
+    ).fetchone()
+    if unmapped[0]:
+        notes.append(f"{label}: {unmapped[0]} rows with {unmapped[1]} unmapped activities kept as history")
+    for tname in (typed, "_load_l_rows", "_load_l_ok", "_load_l_agg", "_load_l_flow", "_load_l_tickets",
+                  "_load_l_checked", "_load_l_ev"):
+        con.execute(f"DROP TABLE IF EXISTS {tname}")
+    return extras

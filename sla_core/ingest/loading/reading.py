@@ -1,0 +1,182 @@
+"""Reading a CSV or Parquet file as text, every line accounted for: parsed rows numbered by
+their line in the file (a quoted value spanning lines moves the next row down, as an editor
+shows it; Parquet rows by position), malformed lines kept with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import duckdb
+
+from sla_core.ingest.loading.report import LoadError
+from sla_core.ingest.loading.sql import ORD, ROW
+from sla_core.sqlutil import placeholders, quote_ident
+
+PathLike = Union[str, Path]
+
+_MALFORMED_REASONS = {
+    "TOO MANY COLUMNS": "malformed line: too many columns",
+    "MISSING COLUMNS": "malformed line: missing columns",
+    "INVALID ENCODING": "not UTF-8 text",
+    "UNQUOTED VALUE": "malformed line: stray quote",
+    "LINE SIZE OVER MAXIMUM": "malformed line: line too long",
+}
+
+
+@dataclass
+class Raw:
+    table: str
+    columns: list[str]  # source columns, in file order
+    parsed: int
+    malformed: int
+    delimiter: str = ","
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, label: str) -> Raw:
+    """Read a file into `table` (all VARCHAR plus ROW), and its malformed lines into `table`_bad."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise LoadError(f"{label} {name}: no such file")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{label} {name}: the file is empty")
+    con.execute(f"DROP TABLE IF EXISTS {table}_bad")
+    con.execute(f"CREATE TEMP TABLE {table}_bad (row_number BIGINT, reason VARCHAR, value VARCHAR)")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(con, path, table, label)
+    return _read_csv(con, path, table, label)
+
+
+def _refuse_binary_header(cols: list[str], path: Path, label: str) -> None:
+    """NUL bytes in column names mean UTF-16 text or a binary file: one clear line, not a traceback."""
+    if not any("\x00" in c for c in cols):
+        return
+    with path.open("rb") as f:
+        utf16 = f.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    hint = "the file is UTF-16: save it as UTF-8 CSV" if utf16 else "a binary file, not a CSV?"
+    raise LoadError(f"{label} {path.name}: the header holds NUL bytes ({hint})")
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as err:
+        raise LoadError(f"{label} {path.name}: not a readable Parquet file ({_first_line(err)})") from None
+    cols = [row[0] for row in described if row[0] != "file_row_number"]
+    _refuse_binary_header(cols, path, label)
+    casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT file_row_number + 1 AS {ROW}, {casts} "
+        "FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
+    )
+    parsed = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if parsed == 0:
+        raise LoadError(f"{label} {path.name}: the file has columns but no rows")
+    return Raw(table, cols, parsed, 0)
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
+    rej, scan = f"{table}_rj", f"{table}_rs"
+    con.execute(f"DROP TABLE IF EXISTS {rej}")
+    con.execute(f"DROP TABLE IF EXISTS {scan}")
+    con.execute(f"DROP TABLE IF EXISTS {table}_0")
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table}_0 AS SELECT * FROM read_csv(?, all_varchar = true, header = true, "
+            f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{scan}')",
+            [str(path)],
+        )
+    except duckdb.Error as err:
+        raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
+    cols = [d[0] for d in con.execute(f"SELECT * FROM {table}_0 LIMIT 0").description]
+    _refuse_binary_header(cols, path, label)
+    parsed = con.execute(f"SELECT count(*) FROM {table}_0").fetchone()[0]
+    scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {scan} LIMIT 1").fetchone()
+    delimiter, skip = (scan_row[0], int(scan_row[1] or 0)) if scan_row else (",", 0)
+    # One malformed record may be reported once per problem: count lines, not errors.
+    con.execute(
+        f"""INSERT INTO {table}_bad
+        SELECT line, arg_min(error_type::VARCHAR, column_idx), arg_min(csv_line, column_idx)
+        FROM {rej} GROUP BY line"""
+    )
+    malformed = con.execute(f"SELECT count(*) FROM {table}_bad").fetchone()[0]
+    if parsed == 0 and malformed == 0:
+        if cols == ["column0"] and not path.read_bytes()[:4096].strip(b"\xef\xbb\xbf \r\n\t"):
+            raise LoadError(f"{label} {path.name}: the file is empty")
+        raise LoadError(f"{label} {path.name}: the file has a header but no data rows")
+    if parsed == 0:
+        top = con.execute(f"SELECT reason FROM {table}_bad GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        raise LoadError(
+            f"{label} {path.name}: none of its {malformed} data lines could be read ({_malformed_reason(top)}); "
+            f"is {delimiter!r} the right delimiter?"
+        )
+    _number_rows(con, table, cols, first_line=2 + skip)
+    for error_type, reason in _MALFORMED_REASONS.items():
+        con.execute(f"UPDATE {table}_bad SET reason = ? WHERE reason = ?", [reason, error_type])
+    con.execute(
+        f"UPDATE {table}_bad SET reason = 'malformed line: ' || lower(reason) WHERE reason NOT IN "
+        f"({placeholders(len(_MALFORMED_REASONS))})",
+        list(_MALFORMED_REASONS.values()),
+    )
+    con.execute(f"DROP TABLE IF EXISTS {rej}")
+    con.execute(f"DROP TABLE IF EXISTS {scan}")
+    return Raw(table, cols, parsed, malformed, delimiter)
+
+
+def _malformed_reason(error_type: str) -> str:
+    return _MALFORMED_REASONS.get(error_type, f"malformed line: {error_type.lower()}")
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], first_line: int) -> None:
+    """Give parsed and malformed records the file line they start on.
+
+    DuckDB numbers malformed records by record (header = 1), and parsed records
+    keep file order (rowid). A record spans 1 + (newlines inside its quoted
+    values) lines, so both are turned into physical line numbers here. The
+    malformed records before parsed record k are counted with an ASOF join
+    (malformed record j precedes parsed k when d_j - (j - 1) <= k).
+    """
+    newlines = " + ".join(
+        f"coalesce(length({quote_ident(c)}) - length(replace({quote_ident(c)}, chr(10), '')), 0)" for c in cols
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table}_bad_n AS
+        SELECT row_number - 1 AS d, row_number() OVER (ORDER BY row_number) AS j, reason, value FROM {table}_bad"""
+    )
+    multiline = newlines and con.execute(
+        "SELECT bool_or(" + " OR ".join(f"contains({quote_ident(c)}, chr(10))" for c in cols) + f") FROM {table}_0"
+    ).fetchone()[0]
+    if multiline:
+        before = "coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+    else:
+        before = "k - 1"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table}_placed AS
+        WITH spans AS (SELECT rowid + 1 AS k, rowid AS {ORD}, 1 + {newlines or '0'} AS span, * FROM {table}_0)
+        SELECT *, {before} AS before FROM spans"""
+    )
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(
+        f"""CREATE TEMP TABLE {table} AS
+        WITH steps AS (SELECT d - (j - 1) AS t, max(j) AS j FROM {table}_bad_n GROUP BY 1)
+        SELECT {first_line} + p.before + coalesce(s.j, 0) AS {ROW}, p.* EXCLUDE ({ORD}, k, span, before)
+        FROM {table}_placed p ASOF LEFT JOIN steps s ON p.k >= s.t
+        ORDER BY p.k"""
+    )
+    con.execute(f"DELETE FROM {table}_bad")
+    con.execute(
+        f"""INSERT INTO {table}_bad
+        SELECT {first_line} + coalesce(p.before + p.span, 0) + (b.j - 1), b.reason, b.value
+        FROM {table}_bad_n b LEFT JOIN {table}_placed p ON p.k = b.d - b.j"""
+    )
+    for t in (f"{table}_0", f"{table}_bad_n", f"{table}_placed"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -1,0 +1,260 @@
+"""Typing text cells: which file column feeds each canonical column, vocabularies, numbers,
+booleans and timestamps (ISO with offsets, naive in the policy zone, day/month order detected)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import duckdb
+
+from sla_core.columns import TICKET_COLUMNS
+from sla_core.ingest.loading.reading import Raw
+from sla_core.ingest.loading.report import LoadError
+from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.mapping import Mapping
+from sla_core.sqlutil import placeholders, quote_ident
+from sla_core.vocab import DISCIPLINES, SEVERITIES, SOURCES, TIERS
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "impact": TIERS,
+    "severity": SEVERITIES,
+    "owner_team": DISCIPLINES,
+    "source": SOURCES,
+}
+BOOLEANS = ("regulatory", "workaround")
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+# The instants a clock can hold: the engine counts microseconds and calendar days from 1970.
+OUT_OF_RANGE = "timestamp before 1970 or after 2199"
+
+
+def out_of_range_sql(column: str) -> str:
+    """SQL: the (quoted) TIMESTAMPTZ column lies outside the instants SLA Board can judge."""
+    return (f"({column} < TIMESTAMPTZ '1970-01-01 00:00:00+00' "
+            f"OR {column} >= TIMESTAMPTZ '2200-01-01 00:00:00+00')")
+
+
+_ISO_OFFSET_FORMATS = [
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M %z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+]
+_SLASH_FORMATS = [
+    "{a}/{b}/%Y %H:%M:%S",
+    "{a}/{b}/%Y %H:%M",
+    "{a}/{b}/%Y %I:%M %p",
+    "{a}/{b}/%Y %I:%M:%S %p",
+    "{a}/{b}/%Y",
+]
+
+
+@dataclass
+class Plan:
+    """Which source column feeds each canonical column, and what stays an extra."""
+
+    sources: dict[str, str]  # canonical -> source column present in the file
+    extras: dict[str, str]  # output name -> source column
+    missing_optional: list[str]
+    durations: dict[str, str]  # canonical target -> source column of the duration
+
+
+def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ...], keys: tuple[str, ...] = ()) -> Plan:
+    present = set(raw.columns)
+    sources: dict[str, str] = {}
+    missing_optional: list[str] = []
+    for canonical in (*keys, *TICKET_COLUMNS):
+        if canonical in sources:
+            continue
+        if canonical in mapping.columns:
+            src = mapping.columns[canonical]
+            if src in present:
+                sources[canonical] = src
+            elif canonical in required:
+                raise LoadError(
+                    f"{label}: required column {src!r} (for {canonical}) is not in the file; "
+                    f"its header has {header_preview(raw)}"
+                )
+            else:
+                missing_optional.append(f"column {src!r} (for {canonical}) is not in the file")
+        elif canonical in present:
+            sources[canonical] = canonical
+    for canonical in required:
+        if canonical not in sources:
+            raise LoadError(
+                f"{label}: required column {canonical!r} is missing; its header has {header_preview(raw)}"
+                + (f" (read with delimiter {raw.delimiter!r})" if len(raw.columns) == 1 else "")
+            )
+    durations = {}
+    for target, derived in mapping.durations.items():
+        if derived.column in present:
+            durations[target] = derived.column
+        else:
+            missing_optional.append(f"column {derived.column!r} (duration for {target}) is not in the file")
+    used = set(sources.values()) | set(durations.values())
+    extras: dict[str, str] = {}
+    taken = set(TICKET_COLUMNS) | set(keys)
+    for col in raw.columns:
+        if col in used:
+            continue
+        out = col
+        while out in taken or out.startswith("__sla"):
+            out = f"raw_{out}"
+        taken.add(out)
+        extras[out] = col
+    return Plan(sources, extras, missing_optional, durations)
+
+
+def header_preview(raw: Raw) -> str:
+    cols = raw.columns
+    shown = ", ".join(repr(c) for c in cols[:8])
+    return f"{len(cols)} column{'s' if len(cols) != 1 else ''}: {shown}{', ...' if len(cols) > 8 else ''}"
+
+
+def text_cell(col: str, mapping: Mapping) -> Sql:
+    """A source column as trimmed text, NULL when empty or one of the mapping's null markers."""
+    base = f"NULLIF(trim(CAST({quote_ident(col)} AS VARCHAR)), '')"
+    if not mapping.null_values:
+        return Sql().add(base)
+    return Sql().add(
+        f"(CASE WHEN {base} IN ({placeholders(len(mapping.null_values))}) THEN NULL ELSE {base} END)",
+        *mapping.null_values,
+    )
+
+
+def mapped_value(expr: str, canonical: str, mapping: Mapping) -> Sql:
+    """Translate through the mapping's `values` for this column; `*` maps any other non-empty value."""
+    table = mapping.values.get(canonical, {})
+    lowered = canonical in ENUMS or canonical in BOOLEANS
+    default = f"lower({expr})" if lowered else expr
+    if not table:
+        return Sql().add(default)
+    out = Sql().add(f"(CASE WHEN {expr} IS NULL THEN NULL")
+    for key, value in table.items():
+        if key == "*":
+            continue
+        out.add(" WHEN lower(" + expr + ") = ? THEN ?", key.strip().lower(), value)
+    if "*" in table:
+        out.add(" ELSE ? END)", table["*"])
+    else:
+        out.add(f" ELSE {default} END)")
+    return out
+
+
+@dataclass
+class TimestampParser:
+    """Builds the SQL that turns text into TIMESTAMPTZ: naive text in the policy zone, offsets kept."""
+
+    zone: str
+    formats: list[str]
+    slash_order: Optional[str] = None  # "day" | "month" when the file uses d/m/y or m/d/y dates
+
+    def expr(self, t: str) -> Sql:
+        if self.formats:
+            with_zone = [f for f in self.formats if "%z" in f or "%Z" in f]
+            naive = [f for f in self.formats if f not in with_zone]
+            parts = []
+            if with_zone:
+                parts.append(Sql().add(f"try_strptime({t}, ?::VARCHAR[])", with_zone))
+            if naive:
+                parts.append(Sql().add(f"timezone(?, try_strptime({t}, ?::VARCHAR[]))", self.zone, naive))
+            return Sql().add("coalesce(").join(parts).add(")")
+        out = Sql().add(
+            f"(CASE WHEN regexp_matches({t}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN "
+            f"CASE WHEN regexp_matches({t}, '\\d[T ]\\d') "
+            f"AND regexp_matches({t}, '(Z|UTC|[+-]\\d{{2}}(:?\\d{{2}})?)$') "
+            f"THEN coalesce(try_cast({t} AS TIMESTAMPTZ), try_strptime({t}, ?::VARCHAR[])) "
+            f"ELSE timezone(?, try_cast({t} AS TIMESTAMP)) END",
+            _ISO_OFFSET_FORMATS,
+            self.zone,
+        )
+        if self.slash_order:
+            a, b = ("%d", "%m") if self.slash_order == "day" else ("%m", "%d")
+            slash = [f.format(a=a, b=b) for f in _SLASH_FORMATS]
+            out.add(
+                f" WHEN regexp_matches({t}, '^\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}') "
+                f"THEN timezone(?, try_strptime({t}, ?::VARCHAR[]))",
+                self.zone,
+                slash,
+            )
+        return out.add(" ELSE NULL END)")
+
+
+def detect_slash_order(con: duckdb.DuckDBPyConnection, table: str, ts_cols: list[str], label: str) -> Optional[str]:
+    """Day-first or month-first, decided over every timestamp value of the file; ambiguity is an error."""
+    if not ts_cols:
+        return None
+    values = " UNION ALL ".join(f"SELECT {ROW} AS r, {quote_ident(c)} AS v FROM {table}" for c in ts_cols)
+    row = con.execute(
+        f"""WITH v AS ({values}), s AS (
+            SELECT r, v, try_cast(regexp_extract(v, '^\\s*(\\d{{1,2}})/(\\d{{1,2}})/\\d{{4}}', 1) AS INTEGER) AS a,
+                   try_cast(regexp_extract(v, '^\\s*(\\d{{1,2}})/(\\d{{1,2}})/\\d{{4}}', 2) AS INTEGER) AS b
+            FROM v WHERE regexp_matches(v, '^\\s*\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}'))
+        SELECT count(*), count(*) FILTER (a > 12), count(*) FILTER (b > 12),
+               arg_min(v, r) FILTER (a > 12), min(r) FILTER (a > 12),
+               arg_min(v, r) FILTER (b > 12), min(r) FILTER (b > 12), arg_min(v, r)
+        FROM s"""
+    ).fetchone()
+    total, day_first, month_first, day_ex, day_row, month_ex, month_row, any_ex = row
+    if not total:
+        return None
+    if day_first and month_first:
+        raise LoadError(
+            f"{label}: dates mix day-first (row {day_row}: {day_ex!r}) and month-first "
+            f"(row {month_row}: {month_ex!r}); set timestamp_format in a mapping file"
+        )
+    if day_first:
+        return "day"
+    if month_first:
+        return "month"
+    raise LoadError(
+        f"{label}: dates like {any_ex!r} could be day-first or month-first; set timestamp_format "
+        "(e.g. '%d/%m/%Y %H:%M' or '%m/%d/%Y %H:%M') in a mapping file"
+    )
+
+
+def typed_cell(canonical: str, t: str, ts: TimestampParser) -> tuple[Sql, Sql]:
+    """(typed value, problem text or NULL) for one canonical column given its text expression."""
+    typ = TICKET_COLUMNS[canonical]
+    if typ == "TIMESTAMPTZ":
+        # The problem reads the parsed value by its alias (DuckDB's lateral column alias): parsed once.
+        problem = Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(canonical)} IS NULL "
+                             "THEN 'unparseable timestamp' END")
+        return ts.expr(t), problem
+    if canonical in ENUMS:
+        allowed = ENUMS[canonical]
+        value = Sql().add(f"CASE WHEN {t} IN ({placeholders(len(allowed))}) THEN {t} END", *allowed)
+        problem = Sql().add(
+            f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({placeholders(len(allowed))}) THEN ? END",
+            *allowed,
+            f"unknown {canonical} value",
+        )
+        return value, problem
+    if canonical in BOOLEANS:
+        words = TRUE_WORDS + FALSE_WORDS
+        value = Sql().add(
+            f"CASE WHEN {t} IN ({placeholders(len(TRUE_WORDS))}) THEN true "
+            f"WHEN {t} IN ({placeholders(len(FALSE_WORDS))}) THEN false END",
+            *TRUE_WORDS,
+            *FALSE_WORDS,
+        )
+        problem = Sql().add(
+            f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({placeholders(len(words))}) THEN 'not a boolean' END", *words
+        )
+        return value, problem
+    if typ in ("BIGINT", "INTEGER"):
+        value = Sql().add(f"try_cast({t} AS {typ})")
+        if canonical == "csat":
+            rule = f"WHEN try_cast({t} AS {typ}) NOT BETWEEN 1 AND 5 THEN 'csat out of 1..5'"
+        else:
+            rule = f"WHEN try_cast({t} AS {typ}) < 0 THEN 'negative count'"
+        problem = Sql().add(
+            f"CASE WHEN {t} IS NOT NULL AND try_cast({t} AS {typ}) IS NULL THEN 'not a whole number' {rule} END"
+        )
+        return value, problem
+    return Sql().add(t), Sql().add("NULL")

@@ -1,0 +1,129 @@
+"""Mapping files: which source columns feed which canonical columns (DESIGN.md).
+
+A mapping lets any CSV be imported without code. The vendor presets in
+`sla_core/presets/*.yaml` are mapping files too, so a team can copy one and
+edit it (for instance to name which of their groups are engineering).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sla_core.columns import TICKET_COLUMNS
+from sla_core.policy import describe_validation_error
+from sla_core.vocab import STATUSES
+
+PRESET_DIR = Path(__file__).with_name("presets")
+
+# What an activity of an event log may mean.
+ACTIVITY_KINDS: tuple[str, ...] = ("created", "acknowledged", "action_plan", "resolved", "closed", "reopened")
+# Columns only an event log has: the ticket, when, what happened, and an optional tie-breaking order.
+EVENT_LOG_COLUMNS: tuple[str, ...] = ("at", "activity", "order")
+TIMESTAMP_COLUMNS: tuple[str, ...] = tuple(c for c, t in TICKET_COLUMNS.items() if t == "TIMESTAMPTZ")
+DURATION_UNITS: dict[str, int] = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+class MappingError(ValueError):
+    """A mapping file that cannot be used; the message names the key."""
+
+
+class DerivedTimestamp(BaseModel):
+    """A timestamp given as a duration after another one (Zendesk: 'First reply time in minutes')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    since: str
+    column: str
+    unit: Literal["seconds", "minutes", "hours", "days"] = "minutes"
+
+
+class Mapping(BaseModel):
+    """A mapping file. Canonical columns not named in `columns` are read from a same-named column if present."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["tickets", "events"] = "tickets"
+    columns: dict[str, str] = Field(default_factory=dict)
+    timestamp_format: Optional[Union[str, list[str]]] = None
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    activities: dict[str, str] = Field(default_factory=dict)
+    null_values: list[str] = Field(default_factory=list)
+    durations: dict[str, DerivedTimestamp] = Field(default_factory=dict)
+
+    @field_validator("values", "activities", mode="before")
+    @classmethod
+    def _keys_as_text(cls, data: object) -> object:
+        """YAML reads `1: critical` with an integer key; source values are text."""
+        if isinstance(data, dict):
+            return {
+                str(k): ({str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v) for k, v in data.items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Mapping":
+        allowed = set(TICKET_COLUMNS) | (set(EVENT_LOG_COLUMNS) if self.format == "events" else set())
+        unknown = sorted(set(self.columns) - allowed)
+        if unknown:
+            raise ValueError(
+                f"columns: {', '.join(unknown)} not a canonical column"
+                + (" (event-log keys at/activity/order need format: events)" if self.format == "tickets" else "")
+            )
+        if self.format == "events":
+            missing = [c for c in ("ticket_id", "at", "activity") if c not in self.columns]
+            if missing:
+                raise ValueError(f"columns: an event log must name {', '.join(missing)}")
+            bad = {k: v for k, v in self.activities.items() if v not in ACTIVITY_KINDS + STATUSES}
+            if bad:
+                first = next(iter(bad))
+                raise ValueError(
+                    f"activities.{first}: {bad[first]!r} is not one of {', '.join(ACTIVITY_KINDS + STATUSES)}"
+                )
+        elif self.activities:
+            raise ValueError("activities: only an event log (format: events) has activities")
+        unknown_values = sorted(set(self.values) - set(TICKET_COLUMNS))
+        if unknown_values:
+            raise ValueError(f"values: {', '.join(unknown_values)} not a canonical column")
+        for target, derived in self.durations.items():
+            if target not in TIMESTAMP_COLUMNS or derived.since not in TIMESTAMP_COLUMNS:
+                raise ValueError(f"durations.{target}: both the target and `since` must be timestamp columns")
+        return self
+
+    @property
+    def formats(self) -> list[str]:
+        if self.timestamp_format is None:
+            return []
+        return [self.timestamp_format] if isinstance(self.timestamp_format, str) else list(self.timestamp_format)
+
+
+def mapping_from_dict(data: object, where: str = "mapping") -> Mapping:
+    if not isinstance(data, dict):
+        raise MappingError(f"{where}: the file must be a YAML mapping (format, columns, values, ...)")
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as err:
+        raise MappingError(f"{where}: {describe_validation_error(err)}") from None
+
+
+def load_mapping(path: Union[str, Path]) -> Mapping:
+    """Read and validate a mapping file; errors name the file and key."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise MappingError(f"mapping {path}: cannot read ({err})") from None
+    except yaml.YAMLError as err:
+        raise MappingError(f"mapping {path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    return mapping_from_dict(data, where=f"mapping {path.name}")
+
+
+def preset(name: str) -> Mapping:
+    """A vendor preset by file stem (zendesk, jira, freshdesk, servicenow_incidents, servicenow_audit)."""
+    path = PRESET_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
+        raise MappingError(f"no preset named {name!r} (known: {known})")
+    return load_mapping(path)

@@ -1,0 +1,333 @@
+"""The persistent store: one DuckDB file that monthly imports upsert into.
+
+An import loads the export into a private in-memory database first (so a bad
+file never touches the store), then writes the new and changed tickets, their
+events and an `imports` record in ONE transaction: a failure or a killed
+process leaves the store as it was, and re-importing the same export changes
+nothing. Then it judges the whole store and keeps the results (kept.py).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, Union
+
+import duckdb
+from pydantic import BaseModel
+
+from sla_core.clock import now
+from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
+from sla_core.ingest.kept import copy_kept, write_kept
+from sla_core.ingest.loading import LoadReport, load_files
+from sla_core.ingest.mapping import Mapping, load_mapping
+from sla_core.policy import Policy, load_policy
+from sla_core.sqlutil import quote_ident, table_columns
+from sla_core.vocab import DEFAULT_POLICY, DEFAULT_STORE
+
+PathLike = Union[str, Path]
+
+IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS {db}imports (
+    id INTEGER, "at" TIMESTAMPTZ, file VARCHAR, source VARCHAR, mapping VARCHAR,
+    rows_read BIGINT, accepted BIGINT, rejected BIGINT,
+    tickets_accepted BIGINT, tickets_rejected BIGINT,
+    new BIGINT, updated BIGINT, unchanged BIGINT)"""
+REJECTS_DDL = """CREATE TABLE IF NOT EXISTS {db}import_rejects (
+    import_id INTEGER, row_number BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
+    file VARCHAR, ticket_id VARCHAR)"""
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (missing, locked by another process, corrupt); one line."""
+
+
+class ImportReport(BaseModel):
+    """What one import did: the load's counts plus what changed in the store."""
+
+    import_id: int
+    store: str
+    file: str
+    source: str
+    load: LoadReport
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejects_file: Optional[str] = None
+    judged: int = 0  # clocks judged and kept for the dashboard (kept.py)
+    not_kept: Optional[str] = None  # why no results were kept, when judging failed
+
+    def lines(self) -> list[str]:
+        out = list(self.load.lines())
+        out.append(f"tickets new {self.new}, updated {self.updated}, unchanged {self.unchanged}")
+        out.append(f"store {self.store} (import #{self.import_id})")
+        if self.not_kept:
+            out.append(f"results not kept ({self.not_kept}): the dashboard will judge every clock itself")
+        else:
+            out.append(f"{self.judged:,} clocks judged and kept for the dashboard")
+        if self.rejects_file:
+            out.append(f"rejects written to {self.rejects_file}")
+        return out
+
+
+def store_path(db: Optional[PathLike] = None) -> Path:
+    """The store file: the given path, else env SLA_BOARD_DB, else sla_board.duckdb here."""
+    if db:
+        return Path(db)
+    return Path(os.environ.get("SLA_BOARD_DB") or DEFAULT_STORE)
+
+
+def _store_error(path: Path, err: BaseException) -> StoreError:
+    text = " ".join(str(err).split())
+    low = text.lower()
+    if "lock" in low:
+        return StoreError(f"store {path} is in use by another process; wait for it to finish ({text[:160]})")
+    if "not a valid duckdb database" in low or "corrupt" in low or "database file" in low or "magic" in low:
+        return StoreError(f"store {path} is not a readable DuckDB database (corrupt or another kind of file)")
+    return StoreError(f"store {path}: {text[:200]}")
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, db: str = "") -> None:
+    prefix = f"{db}." if db else ""
+    ticket_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in TICKET_COLUMNS.items())
+    event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}tickets ({ticket_cols})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})")
+    con.execute(IMPORTS_DDL.format(db=prefix))
+    con.execute(REJECTS_DDL.format(db=prefix))
+
+
+def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the store file. Read-only for the app (the file must exist); else created if absent."""
+    path = store_path(path)
+    if read_only and not path.is_file():
+        raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as err:
+        raise _store_error(path, err) from None
+    if not read_only:
+        try:
+            _ensure_schema(con)
+        except duckdb.Error as err:
+            con.close()
+            raise _store_error(path, err) from None
+    return con
+
+
+def attach_store(
+    con: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None, *, kept_for: Optional[tuple[Policy, datetime]] = None
+) -> Optional[datetime]:
+    """Copy the store's tickets and events into `con` (the file is read, then released).
+
+    With `kept_for=(policy, as_of)` also fills `sla_results` from the store's
+    kept results when they fit (kept.py) and returns the instant they were
+    judged at; None when it did not.
+    """
+    path = store_path(path)
+    if not path.is_file():
+        raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
+    try:
+        con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(path)])
+    except duckdb.Error as err:
+        raise _store_error(path, err) from None
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'sla_store'"
+        ).fetchall()}
+        if "tickets" not in tables:
+            raise StoreError(f"store {path} holds no tickets table: is it an SLA Board store?")
+        con.execute("CREATE OR REPLACE TABLE tickets AS SELECT * FROM sla_store.tickets")
+        if "events" in tables:
+            con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM sla_store.events")
+        else:
+            event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
+            con.execute(f"CREATE OR REPLACE TABLE events ({event_cols})")
+        if kept_for is None:
+            return None
+        return copy_kept(con, "sla_store", *kept_for)
+    finally:
+        con.execute("DETACH sla_store")
+
+
+def _policy(policy: Optional[Union[Policy, PathLike]]) -> Policy:
+    """A Policy, a policy file's path, or None for the bundled one."""
+    if policy is None or isinstance(policy, (str, Path)):
+        return load_policy(policy or DEFAULT_POLICY)
+    return policy
+
+
+def _attach_for_writing(work: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Attach the store file as `st` to the private connection `work`; StoreError when it cannot be."""
+    try:
+        work.execute("ATTACH ? AS st", [str(target)])
+    except duckdb.Error as err:
+        raise _store_error(target, err) from None
+
+
+def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy, PathLike]] = None) -> int:
+    """Judge a store filled by other means than `import_file` now and keep the results in it; the clocks judged."""
+    policy = _policy(policy)
+    work = duckdb.connect()
+    try:
+        _attach_for_writing(work, store_path(path))
+        try:
+            return write_kept(work, policy, now(), db="st")
+        finally:
+            work.execute("DETACH st")
+    finally:
+        work.close()
+
+
+def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """Write loaded `tickets`/`events` into `st.*`: new and changed tickets only. Returns (new, updated, unchanged)."""
+    store_cols = table_columns(con, "st.tickets")
+    for extra in table_columns(con, "tickets"):
+        if extra not in store_cols:
+            con.execute(f"ALTER TABLE st.tickets ADD COLUMN {quote_ident(extra)} VARCHAR")
+            store_cols.append(extra)
+    incoming = set(table_columns(con, "tickets"))
+    select = ", ".join(
+        f"i.{quote_ident(c)}" if c in incoming else f"NULL AS {quote_ident(c)}" for c in store_cols
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _in AS SELECT {select} FROM tickets i")
+    whole = lambda alias: "struct_pack(" + ", ".join(  # noqa: E731 - the full row, for comparison
+        f"c{i} := CAST({alias}.{quote_ident(c)} AS VARCHAR)" for i, c in enumerate(store_cols)
+    ) + ")"
+    history = """(SELECT ticket_id, list(struct_pack(a := "at", f := field, v := value) ORDER BY seq) AS h
+                  FROM {src} GROUP BY ticket_id)"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _changes AS
+        SELECT i.ticket_id,
+               CASE WHEN s.ticket_id IS NULL THEN 'new'
+                    WHEN {whole('i')} IS DISTINCT FROM {whole('s')} OR ie.h IS DISTINCT FROM se.h THEN 'updated'
+                    ELSE 'unchanged' END AS change
+        FROM _in i
+        LEFT JOIN st.tickets s ON s.ticket_id = i.ticket_id
+        LEFT JOIN {history.format(src='events')} ie ON ie.ticket_id = i.ticket_id
+        LEFT JOIN {history.format(src='st.events')} se ON se.ticket_id = i.ticket_id"""
+    )
+    con.execute(
+        "DELETE FROM st.events WHERE ticket_id IN (SELECT ticket_id FROM _changes WHERE change = 'updated')"
+    )
+    con.execute(
+        "DELETE FROM st.tickets WHERE ticket_id IN (SELECT ticket_id FROM _changes WHERE change = 'updated')"
+    )
+    cols = ", ".join(quote_ident(c) for c in store_cols)
+    con.execute(
+        f"""INSERT INTO st.tickets ({cols}) SELECT {cols} FROM _in
+        WHERE ticket_id IN (SELECT ticket_id FROM _changes WHERE change <> 'unchanged')"""
+    )
+    ev_cols = ", ".join(quote_ident(c) for c in EVENT_COLUMNS)
+    con.execute(
+        f"""INSERT INTO st.events ({ev_cols}) SELECT {ev_cols} FROM events
+        WHERE ticket_id IN (SELECT ticket_id FROM _changes WHERE change <> 'unchanged')"""
+    )
+    counts = dict(con.execute("SELECT change, count(*) FROM _changes GROUP BY change").fetchall())
+    return int(counts.get("new", 0)), int(counts.get("updated", 0)), int(counts.get("unchanged", 0))
+
+
+def _record_import(
+    con: duckdb.DuckDBPyConnection, file: str, source: str, mapping: Optional[str], report: LoadReport,
+    new: int, updated: int, unchanged: int,
+) -> int:
+    import_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM st.imports").fetchone()[0]
+    if report.format == "events":
+        rows = (report.events_rows_read, report.events_accepted, report.events_rejected)
+    else:
+        rows = (report.rows_read, report.accepted, report.rejected)
+    con.execute(
+        "INSERT INTO st.imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [import_id, now(), file, source, mapping, *rows, report.accepted, report.rejected,
+         new, updated, unchanged],
+    )
+    con.execute(
+        'INSERT INTO st.import_rejects SELECT ?, row_number, "column", value, reason, file, ticket_id FROM rejects',
+        [import_id],
+    )
+    return int(import_id)
+
+
+def import_file(
+    path: PathLike,
+    source: str = "plain",
+    mapping_path: Optional[PathLike] = None,
+    db: Optional[PathLike] = None,
+    rejects_path: Optional[PathLike] = None,
+    policy: Optional[Union[Policy, PathLike]] = None,
+    *,
+    events: Optional[PathLike] = None,
+) -> ImportReport:
+    """Load an export and upsert it into the store in one transaction.
+
+    Raises LoadError / MappingError for a bad file or mapping (the store is not
+    touched) and StoreError when the store cannot be opened.
+    """
+    from sla_core.csv_safe import write_csv_safe
+
+    policy = _policy(policy)
+    mapping: Optional[Mapping] = None
+    if mapping_path is not None:
+        mapping = load_mapping(mapping_path)
+    target = store_path(db)
+    work = duckdb.connect()
+    try:
+        report = load_files(work, path, events, policy, source=source, mapping=mapping)
+        if rejects_path is not None:
+            write_csv_safe(work, "rejects", rejects_path, order_by=("file DESC", "row_number"))
+        _attach_for_writing(work, target)
+        try:
+            _ensure_schema(work, "st")
+            work.execute("BEGIN TRANSACTION")
+            try:
+                new, updated, unchanged = _upsert(work)
+                import_id = _record_import(
+                    work, str(Path(path)), source, str(mapping_path) if mapping_path else None, report,
+                    new, updated, unchanged,
+                )
+                work.execute("COMMIT")
+            except BaseException:
+                work.execute("ROLLBACK")
+                raise
+            # The whole store judged once, so the dashboard starts without judging all history again.
+            # The data is in by now: a failure here costs only speed, and is reported, not raised.
+            judged, not_kept = 0, None
+            try:
+                judged = write_kept(work, policy, now(), db="st")
+            except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
+                not_kept = " ".join(str(err).split())[:200] or type(err).__name__
+        finally:
+            work.execute("DETACH st")
+    finally:
+        work.close()
+    return ImportReport(
+        import_id=import_id, store=str(target), file=str(path), source=source, load=report,
+        new=new, updated=updated, unchanged=unchanged,
+        rejects_file=str(rejects_path) if rejects_path is not None else None, judged=judged, not_kept=not_kept,
+    )
+
+
+def store_imports(path: Optional[PathLike] = None) -> list[dict[str, object]]:
+    """The import history (newest first) for the review page: when, which file, what it changed."""
+    con = open_store(path, read_only=True)
+    try:
+        cur = con.execute("SELECT * FROM imports ORDER BY id DESC")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+    except duckdb.Error as err:
+        raise _store_error(store_path(path), err) from None
+    finally:
+        con.close()
+
+
+__all__ = [
+    "DEFAULT_STORE",
+    "ImportReport",
+    "StoreError",
+    "attach_store",
+    "import_file",
+    "keep_results",
+    "open_store",
+    "store_imports",
+    "store_path",
+]

@@ -1,0 +1,377 @@
+"""The monthly report: one self-contained HTML file to attach to the review meeting invite.
+
+It carries every chart of the review (interactive plotly, with plotly.js
+inlined once, so the file opens without a network), the adherence numbers per
+tier and metric against the previous month, the breached clocks, the systemic
+metrics of `sla_core.analysis.insights`, the retrospective and the open action items.
+All text that comes from data (ticket ids, segments, summaries, owners) is
+escaped with `html.escape`; plotly escapes the JSON it embeds.
+
+The chart builders live here, not in a page, so the app draws the very charts
+the report prints.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+from sla_core import periods
+from sla_core.analysis import feedback, insights, review
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.filters import Filters
+from sla_core.periods import month_label, shift_month
+from sla_core.vocab import METRICS, TIERS
+
+PathLike = Union[str, Path]
+OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
+BREACHED_ROWS = 500  # the report lists at most this many breached clocks (and says how many there were)
+CHART_HEIGHT = 360
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A titled figure; `key` is stable so the app and the tests can name it."""
+
+    key: str
+    title: str
+    figure: go.Figure
+
+
+def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
+    fig.update_layout(height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+# --- Charts -------------------------------------------------------------------------------------------
+# plotly.graph_objects, not plotly.express: express costs 0.1-0.3 s per figure, paid on every page rerun.
+
+TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
+PAIR_COLORS = ("#3d8bd9", "#f08c2e")
+
+
+def _bars(frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str) -> go.Figure:
+    """Grouped bars: one trace per column of `series` ({column: legend name})."""
+    fig = go.Figure([
+        go.Bar(x=frame[x], y=frame[col], name=name, marker={"color": color})
+        for (col, name), color in zip(series.items(), PAIR_COLORS * 2)
+    ])
+    fig.update_layout(barmode="group", yaxis_title=y_title, xaxis_title=x.replace("_", " "))
+    return _layout(fig)
+
+
+def _tier_lines(frame: pd.DataFrame, y: str, extra: tuple[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for tier in TIERS:
+        rows = frame[frame["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["month"], y=rows[y], mode="lines+markers", name=tier, line={"color": TIER_COLORS[tier]},
+            customdata=rows[list(extra)],
+            hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1%}}<br>{extra[0]} %{{customdata[0]}}, {extra[1]} %{{customdata[1]}}",
+        ))
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(legend_title_text="tier")
+    return fig
+
+
+def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
+    """The Review page's charts for the filtered month: trend, response-time distributions, breaches by team."""
+    con, outcomes, month = src.con, src.outcomes, month_label(filters.period)  # type: ignore[arg-type]
+    charts: list[Chart] = []
+    trend = review.adherence_trend(con, filters, outcomes=outcomes)
+    if not trend.empty:
+        metrics = [m for m in METRICS if m in set(trend["metric"])]
+        fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics,
+                            horizontal_spacing=0.04)
+        for col, metric in enumerate(metrics, start=1):
+            panel = _tier_lines(trend[trend["metric"] == metric], "adherence", ("met", "breached"))
+            for trace in panel.data:
+                trace.update(legendgroup=trace.name, showlegend=col == 1)
+                fig.add_trace(trace, row=1, col=col)
+        fig.update_yaxes(tickformat=".0%")
+        fig.update_layout(legend_title_text="tier")
+        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(fig, 320)))
+    tier = review.distribution_tier(filters)
+    for metric in ("acknowledge", "action_plan"):
+        dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+        if dist.empty:
+            continue
+        edge = max(3 * float(dist["target_minutes"].max()), float(dist["elapsed_minutes"].quantile(0.9)))
+        fig = go.Figure([
+            go.Histogram(x=dist.loc[dist["state"] == state, "elapsed_minutes"].clip(upper=edge), name=state,
+                         marker={"color": OUTCOME_COLORS[state]},
+                         xbins={"start": 0, "end": edge * 1.0001, "size": edge / 40})
+            for state in ("met", "breached")
+        ])
+        for line in sorted(dist["target_minutes"].dropna().unique()):
+            fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
+        fig.update_layout(
+            barmode="stack", bargap=0.05, yaxis_title="clocks", legend_title_text="state",
+            xaxis_title=f"time to {metric.replace('_', ' ')} (minutes; beyond {edge:,.0f} drawn at the edge)",
+        )
+        charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
+                            _layout(fig, 300)))
+    teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+    if not teams.empty:
+        fig = go.Figure([
+            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric)
+            for metric in METRICS if not (rows := teams[teams["metric"] == metric]).empty
+        ])
+        fig.update_layout(barmode="group", yaxis_title="breached", legend_title_text="metric")
+        charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(fig, 300)))
+    return charts
+
+
+def insight_charts(summary: insights.Summary) -> list[Chart]:
+    """One chart per systemic metric that has data in the period."""
+    charts: list[Chart] = []
+    if not summary.resolution.empty:
+        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _bars(
+            summary.resolution, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"},
+            "hours (wall-clock)")))
+    if not summary.owners.empty:
+        charts.append(Chart("owner_time", "Time spent with each owner", _bars(
+            summary.owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
+    if not summary.waits.empty:
+        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _bars(
+            summary.waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
+            "hours from handoff to first action")))
+    if not summary.reopen_trend.empty:
+        fig = _tier_lines(summary.reopen_trend, "reopen_rate", ("resolved", "reopened"))
+        fig.update_layout(yaxis_title="reopen rate")
+        charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
+    if not summary.detect.empty:
+        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
+            summary.detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
+            "minutes from start to detection")))
+    if not summary.csat.empty:
+        fig = _bars(summary.csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
+        fig.update_yaxes(range=[0, 5])
+        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others", fig))
+    if not summary.quality.empty:
+        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff", _bars(
+            summary.quality, "tier",
+            {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
+            "median time to action plan (SLA clock hours)")))
+    return charts
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = "Nothing to show.") -> str:
+    """A frame as an HTML table; every cell and header escaped, percentages formatted."""
+    if frame.empty:
+        return f'<p class="empty">{html.escape(empty)}</p>'
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, record):
+            if col in percent and isinstance(value, (int, float)) and not pd.isna(value):
+                text = f"{value:.1%}"
+            else:
+                text = _cell(value)
+            cells.append(f"<td class='long'>{html.escape(text)}</td>" if len(text) > 32
+                         else f"<td>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+
+
+def _chart_html(chart: Chart) -> str:
+    body = chart.figure.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                                config={"displaylogo": False})
+    return (f'<figure class="chart" data-chart="{html.escape(chart.key)}">'
+            f"<h3>{html.escape(chart.title)}</h3>{body}</figure>")
+
+
+def _pct(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+     color:#1f2430;padding:0 1rem}
+h1{margin-bottom:.2rem} .meta{color:#5b6270;margin-top:0}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem;width:100%}
+th,td{border-bottom:1px solid #e3e5ea;padding:.3rem .5rem;text-align:left;vertical-align:top;white-space:nowrap}
+td.long{white-space:normal;min-width:16rem} .scroll{overflow-x:auto}
+th{background:#f4f5f8} .empty{color:#5b6270;font-style:italic}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}
+.card{border:1px solid #e3e5ea;border-radius:.5rem;padding:.6rem 1rem;min-width:11rem}
+.card b{display:block;font-size:1.4rem} figure.chart{margin:0 0 1.5rem} .note{color:#5b6270;font-size:.85rem}
+"""
+
+
+def build_report(
+    src: DataSource,
+    filters: Filters,
+    *,
+    feedback_db: Optional[PathLike] = None,
+    today: Optional[date] = None,
+) -> str:
+    """The report of `filters.period` (segment / team / tier filters apply too) as one HTML document.
+
+    `feedback_db` is the store holding reviews and action items; None leaves
+    those sections saying that no store was given.
+    """
+    if filters.period is None:
+        raise ValueError("the report needs a month (filters.period)")
+    month = filters.period
+    label, previous = month_label(month), month_label(shift_month(month, -1))
+    so_far = src.month_choice(month).days_so_far
+    if so_far is not None:  # a month in progress says so wherever it is compared with a whole one
+        label += f" ({so_far} day{'s' if so_far != 1 else ''} so far)"
+    tz = src.policy.timezone
+    today = today or src.as_of.astimezone(src.policy.zone).date()
+    scope = ", ".join(f"{k} {v}" for k, v in (("segment", filters.segment), ("owner team", filters.owner_team),
+                                                ("tier", filters.tier)) if v) or "all tickets"
+    parts: list[str] = []
+    add = parts.append
+
+    head = review.headline(src.con, filters, outcomes=src.outcomes)
+    add("<h2>Adherence</h2><div class='cards'>")
+    for title, value in (
+        (f"Adherence {label}", _pct(head.month.adherence)),
+        (f"Adherence {previous}", _pct(head.previous.adherence)),
+        ("Met", f"{head.month.met:,}"),
+        ("Breached", f"{head.month.breached:,} ({head.previous.breached:,} in {previous})"),
+        ("Last 12 months", _pct(head.last_12_months.adherence)),
+    ):
+        add(f"<div class='card'>{html.escape(title)}<b>{html.escape(value)}</b></div>")
+    add("</div>")
+    table = review.adherence_table(src.con, filters, outcomes=src.outcomes)
+    add(f"<h3>Per tier and metric, {html.escape(label)} vs {html.escape(previous)}</h3>")
+    add(table_html(
+        table[["tier", "metric", "met", "breached", "adherence", "prev_met", "prev_breached", "prev_adherence"]]
+        .rename(columns={"adherence": f"adherence {label}", "prev_met": f"met {previous}",
+                         "prev_breached": f"breached {previous}", "prev_adherence": f"adherence {previous}"}),
+        percent=(f"adherence {label}", f"adherence {previous}"),
+        empty=f"No SLA clocks were decided in {label} or the 11 months before.",
+    ))
+
+    add("<h2>Review charts</h2>")
+    charts = review_charts(src, filters)
+    parts.extend(_chart_html(c) for c in charts)
+    if not charts:
+        add("<p class='empty'>No decided clocks to chart.</p>")
+
+    total = review.count_behind(src.con, filters, outcomes=src.outcomes, state="breached")
+    breached = review.tickets_behind(src.con, filters, tz, state="breached", limit=BREACHED_ROWS,
+                                     outcomes=src.outcomes)
+    add(f"<h2>Breached clocks, {html.escape(label)} ({total:,})</h2>")
+    if total > BREACHED_ROWS:
+        add(f"<p class='note'>The latest {BREACHED_ROWS:,} are listed; the app's Review page downloads all.</p>")
+    add(table_html(breached, empty=f"No clock breached in {label}."))
+
+    add("<h2>Beyond the timers</h2>")
+    add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
+        "sla_core/analysis/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
+    summary = insights.summarize(src, filters)
+    parts.extend(_chart_html(c) for c in insight_charts(summary))
+    share = insights.monitoring_share(summary.detect)
+    ratio = summary.quality.loc[summary.quality["tier"] == "all", "wait_ratio"]
+    for title, frame, pct_cols in (
+        ("Time to definitive resolution by owner team", summary.resolution, ()),
+        ("Time with each owner", summary.owners, ("share_of_time",)),
+        ("Handoff waits by receiving team", summary.waits, ()),
+        ("Reopen rate per tier and owner team", summary.reopens, ("reopen_rate",)),
+        (f"Time to detect (monitoring caught {_pct(share)} of incidents first)", summary.detect, ("share",)),
+        ("CSAT after incidents", summary.csat, ("share_low",)),
+        (f"CSAT of the impacted cohort, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident",
+         summary.cohort, ()),
+        ("Handoff quality (engineering handoffs with every required triage field)", summary.quality,
+         ("share_complete",)),
+    ):
+        add(f"<h3>{html.escape(title)}</h3>")
+        add(table_html(frame, percent=pct_cols, empty=f"No data in {label}."))
+    if not ratio.empty and not pd.isna(ratio.iloc[0]):
+        add(f"<p class='note'>A complete handoff waited {ratio.iloc[0]:.2f}× as long as an incomplete one "
+            f"(the framework claims about {insights.CLAIMED_RATIO:.2f}×).</p>")
+
+    quarter = periods.last_quarter(src.as_of, tz)
+    add(f"<h2>Quarterly retrospective, {html.escape(periods.quarter_label(quarter))}</h2>")
+    add(table_html(feedback.retrospective(src, filters, quarter), percent=("met_share",)))
+    add(table_html(feedback.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
+
+    add("<h2>Feedback loops</h2>")
+    if feedback_db is None or not Path(feedback_db).is_file():
+        add("<p class='empty'>No feedback store: post-incident reviews and action items live in the "
+            "persistent store (--db or --feedback-db).</p>")
+    else:
+        open_items = feedback.action_items(feedback_db, open_only=True, today=today)
+        add(f"<h3>Open action items ({len(open_items)}; {int(open_items['overdue'].sum())} overdue on {today})</h3>")
+        add(table_html(open_items, empty="No open action items."))
+        missing = feedback.incidents_without_review(src, filters, feedback_db)
+        add(f"<h3>Critical incidents of {html.escape(label)} without a review ({len(missing)})</h3>")
+        add(table_html(missing, empty="Every critical incident of the month has a review."))
+        checked = feedback.validations(feedback_db)
+        add("<h3>Severity validation: assessed (rows) vs validated (columns)</h3>")
+        add(table_html(feedback.confusion_matrix(checked).reset_index()))
+
+    title = f"SLA review {label}"
+    meta = (f"{src.label} · {src.tickets:,} tickets · {scope} · clocks judged at "
+            f"{src.as_of.astimezone(src.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<script>{get_plotlyjs()}</script></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='meta'>{html.escape(meta)}</p>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+
+
+def report_bytes(src: DataSource, filters: Filters, *, feedback_db: Optional[PathLike] = None) -> bytes:
+    """The report as UTF-8 bytes, for the app's download button."""
+    return build_report(src, filters, feedback_db=feedback_db).encode("utf-8")
+
+
+def write_report(
+    src: DataSource, filters: Filters, out: PathLike, *, feedback_db: Optional[PathLike] = None
+) -> Path:
+    """Write the report file; returns its path."""
+    path = Path(out)
+    path.write_bytes(report_bytes(src, filters, feedback_db=feedback_db))
+    return path
+
+
+def report_filename(filters: Filters) -> str:
+    return f"sla_review_{month_label(filters.period)}.html"  # type: ignore[arg-type]
+
+
+__all__: list[str] = [
+    "Chart",
+    "build_report",
+    "insight_charts",
+    "report_bytes",
+    "report_filename",
+    "review_charts",
+    "table_html",
+    "write_report",
+]

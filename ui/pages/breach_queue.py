@@ -1,0 +1,88 @@
+"""Breach queue: the live view during a shift - what is breached or about to be, and what to do."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+import streamlit as st
+
+from sla_core.analysis import queue
+from sla_core.clock import now as clock_now
+from sla_core.policy import playbooks
+from ui.sidebar import require_data
+from ui.state import StateKeys
+from ui.widgets import download
+
+REFRESH = timedelta(seconds=60)
+
+source, filters = require_data("breach_queue")
+policy = source.policy
+
+st.title("Breach queue")
+zones = sorted(available_timezones())
+if StateKeys.VIEWER_TZ not in st.session_state:
+    browser_zone = st.context.timezone
+    st.session_state[StateKeys.VIEWER_TZ] = browser_zone if browser_zone in zones else policy.timezone
+top = st.columns([3, 2])
+top[0].caption(
+    f"{source.label} · running clocks that are breached, at risk or paused, most overdue first. "
+    f"Refreshes every {int(REFRESH.total_seconds())} s with “now” as the time; the month filter does not apply. "
+    "Time left counts the metric's open hours."
+)
+viewer_tz = top[1].selectbox(
+    "Show due times in", zones, key=StateKeys.VIEWER_TZ,
+    help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
+)
+
+COLUMNS = {
+    "ticket_id": st.column_config.TextColumn("ticket"),
+    "state": st.column_config.TextColumn(),
+    "time_left": st.column_config.TextColumn("time left"),
+    "due": st.column_config.TextColumn(f"due ({viewer_tz})"),
+    "metric": st.column_config.TextColumn(),
+    "tier": st.column_config.TextColumn(),
+    "owner_team": st.column_config.TextColumn("owner"),
+    "playbook": st.column_config.TextColumn(),
+    "missing_triage": st.column_config.TextColumn("missing triage"),
+    "time_left_seconds": None,
+    "playbook_ids": None,
+}
+ORDER = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "segment",
+         "owner_team"]
+
+
+@st.fragment(run_every=REFRESH)
+def live_queue() -> None:
+    now = clock_now()
+    with queue.live_results(source.con, policy, now, results=source.results) as live:
+        frame = queue.breach_queue(source.con, policy, live, filters, viewer_tz)
+    counts = frame["state"].value_counts()
+    cols = st.columns(4)
+    cols[0].metric("Breached", int(counts.get("breached", 0)))
+    cols[1].metric("At risk", int(counts.get("at_risk", 0)))
+    cols[2].metric("Paused", int(counts.get("paused", 0)))
+    cols[3].metric("As of", now.astimezone(ZoneInfo(viewer_tz)).strftime("%H:%M:%S"))
+    if frame.empty:
+        st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
+        return
+    shown = frame.fillna({"missing_triage": "", "playbook": ""})
+    # A paused clock has no due time until it runs again: say so instead of a blank "None".
+    shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("paused: none yet")
+    st.dataframe(shown, hide_index=True, key="queue_table", column_config=COLUMNS, column_order=ORDER,
+                 height=min(35 * (len(frame) + 1) + 3, 640))
+    download(frame.drop(columns="playbook_ids"), f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
+
+    st.subheader("Playbooks")
+    books = playbooks.playbooks(policy)
+    used = frame["playbook_ids"].explode().dropna().astype(int).value_counts().sort_index()
+    if used.empty:
+        st.caption("No queued clock matches a playbook rule of the policy.")
+    for index, n in used.items():
+        book = books[index]
+        with st.expander(f"{book.title} — {n} clock{'s' if n != 1 else ''}", icon=":material/menu_book:"):
+            if book.missing:
+                st.warning(f"The policy names `{book.file}`, but there is no readable file at `{book.path}`.")
+            else:
+                st.markdown(book.text)
+
+
+live_queue()

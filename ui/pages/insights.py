@@ -1,0 +1,152 @@
+"""Beyond the timers: why tickets are slow - owners, handoffs, reopens, detection, CSAT - and the retrospective."""
+
+from typing import Callable, Optional
+
+import pandas as pd
+import streamlit as st
+
+from sla_core import periods
+from sla_core.analysis import feedback, insights
+from sla_core.analysis.datasource import store_path
+from sla_core.periods import month_label, shift_month
+from sla_core.present import report
+from ui.sidebar import require_data
+from ui.widgets import download
+
+source, filters = require_data("insights")
+month = month_label(filters.period) if filters.period else "all months"
+store = store_path()
+PERCENT = st.column_config.NumberColumn(format="percent")
+HOURS = st.column_config.NumberColumn(format="%.1f")
+
+st.title("Beyond the timers")
+st.caption(
+    f"{source.label} · {month} · wall-clock hours unless a column names an SLA clock · "
+    "select a row to list the tickets behind it"
+)
+if filters.period is not None:
+    st.download_button(
+        "Download monthly report", key="insights_dl_report", icon=":material/description:",
+        file_name=report.report_filename(filters), mime="text/html", on_click="ignore",
+        data=lambda: report.report_bytes(source, filters, feedback_db=store if store.is_file() else None),
+        help="One HTML file with every chart (works offline), the numbers, breached tickets and open action items.",
+    )
+
+summary = insights.summarize(source, filters)
+charts = {chart.key: chart for chart in report.insight_charts(summary)}
+
+
+def chart(key: str) -> None:
+    if key in charts:
+        st.plotly_chart(charts[key].figure, key=f"insights_chart_{key}")
+
+
+def formats(frame: pd.DataFrame) -> dict:
+    """One decimal for durations and means; the rest as they come."""
+    return {c: HOURS for c in frame.columns if c.endswith(("_hours", "_minutes", "_mean", "change"))}
+
+
+def pick(row: Optional[pd.Series], column: str) -> Optional[str]:
+    return None if row is None else row[column]
+
+
+def drill_table(
+    frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
+    config: Optional[dict] = None,
+) -> None:
+    """The metric's table; a selected row (handed to `behind`) narrows the tickets listed under it."""
+    if frame.empty:
+        st.info(f"No data for {month} with these filters.")
+        return
+    event = st.dataframe(frame, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
+                         column_config=formats(frame) | (config or {}))
+    rows = event.selection.rows if event else []
+    if not rows and not st.toggle("List every ticket behind this table", key=f"{key}_all"):
+        return
+    tickets = behind(frame.iloc[rows[0]] if rows else None)
+    st.markdown(f"**{len(tickets):,}** behind {'the selected row' if rows else 'this table'}")
+    st.dataframe(tickets, hide_index=True, key=f"{key}_behind", height=min(36 * (len(tickets) + 1) + 3, 320),
+                 column_config=formats(tickets))
+    download(tickets, f"{key}_{month}.csv", f"{key}_dl")
+
+
+tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incidents", "Handoff quality",
+                "Quarterly retrospective"])
+
+with tabs[0]:
+    st.subheader("Time to definitive resolution by owner team")
+    chart("resolution_by_team")
+    drill_table(summary.resolution, "insights_resolution",
+                lambda row: insights.resolution_tickets(source, filters, pick(row, "owner_team")))
+    st.subheader("Time spent with each owner")
+    st.caption(f"Tickets start with {insights.FIRST_OWNER} until their first handoff; "
+               "tickets without handoff events stay with their owner team.")
+    chart("owner_time")
+    drill_table(summary.owners, "insights_owner_time",
+                lambda row: insights.owner_time_tickets(source, filters, pick(row, "owner")),
+                {"share_of_time": PERCENT})
+    st.subheader("Wait after a handoff")
+    st.caption("From the handoff to the new owner's first action: the next status event, the next handoff "
+               "or an action plan, whichever comes first.")
+    chart("handoff_waits")
+    drill_table(summary.waits, "insights_handoffs",
+                lambda row: insights.handoff_tickets(source, filters, pick(row, "to_owner")))
+
+with tabs[1]:
+    st.subheader("Reopen rate per tier and owner team")
+    chart("reopen_trend")
+    drill_table(summary.reopens, "insights_reopens",
+                lambda row: insights.reopen_tickets(source, filters, pick(row, "tier"), pick(row, "owner_team")),
+                {"reopen_rate": PERCENT})
+
+with tabs[2]:
+    share = insights.monitoring_share(summary.detect)
+    st.metric("Incidents monitoring caught first", "—" if share is None else f"{share:.0%}")
+    chart("time_to_detect")
+    drill_table(summary.detect, "insights_detect",
+                lambda row: insights.detect_tickets(source, filters, pick(row, "source")), {"share": PERCENT})
+
+with tabs[3]:
+    st.caption(f"{insights.cohort_rule(source)}. Impacted = customers of a critical or high incident created in "
+               f"{month}.")
+    chart("csat_after_incidents")
+    drill_table(summary.csat, "insights_csat",
+                lambda row: insights.csat_tickets(source, filters, pick(row, "group")), {"share_low": PERCENT})
+    st.subheader(f"Impacted customers, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident")
+    drill_table(summary.cohort, "insights_cohort",
+                lambda row: insights.csat_cohort_tickets(source, filters, pick(row, "side")))
+
+with tabs[4]:
+    overall = summary.quality[summary.quality["tier"] == "all"]
+    if not overall.empty:
+        cols = st.columns(3)
+        cols[0].metric("Complete engineering handoffs", f"{overall['share_complete'].iloc[0]:.0%}")
+        for col, name, label in ((cols[1], "plan_ratio", "Time to action plan, complete ÷ incomplete"),
+                                 (cols[2], "wait_ratio", "Handoff wait, complete ÷ incomplete")):
+            value = overall[name].iloc[0]
+            col.metric(label, "—" if pd.isna(value) else f"{value:.2f}×",
+                       help=f"The framework claims a complete template cuts handoff time to about "
+                            f"{insights.CLAIMED_RATIO:.2f}×.")
+    chart("handoff_quality")
+    drill_table(summary.quality, "insights_quality",
+                lambda row: insights.handoff_quality_tickets(
+                    source, filters, None if pick(row, "tier") == "all" else pick(row, "tier")),
+                {"share_complete": PERCENT, "plan_ratio": HOURS, "wait_ratio": HOURS})
+
+with tabs[5]:
+    latest = periods.last_quarter(source.as_of, source.policy.timezone)
+    quarters = [shift_month(latest, -3 * i) for i in range(4)]
+    quarter = st.selectbox("Quarter", quarters, format_func=periods.quarter_label, key="insights_quarter")
+    st.caption("Per tier and metric: the target the quarter's stopped clocks would have met 90 % / 95 % of the "
+               "time (in the metric's calendar hours), next to the current target.")
+    retro = feedback.retrospective(source, filters, quarter)
+    if retro.empty:
+        st.info(f"No clock stopped in {periods.quarter_label(quarter)}.")
+    else:
+        st.dataframe(retro, hide_index=True, key="insights_retro",
+                     column_config={"met_share": PERCENT, "target_hours": HOURS, "p90_hours": HOURS,
+                                    "p95_hours": HOURS, "p90_vs_target": HOURS})
+        download(retro, f"retrospective_{periods.quarter_label(quarter)}.csv", "insights_retro_dl")
+    st.subheader("Capacity used")
+    st.dataframe(feedback.capacity(source, filters, quarter), hide_index=True, key="insights_capacity",
+                 column_config={"per_week": HOURS, "weeks": HOURS})

@@ -1,0 +1,139 @@
+"""The frame every page shares: the data source picker and the filters, kept in the URL.
+
+app.py draws it before running the chosen page; a page run on its own
+(`streamlit run ui/pages/review.py`, a page test) draws it itself through
+`page_context`. A filtered view is a link: the URL is read once per session
+and rewritten whenever a filter changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable, Optional
+
+import streamlit as st
+
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.filters import Filters
+from sla_core.vocab import TIERS
+from ui.registry import BY_NAME, PageSpec
+from ui.sources import safe_policy, source_picker
+from ui.state import ALL, StateKeys, init_state
+
+
+def _url_filters() -> Filters:
+    """The filters of the link this session was opened with (once), then the session's own."""
+    if not st.session_state.get(StateKeys.URL_READ):
+        filters, problems = Filters.from_query(st.query_params.to_dict())
+        st.session_state[StateKeys.FILTERS] = filters
+        st.session_state[StateKeys.URL_PROBLEMS] = problems
+        st.session_state[StateKeys.URL_READ] = True
+    return st.session_state[StateKeys.FILTERS]
+
+
+_FILTER_FIELD = {
+    StateKeys.PERIOD: "period", StateKeys.SEGMENT: "segment", StateKeys.TEAM: "owner_team", StateKeys.TIER: "tier",
+}
+
+
+def _remember_filter(key: str) -> None:
+    """on_change: copy a filter widget's new value into the canonical Filters."""
+    value = st.session_state[key]
+    filters: Filters = st.session_state[StateKeys.FILTERS]
+    st.session_state[StateKeys.FILTERS] = filters.model_copy(update={_FILTER_FIELD[key]: None if value == ALL else value})
+
+
+def _select(
+    label: str, options: list, key: str, current: object, fmt: Callable[[object], str], disabled: bool = False
+) -> object:
+    """A sidebar selectbox mirroring one canonical filter: seeded from it every run, copied back on change.
+
+    The canonical copy outlives the widget (a page without filters, a widget
+    redrawn elsewhere), so the sidebar never forgets a choice.
+    """
+    if current not in options:
+        options = options + [current]
+    st.session_state[key] = current
+    return st.sidebar.selectbox(
+        label, options, key=key, format_func=fmt, disabled=disabled, on_change=_remember_filter, args=(key,),
+        help="The breach queue is always now." if disabled else None,
+    )
+
+
+def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
+    """Period, segment, owner team and tier in the sidebar, mirrored into the URL.
+
+    A page that is always "now" (the breach queue) shows the month greyed out, keeping its value.
+    """
+    wanted = _url_filters()
+    seen = (source.kind, source.version)
+    if st.session_state.get(StateKeys.SEEN_SOURCE, seen) != seen:
+        # Another data set: its months differ, so start at its latest month.
+        wanted = wanted.model_copy(update={"period": None})
+    st.session_state[StateKeys.SEEN_SOURCE] = seen
+    for problem in st.session_state.get(StateKeys.URL_PROBLEMS, []):
+        st.sidebar.warning(problem)
+    periods, default_period = list(source.periods), source.default_period
+    all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
+    st.sidebar.subheader("Filters")
+    period = _select(
+        "Month", periods, StateKeys.PERIOD, wanted.period or default_period,
+        lambda d: source.month_choice(d).label,  # type: ignore[arg-type]
+        disabled=not with_period,
+    )
+    segment = _select(
+        "Segment", [ALL, *source.segments],
+        StateKeys.SEGMENT, wanted.segment or ALL, all_label("segments"),
+    )
+    team = _select(
+        "Owner team", [ALL, *source.owner_teams],
+        StateKeys.TEAM, wanted.owner_team or ALL, all_label("teams"),
+    )
+    tier = _select("Tier", [ALL, *TIERS], StateKeys.TIER, wanted.tier or ALL, all_label("tiers"))
+    chosen = Filters(
+        period=period if isinstance(period, date) else None,
+        segment=None if segment == ALL else segment,
+        owner_team=None if team == ALL else team,
+        tier=None if tier == ALL else tier,
+    )
+    st.session_state[StateKeys.FILTERS] = chosen
+    st.session_state[StateKeys.URL_PROBLEMS] = []
+    if st.query_params.to_dict() != chosen.to_query():
+        st.query_params.from_dict(chosen.to_query())
+    return chosen
+def draw_frame(spec: PageSpec) -> None:
+    """The sidebar every page shares (data source, filters) and what the page will read."""
+    st.sidebar.markdown("### SLA Board")
+    policy = safe_policy()
+    if policy is None:
+        st.stop()
+    source = source_picker(policy)  # type: ignore[arg-type]
+    if source is not None and spec.filters != "none":
+        filters = sidebar_filters(source, with_period=spec.filters == "all")
+    else:
+        if source is not None and spec.note:
+            st.sidebar.caption(spec.note)
+        filters = st.session_state[StateKeys.FILTERS]
+    st.session_state[StateKeys.ACTIVE_SOURCE] = source
+    st.session_state[StateKeys.ACTIVE_FILTERS] = filters
+    st.session_state[StateKeys.FRAME_DRAWN] = True
+
+
+def page_context(name: str) -> tuple[Optional[DataSource], Filters]:
+    """The source and filters the sidebar chose for this run of page `name` (drawn here when the page runs
+    without app.py)."""
+    init_state()
+    if not st.session_state.pop(StateKeys.FRAME_DRAWN, False):
+        draw_frame(BY_NAME[name])
+        st.session_state.pop(StateKeys.FRAME_DRAWN, None)
+    return st.session_state[StateKeys.ACTIVE_SOURCE], st.session_state[StateKeys.ACTIVE_FILTERS]
+
+
+def require_data(name: str) -> tuple[DataSource, Filters]:
+    """page_context for a page that needs data: without any, it says so and stops."""
+    source, filters = page_context(name)
+    if source is None:
+        st.info("No data to show: pick the bundled sample in the sidebar, or upload an export.")
+        st.page_link(BY_NAME["upload"].path, label="Upload an export", icon=":material/upload:")
+        st.stop()
+    return source, filters  # type: ignore[return-value]

@@ -1,0 +1,100 @@
+"""Where the pages' data comes from: the policy, the live sample, the store and this session's upload.
+
+What is cached where is decided here: the policy per file version, the
+sample and the store for every session per data version and policy
+(st.cache_resource; never keyed by anything a user uploaded), an upload only
+in its own session's state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import streamlit as st
+
+from sla_core.analysis.datasource import (
+    DataSource,
+    file_version,
+    policy_fingerprint,
+    policy_path,
+    sample_source,
+    store_problem,
+    store_source,
+)
+from sla_core.clock import now
+from sla_core.ingest.store import store_path
+from sla_core.policy import Policy, PolicyError, load_policy
+from ui.state import StateKeys
+
+SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
+
+
+@st.cache_resource(show_spinner=False)
+def _policy(path: str, version: str) -> Policy:
+    return load_policy(path)
+
+
+def current_policy() -> Policy:
+    """The dashboard's policy, re-read when its file changes (one cached copy per file version)."""
+    path = policy_path()
+    return _policy(str(path), file_version(path, *sorted(path.parent.glob("playbooks/*.md"))))
+
+
+def safe_policy() -> Optional[Policy]:
+    """The policy, or None after showing why it cannot be used."""
+    try:
+        return current_policy()
+    except PolicyError as err:
+        st.error(f"The policy file cannot be used: {err}")
+        return None
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the sample's SLA clocks…")
+def _sample(hour: str, policy_key: str, _policy: Policy, _as_of: datetime) -> DataSource:
+    return sample_source(_policy, _as_of)
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the store's SLA clocks…")
+def _store(path: str, version: str, policy_key: str, _policy: Policy) -> DataSource:
+    return store_source(_policy, Path(path))
+
+
+def sample_data_source(policy: Policy) -> DataSource:
+    """The live sample, shared by every session: as it stood when first asked for in this hour."""
+    as_of = now()
+    hour = as_of.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return _sample(hour.isoformat(), policy_fingerprint(policy), policy, as_of)
+
+
+def store_data_source(policy: Policy) -> Optional[DataSource]:
+    """The store's evaluated data, or None after saying in the sidebar why there is none."""
+    path = store_path()
+    problem = store_problem(path)
+    if problem is not None:
+        st.sidebar.warning(problem + " Pick another data source meanwhile.")
+        return None
+    return _store(str(path.resolve()), file_version(path, Path(f"{path}.wal")), policy_fingerprint(policy), policy)
+
+
+def source_picker(policy: Policy) -> Optional[DataSource]:
+    """The sidebar's data source radio; returns the chosen source, or None when it has no data."""
+    pending = st.session_state.pop(StateKeys.PENDING_SOURCE, None)
+    if pending is not None:
+        st.session_state[StateKeys.CHOSEN_SOURCE] = pending
+    options = ["sample", "store"] + (["upload"] if StateKeys.UPLOAD in st.session_state else [])
+    chosen = st.session_state.get(StateKeys.CHOSEN_SOURCE, "sample")
+    st.session_state[StateKeys.SOURCE] = chosen if chosen in options else "sample"
+    kind = st.sidebar.radio(
+        "Data source", options, format_func=SOURCE_LABELS.__getitem__, key=StateKeys.SOURCE,
+        on_change=lambda: st.session_state.update({StateKeys.CHOSEN_SOURCE: st.session_state[StateKeys.SOURCE]}),
+        help="The bundled sample, the persistent store (python -m sla_core import …) or a file uploaded "
+        "in this browser session (only you see it).",
+    )
+    st.session_state[StateKeys.CHOSEN_SOURCE] = kind
+    if kind == "upload":
+        return st.session_state[StateKeys.UPLOAD]
+    if kind == "store":
+        return store_data_source(policy)
+    return sample_data_source(policy)

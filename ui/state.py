@@ -1,0 +1,49 @@
+"""Every st.session_state key the app uses, and the defaults a fresh session needs.
+
+Named constants in one place (the alphapeptstats way): a page never spells a
+key as a bare string, so a renamed key breaks loudly.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sla_core.analysis.filters import Filters
+
+ALL = "__all__"  # the "all" choice of a filter or drill-down selectbox
+
+
+class StateKeys:
+    """Every st.session_state key the app uses, in one place."""
+
+    SOURCE = "source"  # sidebar radio: sample | store | upload
+    CHOSEN_SOURCE = "chosen_source"  # the radio's value, kept while the radio is not drawn
+    PENDING_SOURCE = "pending_source"  # set by a page, applied before the radio is drawn
+    UPLOAD = "upload_source"  # this session's DataSource from an upload (never cached)
+    FILTERS = "filters"  # the canonical Filters; widgets below mirror it
+    URL_READ = "url_read"  # the URL's filters were read once for this session
+    URL_PROBLEMS = "url_problems"
+    SEEN_SOURCE = "seen_source"  # (kind, version) of the source the filters were last drawn for
+    ACTIVE_SOURCE = "active_source"  # what the current run's page reads
+    ACTIVE_FILTERS = "active_filters"
+    FRAME_DRAWN = "frame_drawn"  # app.py drew the sidebar in this run (a page run alone draws its own)
+    PERIOD = "filter_period"
+    SEGMENT = "filter_segment"
+    TEAM = "filter_team"
+    TIER = "filter_tier"
+    VIEWER_TZ = "viewer_timezone"
+    DRILL_WINDOW = "drill_window"
+    DRILL_STATE = "drill_state"
+    DRILL_TIER = "drill_tier"
+    DRILL_METRIC = "drill_metric"
+    DRILL_TEAM = "drill_team"
+    UPLOAD_PRESET = "upload_preset"
+    UPLOAD_TICKETS = "upload_tickets_file"
+    UPLOAD_EVENTS = "upload_events_file"
+    UPLOAD_MAPPING = "upload_mapping_file"
+    UPLOAD_FOLDER = "upload_folder"  # this session's private temp folder for the upload's bytes
+    UPLOAD_ERROR = "upload_error"
+def init_state() -> None:
+    """Fill the defaults a fresh session needs."""
+    st.session_state.setdefault(StateKeys.CHOSEN_SOURCE, "sample")
+    st.session_state.setdefault(StateKeys.FILTERS, Filters())
