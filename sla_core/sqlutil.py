@@ -6,7 +6,8 @@ user's file) cannot, so every one of them goes through `quote_ident`.
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 
 def quote_ident(name: str) -> str:
@@ -37,3 +38,14 @@ def load_frame(con: Any, table: str, frame: Any, columns: str) -> None:
         con.execute(f"INSERT INTO {table} SELECT * FROM {table}_df")
     finally:
         con.unregister(f"{table}_df")
+
+
+@contextmanager
+def dropped_after(con: Any, prefix: str, parts: Sequence[str]) -> Iterator[None]:
+    """Scratch tables `{prefix}_{part}` (names the caller wrote) are dropped when the block ends, whether or not
+    it got through: a failed step leaves nothing behind on a shared connection."""
+    try:
+        yield
+    finally:
+        for part in parts:
+            con.execute(f"DROP TABLE IF EXISTS {prefix}_{part}")

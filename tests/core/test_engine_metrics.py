@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from sla_core.clocks.calendars import epoch_us
-from sla_core.clocks.engine import _data_span, evaluate
+from sla_core.clocks.engine import evaluate
+from sla_core.clocks.prepare import data_span
 from sla_core.ingest.loading import load_files
 from sla_core.policy import load_policy
 from tests.conftest import ROOT, SAMPLE_POLICY
@@ -54,8 +55,8 @@ def test_data_span_covers_every_instant_a_clock_can_touch() -> None:
     con.execute("CREATE TABLE e (\"at\" TIMESTAMPTZ)")
     con.execute("INSERT INTO e VALUES ('2026-03-02 12:00+00'), ('2026-04-02 12:00+00')")
     as_of = epoch_us(datetime(2026, 4, 15, tzinfo=timezone.utc))
-    assert _data_span(con, "t", "e", as_of) == (date(2026, 2, 1), date(2026, 5, 22))
+    assert data_span(con, "t", "e", as_of) == (date(2026, 2, 1), date(2026, 5, 22))
     # as_of outside the data widens the span; no events at all is fine
     con.execute("DELETE FROM e")
     late = epoch_us(datetime(2026, 7, 1, 6, tzinfo=timezone.utc))
-    assert _data_span(con, "t", "e", late) == (date(2026, 3, 1), date(2026, 7, 3))
+    assert data_span(con, "t", "e", late) == (date(2026, 3, 1), date(2026, 7, 3))
