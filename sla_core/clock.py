@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+from sla_core.errors import UserError
+
 NOW_ENV = "SLA_BOARD_NOW"
 
 
-class NowError(ValueError):
+class NowError(UserError, ValueError):
     """`SLA_BOARD_NOW` holds something that is not an instant."""
 
 

@@ -38,6 +38,9 @@ TRIAGE_FIELDS: tuple[str, ...] = ("repro_steps", "environment", "logs", "impacte
 DISCIPLINES: tuple[str, ...] = ("support", "product", "engineering")
 UNASSIGNED = "unassigned"  # a team no `disciplines` rule matches
 
+# The export formats `import --source` and the Upload page know (presets in ingest/presets/).
+SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "eventlog")
+
 # Where things are when nobody says otherwise.
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data"

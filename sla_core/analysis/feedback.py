@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.clock import now
+from sla_core.errors import UserError
 from sla_core.ingest.store import StoreError, open_store, store_path
 from sla_core.periods import last_quarter, quarter_end
 from sla_core.sqlutil import quote_ident
@@ -47,7 +48,7 @@ FEEDBACK_DDL: tuple[str, ...] = (
 )
 
 
-class FeedbackError(ValueError):
+class FeedbackError(UserError, ValueError):
     """A record that cannot be saved; the message names the record and the field."""
 
 

@@ -1,21 +1,17 @@
 """`python -m sla_core import FILE --source ...`: load an export into the persistent store.
 
 Prints rows read, accepted, rejected (per reason), new and updated tickets;
-exits non-zero with a one-line reason when the file, mapping, policy or store
-cannot be used. The lead's `sla_core/cli.py` plugs `add_arguments` / `run` in.
+a file, mapping, policy or store that cannot be used ends in one line and
+exit code 2 (cli/__init__.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from sla_core.analysis.datasource import policy_path
-from sla_core.ingest.loading import SOURCES_SUPPORTED, LoadError
-from sla_core.ingest.mapping import MappingError
-from sla_core.ingest.store import StoreError, import_file
-from sla_core.policy import PolicyError
+from sla_core.cli.common import UsageError
+from sla_core.vocab import SOURCES_SUPPORTED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,19 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sla_core.analysis.datasource import policy_path
+    from sla_core.ingest.store import import_file
+
     if args.source == "eventlog" and args.mapping is None:
-        print("error: --source eventlog needs --mapping (a mapping file naming ticket_id, at and activity)",
-              file=sys.stderr)
-        return 2
-    try:
-        report = import_file(
-            args.file, args.source, mapping_path=args.mapping, db=args.db, rejects_path=args.rejects,
-            # by default the dashboard's policy, so the results the import keeps are the ones it uses
-            policy=args.policy or policy_path(), events=getattr(args, "events", None),
-        )
-    except (LoadError, MappingError, PolicyError, StoreError, OSError) as err:
-        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
+        raise UsageError("--source eventlog needs --mapping (a mapping file naming ticket_id, at and activity)")
+    report = import_file(
+        args.file, args.source, mapping_path=args.mapping, db=args.db, rejects_path=args.rejects,
+        # by default the dashboard's policy, so the results the import keeps are the ones it uses
+        policy=args.policy or policy_path(), events=args.events,
+    )
     for line in report.lines():
         print(line)
     return 0

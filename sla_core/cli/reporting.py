@@ -6,23 +6,24 @@ import argparse
 import sys
 from pathlib import Path
 
-import duckdb
-
-from sla_core.analysis.datasource import evaluated
-from sla_core.analysis.filters import Filters
-from sla_core.cli import UsageError, add_input_arguments, open_input, parse_as_of
+from sla_core.cli.common import (
+    UsageError,
+    add_as_of_argument,
+    add_input_arguments,
+    add_policy_argument,
+    check_input,
+    open_input,
+    parse_as_of,
+)
 from sla_core.periods import parse_month
-from sla_core.policy import load_policy
-from sla_core.present.report import write_report
-from sla_core.vocab import DEFAULT_POLICY
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--month", help="the month to review, YYYY-MM (in the policy timezone; default: the last "
                         "complete month with decided clocks, as the dashboard opens on)")
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY, help="policy YAML (default: the bundled one)")
-    parser.add_argument("--as-of", dest="as_of", help="judge the clocks at this instant (ISO 8601; default: now)")
+    add_policy_argument(parser)
+    add_as_of_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     parser.add_argument(
         "--feedback-db", dest="feedback_db", type=Path,
@@ -31,10 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.events and not args.tickets:
-        raise UsageError("--events goes with --tickets")
-    if args.out.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {args.out}: use an .html file name")
+    import duckdb
+
+    from sla_core.analysis.datasource import evaluated
+    from sla_core.analysis.filters import Filters
+    from sla_core.policy import load_policy
+    from sla_core.present.report import write_report
+
+    check_input(args, (".html", ".htm"), "an .html")
     try:
         month = None if args.month is None else parse_month(args.month)
     except ValueError as err:

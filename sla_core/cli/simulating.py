@@ -11,23 +11,29 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import duckdb
-import pandas as pd
+from sla_core.cli.common import (
+    UsageError,
+    add_as_of_argument,
+    add_input_arguments,
+    add_policy_argument,
+    check_input,
+    open_input,
+    parse_as_of,
+)
 
-from sla_core.cli import UsageError, add_input_arguments, open_input, parse_as_of
-from sla_core.policy import load_policy
-from sla_core.simulate import Period, prepare_baseline, prepare_replay, simulate, targets_warnings, write_diff
+if TYPE_CHECKING:
+    from sla_core.simulate import Period
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
-    parser.add_argument("--policy", type=Path, required=True, help="the current policy YAML")
+    add_policy_argument(parser, "the current policy YAML", required=True)
     parser.add_argument("--candidate", type=Path, required=True, help="the candidate policy YAML")
     parser.add_argument("--from", dest="date_from", help="replay tickets created on or after this date (YYYY-MM-DD)")
     parser.add_argument("--to", dest="date_to", help="... and before this date (YYYY-MM-DD, exclusive)")
-    parser.add_argument("--as-of", dest="as_of", help="judge the clocks at this instant (ISO 8601; default: now)")
+    add_as_of_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="diff file (.csv or .parquet)")
 
 
@@ -40,7 +46,9 @@ def _date(text: Optional[str], flag: str) -> Optional[date]:
         raise UsageError(f"{flag} {text!r}: not a date (use YYYY-MM-DD, e.g. 2026-07-01)") from None
 
 
-def _period(args: argparse.Namespace) -> Period:
+def _period(args: argparse.Namespace) -> "Period":
+    from sla_core.simulate import Period
+
     try:
         return Period(_date(args.date_from, "--from"), _date(args.date_to, "--to"))
     except ValueError as err:
@@ -50,14 +58,19 @@ def _period(args: argparse.Namespace) -> Period:
 
 
 def _pct(value: object) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else f"{float(value):.1%}"  # type: ignore[arg-type]
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.events and not args.tickets:
-        raise UsageError("--events goes with --tickets")
-    if args.out.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"--out {args.out}: use a .csv or .parquet file name")
+    import duckdb
+    import pandas as pd
+
+    from sla_core.policy import load_policy
+    from sla_core.simulate import prepare_baseline, prepare_replay, simulate, targets_warnings, write_diff
+
+    check_input(args, (".csv", ".parquet"), "a .csv or .parquet")
     period = _period(args)
     current = load_policy(args.policy)
     candidate = load_policy(args.candidate)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sla_core.columns import TICKET_COLUMNS
+from sla_core.errors import UserError
 from sla_core.policy import describe_validation_error
 from sla_core.vocab import STATUSES
 
@@ -27,7 +28,7 @@ TIMESTAMP_COLUMNS: tuple[str, ...] = tuple(c for c, t in TICKET_COLUMNS.items() 
 DURATION_UNITS: dict[str, int] = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 
-class MappingError(ValueError):
+class MappingError(UserError, ValueError):
     """A mapping file that cannot be used; the message names the key."""
 
 

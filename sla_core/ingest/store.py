@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from sla_core.clock import now
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
+from sla_core.errors import UserError
 from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import LoadReport, load_files
 from sla_core.ingest.mapping import Mapping, load_mapping
@@ -38,7 +39,7 @@ REJECTS_DDL = """CREATE TABLE IF NOT EXISTS {db}import_rejects (
     file VARCHAR, ticket_id VARCHAR)"""
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError, RuntimeError):
     """The store file cannot be used (missing, locked by another process, corrupt); one line."""
 
 

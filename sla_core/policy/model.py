@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from sla_core.errors import UserError
 from sla_core.vocab import METRICS, SEVERITIES, TIERS, Factor, Metric, Severity, State, Status, Tier
 
 BUILTIN_24X7 = "24x7"
@@ -32,7 +33,7 @@ _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 
-class PolicyError(ValueError):
+class PolicyError(UserError, ValueError):
     """A policy that cannot be used; the message names the key and the problem."""
 
 

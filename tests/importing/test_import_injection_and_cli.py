@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 
 import duckdb
 import pytest
 
-from sla_core.cli import importing as import_cli
+from sla_core.cli import main
 from sla_core.csv_safe import escape_formula_sql, write_csv_safe
 from sla_core.ingest.loading import load_files
 from sla_core.ingest.mapping import mapping_from_dict
@@ -99,9 +98,7 @@ def test_numbers_stay_numbers_in_csv_downloads(tmp_path):
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser()
-    import_cli.add_arguments(parser)
-    code = import_cli.run(parser.parse_args(argv))
+    code = main(["import", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -3,13 +3,12 @@ traceback and never a silent drop (accepted + rejected = rows read)."""
 
 from __future__ import annotations
 
-import argparse
 from datetime import datetime, timezone
 
 import duckdb
 import pytest
 
-from sla_core.cli import importing as import_cli
+from sla_core.cli import main
 from sla_core.ingest.loading import LoadError, load_files
 
 from .helpers import accounted, rejects
@@ -22,9 +21,7 @@ def utc(text: str) -> datetime:
 
 
 def cli(path, tmp_path, capsys) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser()
-    import_cli.add_arguments(parser)
-    code = import_cli.run(parser.parse_args([str(path), "--db", str(tmp_path / "store.duckdb")]))
+    code = main(["import", str(path), "--db", str(tmp_path / "store.duckdb")])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -28,8 +28,8 @@ from sla_core.ingest.loading.tickets import load_ticket_rows
 from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
 from sla_core.policy import Policy
 from sla_core.sqlutil import quote_ident
+from sla_core.vocab import SOURCES_SUPPORTED
 
-SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "eventlog")
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sla_core.errors import UserError
 
-class LoadError(ValueError):
+
+class LoadError(UserError, ValueError):
     """A file that cannot be loaded at all; the message is one line naming the file and problem."""
 
 
