@@ -26,12 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.where import FILTER_COLUMNS, Where, filtered
 from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.store import StoreError, open_store, store_path
 from sla_core.periods import last_quarter, quarter_end
 from sla_core.sqlutil import quote_ident
-from sla_core.vocab import TIERS, Tier
+from sla_core.vocab import METRICS, TIERS, Tier
 
 PathLike = Union[str, Path]
 
@@ -50,6 +51,10 @@ FEEDBACK_DDL: tuple[str, ...] = (
 
 class FeedbackError(UserError, ValueError):
     """A record that cannot be saved; the message names the record and the field."""
+
+
+# The shared filters on the results table `r` of a query that also reads the tickets `t`.
+_ON_RESULTS = {name: f"r.{column}" for name, column in FILTER_COLUMNS.items()}
 
 
 # --- Records a user edits ---------------------------------------------------------------------------
@@ -294,19 +299,18 @@ def critical_incidents(src: DataSource, filters: Filters, reviewed: Sequence[str
     clock is critical. Columns: ticket_id, segment, owner_team, created,
     resolved, reviewed; unreviewed ones first.
     """
-    tz = src.policy.timezone
+    where = filtered(filters, columns=_ON_RESULTS, skip=("tier",)).add("r.metric = 'resolution' AND r.tier = 'critical'")
+    if filters.period is not None:
+        where.add("CAST(date_trunc('month', timezone($tz, t.created_at)) AS DATE) = $month", month=filters.period)
+    where.bind(tz=src.policy.timezone, as_of=src.as_of, reviewed=list(reviewed))
     return src.con.cursor().execute(
-        f"""SELECT r.ticket_id, r.segment, r.owner_team, timezone(?, t.created_at) AS created,
-                   timezone(?, CASE WHEN t.resolved_at <= ? THEN t.resolved_at END) AS resolved,
-                   list_contains(?::VARCHAR[], r.ticket_id) AS reviewed
+        f"""SELECT r.ticket_id, r.segment, r.owner_team, timezone($tz, t.created_at) AS created,
+                   timezone($tz, CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END) AS resolved,
+                   list_contains($reviewed::VARCHAR[], r.ticket_id) AS reviewed
             FROM {quote_ident(src.results)} r JOIN tickets t USING (ticket_id)
-            WHERE r.metric = 'resolution' AND r.tier = 'critical'
-              AND (?::DATE IS NULL OR CAST(date_trunc('month', timezone(?, t.created_at)) AS DATE) = ?)
-              AND (?::VARCHAR IS NULL OR r.segment = ?)
-              AND (?::VARCHAR IS NULL OR r.owner_team = ?)
+            WHERE {where.sql}
             ORDER BY reviewed, t.created_at DESC""",
-        [tz, tz, src.as_of, list(reviewed), filters.period, tz, filters.period,
-         filters.segment, filters.segment, filters.owner_team, filters.owner_team],
+        where.params,
     ).df()
 
 
@@ -378,6 +382,15 @@ def _quarter_params(src: DataSource, quarter: Optional[date]) -> tuple[date, dat
     return start, quarter_end(start)
 
 
+def _in_quarter(src: DataSource, filters: Filters, quarter: Optional[date], instant: str) -> Where:
+    """The shared filters and `instant` (a results column) in the quarter, local dates of the policy timezone."""
+    start, end = _quarter_params(src, quarter)
+    return filtered(filters).add(
+        f"CAST(timezone($tz, {instant}) AS DATE) >= $start AND CAST(timezone($tz, {instant}) AS DATE) < $end",
+        tz=src.policy.timezone, start=start, end=end,
+    )
+
+
 def retrospective(src: DataSource, filters: Filters, quarter: Optional[date] = None) -> pd.DataFrame:
     """Per tier, metric and current target: what target the quarter's stopped clocks would have met.
 
@@ -388,15 +401,13 @@ def retrospective(src: DataSource, filters: Filters, quarter: Optional[date] = N
     metric's calendar), p90_vs_target (p90 / target: below 1 means the target
     has slack, above 1 means it was missed more than 10 % of the time).
     """
-    start, end = _quarter_params(src, quarter)
+    where = _in_quarter(src, filters, quarter, "stopped_at").add("stopped_at IS NOT NULL")
+    where.bind(tiers=list(TIERS), metrics=list(METRICS))
     return src.con.cursor().execute(
         f"""WITH c AS (
             SELECT tier, metric, calendar, target_seconds, segment, elapsed_seconds
             FROM {quote_ident(src.results)}
-            WHERE stopped_at IS NOT NULL
-              AND CAST(timezone(?, stopped_at) AS DATE) >= ? AND CAST(timezone(?, stopped_at) AS DATE) < ?
-              AND (?::VARCHAR IS NULL OR segment = ?) AND (?::VARCHAR IS NULL OR owner_team = ?)
-              AND (?::VARCHAR IS NULL OR tier = ?)
+            WHERE {where.sql}
         )
         SELECT tier, metric, calendar,
                string_agg(DISTINCT coalesce(segment, '(none)'), ', ' ORDER BY coalesce(segment, '(none)')) AS segments,
@@ -406,10 +417,8 @@ def retrospective(src: DataSource, filters: Filters, quarter: Optional[date] = N
                quantile_cont(elapsed_seconds, 0.95) / 3600.0 AS p95_hours,
                quantile_cont(elapsed_seconds, 0.90) / nullif(target_seconds, 0) AS p90_vs_target
         FROM c GROUP BY tier, metric, calendar, target_seconds
-        ORDER BY list_position(?::VARCHAR[], tier), list_position(?::VARCHAR[], metric), target_seconds""",
-        [src.policy.timezone, start, src.policy.timezone, end,
-         filters.segment, filters.segment, filters.owner_team, filters.owner_team, filters.tier, filters.tier,
-         list(TIERS), ["acknowledge", "action_plan", "resolution"]],
+        ORDER BY list_position($tiers, tier), list_position($metrics, metric), target_seconds""",
+        where.params,
     ).df()
 
 
@@ -419,21 +428,17 @@ def capacity(src: DataSource, filters: Filters, quarter: Optional[date] = None) 
     Columns: tier, tickets, weeks, per_week, busiest_week (most tickets in one ISO week).
     """
     start, end = _quarter_params(src, quarter)
-    weeks = (end - start).days / 7
+    where = _in_quarter(src, filters, quarter, "created_at").add("metric = 'resolution'")
+    where.bind(weeks=(end - start).days / 7, tiers=list(TIERS))
     return src.con.cursor().execute(
         f"""WITH t AS (
-            SELECT tier, date_trunc('week', timezone(?, created_at)) AS week
+            SELECT tier, date_trunc('week', timezone($tz, created_at)) AS week
             FROM {quote_ident(src.results)}
-            WHERE metric = 'resolution'
-              AND CAST(timezone(?, created_at) AS DATE) >= ? AND CAST(timezone(?, created_at) AS DATE) < ?
-              AND (?::VARCHAR IS NULL OR segment = ?) AND (?::VARCHAR IS NULL OR owner_team = ?)
-              AND (?::VARCHAR IS NULL OR tier = ?)
+            WHERE {where.sql}
         ), w AS (SELECT tier, week, count(*) AS n FROM t GROUP BY tier, week)
-        SELECT tier, sum(n)::BIGINT AS tickets, ? AS weeks, sum(n) / ? AS per_week, max(n) AS busiest_week
-        FROM w GROUP BY tier ORDER BY list_position(?::VARCHAR[], tier)""",
-        [src.policy.timezone, src.policy.timezone, start, src.policy.timezone, end,
-         filters.segment, filters.segment, filters.owner_team, filters.owner_team, filters.tier, filters.tier,
-         weeks, weeks, list(TIERS)],
+        SELECT tier, sum(n)::BIGINT AS tickets, $weeks AS weeks, sum(n) / $weeks AS per_week, max(n) AS busiest_week
+        FROM w GROUP BY tier ORDER BY list_position($tiers, tier)""",
+        where.params,
     ).df()
 
 

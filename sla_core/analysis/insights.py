@@ -46,6 +46,7 @@ import pandas as pd
 
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.where import Where, filtered
 from sla_core.periods import shift_month
 from sla_core.sqlutil import quote_ident
 from sla_core.vocab import TIERS, TRIAGE_FIELDS
@@ -79,14 +80,17 @@ def _base_params(src: DataSource, filters: Filters) -> dict[str, Any]:
         "tz": src.policy.timezone,
         "as_of": src.as_of,
         "period": filters.period,
-        "segment": filters.segment,
-        "team": filters.owner_team,
-        "tier": filters.tier,
         "no_team": NO_TEAM,
+        **_ticket_filters(filters).params,
     }
 
 
-def _tickets_cte(src: DataSource, scope: str = "TRUE") -> str:
+def _ticket_filters(filters: Filters) -> Where:
+    """The shared filters on the tickets `t` and their resolution clock `r` (the tier the review shows)."""
+    return filtered(filters, columns={"segment": "t.segment", "owner_team": "t.owner_team", "tier": "r.tier"})
+
+
+def _tickets_cte(src: DataSource, filters: Filters, scope: str = "TRUE") -> str:
     """`tk`: the tickets created by `as_of`, with their tier and owner team as the review shows them; `ev`:
     their events known at `as_of`.
 
@@ -104,9 +108,7 @@ def _tickets_cte(src: DataSource, scope: str = "TRUE") -> str:
                {", ".join(f"t.{quote_ident(f)}" for f in TRIAGE_FIELDS if f != "impacted_customers")}
         FROM tickets t
         JOIN {quote_ident(src.results)} r ON r.ticket_id = t.ticket_id AND r.metric = 'resolution'
-        WHERE ($segment IS NULL OR t.segment = $segment)
-          AND ($team IS NULL OR coalesce(t.owner_team, $no_team) = $team)
-          AND ($tier IS NULL OR r.tier = $tier)
+        WHERE {_ticket_filters(filters).sql}
           AND ({scope})
     ), ev AS (
         SELECT ticket_id, "at", field, value, seq FROM events
@@ -158,7 +160,7 @@ def _drill(src: DataSource, rows: Sql, where: dict[str, Any], order: str) -> pd.
 
 def _resolution_rows(src: DataSource, filters: Filters) -> Sql:
     return Sql(
-        f"""WITH {_tickets_cte(src, _resolved_in_period())}
+        f"""WITH {_tickets_cte(src, filters, _resolved_in_period())}
         SELECT ticket_id, tier, segment, owner_team,
                {_local("created_at")} AS created, {_local("resolved_at")} AS resolved,
                {_hours("created_at", "resolved_at")} AS resolution_hours,
@@ -222,7 +224,7 @@ def _owner_segments_cte() -> str:
 def _owner_time_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"first_owner": FIRST_OWNER}
     return Sql(
-        f"""WITH {_tickets_cte(src, _resolved_in_period())}, {_owner_segments_cte()}
+        f"""WITH {_tickets_cte(src, filters, _resolved_in_period())}, {_owner_segments_cte()}
         SELECT ticket_id, tier, segment, owner,
                count(*) AS stretches,
                sum(greatest({_hours("seg_start", "seg_end")}, 0)) AS hours_with_owner
@@ -258,7 +260,7 @@ def owner_time_tickets(src: DataSource, filters: Filters, owner: Optional[str] =
 def _handoff_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"first_owner": FIRST_OWNER}
     return Sql(
-        f"""WITH {_tickets_cte(src, _handed_in_period())}, {_owner_segments_cte()},
+        f"""WITH {_tickets_cte(src, filters, _handed_in_period())}, {_owner_segments_cte()},
         acts AS (
             SELECT ticket_id, "at", 'status: ' || value AS action FROM ev WHERE field = 'status'
             UNION ALL
@@ -317,7 +319,7 @@ def _reopen_rows(src: DataSource, filters: Filters, *, months: int = 1) -> Sql:
     else:
         window = _in_period
     return Sql(
-        f"""WITH {_tickets_cte(src, f"t.resolved_at <= $as_of AND {window('t.resolved_at')}")},
+        f"""WITH {_tickets_cte(src, filters, f"t.resolved_at <= $as_of AND {window('t.resolved_at')}")},
         ev_reopens AS (
             -- a status other than resolved/closed after the first resolution: an aggregate, not a window
             SELECT ticket_id,
@@ -397,7 +399,7 @@ def _incident_tiers(filters: Filters) -> list[str]:
 def _detect_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"incident_tiers": _incident_tiers(filters)}
     return Sql(
-        f"""WITH {_tickets_cte(src, f"t.started_at IS NOT NULL AND {_in_period('t.created_at')}")}
+        f"""WITH {_tickets_cte(src, filters, f"t.started_at IS NOT NULL AND {_in_period('t.created_at')}")}
         SELECT ticket_id, tier, segment, source,
                {_local("started_at")} AS started, {_local("detected_at")} AS detected,
                {_local("created_at")} AS created,
@@ -507,7 +509,7 @@ def _csat_params(src: DataSource, filters: Filters, window_days: int) -> dict[st
 def _csat_rows(src: DataSource, filters: Filters, window_days: int) -> Sql:
     """Rated tickets resolved in the period, split into impacted customers' and all others."""
     return Sql(
-        f"""WITH {_tickets_cte(src, _csat_scope())}, {_csat_cte(src)},
+        f"""WITH {_tickets_cte(src, filters, _csat_scope())}, {_csat_cte(src)},
         impacted AS (
             SELECT k.ticket_id, string_agg(DISTINCT k.customer, '; ' ORDER BY k.customer) AS customers
             FROM keys k JOIN anchor USING (customer) GROUP BY k.ticket_id
@@ -545,7 +547,7 @@ def csat_tickets(src: DataSource, filters: Filters, group: Optional[str] = None)
 def _csat_cohort_rows(src: DataSource, filters: Filters, window_days: int) -> Sql:
     """Each impacted customer's rated tickets in the window before and after its first incident."""
     return Sql(
-        f"""WITH {_tickets_cte(src, _csat_scope())}, {_csat_cte(src)}
+        f"""WITH {_tickets_cte(src, filters, _csat_scope())}, {_csat_cte(src)}
         SELECT DISTINCT r.ticket_id, k.customer, {_local("a.first_incident_at")} AS first_incident,
                CASE WHEN r.resolved_at < a.first_incident_at THEN 'before' ELSE 'after' END AS side,
                {_local("r.resolved_at")} AS resolved, r.tier, r.csat
@@ -612,7 +614,7 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
         for field in TRIAGE_FIELDS
     )
     return Sql(
-        f"""WITH {_tickets_cte(src, _engineering_scope())},
+        f"""WITH {_tickets_cte(src, filters, _engineering_scope())},
         req AS (
             SELECT unnest($req_tiers::VARCHAR[]) AS tier, unnest($req_fields::VARCHAR[][]) AS required
         ), first_eng AS (

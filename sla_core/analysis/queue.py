@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.where import FILTER_COLUMNS, filtered
 from sla_core.ingest.kept import evaluate_tickets
 from sla_core.policy import Policy, playbooks
 from sla_core.sqlutil import quote_ident, table_columns
@@ -66,17 +67,18 @@ def live_results(
         cur.close()
 
 
-def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, list[object]]:
+def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str, object]]:
     """A comma list of the triage fields the clock's tier requires and the ticket lacks (a column the data
-    does not have is lacking on every ticket)."""
-    parts, params = [], []
+    does not have is lacking on every ticket), and its named parameters."""
+    parts, params = [], {}
     for tier, fields in policy.triage_required.items():
         for field in fields:
+            n = len(params)
             value = f"nullif(trim(CAST(t.{quote_ident(field)} AS VARCHAR)), '')" if field in columns else "NULL"
-            parts.append(f"CASE WHEN r.tier = ? AND {value} IS NULL THEN ? END")
-            params += [tier, field]
+            parts.append(f"CASE WHEN r.tier = $triage_{n} AND {value} IS NULL THEN $triage_{n + 1} END")
+            params |= {f"triage_{n}": tier, f"triage_{n + 1}": field}
     if not parts:
-        return "CAST(NULL AS VARCHAR)", []
+        return "CAST(NULL AS VARCHAR)", {}
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
 
 
@@ -113,13 +115,8 @@ def breach_queue(
     triage_sql, triage_params = _missing_triage_sql(policy, table_columns(con.cursor(), quote_ident(tickets)))
     matched_sql, matched_params = playbooks.match_sql(policy)
     summaries = [book.summary for book in playbooks.playbooks(policy)]
-    clauses, filter_params = [], []
-    for column, value in (("segment", filters.segment), ("owner_team", filters.owner_team), ("tier", filters.tier)):
-        if value is not None:
-            clauses.append(f"r.{column} = ?")
-            filter_params.append(value)
-    extra = "".join(f" AND {clause}" for clause in clauses)
-    states = ", ".join("?" for _ in QUEUE_STATES)
+    where = filtered(filters, columns={name: f"r.{column}" for name, column in FILTER_COLUMNS.items()})
+    where.add("r.stopped_at IS NULL AND list_contains($queued, r.state)", queued=list(QUEUE_STATES))
     return (
         con.cursor()
         .execute(
@@ -127,20 +124,20 @@ def breach_queue(
             WITH queued AS (
                 SELECT r.*, {triage_sql} AS missing_triage, {matched_sql} AS playbook_ids
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
-                WHERE r.stopped_at IS NULL AND r.state IN ({states}){extra}
+                WHERE {where.sql}
             )
             SELECT r.ticket_id, r.metric, r.state,
                    {_TIME_LEFT_SQL} AS time_left,
                    r.time_left_seconds,
-                   timezone(?, r.due_at) AS due,
+                   timezone($viewer_tz, r.due_at) AS due,
                    r.tier, r.segment, r.owner_team, r.missing_triage,
-                   nullif(array_to_string(list_transform(r.playbook_ids, lambda i: (?::VARCHAR[])[i + 1]), '; '), '')
+                   nullif(array_to_string(list_transform(r.playbook_ids, lambda i: $summaries[i + 1]), '; '), '')
                        AS playbook,
                    r.playbook_ids
             FROM queued r
             ORDER BY r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,
-            [*triage_params, *matched_params, *QUEUE_STATES, *filter_params, viewer_timezone, summaries],
+            {**triage_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries},
         )
         .df()
     )

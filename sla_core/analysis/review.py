@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Optional, Sequence
+from typing import Any, Literal, Optional
 
 import duckdb
 import pandas as pd
 
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.where import Where, filtered
 from sla_core.clocks.calendars import DAY_US
 from sla_core.periods import shift_month
 from sla_core.sqlutil import quote_ident
@@ -97,19 +98,9 @@ def monthly_table(outcomes: str) -> str:
     return f"{outcomes}_monthly"
 
 
-def _where(filters: Filters, first: date, last: date, *, tier: bool = True) -> tuple[str, list[object]]:
-    """WHERE clause over the outcomes for months [first, last] and the set filters."""
-    clauses, params = ["month BETWEEN ? AND ?"], [first, last]
-    if filters.segment is not None:
-        clauses.append("segment = ?")
-        params.append(filters.segment)
-    if filters.owner_team is not None:
-        clauses.append("owner_team = ?")
-        params.append(filters.owner_team)
-    if tier and filters.tier is not None:
-        clauses.append("tier = ?")
-        params.append(filters.tier)
-    return " AND ".join(clauses), params
+def _where(filters: Filters, first: date, last: date) -> Where:
+    """The outcomes of months [first, last] under the shared filters."""
+    return filtered(filters).add("month BETWEEN $first AND $last", first=first, last=last)
 
 
 def _window(period: date, window: Window) -> tuple[date, date]:
@@ -127,8 +118,8 @@ def _require_period(filters: Filters) -> date:
     return filters.period
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> pd.DataFrame:
-    return con.cursor().execute(sql, list(params)).df()
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    return con.cursor().execute(sql, params).df()
 
 
 def month_clocks(con: duckdb.DuckDBPyConnection, *, outcomes: str = "review_outcomes") -> dict[date, int]:
@@ -175,14 +166,13 @@ class Headline:
 def counts(
     con: duckdb.DuckDBPyConnection, filters: Filters, window: Window = "month", *, outcomes: str = "review_outcomes"
 ) -> Counts:
-    first, last = _window(_require_period(filters), window)
-    where, params = _where(filters, first, last)
+    where = _where(filters, *_window(_require_period(filters), window))
     met, breached = con.cursor().execute(
         f"""
         SELECT CAST(coalesce(sum(met), 0) AS BIGINT), CAST(coalesce(sum(breached), 0) AS BIGINT)
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
         """,
-        params,
+        where.params,
     ).fetchone()
     return Counts(met=int(met), breached=int(breached))
 
@@ -213,21 +203,19 @@ def adherence_table(
     nothing was decided). Rows: every tier/metric with an outcome in 12 months.
     """
     period = _require_period(filters)
-    first, last = _window(period, "12m")
-    previous = shift_month(period, -1)
-    where, params = _where(filters, first, last)
+    where = _where(filters, *_window(period, "12m")).bind(period=period, previous=shift_month(period, -1))
     frame = _frame(
         con,
         f"""
         WITH c AS (
             SELECT tier, metric,
-                   CAST(coalesce(sum(met) FILTER (WHERE month = ?), 0) AS BIGINT) AS met,
-                   CAST(coalesce(sum(breached) FILTER (WHERE month = ?), 0) AS BIGINT) AS breached,
-                   CAST(coalesce(sum(met) FILTER (WHERE month = ?), 0) AS BIGINT) AS prev_met,
-                   CAST(coalesce(sum(breached) FILTER (WHERE month = ?), 0) AS BIGINT) AS prev_breached,
+                   CAST(coalesce(sum(met) FILTER (WHERE month = $period), 0) AS BIGINT) AS met,
+                   CAST(coalesce(sum(breached) FILTER (WHERE month = $period), 0) AS BIGINT) AS breached,
+                   CAST(coalesce(sum(met) FILTER (WHERE month = $previous), 0) AS BIGINT) AS prev_met,
+                   CAST(coalesce(sum(breached) FILTER (WHERE month = $previous), 0) AS BIGINT) AS prev_breached,
                    CAST(sum(met) AS BIGINT) AS met_12m,
                    CAST(sum(breached) AS BIGINT) AS breached_12m
-            FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
+            FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
             GROUP BY tier, metric
         )
         SELECT tier, metric, met, breached,
@@ -238,7 +226,7 @@ def adherence_table(
                met_12m / nullif(met_12m + breached_12m, 0) AS adherence_12m
         FROM c
         """,
-        [period, period, previous, previous, *params],
+        where.params,
     )
     return _tier_metric_order(frame)
 
@@ -250,8 +238,7 @@ def adherence_trend(
 
     Columns: month (DATE), tier, metric, met, breached, adherence.
     """
-    first, last = _window(_require_period(filters), "12m")
-    where, params = _where(filters, first, last)
+    where = _where(filters, *_window(_require_period(filters), "12m"))
     return _frame(
         con,
         f"""
@@ -259,11 +246,11 @@ def adherence_trend(
                CAST(sum(met) AS BIGINT) AS met,
                CAST(sum(breached) AS BIGINT) AS breached,
                sum(met) / (sum(met) + sum(breached)) AS adherence
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
         GROUP BY month, tier, metric
         ORDER BY month, tier, metric
         """,
-        params,
+        where.params,
     )
 
 
@@ -281,17 +268,18 @@ def elapsed_distribution(
     counted in the metric's calendar (open hours), as the target is.
     """
     period = _require_period(filters)
-    where, params = _where(filters.model_copy(update={"tier": distribution_tier(filters)}), period, period)
+    where = _where(filters.model_copy(update={"tier": distribution_tier(filters)}), period, period)
+    where.add("metric = $metric", metric=metric)
     return _frame(
         con,
         f"""
         SELECT ticket_id, elapsed_seconds / 60.0 AS elapsed_minutes,
                target_seconds / 60.0 AS target_minutes, state
         FROM {quote_ident(outcomes)}
-        WHERE {where} AND metric = ?
+        WHERE {where.sql}
         ORDER BY elapsed_minutes
         """,
-        [*params, metric],
+        where.params,
     )
 
 
@@ -300,21 +288,20 @@ def breaches_by_team(
 ) -> pd.DataFrame:
     """Per owner team and metric in the month: breached, met, adherence; most breaches first."""
     period = _require_period(filters)
-    where, params = _where(filters, period, period)
-    frame = _frame(
+    where = _where(filters, period, period)
+    return _frame(
         con,
         f"""
-        SELECT coalesce(owner_team, ?) AS owner_team, metric,
+        SELECT coalesce(owner_team, $no_team) AS owner_team, metric,
                CAST(sum(breached) AS BIGINT) AS breached,
                CAST(sum(met) AS BIGINT) AS met,
                sum(met) / (sum(met) + sum(breached)) AS adherence
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where}
+        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
         GROUP BY ALL
         ORDER BY breached DESC, owner_team, metric
         """,
-        [NO_TEAM, *params],
+        {**where.params, "no_team": NO_TEAM},
     )
-    return frame
 
 
 def _drill_where(
@@ -324,21 +311,13 @@ def _drill_where(
     tier: Optional[str],
     metric: Optional[str],
     owner_team: Optional[str],
-) -> tuple[str, list[object]]:
+) -> Where:
     """The WHERE clause of one drill-down: the filters narrowed to a table cell."""
-    first, last = _window(_require_period(filters), window)
     narrowed = filters.model_copy(update={"tier": tier}) if tier is not None else filters
-    where, params = _where(narrowed, first, last)
-    if metric is not None:
-        where += " AND metric = ?"
-        params.append(metric)
+    where = _where(narrowed, *_window(_require_period(filters), window)).equal("metric", metric, "metric")
     if owner_team is not None:
-        where += " AND coalesce(owner_team, ?) = ?"
-        params += [NO_TEAM, owner_team]
-    if state != "all":
-        where += " AND state = ?"
-        params.append(state)
-    return where, params
+        where.add("coalesce(owner_team, $no_team) = $cell_team", no_team=NO_TEAM, cell_team=owner_team)
+    return where.equal("state", None if state == "all" else state, "state")
 
 
 def tickets_behind(
@@ -359,26 +338,26 @@ def tickets_behind(
     Times are shown in `timezone` (the policy's); overdue_minutes is how far
     past its target a breached clock ran, in the metric's open hours.
     """
-    where, params = _drill_where(filters, window, state, tier, metric, owner_team)
+    where = _drill_where(filters, window, state, tier, metric, owner_team).bind(tz=timezone)
     limit_sql = ""
     if limit is not None:
-        limit_sql = " LIMIT ?"
-        params.append(int(limit))
+        limit_sql = " LIMIT $limit"
+        where.params["limit"] = int(limit)
     return _frame(
         con,
         f"""
         SELECT ticket_id, tier, metric, state, segment, owner_team,
-               timezone(?, created_at) AS created,
-               timezone(?, due_at) AS due,
-               timezone(?, stopped_at) AS stopped,
+               timezone($tz, created_at) AS created,
+               timezone($tz, due_at) AS due,
+               timezone($tz, stopped_at) AS stopped,
                round(target_seconds / 60.0, 1) AS target_minutes,
                round(elapsed_seconds / 60.0, 1) AS elapsed_minutes,
                round(greatest(elapsed_seconds - target_seconds, 0) / 60.0, 1) AS overdue_minutes
         FROM {quote_ident(outcomes)}
-        WHERE {where}
+        WHERE {where.sql}
         ORDER BY decided_at DESC, ticket_id, metric{limit_sql}
         """,
-        [timezone, timezone, timezone, *params],
+        where.params,
     )
 
 
@@ -394,5 +373,6 @@ def count_behind(
     outcomes: str = "review_outcomes",
 ) -> int:
     """How many rows `tickets_behind` returns without a limit."""
-    where, params = _drill_where(filters, window, state, tier, metric, owner_team)
-    return int(con.cursor().execute(f"SELECT count(*) FROM {quote_ident(outcomes)} WHERE {where}", params).fetchone()[0])
+    where = _drill_where(filters, window, state, tier, metric, owner_team)
+    return int(con.cursor().execute(f"SELECT count(*) FROM {quote_ident(outcomes)} WHERE {where.sql}",
+                                    where.params).fetchone()[0])

@@ -74,29 +74,32 @@ def missing_playbooks(policy: Policy) -> list[Playbook]:
     return [book for book in playbooks(policy) if book.missing]
 
 
-def match_sql(policy: Policy, clock: str = "r", ticket: str = "t") -> tuple[str, list[object]]:
+def match_sql(policy: Policy, clock: str = "r", ticket: str = "t") -> tuple[str, dict[str, object]]:
     """SQL: the indexes (into `playbooks(policy)`) of the playbooks whose rules match a clock row `clock`
     (tier, segment, state) of ticket row `ticket` (severity, regulatory, tags), as a sorted list; and its
-    parameters. Every condition a rule gives must hold; a list holds when any of its values does."""
+    named parameters. Every condition a rule gives must hold; a list holds when any of its values does."""
     files = list(dict.fromkeys(rule.file for rule in policy.playbooks))
-    cases, params = [], []
+    cases, params = [], {}
     for rule in policy.playbooks:
         when, conditions = rule.when, []
+
+        def param(value: object) -> str:
+            name = f"pb_{len(params)}"
+            params[name] = value
+            return f"${name}"
+
         for column, values in ((f"{clock}.tier", when.tier), (f"{clock}.segment", when.segment),
                                (f"{ticket}.severity", when.severity), (f"{clock}.state", when.state)):
             if values is not None:
-                conditions.append(f"list_contains(?::VARCHAR[], {column})")
-                params.append(list(values))
+                conditions.append(f"list_contains({param(list(values))}::VARCHAR[], {column})")
         if when.regulatory is not None:
-            conditions.append(f"coalesce({ticket}.regulatory, FALSE) = ?")
-            params.append(when.regulatory)
+            conditions.append(f"coalesce({ticket}.regulatory, FALSE) = {param(when.regulatory)}")
         if when.tags is not None:
             conditions.append(
                 f"list_has_any(list_transform(string_split(coalesce({ticket}.tags, ''), ','), lambda x: trim(x)), "
-                "?::VARCHAR[])"
+                f"{param(list(when.tags))}::VARCHAR[])"
             )
-            params.append(list(when.tags))
         cases.append(f"CASE WHEN {' AND '.join(conditions) or 'TRUE'} THEN {files.index(rule.file)} END")
     if not cases:
-        return "CAST([] AS INTEGER[])", []
+        return "CAST([] AS INTEGER[])", {}
     return f"list_sort(list_distinct(list_filter([{', '.join(cases)}], lambda x: x IS NOT NULL)))", params
