@@ -8,15 +8,41 @@ everything else (background, fonts, grid) is left to the Streamlit theme.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sla_core.analysis import insights, review
+from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.filters import Filters
+from sla_core.periods import month_label
 from sla_core.vocab import METRICS, TIERS
 
 TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
+METRIC_COLORS = {"acknowledge": "#3d8bd9", "action_plan": "#8ec5f0", "resolution": "#e0484d"}
+PAIR_COLORS = ("#3d8bd9", "#f08c2e")  # two series side by side: median and 90th percentile, ...
 TARGET_COLOR = "#9aa0a6"  # plotly's default shape colour (#444) vanishes on the dark theme
+CHART_HEIGHT = 360
+AXES = {"automargin": True, "title": {"standoff": 12}}  # labels never clipped, titles clear of the ticks
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A titled figure; `key` is stable so the app, the report and the tests can name it."""
+
+    key: str
+    title: str
+    figure: go.Figure
+
+
+def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
+    fig.update_layout(height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    fig.update_xaxes(**AXES)
+    fig.update_yaxes(**AXES)
+    return fig
 
 
 def _count_ticks(largest: int) -> dict:
@@ -87,7 +113,7 @@ def team_figure(teams: pd.DataFrame) -> go.Figure:
     """Breached clocks per owner team, one bar per metric."""
     fig = go.Figure(
         [
-            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric)
+            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric, marker={"color": METRIC_COLORS[metric]})
             for metric in METRICS
             if not (rows := teams[teams["metric"] == metric]).empty
         ]
@@ -95,3 +121,90 @@ def team_figure(teams: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="group", height=280, margin={"t": 10, "b": 10}, legend_title_text="metric",
                       yaxis={"title": {"text": "breached"}, **_count_ticks(int(teams["breached"].max() or 0))})
     return fig
+
+
+def distribution_edge(dist: pd.DataFrame) -> float:
+    """Where a distribution's x axis ends: three targets, or further when a tenth of the clocks ran longer."""
+    return max(3 * float(dist["target_minutes"].max()), float(dist["elapsed_minutes"].quantile(0.9)))
+
+
+def _bars(frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str) -> go.Figure:
+    """Grouped bars: one trace per column of `series` ({column: legend name})."""
+    fig = go.Figure([
+        go.Bar(x=frame[x], y=frame[col], name=name, marker={"color": color})
+        for (col, name), color in zip(series.items(), PAIR_COLORS * 2)
+    ])
+    fig.update_layout(barmode="group", yaxis_title=y_title, xaxis_title=x.replace("_", " "))
+    return _layout(fig)
+
+
+def _tier_lines(frame: pd.DataFrame, y: str, extra: tuple[str, str]) -> go.Figure:
+    fig = go.Figure()
+    for tier in TIERS:
+        rows = frame[frame["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["month"], y=rows[y], mode="lines+markers", name=tier, line={"color": TIER_COLORS[tier]},
+            customdata=rows[list(extra)],
+            hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1%}}<br>{extra[0]} %{{customdata[0]}}, {extra[1]} %{{customdata[1]}}",
+        ))
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(legend_title_text="tier")
+    return fig
+
+
+def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
+    """The Review's charts for the filtered month: trend, response-time distributions, breaches by team."""
+    con, outcomes, month = src.con, src.outcomes, month_label(filters.period)  # type: ignore[arg-type]
+    charts: list[Chart] = []
+    trend = review.adherence_trend(con, filters, outcomes=outcomes)
+    if not trend.empty:
+        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(trend_figure(trend), 320)))
+    tier = review.distribution_tier(filters)
+    for metric in ("acknowledge", "action_plan"):
+        dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+        if dist.empty:
+            continue
+        edge = distribution_edge(dist)
+        figure = distribution_figure(dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
+        charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
+                            _layout(figure, 300)))
+    teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+    if not teams.empty:
+        charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(team_figure(teams), 300)))
+    return charts
+
+
+def insight_charts(summary: insights.Summary) -> list[Chart]:
+    """One chart per systemic metric that has data in the period."""
+    charts: list[Chart] = []
+    if not summary.resolution.empty:
+        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _bars(
+            summary.resolution, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"},
+            "hours (wall-clock)")))
+    if not summary.owners.empty:
+        charts.append(Chart("owner_time", "Time spent with each owner", _bars(
+            summary.owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
+    if not summary.waits.empty:
+        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _bars(
+            summary.waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
+            "hours from handoff to first action")))
+    if not summary.reopen_trend.empty:
+        fig = _tier_lines(summary.reopen_trend, "reopen_rate", ("resolved", "reopened"))
+        fig.update_layout(yaxis_title="reopen rate")
+        charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
+    if not summary.detect.empty:
+        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
+            summary.detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
+            "minutes from start to detection")))
+    if not summary.csat.empty:
+        fig = _bars(summary.csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
+        fig.update_yaxes(range=[0, 5])
+        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others", fig))
+    if not summary.quality.empty:
+        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff", _bars(
+            summary.quality, "tier",
+            {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
+            "median time to action plan (SLA clock hours)")))
+    return charts

@@ -7,164 +7,31 @@ metrics of `sla_core.analysis.insights`, the retrospective and the open action i
 All text that comes from data (ticket ids, segments, summaries, owners) is
 escaped with `html.escape`; plotly escapes the JSON it embeds.
 
-The chart builders live here, not in a page, so the app draws the very charts
-the report prints.
+Its charts are charts.py's, the very figures the app draws.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
-from plotly.subplots import make_subplots
 
 from sla_core import periods
 from sla_core.analysis import feedback, insights, review
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
-from sla_core.vocab import METRICS, TIERS
+from sla_core.present.charts import Chart, insight_charts, review_charts
 
 PathLike = Union[str, Path]
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
 BREACHED_ROWS = 500  # the report lists at most this many breached clocks (and says how many there were)
 CHART_HEIGHT = 360
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A titled figure; `key` is stable so the app and the tests can name it."""
-
-    key: str
-    title: str
-    figure: go.Figure
-
-
-def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
-    fig.update_layout(height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
-    return fig
-
-
-# --- Charts -------------------------------------------------------------------------------------------
-# plotly.graph_objects, not plotly.express: express costs 0.1-0.3 s per figure, paid on every page rerun.
-
-TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
-PAIR_COLORS = ("#3d8bd9", "#f08c2e")
-
-
-def _bars(frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str) -> go.Figure:
-    """Grouped bars: one trace per column of `series` ({column: legend name})."""
-    fig = go.Figure([
-        go.Bar(x=frame[x], y=frame[col], name=name, marker={"color": color})
-        for (col, name), color in zip(series.items(), PAIR_COLORS * 2)
-    ])
-    fig.update_layout(barmode="group", yaxis_title=y_title, xaxis_title=x.replace("_", " "))
-    return _layout(fig)
-
-
-def _tier_lines(frame: pd.DataFrame, y: str, extra: tuple[str, str]) -> go.Figure:
-    fig = go.Figure()
-    for tier in TIERS:
-        rows = frame[frame["tier"] == tier]
-        if rows.empty:
-            continue
-        fig.add_trace(go.Scatter(
-            x=rows["month"], y=rows[y], mode="lines+markers", name=tier, line={"color": TIER_COLORS[tier]},
-            customdata=rows[list(extra)],
-            hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1%}}<br>{extra[0]} %{{customdata[0]}}, {extra[1]} %{{customdata[1]}}",
-        ))
-    fig.update_yaxes(tickformat=".0%")
-    fig.update_layout(legend_title_text="tier")
-    return fig
-
-
-def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
-    """The Review page's charts for the filtered month: trend, response-time distributions, breaches by team."""
-    con, outcomes, month = src.con, src.outcomes, month_label(filters.period)  # type: ignore[arg-type]
-    charts: list[Chart] = []
-    trend = review.adherence_trend(con, filters, outcomes=outcomes)
-    if not trend.empty:
-        metrics = [m for m in METRICS if m in set(trend["metric"])]
-        fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics,
-                            horizontal_spacing=0.04)
-        for col, metric in enumerate(metrics, start=1):
-            panel = _tier_lines(trend[trend["metric"] == metric], "adherence", ("met", "breached"))
-            for trace in panel.data:
-                trace.update(legendgroup=trace.name, showlegend=col == 1)
-                fig.add_trace(trace, row=1, col=col)
-        fig.update_yaxes(tickformat=".0%")
-        fig.update_layout(legend_title_text="tier")
-        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(fig, 320)))
-    tier = review.distribution_tier(filters)
-    for metric in ("acknowledge", "action_plan"):
-        dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
-        if dist.empty:
-            continue
-        edge = max(3 * float(dist["target_minutes"].max()), float(dist["elapsed_minutes"].quantile(0.9)))
-        fig = go.Figure([
-            go.Histogram(x=dist.loc[dist["state"] == state, "elapsed_minutes"].clip(upper=edge), name=state,
-                         marker={"color": OUTCOME_COLORS[state]},
-                         xbins={"start": 0, "end": edge * 1.0001, "size": edge / 40})
-            for state in ("met", "breached")
-        ])
-        for line in sorted(dist["target_minutes"].dropna().unique()):
-            fig.add_vline(x=line, line_dash="dash", annotation_text=f"target {line:g} min")
-        fig.update_layout(
-            barmode="stack", bargap=0.05, yaxis_title="clocks", legend_title_text="state",
-            xaxis_title=f"time to {metric.replace('_', ' ')} (minutes; beyond {edge:,.0f} drawn at the edge)",
-        )
-        charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
-                            _layout(fig, 300)))
-    teams = review.breaches_by_team(con, filters, outcomes=outcomes)
-    if not teams.empty:
-        fig = go.Figure([
-            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric)
-            for metric in METRICS if not (rows := teams[teams["metric"] == metric]).empty
-        ])
-        fig.update_layout(barmode="group", yaxis_title="breached", legend_title_text="metric")
-        charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(fig, 300)))
-    return charts
-
-
-def insight_charts(summary: insights.Summary) -> list[Chart]:
-    """One chart per systemic metric that has data in the period."""
-    charts: list[Chart] = []
-    if not summary.resolution.empty:
-        charts.append(Chart("resolution_by_team", "Time to definitive resolution by owner team", _bars(
-            summary.resolution, "owner_team", {"median_hours": "median", "p90_hours": "90th percentile"},
-            "hours (wall-clock)")))
-    if not summary.owners.empty:
-        charts.append(Chart("owner_time", "Time spent with each owner", _bars(
-            summary.owners, "owner", {"total_hours": "ticket-hours"}, "ticket-hours with this owner")))
-    if not summary.waits.empty:
-        charts.append(Chart("handoff_waits", "Wait after a handoff, by receiving team", _bars(
-            summary.waits, "to_owner", {"median_wait_hours": "median", "p90_wait_hours": "90th percentile"},
-            "hours from handoff to first action")))
-    if not summary.reopen_trend.empty:
-        fig = _tier_lines(summary.reopen_trend, "reopen_rate", ("resolved", "reopened"))
-        fig.update_layout(yaxis_title="reopen rate")
-        charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
-    if not summary.detect.empty:
-        charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
-            summary.detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
-            "minutes from start to detection")))
-    if not summary.csat.empty:
-        fig = _bars(summary.csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
-        fig.update_yaxes(range=[0, 5])
-        charts.append(Chart("csat_after_incidents", "CSAT: customers hit by critical/high incidents vs others", fig))
-    if not summary.quality.empty:
-        charts.append(Chart("handoff_quality", "Time to action plan with vs without a complete handoff", _bars(
-            summary.quality, "tier",
-            {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
-            "median time to action plan (SLA clock hours)")))
-    return charts
 
 
 # --- HTML ---------------------------------------------------------------------------------------------
@@ -366,12 +233,9 @@ def report_filename(filters: Filters) -> str:
 
 
 __all__: list[str] = [
-    "Chart",
     "build_report",
-    "insight_charts",
     "report_bytes",
     "report_filename",
-    "review_charts",
     "table_html",
     "write_report",
 ]

@@ -10,6 +10,7 @@ from sla_core.analysis import feedback, insights
 from sla_core.analysis.datasource import store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
+from sla_core.present.charts import insight_charts
 from ui.sidebar import require_data
 from ui.widgets import download
 
@@ -33,7 +34,7 @@ if filters.period is not None:
     )
 
 summary = insights.summarize(source, filters)
-charts = {chart.key: chart for chart in report.insight_charts(summary)}
+charts = {chart.key: chart for chart in insight_charts(summary)}
 
 
 def chart(key: str) -> None:

@@ -9,7 +9,7 @@ from sla_core.analysis import review
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
-from sla_core.present.charts import distribution_figure, team_figure, trend_figure
+from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from sla_core.vocab import METRICS, TIERS
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
@@ -111,8 +111,7 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
         if dist.empty:
             st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
             continue
-        target = float(dist["target_minutes"].max())
-        edge = max(3 * target, float(dist["elapsed_minutes"].quantile(0.9)))
+        edge = distribution_edge(dist)
         beyond = int((dist["elapsed_minutes"] > edge).sum())
         fig = distribution_figure(dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
         st.plotly_chart(fig, key=f"dist_{metric}")

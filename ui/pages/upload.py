@@ -11,9 +11,9 @@ import streamlit as st
 from sla_core.analysis.datasource import rejects_csv, upload_source
 from sla_core.columns import REQUIRED_TICKET_COLUMNS, TICKET_COLUMNS
 from sla_core.ingest.column_guess import file_columns, guess_columns
-from sla_core.vocab import SOURCES_SUPPORTED
 from sla_core.ingest.mapping import Mapping, MappingError, load_mapping
 from sla_core.policy import PolicyError
+from sla_core.vocab import SOURCES_SUPPORTED
 from ui.sidebar import page_context
 from ui.sources import current_policy
 from ui.state import StateKeys
