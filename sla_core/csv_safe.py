@@ -21,7 +21,7 @@ from typing import Any, Sequence, Union
 import duckdb
 import pandas as pd
 
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 
 FORMULA_START = r"^[=+\-@\t\r]"
 # Typed cells a spreadsheet reads as values: a negative time left stays a number, not text.
@@ -83,7 +83,7 @@ def write_csv_safe(
     if any(_is_zoned(kind) for _, kind in described):
         params["zone"] = zone  # DuckDB refuses a parameter the statement does not use
     # COPY answers with the rows it wrote: no second pass over the relation to count them
-    return int(cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params).fetchone()[0])
+    return int(fetch_one(cur.execute(f"COPY ({select_sql}) TO $path (FORMAT csv, HEADER true)", params))[0])
 
 
 def _is_zoned(duckdb_type: str) -> bool:

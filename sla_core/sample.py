@@ -180,7 +180,7 @@ class _Clock:
         return np.maximum(self.starts[j] + np.minimum(target - self.cum[j], HOUR) + beyond, t)
 
 
-def _lognormal(rng: np.random.Generator, median: np.ndarray, sigma: np.ndarray, size: int) -> np.ndarray:
+def _lognormal(rng: np.random.Generator, median: Union[float, np.ndarray], sigma: Union[float, np.ndarray], size: int) -> np.ndarray:
     return median * np.exp(sigma * rng.standard_normal(size))
 
 
@@ -322,7 +322,7 @@ def _event_arrays(d: Draws, t_start: float, horizon: float) -> tuple[np.ndarray,
     n, status = len(d["tier"]), _FIELD["status"]
     everyone = np.ones(n, bool)
     waiting = np.where(d["third_party"], _S["waiting_on_third_party"], _S["waiting_on_customer"])
-    kinds = [
+    kinds: list[tuple[np.ndarray, np.ndarray, int, Union[int, np.ndarray]]] = [
         (everyone, d["ack"], status, _S["open"]),
         (d["paused"], d["pause_start"], status, waiting),
         (d["paused"], d["pause_start"] + d["pause_len"], status, _S["open"]),
@@ -337,9 +337,10 @@ def _event_arrays(d: Draws, t_start: float, horizon: float) -> tuple[np.ndarray,
         (d["team"] > 0, np.where(d["via_product"], d["hand2"], d["hand1"]), _FIELD["owner_team"], _TEAM_BASE + d["team"]),
     ]
     parts: list[tuple[np.ndarray, ...]] = []
-    for kind, (mask, when, field, value) in enumerate(kinds):
+    for number, (mask, when, code, value) in enumerate(kinds):
         idx = np.nonzero(mask & (when < horizon))[0]
-        parts.append((idx, np.floor(when[idx]), np.full(len(idx), kind, np.int64), np.full(len(idx), field), np.broadcast_to(value, n)[idx]))
+        parts.append((idx, np.floor(when[idx]), np.full(len(idx), number, np.int64), np.full(len(idx), code),
+                      np.broadcast_to(value, n)[idx]))
     ticket, at, kind, field, value = (np.concatenate(column) for column in zip(*parts))
     # One int64 key (ticket, instant, kind) sorts faster than a three-key lexsort.
     order = np.argsort((ticket.astype(np.int64) << 36) | ((at - t_start + DAY).astype(np.int64) << 4) | kind)

@@ -49,3 +49,11 @@ def dropped_after(con: Any, prefix: str, parts: Sequence[str]) -> Iterator[None]
     finally:
         for part in parts:
             con.execute(f"DROP TABLE IF EXISTS {prefix}_{part}")
+
+
+def fetch_one(result: Any) -> tuple[Any, ...]:
+    """The row a query that always returns one (an aggregate, a count) returned; fetchone() is Optional."""
+    row = result.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return tuple(row)

@@ -31,6 +31,7 @@ from sla_core.ingest.store import StoreError, attach_store, open_store, store_pa
 from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
 from sla_core.policy import Policy
 from sla_core.sample import live_sample, load_tables
+from sla_core.sqlutil import fetch_one
 from sla_core.vocab import DEFAULT_POLICY
 
 SourceKind = Literal["sample", "store", "upload"]
@@ -106,15 +107,15 @@ def evaluated(
     results (judged at that instant) and the running tickets judged at `as_of`.
     """
     con.execute("SET TimeZone = 'UTC'")
-    has_events = con.execute(
+    has_events = fetch_one(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
-    ).fetchone()[0]
+    ))[0]
     if not has_events:
         con.execute(events_ddl())
     if kept_at is None:
         evaluate(con, policy, as_of)
     prepare_outcomes(con, policy.timezone)
-    tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    tickets = fetch_one(con.execute("SELECT count(*) FROM tickets"))[0]
     clocks = month_clocks(con)
     return DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
@@ -150,10 +151,10 @@ def store_problem(path: Path) -> Optional[str]:
     except StoreError as err:
         return str(err)
     try:
-        found = con.execute(
+        found = fetch_one(con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tickets'"
-        ).fetchone()[0]
-        if not found or not con.execute("SELECT count(*) > 0 FROM tickets").fetchone()[0]:
+        ))[0]
+        if not found or not fetch_one(con.execute("SELECT count(*) > 0 FROM tickets"))[0]:
             return f"The store `{path}` holds no tickets yet. Import an export with `python -m sla_core import FILE`."
         return None
     finally:

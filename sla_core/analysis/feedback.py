@@ -31,7 +31,7 @@ from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.store import StoreError, open_store, store_path
 from sla_core.periods import last_quarter, quarter_end
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, TIERS, Tier
 
 PathLike = Union[str, Path]
@@ -237,7 +237,7 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optiona
                 f"action item {item.id or '(new)'}, ticket_id: belongs to {item.ticket_id}, not {ticket_id}"
             )
     with feedback_store(path) as con:
-        if not con.execute("SELECT count(*) FROM incident_reviews WHERE ticket_id = ?", [ticket_id]).fetchone()[0]:
+        if not fetch_one(con.execute("SELECT count(*) FROM incident_reviews WHERE ticket_id = ?", [ticket_id]))[0]:
             raise FeedbackError(f"ticket_id {ticket_id!r}: save the incident review before its action items")
         con.execute("BEGIN TRANSACTION")
         try:
@@ -248,7 +248,7 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optiona
             if foreign:
                 raise FeedbackError(f"action item {foreign[0][0]}, id: belongs to another incident")
             con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
-            next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM action_items").fetchone()[0]
+            next_id = fetch_one(con.execute("SELECT coalesce(max(id), 0) + 1 FROM action_items"))[0]
             saved_at = now()
             for item in items:
                 item_id = item.id

@@ -48,7 +48,7 @@ from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
 from sla_core.periods import shift_month
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import TIERS, TRIAGE_FIELDS
 
 FIRST_OWNER = "support"
@@ -451,9 +451,9 @@ def detect_tickets(src: DataSource, filters: Filters, source: Optional[str] = No
 
 
 def _has_customer_column(src: DataSource) -> bool:
-    found = src.con.cursor().execute(
+    found = fetch_one(src.con.cursor().execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tickets' AND column_name = 'customer'"
-    ).fetchone()[0]
+    ))[0]
     return bool(found)
 
 
@@ -606,7 +606,7 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
     required = src.policy.triage_required
     params = _base_params(src, filters) | {
         "req_tiers": list(TIERS),
-        "req_fields": [list(required.get(t, [])) for t in TIERS],  # type: ignore[call-overload]
+        "req_fields": [list(required.get(t, [])) for t in TIERS],
     }
     missing = ", ".join(
         f"CASE WHEN list_contains(q.required, '{field}') AND trim(coalesce(tk.{quote_ident(field)}, '')) = '' "

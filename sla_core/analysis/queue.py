@@ -70,7 +70,8 @@ def live_results(
 def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str, object]]:
     """A comma list of the triage fields the clock's tier requires and the ticket lacks (a column the data
     does not have is lacking on every ticket), and its named parameters."""
-    parts, params = [], {}
+    parts: list[str] = []
+    params: dict[str, object] = {}
     for tier, fields in policy.triage_required.items():
         for field in fields:
             n = len(params)

@@ -24,7 +24,7 @@ from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
 from sla_core.clocks.calendars import DAY_US
 from sla_core.periods import shift_month
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, TIERS
 
 Window = Literal["month", "previous", "12m"]
@@ -167,13 +167,13 @@ def counts(
     con: duckdb.DuckDBPyConnection, filters: Filters, window: Window = "month", *, outcomes: str = "review_outcomes"
 ) -> Counts:
     where = _where(filters, *_window(_require_period(filters), window))
-    met, breached = con.cursor().execute(
+    met, breached = fetch_one(con.cursor().execute(
         f"""
         SELECT CAST(coalesce(sum(met), 0) AS BIGINT), CAST(coalesce(sum(breached), 0) AS BIGINT)
         FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
         """,
         where.params,
-    ).fetchone()
+    ))
     return Counts(met=int(met), breached=int(breached))
 
 
@@ -374,5 +374,5 @@ def count_behind(
 ) -> int:
     """How many rows `tickets_behind` returns without a limit."""
     where = _drill_where(filters, window, state, tier, metric, owner_team)
-    return int(con.cursor().execute(f"SELECT count(*) FROM {quote_ident(outcomes)} WHERE {where.sql}",
-                                    where.params).fetchone()[0])
+    return int(fetch_one(con.cursor().execute(f"SELECT count(*) FROM {quote_ident(outcomes)} WHERE {where.sql}",
+                                    where.params))[0])

@@ -57,10 +57,8 @@ def _period(args: argparse.Namespace) -> "Period":
         raise UsageError(f"--from/--to: {err}") from None
 
 
-def _pct(value: object) -> str:
-    import pandas as pd
-
-    return "-" if value is None or pd.isna(value) else f"{float(value):.1%}"  # type: ignore[arg-type]
+def _pct(value: Optional[float]) -> str:
+    return "-" if value is None or value != value else f"{float(value):.1%}"  # NaN != NaN
 
 
 def run(args: argparse.Namespace) -> int:

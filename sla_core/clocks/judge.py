@@ -121,7 +121,8 @@ def judge(
 
     `tiers`: a (ticket_key, tier) relation replacing every ticket's base tier; `only`: a (ticket_key)
     relation limiting the tickets judged; `resegment`: `policy` lists other segments than the prepared
-    one, so segment codes are taken again (all three need `coded_by`).
+    one, so segment codes are taken again (all three need `coded_by`). One function because every
+    statement reads the scratch tables of one `with` block, which drops them even when a statement fails.
     """
     parts = ["targets", "cal_day", "cal_inv", "pause_spans", "pause_totals", *(["tickets"] if tiers or resegment else [])]
     with dropped_after(con, scratch, parts):  # a failed judging leaves nothing behind on the cursor either

@@ -17,7 +17,7 @@ from sla_core.clocks.codes import code_sql, segment_code_sql
 from sla_core.clocks.pauses import clip_pauses, pause_statuses
 from sla_core.clocks.rubric import score_tickets
 from sla_core.policy import Policy
-from sla_core.sqlutil import dropped_after, load_frame, quote_ident
+from sla_core.sqlutil import dropped_after, fetch_one, load_frame, quote_ident
 from sla_core.vocab import TIERS
 
 PREPARED_PARTS: tuple[str, ...] = ("tickets", "tier_changes", "pauses")  # the tables `prepare` leaves
@@ -39,14 +39,14 @@ def data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_u
     simulator's re-evaluated ones) mostly share one span and calendars.py's remembered tables.
     """
     # Per-column extremes, not a per-row greatest(): DuckDB answers these from its column statistics.
-    first, last, first_event = con.execute(
+    first, last, first_event = fetch_one(con.execute(
         f"""
         SELECT epoch_us(min(created_at)),
                epoch_us(greatest(max(created_at), max(acknowledged_at), max(action_plan_at), max(resolved_at))),
                (SELECT epoch_us(min("at")) FROM {events})
         FROM {tickets}
         """
-    ).fetchone()
+    ))
     lo = min(v for v in (first, first_event, as_of_us) if v is not None)
     hi = max(v for v in (last, as_of_us) if v is not None)
     return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
@@ -67,7 +67,8 @@ def prepare(
     is the one thing a judging may replace).
 
     Creates `{prep}_tickets`, `{prep}_tier_changes` and `{prep}_pauses` (`kind`: "TABLE" for tables other
-    cursors read); returns the dates any clock can touch.
+    cursors read); returns the dates any clock can touch. One function because its three statements share the
+    scratch tables of one `with` block, which drops them even when a statement fails.
     """
     with dropped_after(con, prep, ("pause_statuses", "rubric_tiers")):
         pause_frame = pause_statuses(policy)

@@ -64,7 +64,7 @@ def score_tickets(
         )
         return out
     keyed, counts = _scale_frames(rubric)
-    weights = [float(rubric.weights.get(f, 0.0)) for f in FACTORS]  # type: ignore[call-overload]
+    weights = [float(rubric.weights.get(f, 0.0)) for f in FACTORS]
     thresholds = [rubric.thresholds["critical"], rubric.thresholds["high"], rubric.thresholds["medium"]]
     load_frame(con, "_rubric_keyed", keyed, "factor VARCHAR, key VARCHAR, score DOUBLE")
     load_frame(con, "_rubric_counts", counts, "min_count BIGINT, score DOUBLE")

@@ -29,7 +29,7 @@ import holidays
 
 from sla_core.clocks.engine import EVENT_INPUT_COLUMNS, INPUT_COLUMNS, evaluate
 from sla_core.policy import Policy
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 
 KEPT_RESULTS = "kept_results"  # rows of the tickets whose clocks had all stopped
 KEPT_TICKETS = "kept_running_tickets"  # the engine's input for the others, to judge again
@@ -81,14 +81,14 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection, tickets: str, events: str) 
     """A checksum over every engine input (ticket columns the engine reads, every event), and the latest instant in them."""
     ticket_cols = ", ".join(quote_ident(c) for c in INPUT_COLUMNS)
     event_cols = ", ".join(quote_ident(c) for c in EVENT_INPUT_COLUMNS)
-    sums = con.execute(
+    sums = fetch_one(con.execute(
         f"""
         SELECT (SELECT count(*) || ':' || coalesce(sum(hash({ticket_cols})), 0) FROM {tickets}),
                (SELECT count(*) || ':' || coalesce(sum(hash({event_cols})), 0) FROM {events}),
                greatest((SELECT max(greatest(created_at, acknowledged_at, action_plan_at, resolved_at)) FROM {tickets}),
                         (SELECT max("at") FROM {events}))
         """
-    ).fetchone()
+    ))
     return f"{sums[0]}/{sums[1]}", sums[2]
 
 
@@ -104,7 +104,7 @@ def write_kept(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
     checksum no longer fits the data, which are then not used).
     """
     tickets, events = f"{db}.tickets", f"{db}.events"
-    if con.execute(f"SELECT count(*) FROM {tickets} WHERE ticket_id IS NULL").fetchone()[0]:
+    if fetch_one(con.execute(f"SELECT count(*) FROM {tickets} WHERE ticket_id IS NULL"))[0]:
         # Only a store filled by other means than an import can hold them; they cannot be told apart.
         raise ValueError("tickets without a ticket_id: results not kept")
     data, data_max = data_fingerprint(con, tickets, events)
@@ -138,7 +138,7 @@ def write_kept(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, 
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return int(con.execute("SELECT count(*) FROM _kept_judged").fetchone()[0])
+        return int(fetch_one(con.execute("SELECT count(*) FROM _kept_judged"))[0])
     finally:
         con.execute("DROP TABLE IF EXISTS _kept_judged")
         con.execute("DROP TABLE IF EXISTS _kept_running")

@@ -24,7 +24,7 @@ from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import LoadReport, load_files
 from sla_core.ingest.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
-from sla_core.sqlutil import quote_ident, table_columns
+from sla_core.sqlutil import fetch_one, quote_ident, table_columns
 from sla_core.vocab import DEFAULT_POLICY, DEFAULT_STORE
 
 PathLike = Union[str, Path]
@@ -232,7 +232,7 @@ def _record_import(
     con: duckdb.DuckDBPyConnection, file: str, source: str, mapping: Optional[str], report: LoadReport,
     new: int, updated: int, unchanged: int,
 ) -> int:
-    import_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM st.imports").fetchone()[0]
+    import_id = fetch_one(con.execute("SELECT coalesce(max(id), 0) + 1 FROM st.imports"))[0]
     if report.format == "events":
         rows = (report.events_rows_read, report.events_accepted, report.events_rejected)
     else:

@@ -295,7 +295,7 @@ class NotifyTarget(_Strict):
     to: Literal["slack", "pagerduty"]
     url_env: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     routing_key_env: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    states: list[Literal["at_risk", "breached"]] = Field(default_factory=lambda: ["at_risk", "breached"], min_length=1)
+    states: list[Literal["at_risk", "breached"]] = Field(default=["at_risk", "breached"], min_length=1)
     tiers: list[Tier] = Field(default_factory=lambda: list(TIERS), min_length=1)
 
     @model_validator(mode="after")

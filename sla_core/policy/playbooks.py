@@ -79,7 +79,8 @@ def match_sql(policy: Policy, clock: str = "r", ticket: str = "t") -> tuple[str,
     (tier, segment, state) of ticket row `ticket` (severity, regulatory, tags), as a sorted list; and its
     named parameters. Every condition a rule gives must hold; a list holds when any of its values does."""
     files = list(dict.fromkeys(rule.file for rule in policy.playbooks))
-    cases, params = [], {}
+    cases: list[str] = []
+    params: dict[str, object] = {}
     for rule in policy.playbooks:
         when, conditions = rule.when, []
 

@@ -9,6 +9,7 @@ everything else (background, fonts, grid) is left to the Streamlit theme.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,12 +60,13 @@ def trend_figure(trend: pd.DataFrame) -> go.Figure:
     if len(months) == 1:
         x_axis["range"] = [months.iloc[0] - pd.Timedelta(days=20), months.iloc[0] + pd.Timedelta(days=20)]
     gap, width = 0.04, (1 - 0.04 * (len(metrics) - 1)) / max(len(metrics), 1)
-    traces, layout = [], {}
+    traces: list[go.Scatter] = []
+    layout: dict[str, Any] = {"annotations": []}
     for i, metric in enumerate(metrics):
         axis = "" if i == 0 else str(i + 1)
         start = i * (width + gap)
         layout[f"xaxis{axis}"] = {**x_axis, "domain": [start, start + width], "anchor": "y"}
-        layout.setdefault("annotations", []).append(
+        layout["annotations"].append(
             {"text": metric, "x": start + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
              "xanchor": "center", "yanchor": "bottom", "showarrow": False}
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -95,67 +96,71 @@ th{background:#f4f5f8} .empty{color:#5b6270;font-style:italic}
 """
 
 
-def build_report(
-    src: DataSource,
-    filters: Filters,
-    *,
-    feedback_db: Optional[PathLike] = None,
-    today: Optional[date] = None,
-) -> str:
-    """The report of `filters.period` (segment / team / tier filters apply too) as one HTML document.
+@dataclass(frozen=True)
+class _Month:
+    """The reviewed month as the report labels it."""
 
-    `feedback_db` is the store holding reviews and action items; None leaves
-    those sections saying that no store was given.
-    """
-    if filters.period is None:
-        raise ValueError("the report needs a month (filters.period)")
-    month = filters.period
-    label, previous = month_label(month), month_label(shift_month(month, -1))
-    so_far = src.month_choice(month).days_so_far
-    if so_far is not None:  # a month in progress says so wherever it is compared with a whole one
-        label += f" ({so_far} day{'s' if so_far != 1 else ''} so far)"
-    tz = src.policy.timezone
-    today = today or src.as_of.astimezone(src.policy.zone).date()
-    scope = ", ".join(f"{k} {v}" for k, v in (("segment", filters.segment), ("owner team", filters.owner_team),
-                                                ("tier", filters.tier)) if v) or "all tickets"
+    label: str  # `2026-11`, or `2026-12 (3 days so far)` for a month in progress
+    previous: str
+
+
+def _adherence_section(src: DataSource, filters: Filters, month: _Month) -> list[str]:
+    """Headline cards and adherence per tier and metric against the month before."""
     parts: list[str] = []
     add = parts.append
-
     head = review.headline(src.con, filters, outcomes=src.outcomes)
     add("<h2>Adherence</h2><div class='cards'>")
     for title, value in (
-        (f"Adherence {label}", _pct(head.month.adherence)),
-        (f"Adherence {previous}", _pct(head.previous.adherence)),
+        (f"Adherence {month.label}", _pct(head.month.adherence)),
+        (f"Adherence {month.previous}", _pct(head.previous.adherence)),
         ("Met", f"{head.month.met:,}"),
-        ("Breached", f"{head.month.breached:,} ({head.previous.breached:,} in {previous})"),
+        ("Breached", f"{head.month.breached:,} ({head.previous.breached:,} in {month.previous})"),
         ("Last 12 months", _pct(head.last_12_months.adherence)),
     ):
         add(f"<div class='card'>{html.escape(title)}<b>{html.escape(value)}</b></div>")
     add("</div>")
     table = review.adherence_table(src.con, filters, outcomes=src.outcomes)
-    add(f"<h3>Per tier and metric, {html.escape(label)} vs {html.escape(previous)}</h3>")
+    add(f"<h3>Per tier and metric, {html.escape(month.label)} vs {html.escape(month.previous)}</h3>")
     add(table_html(
         table[["tier", "metric", "met", "breached", "adherence", "prev_met", "prev_breached", "prev_adherence"]]
-        .rename(columns={"adherence": f"adherence {label}", "prev_met": f"met {previous}",
-                         "prev_breached": f"breached {previous}", "prev_adherence": f"adherence {previous}"}),
-        percent=(f"adherence {label}", f"adherence {previous}"),
-        empty=f"No SLA clocks were decided in {label} or the 11 months before.",
+        .rename(columns={"adherence": f"adherence {month.label}", "prev_met": f"met {month.previous}",
+                         "prev_breached": f"breached {month.previous}", "prev_adherence": f"adherence {month.previous}"}),
+        percent=(f"adherence {month.label}", f"adherence {month.previous}"),
+        empty=f"No SLA clocks were decided in {month.label} or the 11 months before.",
     ))
+    return parts
 
+
+def _charts_section(src: DataSource, filters: Filters) -> list[str]:
+    """The Review's charts (charts.py), drawn as the app draws them."""
+    parts: list[str] = []
+    add = parts.append
     add("<h2>Review charts</h2>")
     charts = review_charts(src, filters)
     parts.extend(_chart_html(c) for c in charts)
     if not charts:
         add("<p class='empty'>No decided clocks to chart.</p>")
+    return parts
 
+
+def _breached_section(src: DataSource, filters: Filters, month: _Month) -> list[str]:
+    """The breached clocks of the month, the latest BREACHED_ROWS of them."""
+    parts: list[str] = []
+    add = parts.append
     total = review.count_behind(src.con, filters, outcomes=src.outcomes, state="breached")
-    breached = review.tickets_behind(src.con, filters, tz, state="breached", limit=BREACHED_ROWS,
+    breached = review.tickets_behind(src.con, filters, src.policy.timezone, state="breached", limit=BREACHED_ROWS,
                                      outcomes=src.outcomes)
-    add(f"<h2>Breached clocks, {html.escape(label)} ({total:,})</h2>")
+    add(f"<h2>Breached clocks, {html.escape(month.label)} ({total:,})</h2>")
     if total > BREACHED_ROWS:
         add(f"<p class='note'>The latest {BREACHED_ROWS:,} are listed; the app's Review page downloads all.</p>")
-    add(table_html(breached, empty=f"No clock breached in {label}."))
+    add(table_html(breached, empty=f"No clock breached in {month.label}."))
+    return parts
 
+
+def _beyond_section(src: DataSource, filters: Filters, month: _Month) -> list[str]:
+    """The systemic metrics of insights.py: charts and tables."""
+    parts: list[str] = []
+    add = parts.append
     add("<h2>Beyond the timers</h2>")
     add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
         "sla_core/analysis/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
@@ -176,16 +181,28 @@ def build_report(
          ("share_complete",)),
     ):
         add(f"<h3>{html.escape(title)}</h3>")
-        add(table_html(frame, percent=pct_cols, empty=f"No data in {label}."))
+        add(table_html(frame, percent=pct_cols, empty=f"No data in {month.label}."))
     if not ratio.empty and not pd.isna(ratio.iloc[0]):
         add(f"<p class='note'>A complete handoff waited {ratio.iloc[0]:.2f}× as long as an incomplete one "
             f"(the framework claims about {insights.CLAIMED_RATIO:.2f}×).</p>")
+    return parts
 
-    quarter = periods.last_quarter(src.as_of, tz)
+
+def _retrospective_section(src: DataSource, filters: Filters) -> list[str]:
+    """The last full quarter: what targets the team met, and under what load."""
+    parts: list[str] = []
+    add = parts.append
+    quarter = periods.last_quarter(src.as_of, src.policy.timezone)
     add(f"<h2>Quarterly retrospective, {html.escape(periods.quarter_label(quarter))}</h2>")
     add(table_html(feedback.retrospective(src, filters, quarter), percent=("met_share",)))
     add(table_html(feedback.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
+    return parts
 
+
+def _feedback_section(src: DataSource, filters: Filters, month: _Month, feedback_db: Optional[PathLike], today: date) -> list[str]:
+    """Open action items, incidents without a review and severity validation, from the store."""
+    parts: list[str] = []
+    add = parts.append
     add("<h2>Feedback loops</h2>")
     if feedback_db is None or not Path(feedback_db).is_file():
         add("<p class='empty'>No feedback store: post-incident reviews and action items live in the "
@@ -195,13 +212,46 @@ def build_report(
         add(f"<h3>Open action items ({len(open_items)}; {int(open_items['overdue'].sum())} overdue on {today})</h3>")
         add(table_html(open_items, empty="No open action items."))
         missing = feedback.incidents_without_review(src, filters, feedback_db)
-        add(f"<h3>Critical incidents of {html.escape(label)} without a review ({len(missing)})</h3>")
+        add(f"<h3>Critical incidents of {html.escape(month.label)} without a review ({len(missing)})</h3>")
         add(table_html(missing, empty="Every critical incident of the month has a review."))
         checked = feedback.validations(feedback_db)
         add("<h3>Severity validation: assessed (rows) vs validated (columns)</h3>")
         add(table_html(feedback.confusion_matrix(checked).reset_index()))
+    return parts
 
-    title = f"SLA review {label}"
+
+def build_report(
+    src: DataSource,
+    filters: Filters,
+    *,
+    feedback_db: Optional[PathLike] = None,
+    today: Optional[date] = None,
+) -> str:
+    """The report of `filters.period` (segment / team / tier filters apply too) as one HTML document.
+
+    `feedback_db` is the store holding reviews and action items; None leaves
+    those sections saying that no store was given.
+    """
+    if filters.period is None:
+        raise ValueError("the report needs a month (filters.period)")
+    label = month_label(filters.period)
+    so_far = src.month_choice(filters.period).days_so_far
+    if so_far is not None:  # a month in progress says so wherever it is compared with a whole one
+        label += f" ({so_far} day{'s' if so_far != 1 else ''} so far)"
+    month = _Month(label, month_label(shift_month(filters.period, -1)))
+    tz = src.policy.timezone
+    today = today or src.as_of.astimezone(src.policy.zone).date()
+    scope = ", ".join(f"{k} {v}" for k, v in (("segment", filters.segment), ("owner team", filters.owner_team),
+                                                ("tier", filters.tier)) if v) or "all tickets"
+    parts = [
+        *_adherence_section(src, filters, month),
+        *_charts_section(src, filters),
+        *_breached_section(src, filters, month),
+        *_beyond_section(src, filters, month),
+        *_retrospective_section(src, filters),
+        *_feedback_section(src, filters, month, feedback_db, today),
+    ]
+    title = f"SLA review {month.label}"
     meta = (f"{src.label} · {src.tickets:,} tickets · {scope} · clocks judged at "
             f"{src.as_of.astimezone(src.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}")
     return (

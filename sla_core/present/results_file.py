@@ -14,7 +14,7 @@ import duckdb
 
 from sla_core.clocks.engine import RESULT_COLUMNS
 from sla_core.csv_safe import write_csv_safe
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 
 
 def write_results(
@@ -24,7 +24,7 @@ def write_results(
     path = Path(path)
     select = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {table}"
     if path.suffix.lower() == ".parquet":
-        return int(con.execute(f"COPY ({select} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)]).fetchone()[0])
+        return int(fetch_one(con.execute(f"COPY ({select} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)", [str(path)]))[0])
     if path.suffix.lower() == ".csv":
         return write_csv_safe(con, select, path, zone=zone, order_by=("ticket_id", "metric"))
     raise ValueError(f"--out {path}: use a .csv or .parquet file name")

@@ -68,5 +68,5 @@ def _calibration(replay: Replay, limit: int) -> Calibration:
         f"SELECT * FROM ({base}) WHERE impact <> rubric_tier ORDER BY created_at DESC, ticket_id LIMIT ?", [int(limit)]
     ).df()
     compared = int(long["tickets"].sum()) if not long.empty else 0
-    agreeing = int(sum(matrix.loc[t, t] for t in TIERS))
+    agreeing = int(matrix.to_numpy().trace())  # rows and columns are both TIERS, in order
     return Calibration(matrix=matrix, disagreements=off, compared=compared, agreeing=agreeing)

@@ -16,6 +16,7 @@ import pandas as pd
 from sla_core.clocks.calendars import calendar_names
 from sla_core.clocks.engine import code_sql, result_select, text_sql
 from sla_core.simulate.replay import ON_CALL_TIERS, TICKET_KEY, UNTIERED, tier_text
+from sla_core.sqlutil import fetch_one
 from sla_core.vocab import FACTORS, METRICS, STATES, TIERS
 
 if TYPE_CHECKING:
@@ -290,8 +291,8 @@ class SimulationFrames:
         )
 
     def changed_count(self) -> int:
-        return int(self.con.cursor().execute(
-            f"SELECT count(*) FROM {self.rejudged_tickets} WHERE changed").fetchone()[0])
+        return int(fetch_one(self.con.cursor().execute(
+            f"SELECT count(*) FROM {self.rejudged_tickets} WHERE changed"))[0])
 
     def diff_sql(self) -> tuple[str, dict[str, str]]:
         """SQL and parameters for the full per ticket and metric comparison of the period (unchanged rows

@@ -23,6 +23,7 @@ from sla_core.clocks.rubric import score_tickets
 from sla_core.periods import previous_quarter, quarter_start
 from sla_core.policy import Policy
 from sla_core.simulate.tables import OwnedTables
+from sla_core.sqlutil import fetch_one
 from sla_core.vocab import METRICS, STATES, TIERS
 
 UNTIERED = "untiered"
@@ -65,11 +66,11 @@ def last_full_quarter(
 
     When no quarter ended inside the data (less than a quarter of history), all of it.
     """
-    first, last = con.cursor().execute(
+    first, last = fetch_one(con.cursor().execute(
         f"SELECT CAST(min(timezone($z, created_at)) AS DATE), CAST(max(timezone($z, created_at)) AS DATE) "
         f"FROM {tickets} WHERE created_at <= $as_of",
         {"z": policy.timezone, "as_of": as_of},
-    ).fetchone()
+    ))
     if first is None:
         return Period()
     end = quarter_start(last + timedelta(days=1))
@@ -199,17 +200,17 @@ class Replay(OwnedTables):
             f"CREATE TABLE {self.weekly_tiers} AS SELECT week, coalesce(tier_cur, '{UNTIERED}') AS tier, count(*) AS n "
             f"FROM {self.profiled_tickets} GROUP BY ALL"
         )
-        self.ticket_count = int(cur.execute(f"SELECT count(*) FROM {self.profiled_tickets}").fetchone()[0])
-        self.profile_count = int(cur.execute(f"SELECT count(*) FROM {self.profiles}").fetchone()[0])
+        self.ticket_count = int(fetch_one(cur.execute(f"SELECT count(*) FROM {self.profiled_tickets}"))[0])
+        self.profile_count = int(fetch_one(cur.execute(f"SELECT count(*) FROM {self.profiles}"))[0])
         self.seconds = time.perf_counter() - started
 
 
 def busiest_on_call_week(replay: Replay) -> int:
     """Critical + high tickets in the period's busiest ISO week under the current policy (0 without any)."""
-    row = replay.con.cursor().execute(
+    row = fetch_one(replay.con.cursor().execute(
         f"SELECT max(n) FROM (SELECT week, sum(n) AS n FROM {replay.weekly_tiers} WHERE list_contains(?, tier) GROUP BY week)",
         [list(ON_CALL_TIERS)],
-    ).fetchone()
+    ))
     return int(row[0] or 0)
 
 

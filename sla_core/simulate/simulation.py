@@ -36,6 +36,7 @@ from sla_core.simulate.candidate import changed_targets, clock_settings_changed,
 from sla_core.simulate.frames import SimulationFrames
 from sla_core.simulate.replay import TICKET_KEY, UNTIERED_I, Replay, score_profiles
 from sla_core.simulate.tables import OwnedTables
+from sla_core.sqlutil import fetch_one
 from sla_core.vocab import METRICS
 
 
@@ -105,7 +106,7 @@ class Simulation(SimulationFrames, OwnedTables):
             """,
             {"pairs": pairs, "segments": segments} if pairs and not self.everything else {},
         )
-        self.affected = int(cur.execute(f"SELECT count(*) FROM {self.affected_tickets}").fetchone()[0])
+        self.affected = int(fetch_one(cur.execute(f"SELECT count(*) FROM {self.affected_tickets}"))[0])
 
     def _candidate_tiers(self) -> str:
         """SQL: (ticket_key, tier) under the candidate - the tier the ticket was judged at, unless the candidate's
@@ -191,8 +192,8 @@ def write_diff(sim: Simulation, path: Union[str, Path]) -> int:
     cur.execute(f"CREATE OR REPLACE TABLE {view} AS {sql}", params)
     try:
         if path.suffix.lower() == ".parquet":
-            return int(cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)",
-                                   [str(path)]).fetchone()[0])
+            return int(fetch_one(cur.execute(f"COPY (SELECT * FROM {view} ORDER BY ticket_id, metric) TO ? (FORMAT parquet)",
+                                   [str(path)]))[0])
         if path.suffix.lower() == ".csv":
             return write_csv_safe(cur, view, path, zone=sim.current.timezone, order_by=("ticket_id", "metric"))
         raise ValueError(f"{path}: use a .csv or .parquet file name")

@@ -27,9 +27,8 @@ from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounti
 from sla_core.ingest.loading.tickets import load_ticket_rows
 from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
 from sla_core.policy import Policy
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import SOURCES_SUPPORTED
-
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -130,7 +129,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, file: str) -> dict[str, int]:
 def _report(
     con: duckdb.DuckDBPyConnection, fmt: str, raw: Raw, ev_raw: Optional[Raw], notes: list[str]
 ) -> LoadReport:
-    accepted = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    accepted = fetch_one(con.execute("SELECT count(*) FROM tickets"))[0]
     t_reasons = _reasons(con, "tickets")
     e_reasons = _reasons(con, "events")
     rejected = sum(t_reasons.values())
@@ -159,7 +158,7 @@ def _report(
             notes=notes,
         )
         if ev_raw is not None:
-            ev_accepted = con.execute("SELECT count(*) FROM events").fetchone()[0]
+            ev_accepted = fetch_one(con.execute("SELECT count(*) FROM events"))[0]
             report.events_rows_read = ev_raw.parsed + ev_raw.malformed
             report.events_accepted = ev_accepted
             report.events_rejected = sum(e_reasons.values())

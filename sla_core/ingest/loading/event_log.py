@@ -3,20 +3,22 @@ events: the ticket row is built from its activities, the events from its changes
 
 from __future__ import annotations
 
+from typing import Optional
+
 import duckdb
 
 from sla_core.columns import TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.sql import ROW, Sql
 from sla_core.ingest.loading.tickets import apply_durations, reject_expr, stage_typed, ticket_rules
-from sla_core.ingest.loading.values import plan_columns
+from sla_core.ingest.loading.values import Plan, plan_columns
 from sla_core.ingest.mapping import Mapping
 from sla_core.policy import Policy
-from sla_core.sqlutil import quote_ident
+from sla_core.sqlutil import dropped_after, fetch_one, quote_ident
 from sla_core.vocab import STATUSES
 
 # What each event-log activity kind sets the status to (DESIGN.md "events").
-KIND_STATUS = {
+KIND_STATUS: dict[str, Optional[str]] = {
     "created": "new",
     "acknowledged": "open",
     "action_plan": "open",
@@ -31,14 +33,35 @@ TERMINAL = ("resolved", "closed")
 def load_event_log(
     con: duckdb.DuckDBPyConnection, raw: Raw, mapping: Mapping, policy: Policy, label: str, notes: list[str]
 ) -> list[str]:
-    """Derive `tickets` and `events` from an activity log, in SQL over the whole log."""
+    """Derive `tickets` and `events` from an activity log, in SQL over the whole log; returns the extra columns.
+
+    In steps, each a few whole-table statements over scratch tables `_load_l_*`: classify every row (its
+    activity kind and status, or why it is rejected), aggregate per ticket, find resolutions and reopens,
+    build and check the tickets, then the events.
+    """
     plan = plan_columns(raw, mapping, label, required=("ticket_id", "at", "activity"), keys=("at", "activity", "order"))
     notes.extend(f"{label}: {m}" for m in plan.missing_optional)
     typed = "_load_l_typed"
     canon = stage_typed(con, raw, plan, mapping, policy, label, typed, keys=("at", "activity", "order"))
     apply_durations(con, typed, plan, mapping)
     present = [c for c in canon if c != "ticket_id"]
+    with dropped_after(con, "_load_l", ("typed", "rows", "ok", "agg", "flow", "tickets", "checked", "ev")):
+        _classify_rows(con, typed, plan, mapping, present)
+        _aggregate_tickets(con, plan, present)
+        _find_resolutions(con)
+        _build_tickets(con, plan, present)
+        _build_events(con, raw, present)
+        unmapped = fetch_one(con.execute(
+            "SELECT count(*), count(DISTINCT activity) FROM _load_l_ok WHERE __kind IS NULL"
+        ))
+        if unmapped[0]:
+            notes.append(f"{label}: {unmapped[0]} rows with {unmapped[1]} unmapped activities kept as history")
+    return list(plan.extras)
 
+
+def _classify_rows(con: duckdb.DuckDBPyConnection, typed: str, plan: Plan, mapping: Mapping, present: list[str]) -> None:
+    """`_load_l_rows`: every row with its activity kind and why it is rejected; `_load_l_ok`: the accepted ones,
+    numbered per ticket in log order, with the status each sets."""
     # Activity kind, via the mapping's activities (case-insensitive); NULL = unmapped, kept as history.
     kind = Sql().add("CASE")
     for key, value in mapping.activities.items():
@@ -73,7 +96,9 @@ def load_event_log(
         FROM _load_l_rows WHERE __why IS NULL"""
     )
 
-    # Per ticket: derived times (DESIGN.md event-log rules) next to what the mapped columns say.
+
+def _aggregate_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str]) -> None:
+    """`_load_l_agg`: per ticket, the times the event-log rules derive (DESIGN.md) next to the mapped columns."""
     last = lambda c: f"arg_max({quote_ident(c)}, __pos)"  # noqa: E731 - the last row's value
     last_nn = lambda c: f"arg_max({quote_ident(c)}, __pos) FILTER (WHERE {quote_ident(c)} IS NOT NULL)"  # noqa: E731
     first_nn = lambda c: f"arg_min({quote_ident(c)}, __pos) FILTER (WHERE {quote_ident(c)} IS NOT NULL)"  # noqa: E731
@@ -103,7 +128,10 @@ def load_event_log(
         f"CREATE OR REPLACE TEMP TABLE _load_l_agg AS SELECT ticket_id, {', '.join(aggs)} "
         "FROM _load_l_ok GROUP BY ticket_id"
     )
-    # Transitions: the start of the final resolved/closed run, and reopens (terminal -> other status).
+
+
+def _find_resolutions(con: duckdb.DuckDBPyConnection) -> None:
+    """`_load_l_flow`: the start of each ticket's final resolved/closed run, and its reopens."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_flow AS
         WITH s AS (
@@ -117,6 +145,10 @@ def load_event_log(
         FROM s JOIN _load_l_agg a USING (ticket_id) GROUP BY s.ticket_id"""
     )
 
+
+def _build_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str]) -> None:
+    """`tickets` from the aggregates, checked by the ticket rules; a ticket whose every row was rejected is
+    rejected too."""
     def derived(col: str, fallback: str) -> str:
         if col in present or col in plan.durations:
             return f"coalesce(a.{quote_ident(col)}, {fallback})"
@@ -158,8 +190,7 @@ def load_event_log(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_checked AS
         SELECT t.*, {col_case} AS __col, {val_case} AS __val, {why_case} AS __why FROM _load_l_tickets t"""
     )
-    extras = list(plan.extras)
-    out_cols = [quote_ident(c) for c in TICKET_COLUMNS] + [quote_ident(e) for e in extras]
+    out_cols = [quote_ident(c) for c in TICKET_COLUMNS] + [quote_ident(e) for e in plan.extras]
     con.execute(
         f"CREATE OR REPLACE TABLE tickets AS SELECT {', '.join(out_cols)} FROM _load_l_checked "
         "WHERE __why IS NULL ORDER BY __first_row"
@@ -175,7 +206,9 @@ def load_event_log(
         GROUP BY ticket_id HAVING count(*) FILTER (WHERE __why IS NULL) = 0"""
     )
 
-    # Events: one status (or history) event per accepted row; impact / owner_team where they change.
+
+def _build_events(con: duckdb.DuckDBPyConnection, raw: Raw, present: list[str]) -> None:
+    """`events`: one status (or history) event per accepted row; impact / owner_team where they change."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _load_l_ev AS
         SELECT ticket_id, "at", CASE WHEN __status IS NULL THEN 'activity' ELSE 'status' END AS field,
@@ -213,12 +246,3 @@ def load_event_log(
         FROM _load_l_ok r ANTI JOIN tickets t ON t.ticket_id = r.ticket_id"""
     )
     con.execute(f"INSERT INTO _rejects SELECT row_number, NULL, value, reason, 'events', NULL FROM {raw.table}_bad")
-    unmapped = con.execute(
-        "SELECT count(*), count(DISTINCT activity) FROM _load_l_ok WHERE __kind IS NULL"
-    ).fetchone()
-    if unmapped[0]:
-        notes.append(f"{label}: {unmapped[0]} rows with {unmapped[1]} unmapped activities kept as history")
-    for tname in (typed, "_load_l_rows", "_load_l_ok", "_load_l_agg", "_load_l_flow", "_load_l_tickets",
-                  "_load_l_checked", "_load_l_ev"):
-        con.execute(f"DROP TABLE IF EXISTS {tname}")
-    return extras

@@ -12,7 +12,7 @@ import duckdb
 
 from sla_core.ingest.loading.report import LoadError
 from sla_core.ingest.loading.sql import ORD, ROW
-from sla_core.sqlutil import placeholders, quote_ident
+from sla_core.sqlutil import fetch_one, placeholders, quote_ident
 
 PathLike = Union[str, Path]
 
@@ -73,7 +73,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label:
         "FROM read_parquet(?, file_row_number = true)",
         [str(path)],
     )
-    parsed = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    parsed = fetch_one(con.execute(f"SELECT count(*) FROM {table}"))[0]
     if parsed == 0:
         raise LoadError(f"{label} {path.name}: the file has columns but no rows")
     return Raw(table, cols, parsed, 0)
@@ -94,8 +94,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str
         raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
     cols = [d[0] for d in con.execute(f"SELECT * FROM {table}_0 LIMIT 0").description]
     _refuse_binary_header(cols, path, label)
-    parsed = con.execute(f"SELECT count(*) FROM {table}_0").fetchone()[0]
-    scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {scan} LIMIT 1").fetchone()
+    parsed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_0"))[0]
+    scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {scan} LIMIT 1").fetchone()  # none: an empty file
     delimiter, skip = (scan_row[0], int(scan_row[1] or 0)) if scan_row else (",", 0)
     # One malformed record may be reported once per problem: count lines, not errors.
     con.execute(
@@ -103,13 +103,13 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str
         SELECT line, arg_min(error_type::VARCHAR, column_idx), arg_min(csv_line, column_idx)
         FROM {rej} GROUP BY line"""
     )
-    malformed = con.execute(f"SELECT count(*) FROM {table}_bad").fetchone()[0]
+    malformed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_bad"))[0]
     if parsed == 0 and malformed == 0:
         if cols == ["column0"] and not path.read_bytes()[:4096].strip(b"\xef\xbb\xbf \r\n\t"):
             raise LoadError(f"{label} {path.name}: the file is empty")
         raise LoadError(f"{label} {path.name}: the file has a header but no data rows")
     if parsed == 0:
-        top = con.execute(f"SELECT reason FROM {table}_bad GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        top = fetch_one(con.execute(f"SELECT reason FROM {table}_bad GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))[0]
         raise LoadError(
             f"{label} {path.name}: none of its {malformed} data lines could be read ({_malformed_reason(top)}); "
             f"is {delimiter!r} the right delimiter?"
@@ -147,9 +147,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], fi
         f"""CREATE OR REPLACE TEMP TABLE {table}_bad_n AS
         SELECT row_number - 1 AS d, row_number() OVER (ORDER BY row_number) AS j, reason, value FROM {table}_bad"""
     )
-    multiline = newlines and con.execute(
+    multiline = newlines and fetch_one(con.execute(
         "SELECT bool_or(" + " OR ".join(f"contains({quote_ident(c)}, chr(10))" for c in cols) + f") FROM {table}_0"
-    ).fetchone()[0]
+    ))[0]
     if multiline:
         before = "coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
     else:

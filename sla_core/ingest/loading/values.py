@@ -13,7 +13,7 @@ from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.report import LoadError
 from sla_core.ingest.loading.sql import ROW, Sql
 from sla_core.ingest.mapping import Mapping
-from sla_core.sqlutil import placeholders, quote_ident
+from sla_core.sqlutil import fetch_one, placeholders, quote_ident
 from sla_core.vocab import DISCIPLINES, SEVERITIES, SOURCES, TIERS
 
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -190,7 +190,7 @@ def detect_slash_order(con: duckdb.DuckDBPyConnection, table: str, ts_cols: list
     if not ts_cols:
         return None
     values = " UNION ALL ".join(f"SELECT {ROW} AS r, {quote_ident(c)} AS v FROM {table}" for c in ts_cols)
-    row = con.execute(
+    row = fetch_one(con.execute(
         f"""WITH v AS ({values}), s AS (
             SELECT r, v, try_cast(regexp_extract(v, '^\\s*(\\d{{1,2}})/(\\d{{1,2}})/\\d{{4}}', 1) AS INTEGER) AS a,
                    try_cast(regexp_extract(v, '^\\s*(\\d{{1,2}})/(\\d{{1,2}})/\\d{{4}}', 2) AS INTEGER) AS b
@@ -199,7 +199,7 @@ def detect_slash_order(con: duckdb.DuckDBPyConnection, table: str, ts_cols: list
                arg_min(v, r) FILTER (a > 12), min(r) FILTER (a > 12),
                arg_min(v, r) FILTER (b > 12), min(r) FILTER (b > 12), arg_min(v, r)
         FROM s"""
-    ).fetchone()
+    ))
     total, day_first, month_first, day_ex, day_row, month_ex, month_row, any_ex = row
     if not total:
         return None
