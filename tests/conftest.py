@@ -135,3 +135,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
             # one app server and one Chromium: under xdist (make test) the browser tests share one worker
             item.add_marker(pytest.mark.xdist_group("browser"))
+        else:
+            # a module's tests share its module-scoped fixtures (one evaluated sample, one app session): one worker
+            item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(ROOT))))

@@ -8,12 +8,13 @@ in its own session's state.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import streamlit as st
 
+from sla_core import simulate as sim
 from sla_core.analysis.datasource import (
     DataSource,
     file_version,
@@ -98,3 +99,46 @@ def source_picker(policy: Policy) -> Optional[DataSource]:
     if kind == "store":
         return store_data_source(policy)
     return sample_data_source(policy)
+
+
+def source_key(source: DataSource) -> tuple[str, str, str, str]:
+    """What a simulation's current side depends on: the data, the policy and the instant judged at."""
+    return (source.kind, source.version, policy_fingerprint(source.policy), source.as_of.isoformat())
+
+
+# The sample and the store are shared by every session, so their current side is too; an upload is not.
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner="Judging every ticket as the Review does…")
+def _shared_baseline(key: tuple[str, str, str, str], _source: DataSource) -> sim.Baseline:
+    return sim.prepare_baseline(_source.con, _source.policy, _source.as_of)
+
+
+@st.cache_resource(max_entries=6, ttl=3600, show_spinner="Preparing the period…")
+def _shared_replay(key: tuple[str, str, str, str], start: Optional[date], end: Optional[date],
+                   _baseline: sim.Baseline) -> sim.Replay:
+    return sim.prepare_replay(_baseline, sim.Period(start, end))
+
+
+def simulation_baseline(source: DataSource) -> sim.Baseline:
+    """The simulator's current side: shared for the sample and the store, private to the session for an upload."""
+    key = source_key(source)
+    if source.kind != "upload":
+        return _shared_baseline(key, source)
+    held: dict[str, Any] = st.session_state.get(StateKeys.SIM_PRIVATE) or {}
+    if held.get("key") != key:
+        with st.spinner("Judging every ticket as the Review does…"):
+            held = {"key": key, "baseline": sim.prepare_baseline(source.con, source.policy, source.as_of),
+                    "replays": {}}
+        st.session_state[StateKeys.SIM_PRIVATE] = held
+    return held["baseline"]
+
+
+def simulation_replay(source: DataSource, baseline: sim.Baseline, period: sim.Period) -> sim.Replay:
+    """A period of the current side, prepared once (per data set for the shared sources, per session else)."""
+    if source.kind != "upload":
+        return _shared_replay(source_key(source), period.start, period.end, baseline)
+    replays = st.session_state[StateKeys.SIM_PRIVATE]["replays"]
+    if period not in replays:
+        replays.clear()
+        with st.spinner("Preparing the period…"):
+            replays[period] = sim.prepare_replay(baseline, period)
+    return replays[period]

@@ -43,6 +43,17 @@ class StateKeys:
     UPLOAD_MAPPING = "upload_mapping_file"
     UPLOAD_FOLDER = "upload_folder"  # this session's private temp folder for the upload's bytes
     UPLOAD_ERROR = "upload_error"
+    SIM_PERIOD = "sim_period"
+    SIM_CAPACITY = "sim_capacity"
+    SIM_INPUT = "sim_in:"  # + the input's name (sla_core.simulate.inputs), e.g. sim_in:weight.severity
+    SIM_URL_READ = "sim_url_read"  # the link's candidate was read into the inputs once for this session
+    SIM_CELL = "sim_cell"  # AUTO_CELL or "current|candidate"
+    SIM_SCENARIO_NAME = "sim_scenario_name"
+    SIM_SCENARIOS = "sim_scenarios"  # name -> {"yaml": str, "summary": dict}
+    SIM_SCENARIO_PICK = "sim_scenario_pick"
+    SIM_RESULT = "sim_result"  # (fingerprint of source, period and candidate, Simulation) of this session
+    SIM_PRIVATE = "sim_private"  # an upload's baseline / replays (never in the shared cache)
+    SIM_SEEN_SOURCE = "sim_seen_source"  # the data set the period was chosen for
 def init_state() -> None:
     """Fill the defaults a fresh session needs."""
     st.session_state.setdefault(StateKeys.CHOSEN_SOURCE, "sample")

@@ -8,6 +8,7 @@ tier transition matrix and adherence per tier and metric under both.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -57,8 +58,12 @@ def _period(args: argparse.Namespace) -> "Period":
         raise UsageError(f"--from/--to: {err}") from None
 
 
-def _pct(value: Optional[float]) -> str:
-    return "-" if value is None or value != value else f"{float(value):.1%}"  # NaN != NaN
+def _pct(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]  # None and pandas' NA raise
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if math.isnan(number) else f"{number:.1%}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -210,3 +210,14 @@ def insight_charts(summary: insights.Summary) -> list[Chart]:
             {"plan_hours_complete": "complete handoff", "plan_hours_incomplete": "incomplete"},
             "median time to action plan (SLA clock hours)")))
     return charts
+
+
+def on_call_figure(load: pd.DataFrame, capacity: int) -> go.Figure:
+    """On-call tickets per ISO week, current vs candidate; the candidate's weeks over capacity in red."""
+    fig = go.Figure()
+    fig.add_bar(x=load["iso_week"], y=load["current"], name="current", marker_color="#8da0cb")
+    fig.add_bar(x=load["iso_week"], y=load["candidate"], name="candidate",
+                marker_color=[OUTCOME_COLORS["breached"] if over else PAIR_COLORS[0] for over in load["over_candidate"]])
+    fig.add_hline(y=capacity, line_dash="dash", line_color=TARGET_COLOR, annotation_text=f"capacity {capacity}")
+    fig.update_layout(barmode="group", xaxis_title="ISO week", yaxis_title="tickets")
+    return _layout(fig, 320)

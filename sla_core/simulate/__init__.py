@@ -2,6 +2,7 @@
 
 - `replay`: the current side (`Baseline`, every ticket as the Review judges it) and a period of it (`Replay`);
 - `candidate`: what a product lead changed, applied as a whole validated policy;
+- `inputs`: the sliders' numbers by name, and the link that carries them;
 - `simulation`: the candidate replayed, judging again only what it can move;
 - `frames`: what the page and the command line show of it;
 - `agreement`: the current rubric against the impacts people assigned;
@@ -23,6 +24,13 @@ from sla_core.simulate.candidate import (
     with_weights,
 )
 from sla_core.simulate.frames import scenario_summary
+from sla_core.simulate.inputs import (
+    THRESHOLD_TIERS,
+    changes_from_inputs,
+    current_inputs,
+    inputs_from_query,
+    inputs_to_query,
+)
 from sla_core.simulate.replay import (
     TICKET_KEY,
     UNTIERED,
@@ -38,6 +46,7 @@ from sla_core.simulate.replay import (
 from sla_core.simulate.simulation import Simulation, simulate, write_diff
 
 __all__ = [
+    "THRESHOLD_TIERS",
     "TICKET_KEY",
     "UNTIERED",
     "Baseline",
@@ -52,6 +61,10 @@ __all__ = [
     "busiest_on_call_week",
     "calibration",
     "changed_targets",
+    "changes_from_inputs",
+    "current_inputs",
+    "inputs_from_query",
+    "inputs_to_query",
     "clock_settings_changed",
     "last_full_quarter",
     "policy_diff",

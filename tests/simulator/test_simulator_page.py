@@ -55,8 +55,8 @@ def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
     matrix = shown_matrix(page)
     assert matrix.to_numpy().sum() == matrix.to_numpy().trace() > 0  # identical candidate: identity
     assert {m.label: m.value for m in page.metric}["Change tier"] == "0"
-    assert page.slider(key="sim_weight_severity").value == pytest.approx(0.35)
-    assert page.number_input(key="sim_target_medium__acknowledge").value == pytest.approx(8.0)
+    assert page.slider(key="sim_in:weight.severity").value == pytest.approx(0.35)
+    assert page.number_input(key="sim_in:target.medium.acknowledge").value == pytest.approx(8.0)
     assert not page.warning and not page.error
     # the default period is the last full quarter of the sample
     source: DataSource = page.session_state[StateKeys.ACTIVE_SOURCE]
@@ -69,7 +69,7 @@ def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
 
 def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
     before = shown_matrix(page)
-    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    page.slider(key="sim_in:weight.severity").set_value(0.6).run()
     assert not page.exception, [e.value for e in page.exception]
     after = shown_matrix(page)
     assert not after.equals(before)
@@ -99,13 +99,13 @@ def assert_cell_shown(at: AppTest, tier_from: str, tier_to: str, *, count: int) 
 
 def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
     page.selectbox(key="sim_cell").set_value("low|low").run()
-    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    page.slider(key="sim_in:weight.severity").set_value(0.6).run()
     assert not page.exception, [e.value for e in page.exception]
     assert page.selectbox(key="sim_cell").value == "low|low"
     assert_cell_shown(page, "low", "low", count=int(shown_matrix(page).loc["low", "low"]))
     # resetting the inputs hands the cell back to the page: the biggest move again
     next(b for b in page.button if "Reset" in b.label).click().run()
-    page.slider(key="sim_weight_severity").set_value(0.6).run()
+    page.slider(key="sim_in:weight.severity").set_value(0.6).run()
     after = shown_matrix(page)
     biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
     assert page.selectbox(key="sim_cell").value == "auto"
@@ -113,6 +113,7 @@ def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
 
 
 def test_a_cell_lists_its_tickets(page: AppTest) -> None:
+    page.slider(key="sim_in:weight.severity").set_value(0.6)  # a heavier severity moves high tickets up
     page.selectbox(key="sim_cell").set_value("high|critical").run()
     cell = next(df.value for df in page.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
                 <= set(df.value.columns) and "why_factor" not in df.value.columns)
@@ -121,24 +122,29 @@ def test_a_cell_lists_its_tickets(page: AppTest) -> None:
 
 
 def test_a_lenient_tier_with_a_shorter_target_warns(page: AppTest) -> None:
-    page.number_input(key="sim_target_medium__acknowledge").set_value(1.0).run()
+    page.number_input(key="sim_in:target.medium.acknowledge").set_value(1.0).run()
     assert not page.exception
     assert any("medium target 1h is shorter than high's 2h" in w.value for w in page.warning)
 
 
 def test_thresholds_out_of_order_are_an_error_not_a_crash(page: AppTest) -> None:
-    page.slider(key="sim_threshold_medium").set_value(0.9).run()
+    page.slider(key="sim_in:threshold.medium").set_value(0.9).run()
     assert not page.exception
     assert any("thresholds out of order" in e.value for e in page.error)
-    page.slider(key="sim_threshold_medium").set_value(0.25).run()
+    page.slider(key="sim_in:threshold.medium").set_value(0.25).run()
     assert not page.error
 
 
 def test_a_saved_scenario_downloads_as_a_policy_evaluate_accepts(page: AppTest, tmp_path: Path) -> None:
+    # the candidate this scenario saves (set here, so the test does not lean on the order of the others)
+    page.slider(key="sim_in:weight.severity").set_value(0.6)
+    page.slider(key="sim_in:weight.segment").set_value(0.15)
+    page.slider(key="sim_in:threshold.medium").set_value(0.25)
+    page.number_input(key="sim_in:target.medium.acknowledge").set_value(1.0).run()
     page.text_input(key="sim_scenario_name").set_value("severity heavy").run()
     page.button(key="sim_save").click().run()
     assert not page.exception
-    page.slider(key="sim_weight_segment").set_value(0.3).run()
+    page.slider(key="sim_in:weight.segment").set_value(0.3).run()
     page.text_input(key="sim_scenario_name").set_value("segment heavy").run()
     page.button(key="sim_save").click().run()
     table = next(df.value for df in page.dataframe if "scenario" in df.value.columns)
@@ -165,10 +171,10 @@ def test_a_saved_scenario_downloads_as_a_policy_evaluate_accepts(page: AppTest, 
 
 def test_reset_brings_back_the_current_policy() -> None:
     at = open_simulator()
-    at.slider(key="sim_weight_severity").set_value(0.9).run()
+    at.slider(key="sim_in:weight.severity").set_value(0.9).run()
     assert shown_matrix(at).to_numpy().sum() != shown_matrix(at).to_numpy().trace()
     at.button(key="sim_reset").click().run()
-    assert at.slider(key="sim_weight_severity").value == pytest.approx(0.35)
+    assert at.slider(key="sim_in:weight.severity").value == pytest.approx(0.35)
     matrix = shown_matrix(at)
     assert matrix.to_numpy().sum() == matrix.to_numpy().trace()
 
@@ -195,7 +201,7 @@ def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
     result = core_result(at)
     assert result.replay.baseline is held["baseline"]
     assert result.replay.period == sim.last_full_quarter(uploaded.con, uploaded.policy, uploaded.as_of)
-    at.slider(key="sim_threshold_high").set_value(0.4).run()
+    at.slider(key="sim_in:threshold.high").set_value(0.4).run()
     assert not at.exception
     matrix = shown_matrix(at)
     assert matrix.loc["medium", "high"] > 0 and matrix.to_numpy().sum() == result.replay.ticket_count

@@ -11,6 +11,7 @@ from sla_core.analysis.datasource import store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
+from ui.drill import HOURS, metric_table, pick
 from ui.sidebar import require_data
 from ui.widgets import download
 
@@ -18,7 +19,6 @@ source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
 store = store_path()
 PERCENT = st.column_config.NumberColumn(format="percent")
-HOURS = st.column_config.NumberColumn(format="%.1f")
 
 st.title("Beyond the timers")
 st.caption(
@@ -42,33 +42,9 @@ def chart(key: str) -> None:
         st.plotly_chart(charts[key].figure, key=f"insights_chart_{key}")
 
 
-def formats(frame: pd.DataFrame) -> dict:
-    """One decimal for durations and means; the rest as they come."""
-    return {c: HOURS for c in frame.columns if c.endswith(("_hours", "_minutes", "_mean", "change"))}
-
-
-def pick(row: Optional[pd.Series], column: str) -> Optional[str]:
-    return None if row is None else row[column]
-
-
-def drill_table(
-    frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
-    config: Optional[dict] = None,
-) -> None:
-    """The metric's table; a selected row (handed to `behind`) narrows the tickets listed under it."""
-    if frame.empty:
-        st.info(f"No data for {month} with these filters.")
-        return
-    event = st.dataframe(frame, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
-                         column_config=formats(frame) | (config or {}))
-    rows = event.selection.rows if event else []
-    if not rows and not st.toggle("List every ticket behind this table", key=f"{key}_all"):
-        return
-    tickets = behind(frame.iloc[rows[0]] if rows else None)
-    st.markdown(f"**{len(tickets):,}** behind {'the selected row' if rows else 'this table'}")
-    st.dataframe(tickets, hide_index=True, key=f"{key}_behind", height=min(36 * (len(tickets) + 1) + 3, 320),
-                 column_config=formats(tickets))
-    download(tickets, f"{key}_{month}.csv", f"{key}_dl")
+def drill_table(frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
+                config: Optional[dict] = None) -> None:
+    metric_table(frame, key, behind, month, config)
 
 
 tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incidents", "Handoff quality",

@@ -6,11 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from sla_core.analysis import review
-from sla_core.csv_safe import frame_csv_bytes
 from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
-from sla_core.vocab import METRICS, TIERS
+from ui.drill import tickets_behind_the_numbers
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
 from ui.widgets import download, pct
@@ -136,38 +135,7 @@ with team_cols[1]:
     fig = team_figure(teams)
     st.plotly_chart(fig, key="team_chart")
 
-st.subheader("Tickets behind the numbers")
-team_values = sorted(teams["owner_team"].unique())
-windows = {"month": f"{month}", "previous": f"{previous}", "12m": "last 12 months"}
-states = {"breached": "breached", "met": "met", "all": "met and breached"}
-sel = st.columns(5)
-for key, options in ((StateKeys.DRILL_TIER, [ALL, *TIERS]), (StateKeys.DRILL_METRIC, [ALL, *METRICS]),
-                     (StateKeys.DRILL_TEAM, [ALL, *team_values])):
-    if st.session_state.get(key, ALL) not in options:
-        st.session_state[key] = ALL
-window = sel[0].selectbox("Period", list(windows), format_func=windows.__getitem__, key=StateKeys.DRILL_WINDOW)
-state = sel[1].selectbox("Outcome", list(states), format_func=states.__getitem__, key=StateKeys.DRILL_STATE)
-tier = sel[2].selectbox("Tier", [ALL, *TIERS], key=StateKeys.DRILL_TIER, format_func=lambda v: "all" if v == ALL else v)
-metric = sel[3].selectbox("Metric", [ALL, *METRICS], key=StateKeys.DRILL_METRIC,
-                          format_func=lambda v: "all" if v == ALL else v)
-team = sel[4].selectbox("Owner team", [ALL, *team_values], key=StateKeys.DRILL_TEAM,
-                        format_func=lambda v: "all" if v == ALL else v)
-drill = {
-    "window": window, "state": state, "tier": None if tier == ALL else tier,
-    "metric": None if metric == ALL else metric, "owner_team": None if team == ALL else team,
-}
-total = review.count_behind(con, filters, outcomes=outcomes, **drill)
-SHOWN = 2000
-behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
-st.markdown(f"**{total:,}** clocks" + (f" (the latest {SHOWN:,} shown; the download has all)" if total > SHOWN else ""))
-# A clock breached while still running has no stop yet: say so instead of a grey "None".
-shown_behind = behind.assign(stopped=behind["stopped"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("still open"))
-st.dataframe(shown_behind, hide_index=True, key="behind_table")
-st.download_button(
-    "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month}.csv", mime="text/csv",
-    on_click="ignore", icon=":material/download:",
-    data=lambda: frame_csv_bytes(review.tickets_behind(con, filters, tz, outcomes=outcomes, **drill)),
-)
+tickets_behind_the_numbers(source, filters, sorted(teams["owner_team"].unique()))
 
 if source.kind == "store":
     with st.expander("Imports into this store", icon=":material/history:"):

@@ -5,19 +5,19 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import streamlit as st
 
-from sla_core.analysis.datasource import rejects_csv, upload_source
-from sla_core.columns import REQUIRED_TICKET_COLUMNS, TICKET_COLUMNS
-from sla_core.ingest.column_guess import file_columns, guess_columns
-from sla_core.ingest.mapping import Mapping, MappingError, load_mapping
+from sla_core.analysis.datasource import upload_source
+from sla_core.ingest.column_guess import file_columns
+from sla_core.ingest.loading import save_upload
+from sla_core.ingest.mapping import MappingError, load_mapping
 from sla_core.policy import PolicyError
 from sla_core.vocab import SOURCES_SUPPORTED
+from ui.load_report import show_load_report
+from ui.mapper import column_mapper
 from ui.sidebar import page_context
 from ui.sources import current_policy
 from ui.state import StateKeys
-from ui.widgets import download
 
 CUSTOM = "custom"
 NOT_MAPPED = ""
@@ -36,14 +36,7 @@ st.caption(
 
 
 def saved(upload: "st.runtime.uploaded_file_manager.UploadedFile", folder: Path) -> Path:
-    """The uploaded bytes as a file DuckDB can read, keeping the file's extension."""
-    suffix = Path(upload.name).suffix.lower() if upload.name.lower().endswith((".parquet", ".yaml", ".yml")) else ".csv"
-    path = folder / f"{upload.file_id}{suffix}"
-    if not path.exists():
-        upload.seek(0)
-        with path.open("wb") as out:
-            shutil.copyfileobj(upload, out, length=4 << 20)
-    return path
+    return save_upload(upload, upload.name, folder, upload.file_id)
 
 
 presets = [p for p in PRESET_LABELS if p in SOURCES_SUPPORTED or p == CUSTOM]
@@ -79,27 +72,8 @@ if tickets_file is not None and preset == CUSTOM and mapping is None:
     except duckdb.Error as err:
         st.error(f"Cannot read the columns of {tickets_file.name}: {str(err).splitlines()[0]}")
         st.stop()
-    guesses = guess_columns(columns)
-    st.markdown("**Which of your columns holds what?** Obvious ones are guessed; leave the rest unmapped.")
-    grid = st.columns(3)
-    chosen = {}
-    for i, canonical in enumerate(TICKET_COLUMNS):
-        needed = " (required)" if canonical in REQUIRED_TICKET_COLUMNS else ""
-        options = [NOT_MAPPED, *columns]
-        value = grid[i % 3].selectbox(
-            f"{canonical}{needed}", options, index=options.index(guesses.get(canonical, NOT_MAPPED)),
-            format_func=lambda c: "— not in my file —" if c == NOT_MAPPED else c, key=f"map_{canonical}",
-        )
-        if value != NOT_MAPPED:
-            chosen[canonical] = value
-    missing = [c for c in REQUIRED_TICKET_COLUMNS if c not in chosen]
-    if missing:
-        st.warning(f"Map {', '.join(missing)} to load the file.")
-        st.stop()
-    try:
-        mapping = Mapping(format="tickets", columns=chosen)
-    except ValueError as err:
-        st.error(f"That mapping cannot be used: {err}")
+    mapping = column_mapper(columns)
+    if mapping is None:
         st.stop()
 
 if tickets_file is not None and st.button("Load and evaluate", type="primary", icon=":material/play_arrow:"):
@@ -132,34 +106,7 @@ upload = st.session_state.get(StateKeys.UPLOAD)
 if upload is None:
     st.stop()
 
-report = upload.report
-st.subheader(upload.label)
-ticket_rows = "Tickets seen" if report.format == "events" else "Rows read"
-cols = st.columns(4)
-cols[0].metric(ticket_rows, f"{report.rows_read:,}")
-cols[1].metric("Accepted", f"{report.accepted:,}")
-cols[2].metric("Rejected", f"{report.rejected:,}")
-cols[3].metric("Tickets evaluated", f"{upload.tickets:,}")
-if report.events_rows_read:
-    cols = st.columns(4)
-    cols[0].metric("Event rows read", f"{report.events_rows_read:,}")
-    cols[1].metric("Events accepted", f"{report.events_accepted:,}")
-    cols[2].metric("Events rejected", f"{report.events_rejected:,}")
-for note in report.notes:
-    st.caption(note)
-reasons = pd.DataFrame(
-    [("tickets", r, n) for r, n in report.reasons.items()] + [("events", r, n) for r, n in report.events_reasons.items()],
-    columns=["file", "reason", "rows"],
-).sort_values("rows", ascending=False)
-if reasons.empty:
-    st.success("Every row was accepted.", icon=":material/check_circle:")
-else:
-    st.dataframe(reasons, hide_index=True, key="reasons_table")
-    download(reasons, "reject_reasons.csv", "dl_reasons", "Download reasons")
-    st.download_button(
-        "Download rejected rows (row, column, value, reason)", data=lambda: rejects_csv(upload),
-        file_name="rejects.csv", mime="text/csv", key="dl_rejects", on_click="ignore", icon=":material/download:",
-    )
+show_load_report(upload)
 st.markdown("The sidebar's data source is now **This session's upload**:")
 links = st.columns(2)
 links[0].page_link("ui/pages/review.py", label="Review this upload", icon=":material/monitoring:")

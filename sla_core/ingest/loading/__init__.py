@@ -13,6 +13,7 @@ they are 1-based row positions.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
@@ -167,6 +168,23 @@ def _report(
     return report
 
 
+def save_upload(data: Union[bytes, BinaryIO], filename: str, folder: Path, stem: str) -> Path:
+    """An uploaded file (bytes, or a file object such as Streamlit's UploadedFile) saved as `folder/stem.SUFFIX`,
+    streamed in chunks, keeping the one suffix that picks the reader (.parquet, .yaml, .csv.gz; .csv otherwise).
+    The user's file name never becomes a path."""
+    lower = filename.lower()
+    suffix = next((s for s in (".parquet", ".yaml", ".yml", ".csv.gz") if lower.endswith(s)), ".csv")
+    path = folder / f"{stem}{suffix}"
+    if not path.exists():
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            data.seek(0)
+            with path.open("wb") as out:
+                shutil.copyfileobj(data, out, length=4 << 20)
+    return path
+
+
 def load_upload(
     con: duckdb.DuckDBPyConnection,
     data: Union[bytes, BinaryIO],
@@ -178,23 +196,11 @@ def load_upload(
     source: str = "plain",
     mapping: Optional[Mapping] = None,
 ) -> LoadReport:
-    """Load an uploaded file (bytes or a file object, e.g. Streamlit's UploadedFile) via a private temp file.
-
-    The file name's suffix picks the reader (.csv, .csv.gz, .parquet).
-    """
+    """Load an uploaded file via a private temp folder (see save_upload)."""
     with tempfile.TemporaryDirectory(prefix="sla_upload_") as tmp:
-        path = Path(tmp) / _safe_name(filename, "tickets.csv")
-        path.write_bytes(data if isinstance(data, bytes) else data.read())
-        ev_path = None
-        if events is not None:
-            ev_path = Path(tmp) / ("events_" + _safe_name(events_filename, "events.csv"))
-            ev_path.write_bytes(events if isinstance(events, bytes) else events.read())
+        path = save_upload(data, filename, Path(tmp), "tickets")
+        ev_path = save_upload(events, events_filename, Path(tmp), "events") if events is not None else None
         return load_files(con, path, ev_path, policy, source=source, mapping=mapping)
-
-
-def _safe_name(name: str, default: str) -> str:
-    base = Path(name or default).name
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in base) or default
 
 
 __all__ = [
@@ -204,5 +210,6 @@ __all__ = [
     "SOURCES_SUPPORTED",
     "load_files",
     "load_upload",
+    "save_upload",
     "resolve_mapping",
 ]

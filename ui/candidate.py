@@ -1,0 +1,119 @@
+"""The simulator's controls: the period and capacity above the results, the candidate inputs in the sidebar.
+
+Every widget holds one named input (sla_core.simulate.inputs); the URL's
+`candidate` parameter lists those that differ from the current policy, so a
+candidate survives a reload and can be shared as a link.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from sla_core import simulate as sim
+from sla_core.analysis.datasource import DataSource
+from sla_core.policy import Policy
+from sla_core.vocab import FACTORS, METRICS, TIERS
+from ui.sources import simulation_baseline, simulation_replay, source_key
+from ui.state import StateKeys
+
+URL_PARAM = "candidate"
+
+
+def _key(name: str) -> str:
+    return f"{StateKeys.SIM_INPUT}{name}"
+
+
+def _seed(policy: Policy) -> None:
+    """Inputs start at the link's values (once per session), else at the current policy's."""
+    linked: dict[str, float] = {}
+    if not st.session_state.get(StateKeys.SIM_URL_READ):
+        linked, problems = sim.inputs_from_query(policy, st.query_params.get(URL_PARAM, ""))
+        for problem in problems:
+            st.sidebar.warning(problem)
+        st.session_state[StateKeys.SIM_URL_READ] = True
+    for name, value in sim.current_inputs(policy).items():
+        if name in linked:
+            st.session_state[_key(name)] = linked[name]
+        st.session_state.setdefault(_key(name), value)
+
+
+def reset_inputs() -> None:
+    for key in [k for k in st.session_state if str(k).startswith(StateKeys.SIM_INPUT)]:
+        del st.session_state[key]
+    st.session_state.pop(StateKeys.SIM_CELL, None)
+
+
+def candidate_inputs(policy: Policy) -> dict[str, float]:
+    """Draw the inputs in the sidebar; returns their values and writes the differing ones into the URL."""
+    _seed(policy)
+    with st.sidebar:
+        st.subheader("Candidate policy")
+        st.button("Reset to the current policy", on_click=reset_inputs, key="sim_reset", icon=":material/restart_alt:")
+        with st.expander("Weights", expanded=True):
+            for factor in FACTORS:
+                st.slider(factor.replace("_", " "), -1.0, 1.0, step=0.01, key=_key(f"weight.{factor}"))
+        with st.expander("Thresholds (score ≥ threshold → tier)", expanded=True):
+            for tier in sim.THRESHOLD_TIERS:
+                st.slider(tier, 0.0, 1.5, step=0.01, key=_key(f"threshold.{tier}"))
+        with st.expander("Scale values"):
+            for factor, scale in (policy.rubric.scales.items() if policy.rubric else []):
+                st.markdown(f"**{factor.replace('_', ' ')}**")
+                for key in scale:
+                    label = f"≥ {key} customers" if factor == "customers_affected" else str(key).lower()
+                    st.slider(label, 0.0, 1.0, step=0.05, key=_key(f"scale.{factor}.{str(key).lower()}"))
+        with st.expander("Targets (hours of the metric's calendar; 0 = untimed)"):
+            for tier in TIERS:
+                st.markdown(f"**{tier}** ({policy.tiers[tier].calendar or '24x7'})")
+                for col, metric in zip(st.columns(3), METRICS):
+                    calendar = policy.tiers[tier].target(metric)[0]
+                    own = calendar != (policy.tiers[tier].calendar or "24x7")
+                    col.number_input(metric.replace("_", " ") + (f" ({calendar})" if own else ""), min_value=0.0,
+                                     step=0.5, format="%g", key=_key(f"target.{tier}.{metric}"))
+            if policy.segments:
+                st.caption("Segment overrides (" + ", ".join(policy.segments) + ") are kept as they are.")
+    inputs = {name: float(st.session_state[_key(name)]) for name in sim.current_inputs(policy)}
+    query = sim.inputs_to_query(policy, inputs)
+    if st.query_params.get(URL_PARAM, "") != query:
+        if query:
+            st.query_params[URL_PARAM] = query
+        else:
+            st.query_params.pop(URL_PARAM, None)
+    return inputs
+
+
+def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:
+    """The period to replay (default: the last full quarter) and the on-call capacity, above the results;
+    the period's replay, prepared once."""
+    policy = source.policy
+    baseline = simulation_baseline(source)
+    default_period = baseline.default_period
+    if st.session_state.get(StateKeys.SIM_SEEN_SOURCE) != source_key(source):  # another data set: its own period
+        st.session_state.pop(StateKeys.SIM_PERIOD, None)
+        st.session_state[StateKeys.SIM_SEEN_SOURCE] = source_key(source)
+    top = st.columns([2, 1, 3])
+    if default_period.start is not None:
+        st.session_state.setdefault(StateKeys.SIM_PERIOD, (default_period.start, default_period.end - timedelta(days=1)))
+        picked = top[0].date_input("Replay tickets created", key=StateKeys.SIM_PERIOD,
+                                   help="Default: the last full quarter of the data (policy timezone).")
+        if not isinstance(picked, (tuple, list)) or len(picked) != 2:
+            st.info("Pick the last day of the period too.")
+            st.stop()
+        period = sim.Period(picked[0], picked[1] + timedelta(days=1))
+    else:
+        top[0].caption("Less than a quarter of data: replaying all of it.")
+        period = sim.Period()
+    replay = simulation_replay(source, baseline, period)
+    # Until the user sets one, the capacity is what on-call already took in the busiest week of the period.
+    st.session_state.setdefault(StateKeys.SIM_CAPACITY, max(5, -(-sim.busiest_on_call_week(replay) // 5) * 5))
+    capacity = int(top[1].number_input("On-call capacity per week", min_value=0, step=5, key=StateKeys.SIM_CAPACITY,
+                                       help="Critical + high tickets engineering on-call can take in a week "
+                                            "(default: the busiest week of the period under the current policy)."))
+    top[2].caption(
+        f"{source.label} · {replay.ticket_count:,} tickets created {period.label()} · clocks judged at "
+        f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). The current side is the "
+        "Review's: each ticket keeps the tier it was judged at, and moves only where the candidate's rubric tiers it "
+        "differently from the current rubric."
+    )
+    return replay, period, capacity
