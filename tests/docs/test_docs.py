@@ -10,10 +10,14 @@ import re
 import yaml
 from pydantic import BaseModel
 
+from sla_core.clocks.engine import RESULT_COLUMNS
+from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.policy import Policy, policy_from_dict
 from tests.conftest import ROOT
 
 POLICY_DOC = ROOT / "docs" / "policy.md"
+DATA_DOC = ROOT / "docs" / "data.md"
+ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
 
 
 def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
@@ -70,3 +74,24 @@ def test_the_example_with_every_key_loads_and_uses_every_key() -> None:
     assert policy.routes["critical"].join_within == 15 * 60
     assert policy.goals["critical"] == 0.95
     assert policy.playbooks[2].when.tags == ["vip"]
+
+
+def _table_columns(section: str) -> list[str]:
+    """The first-column names of the table under a `## section` heading of docs/data.md."""
+    text = DATA_DOC.read_text(encoding="utf-8").split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.M)
+
+
+def test_every_column_of_every_table_is_documented_in_order() -> None:
+    assert _table_columns("Tickets") == list(TICKET_COLUMNS)
+    assert _table_columns("Events") == list(EVENT_COLUMNS)
+    assert _table_columns("`evaluate` output") == list(RESULT_COLUMNS)
+
+
+def test_the_architecture_names_every_package_and_module_of_the_core() -> None:
+    text = ARCHITECTURE_DOC.read_text(encoding="utf-8")
+    core = ROOT / "sla_core"
+    names = [p.name for p in core.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    names += [p.stem for p in core.glob("*.py") if not p.stem.startswith("__")]
+    missing = [name for name in names if not re.search(rf"\b{name}\b", text)]
+    assert not missing, f"docs/architecture.md does not say where these live: {missing}"
