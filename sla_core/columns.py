@@ -38,8 +38,12 @@ TICKET_COLUMNS: dict[str, str] = {
     "logs": "VARCHAR",
     "impacted_customers": "VARCHAR",
     "tags": "VARCHAR",
+    # Filled by the loader, not read from a file: the metrics this ticket's export cannot time (comma separated).
+    "unmeasured": "VARCHAR",
 }
 REQUIRED_TICKET_COLUMNS: tuple[str, ...] = ("ticket_id", "created_at")
+# The columns a tickets file holds (the loader fills the others).
+FILE_COLUMNS: tuple[str, ...] = tuple(c for c in TICKET_COLUMNS if c != "unmeasured")
 
 # column -> DuckDB type of the typed `events` table; `seq` keeps file order for ties.
 # `at` is a reserved word in DuckDB: always write it quoted, "at", in SQL.

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sla_core.columns import TICKET_COLUMNS, events_ddl, tickets_ddl
+from sla_core.columns import FILE_COLUMNS, TICKET_COLUMNS, events_ddl, tickets_ddl
 from sla_core.sqlutil import quote_ident
 from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, SEVERITIES, SOURCES, STATUSES, TIERS
 
@@ -405,6 +405,7 @@ def _ticket_columns(rng: np.random.Generator, d: Draws, horizon: float, ticket_i
         "csat": pa.array(csat, mask=~has_csat),
         **triage,
         "tags": _pick(tag_vocab, tag_code),
+        "unmeasured": pa.nulls(n, pa.string()),  # every stop column is in the data: every metric is measured
     }
     if list(columns) != list(TICKET_COLUMNS):
         raise RuntimeError("sample columns drifted from schema.TICKET_COLUMNS")
@@ -559,6 +560,7 @@ def write_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    tickets = tickets.select(list(FILE_COLUMNS))  # `unmeasured` is the loader's to fill
     for name, table in (("tickets", tickets), ("events", events)):
         path = out / f"{name}.{fmt}"
         if fmt == "csv":

@@ -32,7 +32,8 @@ def _url_filters() -> Filters:
 
 
 _FILTER_FIELD = {
-    StateKeys.PERIOD: "period", StateKeys.SEGMENT: "segment", StateKeys.TEAM: "owner_team", StateKeys.TIER: "tier",
+    StateKeys.PERIOD: "period", StateKeys.SEGMENT: "segment", StateKeys.TEAM: "owner_team",
+    StateKeys.DISCIPLINE: "discipline", StateKeys.TIER: "tier",
 }
 
 
@@ -85,6 +86,10 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
         "Segment", [ALL, *source.segments],
         StateKeys.SEGMENT, wanted.segment or ALL, all_label("segments"),
     )
+    discipline = _select(
+        "Discipline", [ALL, *source.disciplines],
+        StateKeys.DISCIPLINE, wanted.discipline or ALL, all_label("disciplines"),
+    )
     team = _select(
         "Owner team", [ALL, *source.owner_teams],
         StateKeys.TEAM, wanted.owner_team or ALL, all_label("teams"),
@@ -94,6 +99,7 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
         period=period if isinstance(period, date) else None,
         segment=None if segment == ALL else segment,
         owner_team=None if team == ALL else team,
+        discipline=None if discipline == ALL else discipline,
         tier=None if tier == ALL else tier,
     )
     st.session_state[StateKeys.FILTERS] = chosen

@@ -30,6 +30,7 @@ class StateKeys:
     PERIOD = "filter_period"
     SEGMENT = "filter_segment"
     TEAM = "filter_team"
+    DISCIPLINE = "filter_discipline"
     TIER = "filter_tier"
     VIEWER_TZ = "viewer_timezone"
     DRILL_WINDOW = "drill_window"

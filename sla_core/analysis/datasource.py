@@ -52,6 +52,7 @@ class DataSource:
     # What the filters can choose from, computed once per evaluation (a scan of every clock each).
     segments: tuple[str, ...] = ()
     owner_teams: tuple[str, ...] = ()
+    disciplines: tuple[str, ...] = ()
     months: tuple[date, ...] = ()  # months with decided clocks, oldest first
     choices: tuple[MonthChoice, ...] = ()  # what the month filter offers, newest first (periods.month_choices)
     results: str = "sla_results"
@@ -120,6 +121,7 @@ def evaluated(
     return DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
         segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
+        disciplines=tuple(filter_choices(con, "discipline")),
         months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone)),
         report=report, kept_at=kept_at,
     )

@@ -16,17 +16,20 @@ from sla_core.periods import month_label, parse_month
 from sla_core.vocab import Tier
 
 # URL parameter -> model field.
-QUERY_KEYS: dict[str, str] = {"period": "period", "segment": "segment", "team": "owner_team", "tier": "tier"}
+QUERY_KEYS: dict[str, str] = {
+    "period": "period", "segment": "segment", "team": "owner_team", "discipline": "discipline", "tier": "tier",
+}
 
 
 class Filters(BaseModel):
-    """Period (a month, in the policy's timezone), segment, owner team and tier; None = all."""
+    """Period (a month, in the policy's timezone), segment, owner team, discipline and tier; None = all."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     period: Optional[date] = None
     segment: Optional[str] = Field(default=None, min_length=1, max_length=64)
-    owner_team: Optional[str] = Field(default=None, min_length=1, max_length=64)
+    owner_team: Optional[str] = Field(default=None, min_length=1, max_length=128)
+    discipline: Optional[str] = Field(default=None, min_length=1, max_length=64)
     tier: Optional[Tier] = None
 
     @field_validator("period", mode="before")

@@ -48,6 +48,8 @@ from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
 from sla_core.periods import shift_month
+from sla_core.policy import Policy
+from sla_core.policy.teams import discipline_sql
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import TIERS, TRIAGE_FIELDS
 
@@ -82,12 +84,14 @@ def _base_params(src: DataSource, filters: Filters) -> dict[str, Any]:
         "period": filters.period,
         "no_team": NO_TEAM,
         **_ticket_filters(filters).params,
+        **discipline_sql(src.policy, "owner_team")[1],
     }
 
 
 def _ticket_filters(filters: Filters) -> Where:
     """The shared filters on the tickets `t` and their resolution clock `r` (the tier the review shows)."""
-    return filtered(filters, columns={"segment": "t.segment", "owner_team": "t.owner_team", "tier": "r.tier"})
+    return filtered(filters, columns={"segment": "t.segment", "owner_team": "t.owner_team",
+                                      "discipline": "r.discipline", "tier": "r.tier"})
 
 
 def _tickets_cte(src: DataSource, filters: Filters, scope: str = "TRUE") -> str:
@@ -129,9 +133,14 @@ def _resolved_in_period() -> str:
     return f"t.resolved_at <= $as_of AND {_in_period('t.resolved_at')}"
 
 
-def _handed_in_period(*, to_engineering: bool = False) -> str:
-    """Tickets with a handoff (to engineering, if asked) in the period."""
-    only = " AND value = 'engineering'" if to_engineering else ""
+def _is_engineering(policy: Policy, team: str) -> str:
+    """SQL: the team expression's discipline (the policy's `disciplines`) is engineering; reads `$disc_*`."""
+    return f"{discipline_sql(policy, team)[0]} = 'engineering'"
+
+
+def _handed_in_period(policy: Policy, *, to_engineering: bool = False) -> str:
+    """Tickets with a handoff (to an engineering team, if asked) in the period."""
+    only = f" AND {_is_engineering(policy, 'value')}" if to_engineering else ""
     return f"""t.ticket_id IN (SELECT ticket_id FROM events WHERE field = 'owner_team'{only}
                                  AND "at" <= $as_of AND {_in_period('"at"')})"""
 
@@ -260,7 +269,7 @@ def owner_time_tickets(src: DataSource, filters: Filters, owner: Optional[str] =
 def _handoff_rows(src: DataSource, filters: Filters) -> Sql:
     params = _base_params(src, filters) | {"first_owner": FIRST_OWNER}
     return Sql(
-        f"""WITH {_tickets_cte(src, filters, _handed_in_period())}, {_owner_segments_cte()},
+        f"""WITH {_tickets_cte(src, filters, _handed_in_period(src.policy))}, {_owner_segments_cte()},
         acts AS (
             SELECT ticket_id, "at", 'status: ' || value AS action FROM ev WHERE field = 'status'
             UNION ALL
@@ -596,9 +605,9 @@ def csat_cohort_tickets(
 # --- Handoff quality ------------------------------------------------------------------------------
 
 
-def _engineering_scope() -> str:
-    return f"""({_handed_in_period(to_engineering=True)}
-               OR (t.owner_team = 'engineering' AND {_in_period('t.created_at')}))"""
+def _engineering_scope(policy: Policy) -> str:
+    return f"""({_handed_in_period(policy, to_engineering=True)}
+               OR ({_is_engineering(policy, 't.owner_team')} AND {_in_period('t.created_at')}))"""
 
 
 def _triage_rows(src: DataSource, filters: Filters) -> Sql:
@@ -614,19 +623,20 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
         for field in TRIAGE_FIELDS
     )
     return Sql(
-        f"""WITH {_tickets_cte(src, filters, _engineering_scope())},
+        f"""WITH {_tickets_cte(src, filters, _engineering_scope(src.policy))},
         req AS (
             SELECT unnest($req_tiers::VARCHAR[]) AS tier, unnest($req_fields::VARCHAR[][]) AS required
         ), first_eng AS (
             SELECT ticket_id, min("at") AS handoff_at FROM ev
-            WHERE field = 'owner_team' AND value = 'engineering' GROUP BY ticket_id
+            WHERE field = 'owner_team' AND {_is_engineering(src.policy, 'value')} GROUP BY ticket_id
         ), with_owner_events AS (
             SELECT DISTINCT ticket_id FROM ev WHERE field = 'owner_team'
         ), handed AS (
             SELECT tk.*, coalesce(f.handoff_at, tk.created_at) AS handoff_at
             FROM tk LEFT JOIN first_eng f USING (ticket_id)
             WHERE f.ticket_id IS NOT NULL
-               OR (tk.owner_team = 'engineering' AND tk.ticket_id NOT IN (SELECT ticket_id FROM with_owner_events))
+               OR ({_is_engineering(src.policy, 'tk.owner_team')}
+                   AND tk.ticket_id NOT IN (SELECT ticket_id FROM with_owner_events))
         ), firsts AS (
             SELECT h.ticket_id, min(e."at") AS first_action_at
             FROM handed h JOIN ev e ON e.ticket_id = h.ticket_id AND e."at" > h.handoff_at

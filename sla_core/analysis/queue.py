@@ -35,6 +35,8 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "tier",
     "segment",
     "owner_team",
+    "discipline",
+    "route",
     "missing_triage",
     "playbook",
     "playbook_ids",
@@ -131,7 +133,7 @@ def breach_queue(
                    {_TIME_LEFT_SQL} AS time_left,
                    r.time_left_seconds,
                    timezone($viewer_tz, r.due_at) AS due,
-                   r.tier, r.segment, r.owner_team, r.missing_triage,
+                   r.tier, r.segment, r.owner_team, r.discipline, r.route, r.missing_triage,
                    nullif(array_to_string(list_transform(r.playbook_ids, lambda i: $summaries[i + 1]), '; '), '')
                        AS playbook,
                    r.playbook_ids

@@ -68,7 +68,7 @@ def prepare_outcomes(
         cur.execute(
             f"""
             CREATE OR REPLACE TABLE {quote_ident(out)} AS
-            SELECT r.ticket_id, r.metric, r.tier, r.segment, r.owner_team, r.state, r.calendar,
+            SELECT r.ticket_id, r.metric, r.tier, r.segment, r.owner_team, r.discipline, r.state, r.calendar,
                    r.target_seconds, r.elapsed_seconds, r.created_at, r.due_at, r.stopped_at, r.decided_at,
                    CASE WHEN d.first_month = d.last_month THEN d.first_month
                         ELSE CAST(date_trunc('month', timezone($zone, r.decided_at)) AS DATE) END AS month
@@ -82,7 +82,7 @@ def prepare_outcomes(
     cur.execute(
         f"""
         CREATE OR REPLACE TABLE {quote_ident(monthly_table(out))} AS
-        SELECT month, tier, metric, segment, owner_team,
+        SELECT month, tier, metric, segment, owner_team, discipline,
                count(*) FILTER (WHERE state = 'met') AS met,
                count(*) FILTER (WHERE state = 'breached') AS breached
         FROM {quote_ident(out)}
@@ -132,7 +132,8 @@ def month_clocks(con: duckdb.DuckDBPyConnection, *, outcomes: str = "review_outc
 
 
 def filter_choices(
-    con: duckdb.DuckDBPyConnection, column: Literal["segment", "owner_team"], *, results: str = "sla_results"
+    con: duckdb.DuckDBPyConnection, column: Literal["segment", "owner_team", "discipline"], *,
+    results: str = "sla_results"
 ) -> list[str]:
     """Distinct non-empty values of a filterable column, sorted."""
     rows = con.cursor().execute(
@@ -292,7 +293,7 @@ def breaches_by_team(
     return _frame(
         con,
         f"""
-        SELECT coalesce(owner_team, $no_team) AS owner_team, metric,
+        SELECT coalesce(owner_team, $no_team) AS owner_team, discipline, metric,
                CAST(sum(breached) AS BIGINT) AS breached,
                CAST(sum(met) AS BIGINT) AS met,
                sum(met) / (sum(met) + sum(breached)) AS adherence
@@ -346,7 +347,7 @@ def tickets_behind(
     return _frame(
         con,
         f"""
-        SELECT ticket_id, tier, metric, state, segment, owner_team,
+        SELECT ticket_id, tier, metric, state, segment, owner_team, discipline,
                timezone($tz, created_at) AS created,
                timezone($tz, due_at) AS due,
                timezone($tz, stopped_at) AS stopped,

@@ -14,7 +14,9 @@ from typing import Any, Optional
 from sla_core.analysis.filters import Filters
 
 # Filters field -> the column it filters, as the results and outcomes tables name it.
-FILTER_COLUMNS: dict[str, str] = {"segment": "segment", "owner_team": "owner_team", "tier": "tier"}
+FILTER_COLUMNS: dict[str, str] = {
+    "segment": "segment", "owner_team": "owner_team", "discipline": "discipline", "tier": "tier",
+}
 
 
 @dataclass

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from sla_core.clocks.calendars import calendar_names
+from sla_core.columns import STOP_COLUMN
+from sla_core.policy import Policy
+from sla_core.policy.teams import discipline_sql, route_sql
 from sla_core.vocab import METRICS, STATES, TIERS
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -20,6 +24,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "initial_tier",
     "segment",
     "owner_team",
+    "discipline",
+    "route",
     "created_at",
     "calendar",
     "target_seconds",
@@ -29,6 +35,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "stopped_at",
     "state",
     "time_left_seconds",
+    "untimed_reason",
 )
 
 # What `evaluate(..., coded_by=...)` writes instead: the same clocks as codes and epoch microseconds,
@@ -47,6 +54,7 @@ CODED_COLUMNS: tuple[str, ...] = (
     "due_us",
     "stop_us",
     "state_i",  # index in STATES
+    "unmeasured",  # the ticket's export cannot time this metric (so it is untimed)
 )
 
 
@@ -77,15 +85,22 @@ def segment_code_sql(segment: str) -> str:
     return f"coalesce(list_position($segments::VARCHAR[], {segment}), 0)"
 
 
-def result_select(j: str, calendars: Sequence[str]) -> tuple[str, dict[str, str]]:
+def result_select(j: str, policy: Policy) -> tuple[str, dict[str, object]]:
     """SELECT list of RESULT_COLUMNS from the coded clock row `j` (CODED_COLUMNS plus ticket_id, segment,
     owner_team and created_us), and its parameters: the one place codes become the result's text."""
+    calendars = calendar_names(policy)
+    tier = _decode(f"{j}.tier_i", "tier", len(TIERS))
+    discipline, discipline_params = discipline_sql(policy, f"{j}.owner_team")
+    route, route_params = route_sql(policy, tier)
+    stop_column = _decode(f"{j}.metric_i", "stop", len(METRICS))
     sql = f"""
         {j}.ticket_id,
         {_decode(f"{j}.metric_i", "metric", len(METRICS))} AS metric,
-        {_decode(f"{j}.tier_i", "tier", len(TIERS))} AS tier,
+        {tier} AS tier,
         {_decode(f"{j}.initial_tier_i", "tier", len(TIERS))} AS initial_tier,
         {j}.segment, {j}.owner_team,
+        {discipline} AS discipline,
+        {route} AS route,
         make_timestamptz({j}.created_us) AS created_at,
         {_decode(f"{j}.cal_i", "calendar", len(calendars))} AS calendar,
         {j}.target_us // 1000000 AS target_seconds,
@@ -95,12 +110,18 @@ def result_select(j: str, calendars: Sequence[str]) -> tuple[str, dict[str, str]
         make_timestamptz({j}.stop_us) AS stopped_at,
         {_decode(f"{j}.state_i", "state", len(STATES))} AS state,
         CASE WHEN {j}.stop_us IS NULL AND {j}.target_us IS NOT NULL
-             THEN ({j}.target_us - {j}.elapsed_us) / 1e6 END AS time_left_seconds
+             THEN ({j}.target_us - {j}.elapsed_us) / 1e6 END AS time_left_seconds,
+        CASE WHEN {j}.target_us IS NOT NULL THEN NULL
+             WHEN {j}.unmeasured THEN 'not measured: the data has no ' || {stop_column}
+             ELSE 'no target: the policy does not time it' END AS untimed_reason
     """
-    params = {
+    params: dict[str, object] = {
         **_decode_params("metric", METRICS),
         **_decode_params("tier", TIERS),
         **_decode_params("calendar", calendars),
         **_decode_params("state", STATES),
+        **_decode_params("stop", [STOP_COLUMN[m] for m in METRICS]),
+        **discipline_params,
+        **route_params,
     }
     return sql, params

@@ -55,7 +55,7 @@ from sla_core.vocab import FACTORS, METRICS
 # The ticket columns `evaluate` reads: a caller copying tickets for it need copy no others.
 INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
     "ticket_id", "created_at", "impact", "segment", "owner_team",
-    "acknowledged_at", "action_plan_at", "resolved_at", *FACTORS,
+    "acknowledged_at", "action_plan_at", "resolved_at", "unmeasured", *FACTORS,
 )))
 
 # The event columns it reads.

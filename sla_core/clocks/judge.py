@@ -90,7 +90,10 @@ def clock_rows_sql(
                    coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
             FROM tm LEFT JOIN changed c USING (key)
         ), targeted AS (
-            SELECT tiered.* EXCLUDE (seg_i), coalesce(g.cal_i, 0) AS cal_i, g.target_us
+            -- a metric the ticket's export cannot time is not measured: no target, so untimed (DESIGN.md)
+            SELECT tiered.* EXCLUDE (seg_i, unmeasured_i), coalesce(g.cal_i, 0) AS cal_i,
+                   (tiered.unmeasured_i >> tiered.metric_i) & 1 = 1 AS unmeasured,
+                   CASE WHEN NOT unmeasured THEN g.target_us END AS target_us
             FROM tiered
             LEFT JOIN {scratch}_targets g
                    ON g.seg_i = tiered.seg_i AND g.tier_i = tiered.tier_i AND g.metric_i = tiered.metric_i
@@ -161,9 +164,9 @@ def judge(
         # 4b + 6. Elapsed, the due instant through F's inverse, and the state.
         if coded_by:
             shown = "j.tkey AS ticket_key, " + ", ".join(f"j.{c}" for c in CODED_COLUMNS[1:])
-            shown_params: dict[str, str] = {}
+            shown_params: dict[str, object] = {}
         else:
-            shown, shown_params = result_select("j", calendar_names(policy))
+            shown, shown_params = result_select("j", policy)
         con.execute(
             f"""
             CREATE OR REPLACE TABLE {out} AS

@@ -18,7 +18,7 @@ from sla_core.clocks.pauses import clip_pauses, pause_statuses
 from sla_core.clocks.rubric import score_tickets
 from sla_core.policy import Policy
 from sla_core.sqlutil import dropped_after, fetch_one, load_frame, quote_ident
-from sla_core.vocab import TIERS
+from sla_core.vocab import METRICS, TIERS
 
 PREPARED_PARTS: tuple[str, ...] = ("tickets", "tier_changes", "pauses")  # the tables `prepare` leaves
 
@@ -50,6 +50,13 @@ def data_span(con: duckdb.DuckDBPyConnection, tickets: str, events: str, as_of_u
     lo = min(v for v in (first, first_event, as_of_us) if v is not None)
     hi = max(v for v in (last, as_of_us) if v is not None)
     return (utc_date(lo) - timedelta(days=2)).replace(day=1), utc_date(hi) + timedelta(days=2)
+
+
+def _unmeasured_mask(column: str) -> str:
+    """SQL: bit m set for each metric code m the ticket's export cannot time (its `unmeasured` list)."""
+    bits = " + ".join(f"list_contains(string_split({column}, ','), '{metric}')::INT * {1 << i}"
+                      for i, metric in enumerate(METRICS))
+    return f"coalesce({bits}, 0)"
 
 
 def prepare(
@@ -102,7 +109,8 @@ def prepare(
                        epoch_us(t.resolved_at) AS resolved_us,
                        {resolution_stop} AS resolution_us,
                        epoch_us(t.acknowledged_at) AS ack_us,
-                       epoch_us(t.action_plan_at) AS plan_us{key_column}
+                       epoch_us(t.action_plan_at) AS plan_us,
+                       {_unmeasured_mask("t.unmeasured")} AS unmeasured_i{key_column}
                 FROM {tickets} t
                 LEFT JOIN {prep}_rubric_tiers r USING (ticket_id)
                 LEFT JOIN first_res fr USING (ticket_id)

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from sla_core.errors import UserError
-from sla_core.vocab import METRICS, SEVERITIES, TIERS, Factor, Metric, Severity, State, Status, Tier
+from sla_core.vocab import DISCIPLINES, METRICS, SEVERITIES, TIERS, Factor, Metric, Severity, State, Status, Tier
 
 BUILTIN_24X7 = "24x7"
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -320,7 +320,9 @@ class Policy(_Strict):
     goals: dict[Tier, float] = Field(default_factory=dict)  # adherence each tier aims at
     triage_required: dict[Tier, list[str]] = Field(default_factory=dict)  # any ticket columns
     tags_required: dict[Tier, list[str]] = Field(default_factory=dict)
-    disciplines: list[DisciplineRule] = Field(default_factory=list)
+    # Without a `disciplines` key, a team named like a discipline (support, product, engineering) is that one.
+    disciplines: list[DisciplineRule] = Field(
+        default_factory=lambda: [DisciplineRule(discipline=d, teams=[d]) for d in DISCIPLINES])
     routes: dict[Tier, Route] = Field(default_factory=dict)
     playbooks: list[PlaybookRule] = Field(default_factory=list)
     notify: list[NotifyTarget] = Field(default_factory=list)

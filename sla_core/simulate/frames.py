@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import duckdb
 import pandas as pd
 
-from sla_core.clocks.calendars import calendar_names
 from sla_core.clocks.engine import code_sql, result_select, text_sql
 from sla_core.simulate.replay import ON_CALL_TIERS, TICKET_KEY, UNTIERED, tier_text
 from sla_core.sqlutil import fetch_one
@@ -65,12 +64,12 @@ class SimulationFrames:
             ) WHERE {where}
         """
 
-    def _detailed(self, rows_sql: str) -> tuple[str, dict[str, str]]:
+    def _detailed(self, rows_sql: str) -> tuple[str, dict[str, object]]:
         """SQL and parameters: diff rows with both sides' calendar, target, elapsed, due and stop, and the
         ticket's inputs (the candidate's decoded from its codes, by the engine's own decoding)."""
         cols = ("calendar", "target_seconds", "elapsed_seconds", "due_at", "stopped_at")
         both = ", ".join(f"{p}.{c} AS {c}_{side}" for side, p in (("current", "a"), ("candidate", "b")) for c in cols)
-        decoded, params = result_select("c", calendar_names(self.candidate))
+        decoded, params = result_select("c", self.candidate)
         return f"""
             SELECT d.* EXCLUDE (ticket_key, metric_i), k.segment, k.impact, k.severity, {both}
             FROM ({rows_sql}) d
@@ -98,7 +97,7 @@ class SimulationFrames:
             LEFT JOIN {self.profile_scores} pb ON pb.profile_id = d.profile_id
         """
 
-    def _explained(self, where: str = "TRUE") -> tuple[str, dict[str, str]]:
+    def _explained(self, where: str = "TRUE") -> tuple[str, dict[str, object]]:
         """SQL and parameters: diff rows matching `where` with why_factor, why_delta and a one-line reason."""
         moves = "[" + ", ".join(f"contrib_{f}_candidate - contrib_{f}_current" for f in FACTORS) + "]"
         sizes = "[" + ", ".join(f"abs(coalesce(contrib_{f}_candidate - contrib_{f}_current, 0))" for f in FACTORS) + "]"
@@ -294,7 +293,7 @@ class SimulationFrames:
         return int(fetch_one(self.con.cursor().execute(
             f"SELECT count(*) FROM {self.rejudged_tickets} WHERE changed"))[0])
 
-    def diff_sql(self) -> tuple[str, dict[str, str]]:
+    def diff_sql(self) -> tuple[str, dict[str, object]]:
         """SQL and parameters for the full per ticket and metric comparison of the period (unchanged rows
         from the current side)."""
         r = self.replay

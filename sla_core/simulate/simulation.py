@@ -134,7 +134,8 @@ class Simulation(SimulationFrames, OwnedTables):
             cur.execute(  # nothing to judge: an empty table of the engine's coded columns
                 f"CREATE TABLE {self.candidate_codes} AS SELECT ticket_key, metric_i, tier_i, initial_tier_i, "
                 f"NULL::INT AS cal_i, NULL::BIGINT AS target_us, NULL::BIGINT AS elapsed_us, "
-                f"NULL::BIGINT AS paused_us, NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i "
+                f"NULL::BIGINT AS paused_us, NULL::BIGINT AS due_us, NULL::BIGINT AS stop_us, state_i, "
+                f"NULL::BOOLEAN AS unmeasured "
                 f"FROM {replay.current_codes} LIMIT 0"
             )
             return

@@ -175,9 +175,12 @@ def test_upload_counts_then_review_shows_the_upload() -> None:
     assert at.session_state[StateKeys.ACTIVE_SOURCE] is upload
     assert filters.period.isoformat() == "2026-11-01"
     assert metrics(at) == shown_headline(upload, filters)
-    # acknowledge: U-1 and U-3 met, U-2 (2 h for a 30 min target) breached; action plan: U-1 and U-2
-    # resolved without a plan after more than 2 h, U-3 still without one past its 24 business hours.
-    assert metrics(at)["Met"] == "2" and metrics(at)["Breached"] == "4"
+    # acknowledge: U-1 and U-3 met, U-2 (2 h for a 30 min target) breached. The export has no action_plan_at
+    # column, so no action plan clock is measured: untimed with the reason, never breached (DESIGN.md).
+    assert metrics(at)["Met"] == "2" and metrics(at)["Breached"] == "1"
+    plans = upload.con.execute(
+        "SELECT DISTINCT state, untimed_reason FROM sla_results WHERE metric = 'action_plan'").fetchall()
+    assert plans == [("untimed", "not measured: the data has no action_plan_at")]
 
 
 def test_an_upload_stays_in_its_session() -> None:

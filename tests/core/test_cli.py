@@ -120,10 +120,12 @@ def test_result_csv_escapes_every_text_cell_and_keeps_numbers(tmp_path: Path) ->
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
         "CREATE TABLE r AS SELECT '=HYPERLINK(1)' AS ticket_id, 'acknowledge' AS metric, 'high' AS tier, "
-        "'high' AS initial_tier, '-seg' AS segment, '@team' AS owner_team, "
+        "'high' AS initial_tier, '-seg' AS segment, '@team' AS owner_team, 'unassigned' AS discipline, "
+        "NULL::VARCHAR AS route, "
         "TIMESTAMPTZ '2026-07-06 08:00:00+00' AS created_at, '+cal' AS calendar, 7200 AS target_seconds, "
         "9000.0 AS elapsed_seconds, 0.0 AS paused_seconds, TIMESTAMPTZ '2026-07-06 10:00:00+00' AS due_at, "
-        "NULL::TIMESTAMPTZ AS stopped_at, 'breached' AS state, -1800.0 AS time_left_seconds"
+        "NULL::TIMESTAMPTZ AS stopped_at, 'breached' AS state, -1800.0 AS time_left_seconds, "
+        "NULL::VARCHAR AS untimed_reason"
     )
     out = tmp_path / "r.csv"
     assert write_results(con, "r", out, "Europe/London") == 1

@@ -139,7 +139,7 @@ def test_non_utf8_bytes_reject_their_row_only(con, policy, write):
     assert rejects(con)[0][0] == 3
 
 
-def test_every_row_problem_is_a_reject_with_row_column_and_reason(con, policy, write):
+def test_a_row_is_rejected_only_when_it_cannot_be_judged(con, policy, write):
     text = HEADER + (
         ",2026-01-05 09:00,high,,,,,,\n"
         "T2,,high,,,,,,\n"
@@ -161,17 +161,28 @@ def test_every_row_problem_is_a_reject_with_row_column_and_reason(con, policy, w
         (2, "ticket_id", None, "missing required value"),
         (3, "created_at", None, "missing required value"),
         (4, "impact", None, "no impact and no rubric inputs"),
-        (5, "customers_affected", "-1", "negative count"),
-        (6, "customers_affected", "many", "not a whole number"),
-        (7, "severity", "melted", "unknown severity value"),
-        (8, "owner_team", "marketing", "unknown owner_team value"),
-        (9, "source", "twitter", "unknown source value"),
+        # the unknown severity is left empty, which leaves T6 with nothing to tier it by
+        (7, "impact", None, "no impact and no rubric inputs"),
         (10, "ticket_id", "T9", "duplicate ticket_id with conflicting values"),
         (11, "ticket_id", "T9", "duplicate ticket_id with conflicting values"),
         (13, "ticket_id", "T10", "duplicate row"),
     ]
-    # T10 once, and T11 with a rubric input but no impact
-    assert sorted(r[0] for r in con.execute("SELECT ticket_id FROM tickets").fetchall()) == ["T10", "T11"]
+    # a bad value in a column no clock depends on keeps the row: typed values left empty, free text kept
+    assert con.execute("SELECT ticket_id, customers_affected, owner_team, source FROM tickets ORDER BY ticket_id"
+                       ).fetchall() == [("T10", None, None, None), ("T11", 3, None, None), ("T4", None, None, None),
+                                        ("T5", None, None, None), ("T7", None, "marketing", None),
+                                        ("T8", None, None, None)]
+    assert con.execute('SELECT row_number, "column", value, problem FROM cleared').fetchall() == [
+        (5, "customers_affected", "-1", "negative count"),
+        (6, "customers_affected", "many", "not a whole number"),
+        (9, "source", "twitter", "unknown source value"),
+    ]
+    assert report.cleared == {
+        "customers_affected: negative count (e.g. '-1'), left empty; use a whole number of customers": 1,
+        "customers_affected: not a whole number (e.g. 'many'), left empty; use a whole number of customers": 1,
+        "source: unknown source value (e.g. 'twitter'), left empty; map it with `values: {source: "
+        "{\"your value\": customer}}`": 1,
+    }
 
 
 def test_events_file_problems_are_rejects_too(con, policy, write):
@@ -209,9 +220,11 @@ def test_parquet_is_read_by_duckdb_with_row_positions(con, policy, tmp_path):
     src.close()
     report = load_files(con, path, None, policy)
     accounted(report)
-    assert con.execute("SELECT ticket_id, created_at, customers_affected FROM tickets").fetchall() == [
-        ("P1", utc("2026-07-01 09:00"), 3)]
-    assert rejects(con) == [(2, "impact", "nope", "unknown impact value")]
+    # P2's impact is unknown, but it has a rubric input: kept, its impact left empty for the rubric to tier
+    assert con.execute("SELECT ticket_id, created_at, impact, customers_affected FROM tickets").fetchall() == [
+        ("P1", utc("2026-07-01 09:00"), "high", 3), ("P2", utc("2026-07-01 10:00"), None, 1)]
+    assert rejects(con) == []
+    assert con.execute('SELECT row_number, "column", value FROM cleared').fetchall() == [(2, "impact", "nope")]
 
 
 def test_timestamps_outside_1970_to_2199_are_rejected_with_their_reason(con, policy, write):

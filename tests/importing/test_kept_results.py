@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from sla_core.analysis.datasource import store_source
 from sla_core.clock import now
-from sla_core.clocks.engine import evaluate
+from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
 from sla_core.ingest import kept
 from sla_core.ingest import store as store_module
 from sla_core.ingest.store import attach_store, import_file, keep_results, open_store
@@ -131,7 +131,7 @@ def test_not_used_once_the_data_changed_outside_an_import(tmp_path, policy, writ
     used, rows = dashboard_rows(db, policy, as_of)
     assert used is None
     assert rows == full_evaluation(db, policy, as_of)
-    assert next(r for r in rows if r[0] == "T1" and r[1] == "acknowledge")[-2] == "met"
+    assert next(r for r in rows if r[0] == "T1" and r[1] == "acknowledge")[RESULT_COLUMNS.index("state")] == "met"
     # the next judging fits the new data again
     keep_results(db, policy)
     used, again = dashboard_rows(db, policy, as_of + timedelta(minutes=1))

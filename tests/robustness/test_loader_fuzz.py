@@ -19,7 +19,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from sla_core.columns import TICKET_COLUMNS
+from sla_core.columns import FILE_COLUMNS as TICKET_COLUMNS
 from sla_core.ingest.loading import LoadError, LoadReport, load_files
 from sla_core.ingest.mapping import preset
 from sla_core.policy import load_policy

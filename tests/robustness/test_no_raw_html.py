@@ -26,10 +26,10 @@ SCRIPT = "<script>window.__sla_xss = 'script'</script>"
 IMG = "<img src=x onerror=\"window.__sla_xss = 'img'\">"
 HOSTILE_PLAYBOOK = f"# On call\n\n{SCRIPT}\n\n{IMG}\n\n<iframe src=\"https://example.com\"></iframe>\n\n1. Page the on-call engineer.\n"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.csv"
-HOSTILE_TICKETS = (
-    "ticket_id,created_at,impact,segment,owner_team\n"
-    f"\"{IMG.replace(chr(34), chr(34) * 2)}\",2026-11-01 10:00,critical,<b>enterprise</b>,engineering\n"
-    f"{SCRIPT},2026-11-01 11:00,critical,enterprise,engineering\n"
+HOSTILE_TICKETS = (  # never acknowledged (an empty acknowledged_at column: the clock is measured, and breached)
+    "ticket_id,created_at,impact,segment,owner_team,acknowledged_at\n"
+    f"\"{IMG.replace(chr(34), chr(34) * 2)}\",2026-11-01 10:00,critical,<b>enterprise</b>,engineering,\n"
+    f"{SCRIPT},2026-11-01 11:00,critical,enterprise,engineering,\n"
 ).encode()
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from sla_core import simulate as sim
-from sla_core.clocks.calendars import calendar_names
 from sla_core.clocks.engine import CODED_COLUMNS, RESULT_COLUMNS, evaluate, result_select
 from sla_core.policy import Policy, policy_from_dict, policy_to_dict
 from tests.simulator.conftest import AS_OF
@@ -102,7 +101,7 @@ def test_codes_decode_to_the_text_result(replay: sim.Replay, policy: Policy) -> 
     cur = replay.con.cursor()
     evaluate(cur, policy, AS_OF, tickets=replay.period_tickets, events=replay.period_events, out="_text")
     evaluate(cur, policy, AS_OF, tickets=replay.period_tickets, events=replay.period_events, out="_codes", coded_by=sim.TICKET_KEY)
-    decoded, params = result_select("c", calendar_names(policy))
+    decoded, params = result_select("c", policy)
     from_codes = cur.execute(
         f"""SELECT {decoded} FROM (SELECT r.*, t.ticket_id, t.segment, t.owner_team, epoch_us(t.created_at) AS created_us
                                    FROM _codes r JOIN {replay.period_tickets} t ON t.{sim.TICKET_KEY} = r.ticket_key) c

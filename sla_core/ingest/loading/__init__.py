@@ -20,7 +20,7 @@ from typing import BinaryIO, Optional, Union
 
 import duckdb
 
-from sla_core.columns import EVENT_COLUMNS
+from sla_core.columns import EVENT_COLUMNS, STOP_COLUMN
 from sla_core.ingest.loading.event_log import load_event_log
 from sla_core.ingest.loading.events import load_event_rows
 from sla_core.ingest.loading.reading import PathLike, Raw, read_raw
@@ -28,8 +28,9 @@ from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounti
 from sla_core.ingest.loading.tickets import load_ticket_rows
 from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
 from sla_core.policy import Policy
+from sla_core.policy.teams import discipline_of
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import SOURCES_SUPPORTED
+from sla_core.vocab import METRICS, SOURCES_SUPPORTED, UNASSIGNED
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -93,6 +94,8 @@ def load_files(
         "CREATE OR REPLACE TEMP TABLE _rejects (row_number BIGINT, \"column\" VARCHAR, value VARCHAR, "
         "reason VARCHAR, file VARCHAR, ticket_id VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE _cleared (row_number BIGINT, \"column\" VARCHAR, value VARCHAR, "
+                "problem VARCHAR, fix VARCHAR)")
     kind = "tickets" if fmt == "tickets" else "event log"
     label = f"{kind} {Path(tickets).name}"
     raw = read_raw(con, tickets, "_load_raw_t", kind)
@@ -107,13 +110,34 @@ def load_files(
         ev_raw = read_raw(con, events, "_load_raw_e", "events")
         load_event_rows(con, ev_raw, policy, f"events {Path(events).name}")
     con.execute("CREATE OR REPLACE TABLE rejects AS SELECT * FROM _rejects ORDER BY file DESC, row_number")
+    con.execute("CREATE OR REPLACE TABLE cleared AS SELECT * FROM _cleared ORDER BY row_number, \"column\"")
     report = _report(con, fmt, raw, ev_raw, notes)
-    for t in ("_rejects", raw.table, f"{raw.table}_bad"):
+    describe_data(con, policy, report)
+    for t in ("_rejects", "_cleared", raw.table, f"{raw.table}_bad"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     if ev_raw is not None:
         con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}")
         con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}_bad")
     return report
+
+
+def describe_data(con: duckdb.DuckDBPyConnection, policy: Policy, report: LoadReport) -> None:
+    """What the accepted data holds beyond its counts: values left empty and how to fix them, metrics it cannot
+    time, its owner teams and those no `disciplines` rule of the policy matches."""
+    for column, problem, fix, rows, example in con.execute(
+        'SELECT "column", problem, fix, count(*), arg_min(value, row_number) FROM cleared GROUP BY ALL ORDER BY 4 DESC'
+    ).fetchall():
+        report.cleared[f"{column}: {problem} (e.g. {example!r}), left empty; {fix}"] = int(rows)
+    unmeasured = {row[0] for row in con.execute(
+        "SELECT DISTINCT unnest(string_split(unmeasured, ',')) FROM tickets WHERE unmeasured IS NOT NULL").fetchall()}
+    for metric in [m for m in METRICS if m in unmeasured]:
+        report.unmeasured[metric] = (f"not measured: the data has no {STOP_COLUMN[metric]}; map a column to it "
+                                     f"(`columns: {{{STOP_COLUMN[metric]}: ...}}`) to time {metric}")
+    teams = con.execute(
+        "SELECT owner_team, count(*) FROM tickets WHERE owner_team IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    report.teams = len(teams)
+    report.unassigned_teams = {team: int(n) for team, n in teams if discipline_of(policy, team) == UNASSIGNED}
 
 
 def _event_columns_ddl() -> str:

@@ -7,15 +7,22 @@ from typing import Optional
 
 import duckdb
 
-from sla_core.columns import TICKET_COLUMNS
+from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.sql import ROW, Sql
-from sla_core.ingest.loading.tickets import apply_durations, reject_expr, stage_typed, ticket_rules
-from sla_core.ingest.loading.values import Plan, plan_columns
+from sla_core.ingest.loading.tickets import (
+    apply_durations,
+    record_cleared,
+    reject_expr,
+    rubric_inputs_sql,
+    stage_typed,
+    ticket_rules,
+)
+from sla_core.ingest.loading.values import JUDGED, Plan, plan_columns
 from sla_core.ingest.mapping import Mapping
 from sla_core.policy import Policy
 from sla_core.sqlutil import dropped_after, fetch_one, quote_ident
-from sla_core.vocab import STATUSES
+from sla_core.vocab import METRICS, STATUSES
 
 # What each event-log activity kind sets the status to (DESIGN.md "events").
 KIND_STATUS: dict[str, Optional[str]] = {
@@ -49,7 +56,7 @@ def load_event_log(
         _classify_rows(con, typed, plan, mapping, present)
         _aggregate_tickets(con, plan, present)
         _find_resolutions(con)
-        _build_tickets(con, plan, present)
+        _build_tickets(con, plan, present, mapping)
         _build_events(con, raw, present)
         unmapped = fetch_one(con.execute(
             "SELECT count(*), count(DISTINCT activity) FROM _load_l_ok WHERE __kind IS NULL"
@@ -78,7 +85,8 @@ def _classify_rows(con: duckdb.DuckDBPyConnection, typed: str, plan: Plan, mappi
     if has_order:
         row_checks.append(("order", '"order" IS NOT NULL AND try_cast("order" AS DOUBLE) IS NULL', '"order"',
                            "'not a number'"))
-    for col in [c for c in TICKET_COLUMNS if c in present or c in plan.durations]:
+    typed_cols = [c for c in TICKET_COLUMNS if c in present or c in plan.durations]
+    for col in [c for c in typed_cols if c in JUDGED]:
         p = quote_ident(col + "__p")
         row_checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
     col_case, val_case, why_case = reject_expr(row_checks)
@@ -89,6 +97,11 @@ def _classify_rows(con: duckdb.DuckDBPyConnection, typed: str, plan: Plan, mappi
         f""") AS __kind, {col_case} AS __col, {val_case} AS __val, {why_case} AS __why FROM {typed} t"""
     )
     con.execute(sel.sql, sel.params)
+    # a bad value in a column no clock depends on is left empty; the row stays (DESIGN.md)
+    cleared = [c for c in typed_cols if c not in JUDGED]
+    record_cleared(con, "_load_l_rows", cleared)
+    for column in cleared:
+        con.execute(f"UPDATE _load_l_rows SET {quote_ident(column)} = NULL WHERE {quote_ident(column + '__p')} IS NOT NULL")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_ok AS
         SELECT *, row_number() OVER (PARTITION BY ticket_id ORDER BY __ord NULLS LAST, "at", {ROW}) AS __pos,
@@ -146,7 +159,7 @@ def _find_resolutions(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _build_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str]) -> None:
+def _build_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str], mapping: Mapping) -> None:
     """`tickets` from the aggregates, checked by the ticket rules; a ticket whose every row was rejected is
     rejected too."""
     def derived(col: str, fallback: str) -> str:
@@ -166,6 +179,8 @@ def _build_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str
     for c, typ in TICKET_COLUMNS.items():
         if c == "ticket_id":
             cols_sql.append("a.ticket_id")
+        elif c == "unmeasured":
+            cols_sql.append(f"CAST({_unmeasured_literal(plan, present, mapping)} AS VARCHAR) AS unmeasured")
         elif c in computed:
             cols_sql.append(f"CAST({computed[c]} AS {typ}) AS {quote_ident(c)}")
         elif c in present:
@@ -181,6 +196,9 @@ def _build_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list[str
     )
     # Ticket-level rules; a ticket whose every row was rejected is rejected too.
     t_checks = []
+    if "impact" in present:  # an unknown impact was left empty: with no rubric input either, say which it was
+        t_checks.append(("impact", f"impact IS NULL AND impact__n IS NOT NULL AND NOT {rubric_inputs_sql(set(present))}",
+                         "impact__n", "'unknown impact value'"))
     for col, cond, why in ticket_rules(set(TICKET_COLUMNS)):
         val = quote_ident(col + "__n") if col in present else (
             f"CAST({quote_ident(col)} AS VARCHAR)" if col in TICKET_COLUMNS else "NULL")
@@ -246,3 +264,12 @@ def _build_events(con: duckdb.DuckDBPyConnection, raw: Raw, present: list[str]) 
         FROM _load_l_ok r ANTI JOIN tickets t ON t.ticket_id = r.ticket_id"""
     )
     con.execute(f"INSERT INTO _rejects SELECT row_number, NULL, value, reason, 'events', NULL FROM {raw.table}_bad")
+
+
+def _unmeasured_literal(plan: Plan, present: list[str], mapping: Mapping) -> str:
+    """SQL literal of the metrics an event log cannot time: neither a column nor an activity gives their stop."""
+    kinds = set(mapping.activities.values())
+    stops = {"acknowledge": {"acknowledged"}, "action_plan": {"action_plan"}, "resolution": {"resolved", "closed"}}
+    missing = [m for m in METRICS
+               if STOP_COLUMN[m] not in present and STOP_COLUMN[m] not in plan.durations and not kinds & stops[m]]
+    return f"'{','.join(missing)}'" if missing else "NULL"

@@ -16,7 +16,7 @@ from sla_core.ingest.loading.values import (
 )
 from sla_core.policy import Policy
 from sla_core.sqlutil import placeholders
-from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, STATUSES, TIERS
+from sla_core.vocab import EVENT_FIELDS, STATUSES, TIERS
 
 
 def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, label: str) -> None:
@@ -40,13 +40,13 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, la
         f""" AS at
         FROM (SELECT {ROW}, NULLIF(trim("ticket_id"), '') AS ticket_id, {t} AS at_t,
                      lower(NULLIF(trim("field"), '')) AS field,
-                     CASE WHEN lower(trim("field")) IN ('status', 'impact', 'owner_team')
+                     CASE WHEN lower(trim("field")) IN ('status', 'impact')
                           THEN lower(NULLIF(trim("value"), '')) ELSE NULLIF(trim("value"), '') END AS value_t
               FROM {raw.table})"""
     )
     con.execute(sel.sql, sel.params)
     status_in = placeholders(len(STATUSES))
-    params = [*fields, *STATUSES, *TIERS, *DISCIPLINES]
+    params = [*fields, *STATUSES, *TIERS]  # an owner team is the tool's own name: any text
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_e_checked AS
         SELECT e.*, CASE
@@ -56,7 +56,6 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, la
             WHEN value IS NULL THEN 'value'
             WHEN field = 'status' AND value NOT IN ({status_in}) THEN 'value'
             WHEN field = 'impact' AND value NOT IN ({placeholders(len(TIERS))}) THEN 'value'
-            WHEN field = 'owner_team' AND value NOT IN ({placeholders(len(DISCIPLINES))}) THEN 'value'
             WHEN k.known IS NULL THEN 'ticket_id'
           END AS __col
         FROM _load_e_typed e LEFT JOIN (SELECT DISTINCT ticket_id AS known FROM tickets) k ON k.known = e.ticket_id""",

@@ -25,6 +25,12 @@ class LoadReport(BaseModel):
     events_reasons: dict[str, int] = Field(default_factory=dict)
     format: str = "tickets"
     notes: list[str] = Field(default_factory=list)
+    # What the accepted data holds: values left empty (with the fix) -> rows; metric -> why it is not measured;
+    # how many owner teams; the teams no `disciplines` rule matches -> tickets.
+    cleared: dict[str, int] = Field(default_factory=dict)
+    unmeasured: dict[str, str] = Field(default_factory=dict)
+    teams: int = 0
+    unassigned_teams: dict[str, int] = Field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line (the CLIs print it)."""
@@ -46,6 +52,16 @@ class LoadReport(BaseModel):
                     f"rejected {self.events_rejected}"
                 )
                 out += [f"  {n} x {r}" for r, n in sorted(self.events_reasons.items(), key=lambda kv: -kv[1])]
+        out += [f"kept, value left empty: {n} x {what}" for what, n in self.cleared.items()]
+        out += [f"{metric}: {why}" for metric, why in self.unmeasured.items()]
+        if self.teams:
+            out.append(f"owner teams: {self.teams}")
+        if self.unassigned_teams:
+            named = ", ".join(f"{team} ({n})" for team, n in list(self.unassigned_teams.items())[:10])
+            more = len(self.unassigned_teams) - 10
+            out.append(f"{len(self.unassigned_teams)} owner team{'s' if len(self.unassigned_teams) != 1 else ''} "
+                       f"match no `disciplines` rule of the policy and read unassigned: {named}"
+                       + (f" and {more} more" if more > 0 else ""))
         out += [f"note: {n}" for n in self.notes]
         return out
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import duckdb
 
-from sla_core.columns import TICKET_COLUMNS
+from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.sql import ROW, Sql
 from sla_core.ingest.loading.values import (
+    FIXES,
+    JUDGED,
     OUT_OF_RANGE,
     Plan,
     TimestampParser,
@@ -22,7 +24,7 @@ from sla_core.ingest.loading.values import (
 from sla_core.ingest.mapping import DURATION_UNITS, TIMESTAMP_COLUMNS, Mapping
 from sla_core.policy import Policy
 from sla_core.sqlutil import quote_ident
-from sla_core.vocab import RUBRIC_INPUTS
+from sla_core.vocab import METRICS, RUBRIC_INPUTS
 
 
 def stage_typed(
@@ -123,6 +125,40 @@ def apply_durations(con: duckdb.DuckDBPyConnection, table: str, plan: Plan, mapp
         )
 
 
+def rubric_inputs_sql(cols: set[str]) -> str:
+    """SQL: the row has a rubric input, among the columns the file has."""
+    return "(" + (" OR ".join(f"{quote_ident(c)} IS NOT NULL" for c in RUBRIC_INPUTS if c in cols) or "false") + ")"
+
+
+def unmeasured_literal(present: set[str]) -> str:
+    """SQL literal of the metrics a file cannot time: their stop column is not in it (code constants only)."""
+    missing = [m for m in METRICS if STOP_COLUMN[m] not in present]
+    return f"'{','.join(missing)}'" if missing else "NULL"
+
+
+def ticket_column(column: str, present: set[str], cleared: list[str], unmeasured: str) -> str:
+    """The SELECT term of one canonical column of `tickets`: its typed value; empty where the value was bad
+    (a column of `cleared`); NULL when the file lacks it; `unmeasured` from the file's columns."""
+    name = quote_ident(column)
+    if column == "unmeasured":
+        return f"CAST({unmeasured} AS VARCHAR) AS {name}"
+    if column not in present:
+        return f"CAST(NULL AS {TICKET_COLUMNS[column]}) AS {name}"
+    if column in cleared:
+        return f"CASE WHEN {quote_ident(column + '__p')} IS NULL THEN {name} END AS {name}"
+    return name
+
+
+def record_cleared(con: duckdb.DuckDBPyConnection, checked: str, cleared: list[str]) -> None:
+    """Into `_cleared`: each accepted row's value that was left empty, with the problem and the fix."""
+    for column in cleared:
+        p, n = quote_ident(column + "__p"), quote_ident(column + "__n")
+        con.execute(
+            f"INSERT INTO _cleared SELECT {ROW}, ?, {n}, {p}, ? FROM {checked} WHERE __why IS NULL AND {p} IS NOT NULL",
+            [column, FIXES.get(column, "check the column's values")],
+        )
+
+
 def ticket_rules(cols: set[str]) -> list[tuple[str, str, str]]:
     """Cross-column rules: (column reported, SQL condition of a bad row, reason)."""
     rules = [(ts, out_of_range_sql(quote_ident(ts)), OUT_OF_RANGE)
@@ -132,8 +168,7 @@ def ticket_rules(cols: set[str]) -> list[tuple[str, str, str]]:
         if ts in cols and "created_at" in cols:
             rules.append((ts, f"{quote_ident(ts)} < created_at", f"{what} before created"))
     has_impact = "impact IS NOT NULL" if "impact" in cols else "false"
-    rubric = " OR ".join(f"{quote_ident(c)} IS NOT NULL" for c in RUBRIC_INPUTS if c in cols) or "false"
-    rules.append(("impact", f"NOT ({has_impact} OR {rubric})", "no impact and no rubric inputs"))
+    rules.append(("impact", f"NOT ({has_impact} OR {rubric_inputs_sql(cols)})", "no impact and no rubric inputs"))
     return rules
 
 
@@ -178,9 +213,14 @@ def load_ticket_rows(
         ("ticket_id", "d.nth > 1", "ticket_id", "'duplicate row'"),
         ("created_at", "created_at__n IS NULL", "NULL", "'missing required value'"),
     ]
-    for col in [c for c in TICKET_COLUMNS if c in present]:
+    judged = [c for c in TICKET_COLUMNS if c in present and c in JUDGED]
+    cleared = [c for c in TICKET_COLUMNS if c in present and c not in JUDGED]
+    for col in judged:
         p = quote_ident(col + "__p")
         checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
+    if "impact" in present:  # an unknown impact is left empty, which leaves the rubric to tier the ticket
+        checks.append(("impact", f"impact IS NULL AND impact__n IS NOT NULL AND NOT {rubric_inputs_sql(present)}",
+                       "impact__n", "'unknown impact value'"))
     for col, cond, why in ticket_rules(present):
         checks.append((col, cond, quote_ident(col + "__n") if col in present else "NULL", f"'{why}'"))
     col_case, val_case, why_case = reject_expr(checks)
@@ -190,8 +230,7 @@ def load_ticket_rows(
         FROM {typed} t LEFT JOIN _load_t_dups d ON d.r = t.{ROW}"""
     )
     select_cols = [
-        f"{quote_ident(c)}" if c in present else f"CAST(NULL AS {TICKET_COLUMNS[c]}) AS {quote_ident(c)}"
-        for c in TICKET_COLUMNS
+        ticket_column(c, present, cleared, unmeasured_literal(present)) for c in TICKET_COLUMNS
     ]
     extras = list(plan.extras)
     select_cols += [quote_ident(e) for e in extras]
@@ -204,6 +243,7 @@ def load_ticket_rows(
         FROM _load_t_checked WHERE __why IS NOT NULL"""
     )
     con.execute(f"INSERT INTO _rejects SELECT row_number, NULL, value, reason, 'tickets', NULL FROM {raw.table}_bad")
+    record_cleared(con, "_load_t_checked", cleared)
     for t in (typed, "_load_t_dups", "_load_t_checked"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return extras

@@ -14,13 +14,26 @@ from sla_core.ingest.loading.report import LoadError
 from sla_core.ingest.loading.sql import ROW, Sql
 from sla_core.ingest.mapping import Mapping
 from sla_core.sqlutil import fetch_one, placeholders, quote_ident
-from sla_core.vocab import DISCIPLINES, SEVERITIES, SOURCES, TIERS
+from sla_core.vocab import SEVERITIES, SOURCES, TIERS
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "impact": TIERS,
     "severity": SEVERITIES,
-    "owner_team": DISCIPLINES,
     "source": SOURCES,
+}
+# The columns whose bad value makes a row impossible to judge: the row is rejected. A bad value anywhere else is
+# left empty (free text is kept as it is), and the load report counts it with the fix (DESIGN.md).
+JUDGED: frozenset[str] = frozenset({"ticket_id", "created_at", "acknowledged_at", "action_plan_at", "resolved_at"})
+# How to fix a value left empty, per column.
+FIXES: dict[str, str] = {
+    **{c: f"map it with `values: {{{c}: {{\"your value\": {allowed[0]}}}}}`" for c, allowed in ENUMS.items()},
+    "regulatory": "use true/false (or map it with `values:`)",
+    "workaround": "use true/false (or map it with `values:`)",
+    "customers_affected": "use a whole number of customers",
+    "reopen_count": "use a whole number",
+    "csat": "use a score from 1 to 5 (or map it with `values: {csat: ...}`)",
+    "detected_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
+    "started_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
 }
 BOOLEANS = ("regulatory", "workaround")
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
@@ -69,7 +82,7 @@ def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ..
     sources: dict[str, str] = {}
     missing_optional: list[str] = []
     for canonical in (*keys, *TICKET_COLUMNS):
-        if canonical in sources:
+        if canonical in sources or canonical == "unmeasured":  # the loader fills it; a file column of that name is kept
             continue
         if canonical in mapping.columns:
             src = mapping.columns[canonical]
