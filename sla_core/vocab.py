@@ -39,7 +39,7 @@ DISCIPLINES: tuple[str, ...] = ("support", "product", "engineering")
 UNASSIGNED = "unassigned"  # a team no `disciplines` rule matches
 
 # The export formats `import --source` and the Upload page know (presets in ingest/presets/).
-SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "eventlog")
+SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "intercom", "eventlog")
 
 # Where things are when nobody says otherwise.
 ROOT = Path(__file__).resolve().parents[1]

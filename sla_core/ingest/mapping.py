@@ -47,9 +47,14 @@ class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["tickets", "events"] = "tickets"
+    # canonical column -> the export's column (matched ignoring case and a trailing "(Zone)" or "[type]"); a
+    # column the export repeats (Jira's Labels, Labels, ...) is read as one list
     columns: dict[str, str] = Field(default_factory=dict)
     timestamp_format: Optional[Union[str, list[str]]] = None
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # canonical column -> source value -> canonical value; a value mapped to null is left empty
+    values: dict[str, dict[str, Optional[str]]] = Field(default_factory=dict)
+    # canonical column -> the separator of the export's list (Zendesk's tags are separated by spaces)
+    separators: dict[str, str] = Field(default_factory=dict)
     activities: dict[str, str] = Field(default_factory=dict)
     null_values: list[str] = Field(default_factory=list)
     durations: dict[str, DerivedTimestamp] = Field(default_factory=dict)
@@ -60,7 +65,9 @@ class Mapping(BaseModel):
         """YAML reads `1: critical` with an integer key; source values are text."""
         if isinstance(data, dict):
             return {
-                str(k): ({str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v) for k, v in data.items()
+                str(k): ({str(kk): (None if vv is None else str(vv)) for kk, vv in v.items()}
+                         if isinstance(v, dict) else v)
+                for k, v in data.items()
             }
         return data
 

@@ -30,6 +30,7 @@ def test_every_preset_is_a_valid_mapping_that_names_its_sources(path):
 
 
 def test_zendesk_export(con, policy):
+    # as Zendesk writes it: a byte order mark, CRLF lines, dates in the account's zone without an offset
     report = load_files(con, FIXTURES / "zendesk_tickets.csv", None, policy, source="zendesk")
     accounted(report)
     assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
@@ -42,10 +43,17 @@ def test_zendesk_export(con, policy):
     assert t["1002"]["acknowledged_at"] is None
     assert t["1001"]["resolved_at"] == utc("2026-01-05 12:30")
     assert t["1003"]["reopen_count"] == 1
-    assert t["1001"]["owner_team"] == "support"
+    # the group as Zendesk names it; tags space separated -> a comma list; Good / Bad -> 5 / 1, unrated empty
+    assert (t["1001"]["owner_team"], t["1002"]["owner_team"]) == ("Support", "Tier 2")
+    assert (t["1001"]["tags"], t["1002"]["tags"]) == ("checkout,enterprise", "question")
+    assert (t["1001"]["csat"], t["1002"]["csat"], t["1003"]["csat"]) == (5, None, 1)
+    assert (t["1001"]["source"], t["1002"]["source"]) == ("customer", "customer")  # Web form, Email
+    # custom fields titled like the canonical columns fill the rubric inputs and triage fields
+    assert (t["1001"]["severity"], t["1001"]["repro_steps"]) == ("outage", "1. Open checkout 2. Pay: HTTP 500")
+    # Zendesk has no action plan time: that clock is not measured, the others are
+    assert t["1001"]["unmeasured"] == "action_plan"
     # unmapped vendor columns are kept
     assert t["1003"]["Subject"] == 'Reports show "NaN"'
-    assert t["1001"]["Satisfaction Score"] == "Good"
 
 
 def test_jira_service_management_export(con, policy):
@@ -60,9 +68,14 @@ def test_jira_service_management_export(con, policy):
     assert t["SD-102"]["created_at"] == utc("2026-01-06 14:05")
     assert t["SD-101"]["resolved_at"] == utc("2026-01-05 13:30")
     assert t["SD-101"]["csat"] == 5 and t["SD-103"]["csat"] == 4
-    # a quoted multi-line description and Jira's repeated "Labels" columns survive
+    # a quoted multi-line description survives; Jira's repeated "Labels" columns are one tag list
     assert t["SD-101"]["Description"] == "Users cannot log in.\nSince 09:00."
-    assert {t["SD-101"]["Labels"], t["SD-101"]["Labels_1"]} == {"outage", "enterprise"}
+    assert t["SD-101"]["tags"] == "outage,enterprise"
+    # JSM's first response (the [CHART] field, its own date format), the team and the source arrive
+    assert t["SD-101"]["acknowledged_at"] == utc("2026-01-05 09:20:31.250")
+    assert (t["SD-101"]["owner_team"], t["SD-102"]["owner_team"]) == ("IT Ops", "Payments")
+    assert (t["SD-101"]["source"], t["SD-102"]["source"]) == ("monitoring", "customer")
+    assert t["SD-102"]["acknowledged_at"] is None and t["SD-102"]["unmeasured"] == "action_plan"
 
 
 def test_freshdesk_export(con, policy):
@@ -111,11 +124,14 @@ def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
     events = con.execute(
         "SELECT field, value FROM events WHERE ticket_id = 'INC0000001' ORDER BY seq"
     ).fetchall()
+    # assignment groups are teams as ServiceNow names them: a change of group is a handoff
     assert events == [
         ("status", "new"),
+        ("owner_team", "Group 70"),
         ("status", "open"),
         ("status", "waiting_on_customer"),
         ("impact", "critical"),
+        ("owner_team", "Group 24"),
         ("status", "open"),
         ("status", "resolved"),
         ("status", "open"),
@@ -128,3 +144,35 @@ def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
     assert two == [("status", "new"), ("status", "open"), ("activity", "-100")]
     assert t["INC0000002"]["resolved_at"] is None
     assert any("unmapped activities kept as history" in n for n in report.notes)
+
+
+def test_intercom_conversations_export(con, policy):
+    # Report exports name the time zone in every timestamp header: those times are read in it, not the policy's
+    report = load_files(con, FIXTURES / "intercom_conversations.csv", None, policy, source="intercom")
+    accounted(report)
+    assert (report.accepted, report.rejected) == (3, 0)
+    assert any("read in Europe/Berlin, the time zone its headers name" in n for n in report.notes)
+    t = tickets(con)
+    one = t["215470031"]
+    # 10:00 in Berlin (summer time, UTC+2) is 08:00 UTC
+    assert (one["created_at"], one["acknowledged_at"], one["resolved_at"]) == (
+        utc("2026-07-02 08:00"), utc("2026-07-02 08:03:30"), utc("2026-07-02 09:20"))
+    assert (one["impact"], t["215470044"]["impact"]) == ("medium", "high")  # Not Priority / Priority
+    assert (one["owner_team"], one["tags"], one["csat"], one["source"]) == ("Tier 1", "billing, refund", 5, "customer")
+    assert t["215470044"]["acknowledged_at"] is None  # not replied yet: a running clock, not a missing column
+    assert one["unmeasured"] == "action_plan"
+
+
+def test_an_export_without_an_acknowledgement_column_is_untimed_not_breached(con, policy):
+    # A ServiceNow incident list has no first-response field: the acknowledge clocks are not measured.
+    from sla_core.clocks.engine import evaluate
+
+    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, source="servicenow")
+    assert report.unmeasured["acknowledge"].startswith("not measured: the data has no acknowledged_at")
+    con.execute("SET TimeZone = 'UTC'")
+    evaluate(con, policy, utc("2026-03-01 00:00"))
+    acks = con.execute("SELECT DISTINCT state, untimed_reason FROM sla_results WHERE metric = 'acknowledge'").fetchall()
+    assert acks == [("untimed", "not measured: the data has no acknowledged_at")]
+    # the resolution clock is measured: the export has resolved_at
+    states = {r[0] for r in con.execute("SELECT state FROM sla_results WHERE metric = 'resolution'").fetchall()}
+    assert "untimed" not in states or states != {"untimed"}

@@ -88,8 +88,22 @@ def test_reopens_priorities_and_teams(imported):
              FROM events WHERE field = 'status')
            WHERE prev IN ('resolved', 'closed') AND value NOT IN ('resolved', 'closed')"""
     ).fetchone()[0] > 0
-    assert con.execute("SELECT count(*) FROM tickets WHERE owner_team = 'support'").fetchone()[0] > 20_000
     assert con.execute("SELECT count(*) FROM events WHERE field = 'impact'").fetchone()[0] > 0
+
+
+def test_every_assignment_group_is_a_team_and_none_is_rejected(imported):
+    report, con, _ = imported
+    raw_groups = {g for (g,) in con.execute(
+        "SELECT DISTINCT assignment_group FROM read_csv(?, all_varchar = true, header = true) "
+        "WHERE assignment_group <> '?' AND number IN (SELECT ticket_id FROM tickets)", [str(DATA)]).fetchall()}
+    owners = {t for (t,) in con.execute("SELECT DISTINCT owner_team FROM tickets WHERE owner_team IS NOT NULL").fetchall()}
+    handed = {t for (t,) in con.execute("SELECT DISTINCT value FROM events WHERE field = 'owner_team'").fetchall()}
+    assert len(raw_groups) == 78
+    assert owners <= raw_groups and len(owners) >= 70  # a ticket's team is its last group
+    assert handed <= raw_groups and owners | handed == raw_groups  # every group is a team somewhere
+    assert set(report.load.reasons) == {"acknowledged before created"}  # no row rejected for its team
+    assert report.load.cleared == {}
+    assert report.load.teams == len(owners)
 
 
 def test_reimporting_the_log_changes_nothing(imported):

@@ -41,7 +41,8 @@ def stage_typed(
     norm = f"{out}_n"
     parts = [Sql().add(ROW)]
     for canonical, src in plan.sources.items():
-        parts.append(Sql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(canonical + '__n')}"))
+        cell = text_cell(src, mapping, plan.repeats.get(canonical), mapping.separators.get(canonical))
+        parts.append(Sql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
     for target, src in plan.durations.items():
         parts.append(Sql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
     for name, src in plan.extras.items():
@@ -53,7 +54,7 @@ def stage_typed(
     order = None
     if not mapping.formats:
         order = detect_slash_order(con, norm, [c + "__n" for c in ts_cols], label)
-    parser = TimestampParser(policy.timezone, mapping.formats, order)
+    parser = TimestampParser(plan.zone or policy.timezone, mapping.formats, order)
 
     canon = [c for c in plan.sources if c in TICKET_COLUMNS]
     valued = [Sql().add(ROW)]
@@ -189,6 +190,8 @@ def load_ticket_rows(
     """Typed `tickets` from a one-row-per-ticket file; rejects go to _rejects. Returns extra column names."""
     plan = plan_columns(raw, mapping, label, required=("ticket_id", "created_at"))
     notes.extend(f"{label}: {m}" for m in plan.missing_optional)
+    if plan.zone:
+        notes.append(f"{label}: times without an offset read in {plan.zone}, the time zone its headers name")
     typed = "_load_t_typed"
     canon = stage_typed(con, raw, plan, mapping, policy, label, typed)
     apply_durations(con, typed, plan, mapping)

@@ -3,8 +3,10 @@ booleans and timestamps (ISO with offsets, naive in the policy zone, day/month o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
@@ -75,26 +77,75 @@ class Plan:
     extras: dict[str, str]  # output name -> source column
     missing_optional: list[str]
     durations: dict[str, str]  # canonical target -> source column of the duration
+    repeats: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the source's repeated columns
+    zone: Optional[str] = None  # the timezone the export's headers name, for its naive timestamps
+
+
+_TYPE_SUFFIX = re.compile(r"\s*\[[^\[\]]*\]\s*$")  # Zendesk's custom fields: "Severity [list]"
+
+
+def header_key(name: str) -> str:
+    """A header as a mapping names it: without case, surrounding space, a trailing "[type]" (Zendesk) or a
+    trailing "(Zone)" naming a time zone (Intercom); "Custom field (Team)" keeps its parenthesis."""
+    name = _TYPE_SUFFIX.sub("", name)
+    if _header_zone(name) is not None:
+        name = name[: name.rindex("(")]
+    return name.strip().lower()
+
+
+def _header_zone(name: str) -> Optional[str]:
+    """The IANA zone a header names in a trailing "(...)" (Intercom: "Conversation started at (Europe/Berlin)")."""
+    match = re.search(r"\(([^()]+)\)\s*$", name)
+    if not match:
+        return None
+    try:
+        ZoneInfo(match.group(1).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return match.group(1).strip()
+
+
+def _find(columns: list[str], wanted: str) -> Optional[str]:
+    """The file's column a mapping names: its exact name, else the first whose header_key matches."""
+    if wanted in columns:
+        return wanted
+    return next((c for c in columns if header_key(c) == header_key(wanted)), None)
+
+
+def _repeats(columns: list[str], first: str) -> list[str]:
+    """`Labels`, `Labels_1`, `Labels_2`: the copies DuckDB's reader names after a header the file repeats."""
+    found, n = [first], 1
+    while f"{first}_{n}" in columns:
+        found.append(f"{first}_{n}")
+        n += 1
+    return found
 
 
 def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ...], keys: tuple[str, ...] = ()) -> Plan:
     present = set(raw.columns)
     sources: dict[str, str] = {}
+    repeats: dict[str, list[str]] = {}
+    zones: set[str] = set()
     missing_optional: list[str] = []
     for canonical in (*keys, *TICKET_COLUMNS):
         if canonical in sources or canonical == "unmeasured":  # the loader fills it; a file column of that name is kept
             continue
         if canonical in mapping.columns:
-            src = mapping.columns[canonical]
-            if src in present:
+            src = _find(raw.columns, mapping.columns[canonical])
+            if src is not None:
                 sources[canonical] = src
+                if len(copies := _repeats(raw.columns, src)) > 1:
+                    repeats[canonical] = copies
+                if (zone := _header_zone(src)) is not None:
+                    zones.add(zone)
             elif canonical in required:
+                src = mapping.columns[canonical]
                 raise LoadError(
                     f"{label}: required column {src!r} (for {canonical}) is not in the file; "
                     f"its header has {header_preview(raw)}"
                 )
             else:
-                missing_optional.append(f"column {src!r} (for {canonical}) is not in the file")
+                missing_optional.append(f"{mapping.columns[canonical]!r} (for {canonical})")
         elif canonical in present:
             sources[canonical] = canonical
     for canonical in required:
@@ -105,22 +156,26 @@ def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ..
             )
     durations = {}
     for target, derived in mapping.durations.items():
-        if derived.column in present:
-            durations[target] = derived.column
+        if (column := _find(raw.columns, derived.column)) is not None:
+            durations[target] = column
         else:
-            missing_optional.append(f"column {derived.column!r} (duration for {target}) is not in the file")
-    used = set(sources.values()) | set(durations.values())
+            missing_optional.append(f"{derived.column!r} (a duration for {target})")
+    if missing_optional:  # one line, not one per column the export does not have
+        missing_optional = ["columns the mapping names are not in the file: " + ", ".join(missing_optional)]
+    if len(zones) > 1:
+        raise LoadError(f"{label}: its headers name several time zones ({', '.join(sorted(zones))})")
+    used = set(sources.values()) | set(durations.values()) | {c for copies in repeats.values() for c in copies}
     extras: dict[str, str] = {}
-    taken = set(TICKET_COLUMNS) | set(keys)
+    taken = {c.lower() for c in (*TICKET_COLUMNS, *keys)}  # DuckDB's column names ignore case
     for col in raw.columns:
         if col in used:
             continue
         out = col
-        while out in taken or out.startswith("__sla"):
+        while out.lower() in taken or out.startswith("__sla"):
             out = f"raw_{out}"
-        taken.add(out)
+        taken.add(out.lower())
         extras[out] = col
-    return Plan(sources, extras, missing_optional, durations)
+    return Plan(sources, extras, missing_optional, durations, repeats, next(iter(zones), None))
 
 
 def header_preview(raw: Raw) -> str:
@@ -129,14 +184,23 @@ def header_preview(raw: Raw) -> str:
     return f"{len(cols)} column{'s' if len(cols) != 1 else ''}: {shown}{', ...' if len(cols) > 8 else ''}"
 
 
-def text_cell(col: str, mapping: Mapping) -> Sql:
-    """A source column as trimmed text, NULL when empty or one of the mapping's null markers."""
-    base = f"NULLIF(trim(CAST({quote_ident(col)} AS VARCHAR)), '')"
+def text_cell(col: str, mapping: Mapping, copies: Optional[list[str]] = None, separator: Optional[str] = None) -> Sql:
+    """A source column as trimmed text, NULL when empty or one of the mapping's null markers; a repeated
+    column's copies joined into one comma list, and a list's own separator turned into commas."""
+    if copies:
+        parts = ", ".join(f"NULLIF(trim(CAST({quote_ident(c)} AS VARCHAR)), '')" for c in copies)
+        base = f"NULLIF(concat_ws(',', {parts}), '')"
+    else:
+        base = f"NULLIF(trim(CAST({quote_ident(col)} AS VARCHAR)), '')"
+    base_params: list[object] = []
+    if separator is not None:
+        base = f"NULLIF(array_to_string(list_filter(string_split({base}, ?), lambda x: trim(x) <> ''), ','), '')"
+        base_params = [separator]
     if not mapping.null_values:
-        return Sql().add(base)
+        return Sql().add(base, *base_params)
     return Sql().add(
         f"(CASE WHEN {base} IN ({placeholders(len(mapping.null_values))}) THEN NULL ELSE {base} END)",
-        *mapping.null_values,
+        *base_params, *mapping.null_values, *base_params,
     )
 
 
@@ -151,7 +215,10 @@ def mapped_value(expr: str, canonical: str, mapping: Mapping) -> Sql:
     for key, value in table.items():
         if key == "*":
             continue
-        out.add(" WHEN lower(" + expr + ") = ? THEN ?", key.strip().lower(), value)
+        if value is None:  # mapped to nothing: left empty
+            out.add(" WHEN lower(" + expr + ") = ? THEN NULL", key.strip().lower())
+        else:
+            out.add(" WHEN lower(" + expr + ") = ? THEN ?", key.strip().lower(), value)
     if "*" in table:
         out.add(" ELSE ? END)", table["*"])
     else:
