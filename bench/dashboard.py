@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sla_core.analysis import review  # noqa: E402
 from sla_core.analysis.datasource import store_source  # noqa: E402
 from sla_core.analysis.filters import Filters  # noqa: E402
+from sla_core.clock import now as clock_now
 from sla_core.ingest.store import keep_results, open_store  # noqa: E402
 from sla_core.policy import load_policy  # noqa: E402
 from sla_core.sample import write_into  # noqa: E402
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     con = source.con
     rows = con.execute(f"SELECT count(*) FROM {source.results}").fetchone()[0]
     timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.clocks.engine", fromlist=["evaluate"]).evaluate(
-        con.cursor(), policy, datetime.now(timezone.utc), out="bench_results"), t)
+        con.cursor(), policy, clock_now(), out="bench_results"), t)
     period = max(review.month_clocks(con))
     for tier in (None, "critical", "high"):
         f = Filters(period=period, tier=tier)

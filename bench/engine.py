@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m 
 import duckdb
 
 from bench.memory import current_rss, gib, phase_peak, process_peak, release_freed_heap, reset_phase_peak
+from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
@@ -215,7 +216,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # kernel can reset it, else the whole process's peak (generation included).
     peak, peak_label = (eval_peak, "first evaluation, tables included") if eval_peak else (peak_after_eval, "process, generation included")
 
-    print(f"# SLA engine benchmark ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")
+    print(f"# SLA engine benchmark ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")
     print(
         f"{n_tickets:,} tickets, {n_events:,} events ({n_events / n_tickets:.1f} per ticket), seed {args.seed}, "
         f"as of {as_of.isoformat()}, policy {args.policy}; DuckDB {duckdb.__version__} with {threads} threads, "

@@ -24,9 +24,10 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
+
+from sla_core.clock import now as clock_now
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -96,7 +97,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(json.dumps(import_once(args.tickets, args.child)))
         return 0
 
-    print(f"# Store import ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")
+    print(f"# Store import ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start; Python {platform.python_version()}, "
           f"DuckDB {duckdb.__version__}.\n")
     folder = export_dir(args.tickets)

@@ -30,9 +30,10 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
+
+from sla_core.clock import now as clock_now
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -195,7 +196,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     finally:
         log.unlink(missing_ok=True)
 
-    print(f"# Review page in Chromium at {tickets:,} tickets ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")
+    print(f"# Review page in Chromium at {tickets:,} tickets ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; Python {platform.python_version()}, "
           f"DuckDB {duckdb.__version__}; store {store}.\n")
     print("| step | headline on screen (s) | page done (s) |")

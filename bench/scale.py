@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
+from sla_core.clock import now as clock_now
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m bench.scale`
     sys.path.insert(0, str(ROOT))
@@ -202,7 +204,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 0
 
     sizes = sorted(set(args.sizes or DEFAULT_SIZES))
-    print(f"# SLA engine at scale ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")
+    print(f"# SLA engine at scale ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start; Python {platform.python_version()}, "
           f"DuckDB {duckdb.__version__}; memory_limit {args.memory_limit}, spill to {DATA / 'spill'}; "
           f"policy {args.policy}; as of {args.as_of}.\n")

@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # `python bench/simulator.py` as well as `python 
 import duckdb
 
 from sla_core import simulate as sim
+from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import evaluate
 from sla_core.policy import Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
@@ -135,7 +136,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     period = sim.last_full_quarter(con, policy, as_of)
     replay = sim.prepare_replay(baseline, period)
 
-    print(f"# Simulator benchmark ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})\n")
+    print(f"# Simulator benchmark ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")
     print(
         f"{n_tickets:,} tickets, {n_events:,} events (generated in {gen_seconds:.1f} s), seed {args.seed}, as of "
         f"{as_of.isoformat()}; DuckDB {duckdb.__version__} with {threads} threads, {os.cpu_count()} CPUs, "
