@@ -27,8 +27,6 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from sla_core.clock import now as clock_now
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -36,6 +34,7 @@ if str(ROOT) not in sys.path:
 import duckdb  # noqa: E402
 
 from bench.memory import gib  # noqa: E402
+from sla_core.clock import now as clock_now  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 FORMATS = ("csv", "parquet")

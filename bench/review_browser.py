@@ -33,14 +33,13 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from sla_core.clock import now as clock_now
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
+from sla_core.clock import now as clock_now  # noqa: E402
 from tests.browser.app_server import CHROMIUM, LAUNCH_ARGS, AppDidNotStart, streamlit_app  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

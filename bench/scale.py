@@ -35,8 +35,6 @@ from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sla_core.clock import now as clock_now
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m bench.scale`
     sys.path.insert(0, str(ROOT))
@@ -45,6 +43,7 @@ import duckdb  # noqa: E402
 
 from bench.engine import same_shape_floor_pass  # noqa: E402
 from bench.memory import gib, phase_peak, reset_phase_peak  # noqa: E402
+from sla_core.clock import now as clock_now  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 DEFAULT_POLICY = ROOT / "sample_data" / "policy.yaml"
