@@ -26,7 +26,6 @@ from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m bench.engine`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +33,7 @@ if __package__ in (None, ""):  # `python bench/engine.py` as well as `python -m 
 import duckdb
 
 from bench.memory import current_rss, gib, phase_peak, process_peak, release_freed_heap, reset_phase_peak
+from sla_core.cli.common import parse_as_of
 from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
@@ -169,9 +169,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     policy = load_policy(args.policy)
-    as_of = datetime.fromisoformat(args.as_of)
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=ZoneInfo(policy.timezone))
+    as_of = parse_as_of(args.as_of, policy)
 
     con = duckdb.connect()
     if args.threads:

@@ -33,7 +33,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m bench.scale`
@@ -192,11 +191,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(json.dumps(build(args.child_build, db_path(args.child_build), args.seed, args.chunk)))
         return 0
     if args.child_evaluate:
+        from sla_core.cli.common import parse_as_of
         from sla_core.policy import load_policy
 
-        as_of = datetime.fromisoformat(args.as_of)
-        if as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=ZoneInfo(load_policy(args.policy).timezone))
+        as_of = parse_as_of(args.as_of, load_policy(args.policy))
         result = evaluate_file(db_path(args.child_evaluate), Path(args.policy), as_of, args.memory_limit,
                                args.threads, args.repeat)
         print(json.dumps(result, default=str))

@@ -25,7 +25,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Optional
-from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):  # `python bench/simulator.py` as well as `python -m bench.simulator`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +32,7 @@ if __package__ in (None, ""):  # `python bench/simulator.py` as well as `python 
 import duckdb
 
 from sla_core import simulate as sim
+from sla_core.cli.common import parse_as_of
 from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import evaluate
 from sla_core.policy import Policy, load_policy
@@ -120,9 +120,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     policy = load_policy(args.policy)
-    as_of = datetime.fromisoformat(args.as_of)
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=ZoneInfo(policy.timezone))
+    as_of = parse_as_of(args.as_of, policy)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if args.threads:

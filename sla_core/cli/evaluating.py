@@ -6,20 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sla_core.cli.common import (
-    add_as_of_argument,
-    add_input_arguments,
-    add_policy_argument,
-    check_input,
-    open_input,
-    parse_as_of,
-)
+from sla_core.cli import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_arguments(parser)
-    add_policy_argument(parser)
-    add_as_of_argument(parser)
+    common.add_input_arguments(parser)
+    common.add_policy_argument(parser)
+    common.add_as_of_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="results file (.csv or .parquet)")
 
 
@@ -30,12 +23,12 @@ def run(args: argparse.Namespace) -> int:
     from sla_core.policy import load_policy
     from sla_core.present.results_file import write_results
 
-    check_input(args, (".csv", ".parquet"), "a .csv or .parquet")
+    common.check_input(args, (".csv", ".parquet"), "a .csv or .parquet")
     policy = load_policy(args.policy)
-    as_of = parse_as_of(args.as_of, policy)
+    as_of = common.parse_as_of(args.as_of, policy)
     con = duckdb.connect()
     # a store's kept results, when they fit, spare judging every settled ticket again
-    kept_at = open_input(con, args, policy, judge_at=as_of)
+    kept_at = common.open_input(con, args, policy, judge_at=as_of)
     table = "sla_results" if kept_at else evaluate(con, policy, as_of)
     rows = write_results(con, table, args.out, policy.timezone)
     states = dict(con.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sla_core.cli.common import UsageError
+from sla_core.cli import common
 from sla_core.vocab import SOURCES_SUPPORTED
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from sla_core.ingest.store import import_file
 
     if args.source == "eventlog" and args.mapping is None:
-        raise UsageError("--source eventlog needs --mapping (a mapping file naming ticket_id, at and activity)")
+        raise common.UsageError("--source eventlog needs --mapping (a mapping file naming ticket_id, at and activity)")
     report = import_file(
         args.file, args.source, mapping_path=args.mapping, db=args.db, rejects_path=args.rejects,
         # by default the dashboard's policy, so the results the import keeps are the ones it uses

@@ -6,24 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from sla_core.cli.common import (
-    UsageError,
-    add_as_of_argument,
-    add_input_arguments,
-    add_policy_argument,
-    check_input,
-    open_input,
-    parse_as_of,
-)
+from sla_core.cli import common
 from sla_core.periods import parse_month
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_arguments(parser)
+    common.add_input_arguments(parser)
     parser.add_argument("--month", help="the month to review, YYYY-MM (in the policy timezone; default: the last "
                         "complete month with decided clocks, as the dashboard opens on)")
-    add_policy_argument(parser)
-    add_as_of_argument(parser)
+    common.add_policy_argument(parser)
+    common.add_as_of_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     parser.add_argument(
         "--feedback-db", dest="feedback_db", type=Path,
@@ -39,18 +31,18 @@ def run(args: argparse.Namespace) -> int:
     from sla_core.policy import load_policy
     from sla_core.present.report import write_report
 
-    check_input(args, (".html", ".htm"), "an .html")
+    common.check_input(args, (".html", ".htm"), "an .html")
     try:
         month = None if args.month is None else parse_month(args.month)
     except ValueError as err:
-        raise UsageError(f"--month: {err}") from None
+        raise common.UsageError(f"--month: {err}") from None
     feedback_db = args.feedback_db or args.db
     if args.feedback_db is not None and not args.feedback_db.is_file():
-        raise UsageError(f"--feedback-db {args.feedback_db}: no such store file")
+        raise common.UsageError(f"--feedback-db {args.feedback_db}: no such store file")
     policy = load_policy(args.policy)
-    as_of = parse_as_of(args.as_of, policy)
+    as_of = common.parse_as_of(args.as_of, policy)
     con = duckdb.connect()
-    open_input(con, args, policy)
+    common.open_input(con, args, policy)
     label = f"Store {args.db}" if args.db else f"File {args.tickets.name}"
     src = evaluated(con, policy, as_of, kind="store" if args.db else "upload", label=label, version="cli")
     month = month or src.default_period

@@ -14,27 +14,19 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from sla_core.cli.common import (
-    UsageError,
-    add_as_of_argument,
-    add_input_arguments,
-    add_policy_argument,
-    check_input,
-    open_input,
-    parse_as_of,
-)
+from sla_core.cli import common
 
 if TYPE_CHECKING:
     from sla_core.simulate import Period
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_arguments(parser)
-    add_policy_argument(parser, "the current policy YAML", required=True)
+    common.add_input_arguments(parser)
+    common.add_policy_argument(parser, "the current policy YAML", required=True)
     parser.add_argument("--candidate", type=Path, required=True, help="the candidate policy YAML")
     parser.add_argument("--from", dest="date_from", help="replay tickets created on or after this date (YYYY-MM-DD)")
     parser.add_argument("--to", dest="date_to", help="... and before this date (YYYY-MM-DD, exclusive)")
-    add_as_of_argument(parser)
+    common.add_as_of_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="diff file (.csv or .parquet)")
 
 
@@ -44,7 +36,7 @@ def _date(text: Optional[str], flag: str) -> Optional[date]:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{flag} {text!r}: not a date (use YYYY-MM-DD, e.g. 2026-07-01)") from None
+        raise common.UsageError(f"{flag} {text!r}: not a date (use YYYY-MM-DD, e.g. 2026-07-01)") from None
 
 
 def _period(args: argparse.Namespace) -> "Period":
@@ -53,9 +45,9 @@ def _period(args: argparse.Namespace) -> "Period":
     try:
         return Period(_date(args.date_from, "--from"), _date(args.date_to, "--to"))
     except ValueError as err:
-        if isinstance(err, UsageError):
+        if isinstance(err, common.UsageError):
             raise
-        raise UsageError(f"--from/--to: {err}") from None
+        raise common.UsageError(f"--from/--to: {err}") from None
 
 
 def _pct(value: object) -> str:
@@ -73,14 +65,14 @@ def run(args: argparse.Namespace) -> int:
     from sla_core.policy import load_policy
     from sla_core.simulate import prepare_baseline, prepare_replay, simulate, targets_warnings, write_diff
 
-    check_input(args, (".csv", ".parquet"), "a .csv or .parquet")
+    common.check_input(args, (".csv", ".parquet"), "a .csv or .parquet")
     period = _period(args)
     current = load_policy(args.policy)
     candidate = load_policy(args.candidate)
-    as_of = parse_as_of(args.as_of, current)
+    as_of = common.parse_as_of(args.as_of, current)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    open_input(con, args, current)
+    common.open_input(con, args, current)
 
     replay = prepare_replay(prepare_baseline(con, current, as_of), period)
     result = simulate(replay, candidate)
