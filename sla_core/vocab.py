@@ -37,6 +37,8 @@ TRIAGE_FIELDS: tuple[str, ...] = ("repro_steps", "environment", "logs", "impacte
 # The disciplines the sample's teams belong to: who owned the fix.
 DISCIPLINES: tuple[str, ...] = ("support", "product", "engineering")
 UNASSIGNED = "unassigned"  # a team no `disciplines` rule matches
+# The tiers whose tickets count as incidents (time to detect, customers hit by an incident).
+INCIDENT_TIERS: tuple[Tier, ...] = ("critical", "high")
 
 # The export formats `import --source` and the Upload page know (presets in ingest/presets/).
 SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "intercom", "eventlog")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Optional
 
 import pandas as pd
 import streamlit as st
 
+from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missing
+from sla_core.analysis.datasource import DataSource
 from sla_core.csv_safe import frame_csv_bytes
 
 
@@ -21,3 +24,51 @@ def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CS
 def pct(value: Optional[float]) -> str:
     """A share as people read it: 90.3 %, or a dash when there is none."""
     return "—" if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+
+STATUS_WORDS = {"present": "present", "partly": "partly present", "absent": "absent",
+                "nothing to judge": "no tickets to judge"}
+
+
+def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded: bool = False) -> None:
+    """What this data can tell: per clock and figure, present / partly present / absent, and how to fill it."""
+    found = coverage(source, month)
+    absent = [c.figure for c in found if c.status == "absent"]
+    partly = [c.figure for c in found if c.status == "partly"]
+    if absent:
+        title = f"What this data can tell: {len(absent)} figure{'s' if len(absent) != 1 else ''} it cannot back"
+    else:
+        title = "What this data can tell: every figure has its data" + (" (some partly)" if partly else "")
+    with st.expander(title, icon=":material/fact_check:", expanded=expanded):
+        scope = f"the tickets created in {month:%Y-%m}" if month else "all tickets"
+        if absent:
+            st.markdown("**Cannot tell:** " + ", ".join(absent) + ". Each row below says which column fills it.")
+        st.caption(
+            f"Over {scope}. A figure is present when at least 99 % of the tickets it is about hold what it "
+            "needs, partly present with the share that do, absent when none do; an absent figure is left out, "
+            "never guessed."
+        )
+        frame = coverage_frame(found)
+        frame["status"] = frame["status"].map(STATUS_WORDS)
+        st.dataframe(
+            frame.drop(columns=["to fill it"]), hide_index=True, key=f"coverage_{source.kind}", height="content",
+            column_config={
+                "share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1),
+                "tickets": st.column_config.NumberColumn("tickets in scope", format="localized"),
+            },
+        )
+        gaps = [c for c in found if c.status in ("absent", "partly")]
+        if gaps:
+            st.markdown("**To fill what is missing**")
+            st.markdown("\n".join(
+                f"- **{c.figure}** ({STATUS_WORDS[c.status]}{'' if c.share is None or c.status == 'absent' else f', {c.share:.0%}'}): "
+                f"{c.fill}" for c in gaps))
+
+
+def cannot_tell(found: list[Coverage], *figures: str) -> None:
+    """Say, above an empty figure, which data it lacks and how to fill it, instead of an unexplained blank."""
+    for figure in figures:
+        gap = missing(found, figure)
+        if gap is not None:
+            st.info(f"**{gap.figure}: this data cannot tell.** None of the {gap.tickets:,} tickets it is about "
+                    f"holds {gap.needs}. {gap.fill}", icon=":material/help:")

@@ -51,11 +51,10 @@ from sla_core.periods import shift_month
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_sql
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import TIERS, TRIAGE_FIELDS
+from sla_core.vocab import INCIDENT_TIERS, TIERS, TRIAGE_FIELDS
 
 FIRST_OWNER = "support"
 NO_TEAM = "(no owner team)"
-INCIDENT_TIERS: tuple[str, ...] = ("critical", "high")
 TREND_MONTHS = 12
 CSAT_WINDOW_DAYS = 30
 RESOLVED_STATUSES: tuple[str, ...] = ("resolved", "closed")

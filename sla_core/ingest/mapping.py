@@ -135,3 +135,12 @@ def preset(name: str) -> Mapping:
         known = ", ".join(sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))
         raise MappingError(f"no preset named {name!r} (known: {known})")
     return load_mapping(path)
+
+
+def mapping_yaml(mapping: Mapping, *, made_by: str = "") -> str:
+    """The mapping as a YAML file `load_mapping` reads back to the same mapping (what the Upload page offers)."""
+    data = mapping.model_dump(exclude_defaults=True, mode="json")
+    data["format"] = mapping.format  # always written: a reader should not have to know the default
+    ordered = {key: data[key] for key in ("format", *Mapping.model_fields) if key in data}
+    head = "".join(f"# {line}\n" for line in made_by.splitlines() if line.strip())
+    return head + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)

@@ -389,6 +389,14 @@ class Policy(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def segment_names(self) -> list[str]:
+        """Every segment the policy names: its targets per segment and the rubric's segment scale."""
+        named = list(self.segments)
+        if self.rubric is not None:
+            named += [str(key) for key in self.rubric.scales.get("segment", {})]
+        return list(dict.fromkeys(named))
+
     def targets_for(self, tier: str, segment: Optional[str] = None) -> TierTargets:
         """The tier's targets with the segment's override merged over them."""
         base = self.tiers[tier]  # type: ignore[index]

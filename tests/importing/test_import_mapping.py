@@ -150,3 +150,27 @@ def test_required_mapped_column_missing_from_the_file(con, policy, write):
     mapping = load_mapping(write("m.yaml", TICKETS_MAPPING))
     with pytest.raises(LoadError, match="required column 'Opened'"):
         load_files(con, write("t.csv", "Ticket #,Priority\nA-1,1 - Critical\n"), None, policy, mapping=mapping)
+
+
+def test_any_text_column_as_owner_team_never_rejects_a_row(con, policy, write):
+    """Real owner columns hold hundreds of names (`application`, `Group 70`, `Équipe Paris`): each is a team."""
+    names = ["application", "software", "computer", "Équipe Paris", "L2 / Network", "team with, comma",
+             "'quoted'", "  padded  ", "123", "DROP TABLE tickets"] + [f"Group {n}" for n in range(400)]
+    lines = ["id,opened,impact,owner"]
+    for n, name in enumerate(names):
+        cell = '"' + name.replace('"', '""') + '"'
+        lines.append(f"T{n},2026-03-02 09:{n % 60:02d},high,{cell}")
+    mapping = mapping_from_dict({"format": "tickets",
+                                 "columns": {"ticket_id": "id", "created_at": "opened", "impact": "impact",
+                                             "owner_team": "owner"}})
+    report = load_files(con, write("owners.csv", "\n".join(lines) + "\n"), None, policy, mapping=mapping)
+    accounted(report)
+    assert (report.accepted, report.rejected) == (len(names), 0)
+    assert report.cleared == {}
+    kept = {t for (t,) in con.execute("SELECT owner_team FROM tickets").fetchall()}
+    assert len(kept) == len(names) == 410
+    assert {"Équipe Paris", "team with, comma", "DROP TABLE tickets", "Group 399"} <= kept
+    assert report.teams == 410
+    # the sample policy rolls "l2*" up to support; every other name is counted as unassigned, by name
+    assert "L2 / Network" not in report.unassigned_teams
+    assert sum(report.unassigned_teams.values()) == 409 and report.unassigned_teams["Group 7"] == 1

@@ -7,13 +7,14 @@ import streamlit as st
 
 from sla_core import periods
 from sla_core.analysis import feedback, insights
+from sla_core.analysis.coverage import coverage
 from sla_core.analysis.datasource import store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
 from ui.drill import HOURS, metric_table, pick
 from ui.sidebar import require_data
-from ui.widgets import download
+from ui.widgets import cannot_tell, download
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
@@ -34,6 +35,7 @@ if filters.period is not None:
     )
 
 summary = insights.summarize(source, filters)
+found = coverage(source, filters.period)
 charts = {chart.key: chart for chart in insight_charts(summary)}
 
 
@@ -51,6 +53,7 @@ tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incid
                 "Quarterly retrospective"])
 
 with tabs[0]:
+    cannot_tell(found, "Who owned the fix (team)", "Handoffs and time with each owner")
     st.subheader("Time to definitive resolution by owner team")
     chart("resolution_by_team")
     drill_table(summary.resolution, "insights_resolution",
@@ -70,6 +73,7 @@ with tabs[0]:
                 lambda row: insights.handoff_tickets(source, filters, pick(row, "to_owner")))
 
 with tabs[1]:
+    cannot_tell(found, "Reopen rate")
     st.subheader("Reopen rate per tier and owner team")
     chart("reopen_trend")
     drill_table(summary.reopens, "insights_reopens",
@@ -77,6 +81,7 @@ with tabs[1]:
                 {"reopen_rate": PERCENT})
 
 with tabs[2]:
+    cannot_tell(found, "Time to detect")
     share = insights.monitoring_share(summary.detect)
     st.metric("Incidents monitoring caught first", "—" if share is None else f"{share:.0%}")
     chart("time_to_detect")
@@ -84,6 +89,7 @@ with tabs[2]:
                 lambda row: insights.detect_tickets(source, filters, pick(row, "source")), {"share": PERCENT})
 
 with tabs[3]:
+    cannot_tell(found, "CSAT after incidents (ratings)", "CSAT after incidents (customers hit)")
     st.caption(f"{insights.cohort_rule(source)}. Impacted = customers of a critical or high incident created in "
                f"{month}.")
     chart("csat_after_incidents")
@@ -94,6 +100,7 @@ with tabs[3]:
                 lambda row: insights.csat_cohort_tickets(source, filters, pick(row, "side")))
 
 with tabs[4]:
+    cannot_tell(found, "Handoffs and time with each owner", "Triage fields")
     overall = summary.quality[summary.quality["tier"] == "all"]
     if not overall.empty:
         cols = st.columns(3)

@@ -12,7 +12,7 @@ from sla_core.present.charts import distribution_edge, distribution_figure, team
 from ui.drill import tickets_behind_the_numbers
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
-from ui.widgets import download, pct
+from ui.widgets import coverage_panel, download, pct
 
 source, filters = require_data("review")
 con, outcomes = source.con, source.outcomes
@@ -57,6 +57,7 @@ if head.month.decided == 0:
     )
     if head.last_12_months.decided == 0:
         st.stop()
+coverage_panel(source, filters.period)
 
 
 def drill_to(**values: str) -> None:

@@ -18,12 +18,14 @@ from ui.mapper import column_mapper
 from ui.sidebar import page_context
 from ui.sources import current_policy
 from ui.state import StateKeys
+from ui.widgets import coverage_panel
 
 CUSTOM = "custom"
 NOT_MAPPED = ""
 PRESET_LABELS = {
     "plain": "Plain (canonical column names)", "zendesk": "Zendesk", "jira": "Jira Service Management",
-    "freshdesk": "Freshdesk", "servicenow": "ServiceNow", "eventlog": "Event log (one row per event)",
+    "freshdesk": "Freshdesk", "servicenow": "ServiceNow", "intercom": "Intercom (conversations)",
+    "eventlog": "Event log (one row per event)",
     CUSTOM: "My own columns (map them below)",
 }
 
@@ -68,11 +70,12 @@ if mapping_file is not None:
         st.stop()
 if tickets_file is not None and preset == CUSTOM and mapping is None:
     try:
-        columns = file_columns(saved(tickets_file, folder))
+        tickets_path = saved(tickets_file, folder)
+        columns = file_columns(tickets_path)
+        mapping = column_mapper(tickets_path, tickets_file.name, columns, current_policy().segment_names)
     except duckdb.Error as err:
-        st.error(f"Cannot read the columns of {tickets_file.name}: {str(err).splitlines()[0]}")
+        st.error(f"Cannot read {tickets_file.name}: {str(err).splitlines()[0]}")
         st.stop()
-    mapping = column_mapper(columns)
     if mapping is None:
         st.stop()
 
@@ -107,6 +110,7 @@ if upload is None:
     st.stop()
 
 show_load_report(upload)
+coverage_panel(upload, expanded=True)
 st.markdown("The sidebar's data source is now **This session's upload**:")
 links = st.columns(2)
 links[0].page_link("ui/pages/review.py", label="Review this upload", icon=":material/monitoring:")
