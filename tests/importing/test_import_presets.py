@@ -88,6 +88,9 @@ def test_freshdesk_export(con, policy):
     assert t["201"]["acknowledged_at"] == utc("2026-01-05 09:20")
     assert t["201"]["source"] == "customer"
     assert t["202"]["resolved_at"] is None
+    # team, tags and the classic survey's rating arrive
+    assert (t["201"]["owner_team"], t["201"]["tags"], t["201"]["csat"]) == ("Support", "sync", 5)
+    assert (t["202"]["owner_team"], t["202"]["csat"]) == ("Billing", None)
 
 
 def test_servicenow_incident_list(con, policy):
@@ -100,6 +103,8 @@ def test_servicenow_incident_list(con, policy):
     assert t["INC0010003"]["owner_team"] is None  # "?" is empty
     assert t["INC0010003"]["resolved_at"] is None
     assert t["INC0010002"]["reopen_count"] == 1
+    assert (t["INC0010001"]["owner_team"], t["INC0010002"]["owner_team"]) == ("Network Ops", "Service Desk")
+    assert (t["INC0010001"]["source"], t["INC0010002"]["source"]) == ("monitoring", "customer")  # contact_type
     # the source's own `impact` column does not clash with the canonical one
     assert t["INC0010001"]["raw_impact"] == "1 - High"
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
