@@ -133,8 +133,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.date_sensitive)
         if {"server", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
-            # one app server and one Chromium: under xdist (make test) the browser tests share one worker
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        else:
-            # a module's tests share its module-scoped fixtures (one evaluated sample, one app session): one worker
-            item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(ROOT))))
+        # a module's tests share its module-scoped fixtures (one evaluated sample, one app session): one worker.
+        # Browser modules spread over both workers too; each worker starts its own app server and Chromium.
+        item.add_marker(pytest.mark.xdist_group(str(item.path.relative_to(ROOT))))

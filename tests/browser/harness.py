@@ -92,8 +92,8 @@ def run_in_chromium(scenario: Callable[[Any], None]) -> None:
         raise failure[0]
 
 
-def settle(page, timeout: float = 90) -> None:  # noqa: ANN001 - playwright Page
-    """Wait until the script run is over and every element has drawn, for a moment."""
+def settle(page, timeout: float = 90, quiet: float = 1.5) -> None:  # noqa: ANN001 - playwright Page
+    """Wait until the script run is over and every element has drawn, for `quiet` seconds."""
     page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
     deadline, quiet_since = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
@@ -104,7 +104,7 @@ def settle(page, timeout: float = 90) -> None:  # noqa: ANN001 - playwright Page
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
+        elif time.monotonic() - quiet_since > quiet:
             return
         page.wait_for_timeout(200)
     raise AssertionError("the app kept running")

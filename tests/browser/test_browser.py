@@ -134,7 +134,7 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
     context = browser.new_context(viewport={"width": 1400, "height": 3300})
     try:
         page = open_page(context, server, "review")
-        grid = page.locator('[data-testid="stDataFrame"]').first  # adherence per tier and metric
+        grid = page.locator('.st-key-adherence_table [data-testid="stDataFrame"]')  # adherence per tier and metric
         first_row = grid.locator('[role="gridcell"]').all_inner_texts()[:4]  # tier, metric, met, breached
         box = grid.bounding_box()
         # The first data row's selection checkbox: left edge, one header row down (rows are 35 px).

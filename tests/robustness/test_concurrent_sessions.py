@@ -51,9 +51,11 @@ def expected_rows(i: int) -> int:
     return i + 2 + (1 if i == 0 else 0)
 
 
-def arrive(page, title: str) -> None:  # noqa: ANN001
+def arrive(page, title: str, quiet: float = 1.5) -> None:  # noqa: ANN001
+    """The page shows `title` and has stopped drawing. Pages after the first of a round settle with a shorter
+    quiet spell: they were drawing while the first one settled."""
     page.get_by_role("heading", name=title).wait_for(timeout=180_000)
-    settle(page, 180)
+    settle(page, 180, quiet)
 
 
 def go_to(page, name: str) -> None:  # noqa: ANN001
@@ -103,7 +105,7 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
         for i, page in enumerate(pages):
             page.goto(server + (f"/?tier={quote(HOSTILE_LINK_TIER)}" if i == SESSIONS - 1 else ""))
         for i, page in enumerate(pages):
-            arrive(page, TITLES["Review"])
+            arrive(page, TITLES["Review"], 1.5 if i == 0 else 0.4)
             clean(page, f"session {i} review")
             assert headline(page) == single, f"session {i}"
 
@@ -111,7 +113,7 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
         for page in pages:
             go_to(page, "Breach queue")
         for i, page in enumerate(pages):
-            arrive(page, TITLES["Breach queue"])
+            arrive(page, TITLES["Breach queue"], 1.5 if i == 0 else 0.4)
             clean(page, f"session {i} queue")
             assert metric(page, "Breached").isdigit() and metric(page, "At risk").isdigit()
 
@@ -137,7 +139,7 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
             assert metric(pages[i], "Tickets evaluated") == str(expected_rows(i))
             go_to(pages[i], "Review")
         for i in UPLOADERS:
-            arrive(pages[i], TITLES["Review"])
+            arrive(pages[i], TITLES["Review"], 1.5 if i == 0 else 0.4)
             clean(pages[i], f"session {i} review of its upload")
             caption = pages[i].locator('[data-testid="stCaptionContainer"]').first.inner_text()
             assert f"{expected_rows(i)} tickets" in caption, caption
@@ -148,7 +150,7 @@ def ten_sessions(browser, server: str, screenshots: Path) -> None:  # noqa: ANN0
         for i in range(len(UPLOADERS), SESSIONS):
             go_to(pages[i], "Review")
         for i in range(len(UPLOADERS), SESSIONS):
-            arrive(pages[i], TITLES["Review"])
+            arrive(pages[i], TITLES["Review"], 1.5 if i == len(UPLOADERS) else 0.4)
             clean(pages[i], f"session {i} review after the uploads")
             assert headline(pages[i]) == single, f"session {i}"
             assert "Bundled sample" in pages[i].locator('[data-testid="stCaptionContainer"]').first.inner_text()
