@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -59,6 +61,26 @@ class DataSource:
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
     kept_at: Optional[datetime] = None  # the store's kept results were used, judged at this instant
+    # Where this source's own records (incident reviews, action items, validations, scenarios) are saved: the
+    # store for the store; a scratch file for the sample and for an upload, so neither ever writes to a user's
+    # store (issue: a review saved on the sample landed in the store file).
+    writes_to: Optional[Path] = None
+
+    @property
+    def records(self) -> Path:
+        """The file this source's records are saved in (see `writes_to`)."""
+        if self.writes_to is None:
+            raise ValueError(f"{self.label} keeps no records: build it with `evaluated`")
+        return self.writes_to
+
+    @property
+    def writes_where(self) -> str:
+        """Where this source's records are kept, in words for a caption."""
+        if self.kind == "store":
+            return "saved in the persistent store, next to its tickets"
+        if self.kind == "upload":
+            return "kept with this session's upload only (gone when the session ends)"
+        return "kept in the sample's scratch file on this server, never in your store"
 
     @property
     def periods(self) -> tuple[date, ...]:
@@ -101,6 +123,7 @@ def evaluated(
     version: str,
     report: Optional[Any] = None,
     kept_at: Optional[datetime] = None,
+    writes_to: Optional[Path] = None,
 ) -> DataSource:
     """Run the engine over the connection's tickets/events and prepare the review's outcomes.
 
@@ -118,13 +141,25 @@ def evaluated(
     prepare_outcomes(con, policy.timezone)
     tickets = fetch_one(con.execute("SELECT count(*) FROM tickets"))[0]
     clocks = month_clocks(con)
-    return DataSource(
+    private = None
+    if writes_to is None:  # only the store writes to a store; the sample and an upload get scratch files
+        if kind == "store":
+            raise ValueError("a store source names its store file as writes_to")
+        if kind == "sample":
+            writes_to = sample_scratch()
+        else:
+            private = Path(tempfile.mkdtemp(prefix="sla_board_upload_records_"))
+            writes_to = private / "upload_records.duckdb"
+    source = DataSource(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
         segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
         disciplines=tuple(filter_choices(con, "discipline")),
         months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone)),
-        report=report, kept_at=kept_at,
+        report=report, kept_at=kept_at, writes_to=writes_to,
     )
+    if private is not None:
+        weakref.finalize(source, shutil.rmtree, private, True)  # an upload's records go with it
+    return source
 
 
 def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int = 7) -> DataSource:
@@ -134,6 +169,13 @@ def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int
     con = duckdb.connect()
     load_tables(con, *live_sample(as_of, seed, policy.timezone))
     return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed))
+
+
+def sample_scratch() -> Path:
+    """The sample's records file: one per server process, in the temp folder, shared by the sample's sessions."""
+    folder = Path(tempfile.gettempdir()) / f"sla_board_sample_{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    return folder / "sample_records.duckdb"
 
 
 def sample_version(as_of: datetime, seed: int = 7) -> str:
@@ -175,7 +217,8 @@ def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[da
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     kept_at = attach_store(con, path, kept_for=(policy, as_of))
-    return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version, kept_at=kept_at)
+    return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version, kept_at=kept_at,
+                     writes_to=path)
 
 
 def upload_source(

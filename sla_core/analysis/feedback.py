@@ -173,7 +173,7 @@ def ensure_feedback_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def feedback_store(path: Optional[PathLike] = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def feedback_store(path: PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store file, opened for one unit of work with the feedback tables present, then closed."""
     con = open_store(path)
     try:
@@ -190,7 +190,7 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) ->
     return con.cursor().execute(sql, list(params)).df()
 
 
-def save_review(review: IncidentReview, path: Optional[PathLike] = None) -> None:
+def save_review(review: IncidentReview, path: PathLike) -> None:
     """Create or replace the review of `review.ticket_id`."""
     with feedback_store(path) as con:
         con.execute(
@@ -199,7 +199,7 @@ def save_review(review: IncidentReview, path: Optional[PathLike] = None) -> None
         )
 
 
-def delete_review(ticket_id: str, path: Optional[PathLike] = None) -> None:
+def delete_review(ticket_id: str, path: PathLike) -> None:
     """Remove a review and its action items (one transaction)."""
     with feedback_store(path) as con:
         con.execute("BEGIN TRANSACTION")
@@ -208,7 +208,7 @@ def delete_review(ticket_id: str, path: Optional[PathLike] = None) -> None:
         con.execute("COMMIT")
 
 
-def reviews(path: Optional[PathLike] = None) -> pd.DataFrame:
+def reviews(path: PathLike) -> pd.DataFrame:
     """Every review with its action-item counts. Columns: ticket_id, summary, reviewed_at, reviewer,
     action_items, open_items."""
     with feedback_store(path) as con:
@@ -221,12 +221,12 @@ def reviews(path: Optional[PathLike] = None) -> pd.DataFrame:
         )
 
 
-def reviewed_ids(path: Optional[PathLike] = None) -> list[str]:
+def reviewed_ids(path: PathLike) -> list[str]:
     with feedback_store(path) as con:
         return [r[0] for r in con.execute("SELECT ticket_id FROM incident_reviews ORDER BY 1").fetchall()]
 
 
-def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optional[PathLike] = None) -> None:
+def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLike) -> None:
     """Make `items` the action items of one review: kept ids are updated, new ones numbered, missing ones removed.
 
     The review must exist: an action item always belongs to a reviewed incident.
@@ -265,7 +265,7 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: Optiona
 
 
 def action_items(
-    path: Optional[PathLike] = None, *, ticket_id: Optional[str] = None, open_only: bool = False,
+    path: PathLike, *, ticket_id: Optional[str] = None, open_only: bool = False,
     today: Optional[date] = None,
 ) -> pd.DataFrame:
     """Action items (one review's, or all), earliest deadline first, with an `overdue` flag as of `today`.
@@ -286,7 +286,7 @@ def action_items(
     return frame
 
 
-def overdue_action_items(path: Optional[PathLike] = None, today: Optional[date] = None) -> pd.DataFrame:
+def overdue_action_items(path: PathLike, today: Optional[date] = None) -> pd.DataFrame:
     """Open action items whose deadline has passed (before `today`)."""
     frame = action_items(path, open_only=True, today=today)
     return frame[frame["overdue"]].reset_index(drop=True)
@@ -314,7 +314,7 @@ def critical_incidents(src: DataSource, filters: Filters, reviewed: Sequence[str
     ).df()
 
 
-def incidents_without_review(src: DataSource, filters: Filters, path: Optional[PathLike] = None) -> pd.DataFrame:
+def incidents_without_review(src: DataSource, filters: Filters, path: PathLike) -> pd.DataFrame:
     """Critical incidents of the period that have no post-incident review yet."""
     frame = critical_incidents(src, filters, reviewed_ids(path))
     return frame[~frame["reviewed"]].drop(columns="reviewed").reset_index(drop=True)
@@ -332,7 +332,7 @@ def assessed_impact(src: DataSource, ticket_id: str) -> Optional[str]:
     return row[0] if row else None
 
 
-def save_validation(validation: SeverityValidation, path: Optional[PathLike] = None) -> None:
+def save_validation(validation: SeverityValidation, path: PathLike) -> None:
     """Create or replace the validation of one ticket."""
     with feedback_store(path) as con:
         con.execute(
@@ -342,7 +342,7 @@ def save_validation(validation: SeverityValidation, path: Optional[PathLike] = N
         )
 
 
-def validations(path: Optional[PathLike] = None) -> pd.DataFrame:
+def validations(path: PathLike) -> pd.DataFrame:
     """Every validation. Columns: ticket_id, assessed_impact, validated_impact, validated_at, note, misclassified."""
     with feedback_store(path) as con:
         return _df(

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     common.open_input(con, args, policy)
     label = f"Store {args.db}" if args.db else f"File {args.tickets.name}"
-    src = evaluated(con, policy, as_of, kind="store" if args.db else "upload", label=label, version="cli")
+    src = evaluated(con, policy, as_of, kind="store" if args.db else "upload", label=label, version="cli",
+                    writes_to=args.db)
     month = month or src.default_period
     path = write_report(src, Filters(period=month), args.out, feedback_db=feedback_db)
     size = path.stat().st_size

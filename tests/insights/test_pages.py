@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,17 +20,29 @@ from ui.state import StateKeys
 NOV = Filters(period=date(2026, 11, 1))
 
 
-def page(name: str, source: DataSource, filters: Filters = NOV) -> AppTest:
-    """The page with the session state app.py would have left: the chosen source and filters."""
-    at = AppTest.from_file(str(ROOT / "ui" / "pages" / name), default_timeout=60)
+# What app.py does around a page on every run, st.rerun included: it leaves the source and filters in the
+# session and flags the frame drawn, then runs the page.
+FRAME = """
+import runpy
+import streamlit as st
+from ui.state import StateKeys
+st.session_state[StateKeys.FRAME_DRAWN] = True
+runpy.run_path({path!r}, run_name="__main__")
+"""
+
+
+def page(name: str, source: DataSource, filters: Filters = NOV, records: Optional[Path] = None) -> AppTest:
+    """The page with the session state app.py would have left: the chosen source (its records kept in
+    `records`, when given) and filters."""
+    if records is not None:
+        source = replace(source, writes_to=records)
+    at = AppTest.from_string(FRAME.format(path=str(ROOT / "ui" / "pages" / name)), default_timeout=60)
     at.session_state[StateKeys.ACTIVE_SOURCE] = source
     at.session_state[StateKeys.ACTIVE_FILTERS] = filters
-    return rerun(at)
+    return at.run()
 
 
 def rerun(at: AppTest) -> AppTest:
-    """Run again as app.py would: it draws the sidebar, leaves the source and flags the frame drawn."""
-    at.session_state[StateKeys.FRAME_DRAWN] = True
     return at.run()
 
 
@@ -82,7 +96,7 @@ def test_insights_page_on_the_bundled_sample(store: Path) -> None:
 
 
 def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource, store: Path) -> None:
-    at = page("feedback.py", month_source)
+    at = page("feedback.py", month_source, records=store)
     assert not at.exception, [e.value for e in at.exception]
     assert {m.label: m.value for m in at.metric}["Without a review"] == "2"  # A and B
     at.selectbox(key="feedback_ticket").set_value("B")
@@ -105,13 +119,13 @@ def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource,
     at.selectbox(key="feedback_validated_C").set_value("critical")
     at.button(key="feedback_save_validation").click()
     rerun(at)
-    assert at.success[-1].value == "Validation of C saved."
+    assert at.success[0].value == "Validation of C saved."
     # Action items are edited in st.data_editor, which AppTest cannot type into: add one through the core.
     feedback.save_action_items("B", [ActionItem(ticket_id="B", description="Alert on replica lag", owner="eng",
                                                 deadline=date(2026, 11, 20))], store)
 
     # A new session (a restarted app) on the same store file.
-    again = page("feedback.py", month_source)
+    again = page("feedback.py", month_source, records=store)
     assert not again.exception
     assert {m.label: m.value for m in again.metric}["Without a review"] == "1"
     again.selectbox(key="feedback_ticket").set_value("B")
@@ -128,7 +142,7 @@ def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource,
 
 
 def test_an_unknown_ticket_cannot_be_validated(month_source: DataSource, store: Path) -> None:
-    at = page("feedback.py", month_source)
+    at = page("feedback.py", month_source, records=store)
     at.text_input(key="feedback_validate_ticket").input("NOPE")
     rerun(at)
     assert "ticket_id 'NOPE': not in hand-built" in at.error[0].value

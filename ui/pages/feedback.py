@@ -1,9 +1,14 @@
-"""Feedback: post-incident reviews with action items, and severity validation - kept in the persistent store."""
+"""Incident feedback: post-incident reviews with action items, and severity validation.
+
+Saved where the data source keeps its records: the store for the store, a scratch file for the sample or an
+upload (never the user's store).
+"""
+
+from typing import Optional
 
 import streamlit as st
 
 from sla_core.analysis import feedback
-from sla_core.analysis.datasource import store_path
 from sla_core.analysis.feedback import FeedbackError, IncidentReview, SeverityValidation
 from sla_core.clock import now as clock_now
 from sla_core.ingest.store import StoreError
@@ -12,22 +17,29 @@ from sla_core.vocab import TIERS
 from ui.sidebar import require_data
 
 source, filters = require_data("feedback")
-store = store_path()
+store = source.records
+FLASH = "feedback_flash"  # what the last save did, shown after the rerun that redraws the counts
 month = month_label(filters.period) if filters.period else "all months"
 today = source.as_of.astimezone(source.policy.zone).date()
 
-st.title("Feedback loops")
-st.caption(f"{source.label} · {month} · reviews, action items and validations are saved in `{store}`")
+st.title("Incident feedback")
+st.caption(f"{source.label} · {month} · reviews, action items and validations are {source.writes_where}")
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 
 
-def saved(action) -> bool:
-    """Run a save; show the one-line reason when the input or the store refuses it."""
+def saved(action, done: str, editor: Optional[str] = None) -> None:
+    """Run a save, then redraw the page (counts and ticks included) saying `done`; or show why it was refused.
+    `editor`: a data editor whose edits are now saved, so they are not applied a second time."""
     try:
         action()
     except (FeedbackError, StoreError) as err:
         st.error(str(err), icon=":material/error:")
-        return False
-    return True
+        return
+    st.session_state[FLASH] = done
+    if editor is not None:
+        del st.session_state[editor]
+    st.rerun()
 
 
 try:
@@ -62,11 +74,9 @@ else:
         reviewer = st.text_input("Reviewer", value=(current["reviewer"].iloc[0] or "") if not current.empty else "",
                                  key=f"feedback_reviewer_{ticket}")
         if st.form_submit_button("Save review", key="feedback_save_review", icon=":material/save:"):
-            if saved(lambda: feedback.save_review(feedback.validated(
+            saved(lambda: feedback.save_review(feedback.validated(
                 IncidentReview, {"ticket_id": ticket, "summary": summary, "reviewed_at": reviewed_on,
-                                 "reviewer": reviewer}, f"review of {ticket}"), store)):
-                st.success(f"Review of {ticket} saved.")
-                reviewed = feedback.reviewed_ids(store)
+                                 "reviewer": reviewer}, f"review of {ticket}"), store), f"Review of {ticket} saved.")
 
     if ticket in reviewed:
         st.markdown(f"**Action items of {ticket}**: add, edit or delete rows, then save.")
@@ -84,8 +94,9 @@ else:
         )
         if st.button("Save action items", key="feedback_save_items", icon=":material/save:"):
             rows = edited.to_dict("records")
-            if saved(lambda: feedback.save_action_items(ticket, feedback.action_items_from_rows(ticket, rows), store)):
-                st.success(f"{len(rows)} action item{'s' if len(rows) != 1 else ''} of {ticket} saved.")
+            saved(lambda: feedback.save_action_items(ticket, feedback.action_items_from_rows(ticket, rows), store),
+                  f"{len(rows)} action item{'s' if len(rows) != 1 else ''} of {ticket} saved.",
+                  editor=f"feedback_items_{ticket}")
     else:
         st.caption("Save the review first; its action items come next.")
 
@@ -110,11 +121,11 @@ if ticket_id:
                                      key=f"feedback_validated_{ticket_id}")
             note = st.text_input("Note (the follow-up, who confirmed)", key=f"feedback_note_{ticket_id}")
             if st.form_submit_button("Save validation", key="feedback_save_validation", icon=":material/save:"):
-                if saved(lambda: feedback.save_validation(feedback.validated(
+                saved(lambda: feedback.save_validation(feedback.validated(
                     SeverityValidation, {"ticket_id": ticket_id, "assessed_impact": assessed,
                                          "validated_impact": validated, "validated_at": clock_now(),
-                                         "note": note}, f"validation of {ticket_id}"), store)):
-                    st.success(f"Validation of {ticket_id} saved.")
+                                         "note": note}, f"validation of {ticket_id}"), store),
+                      f"Validation of {ticket_id} saved.")
 
 checked = feedback.validations(store)
 if checked.empty:

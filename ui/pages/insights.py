@@ -8,7 +8,6 @@ import streamlit as st
 from sla_core import periods
 from sla_core.analysis import feedback, insights
 from sla_core.analysis.coverage import coverage
-from sla_core.analysis.datasource import store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
@@ -18,7 +17,7 @@ from ui.widgets import cannot_tell, download
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
-store = store_path()
+store = source.records
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 st.title("Beyond the timers")
