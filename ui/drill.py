@@ -6,6 +6,7 @@ sla_core.analysis.review.tickets_behind returns, so a number and its tickets can
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable, Optional
 
 import pandas as pd
@@ -16,56 +17,73 @@ from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.periods import month_label, shift_month
+from sla_core.present import words
 from sla_core.vocab import METRICS, TIERS
 from ui.state import ALL, StateKeys
-from ui.widgets import download
+from ui.widgets import download, table
 
 SHOWN = 2000
+WINDOWS = {"month": "selected month", "previous": "month before", "12m": "last 12 months"}
+OUTCOMES = {"breached": "breached", "met": "met", "all": "met and breached"}
+# What the list shows, narrow enough for its column: the filters (segment, discipline) are in the sidebar.
+BEHIND_COLUMNS = ["ticket_id", "tier", "metric", "state", "owner_team", "created", "due", "stopped",
+                  "target_minutes", "elapsed_minutes", "overdue_minutes"]
+NARROW = {words.label(c): st.column_config.Column(width="small")
+          for c in ("tier", "state", "target_minutes", "elapsed_minutes", "overdue_minutes")}
+
+
+def window_months(period: date, window: str) -> str:
+    """The months a drill-down period covers, in words: "2026-11", "2025-12 to 2026-11"."""
+    if window == "previous":
+        return month_label(shift_month(period, -1))
+    if window == "12m":
+        return f"{month_label(shift_month(period, -11))} to {month_label(period)}"
+    return month_label(period)
 
 
 def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values: list[str]) -> None:
-    """The drill-down selectors and the clocks they pick, with a download of all of them."""
+    """The drill-down selectors and the clocks they pick, with a download of all of them.
+
+    The selectors are bound to the URL (Streamlit's `bind="query-params"`), so a shared link keeps them.
+    """
     con, outcomes, tz = source.con, source.outcomes, source.policy.timezone
-    month = month_label(filters.period)  # type: ignore[arg-type]
-    previous = month_label(shift_month(filters.period, -1))  # type: ignore[arg-type]
-    st.subheader("Tickets behind the numbers")
-    windows = {"month": f"{month}", "previous": f"{previous}", "12m": "last 12 months"}
-    states = {"breached": "breached", "met": "met", "all": "met and breached"}
+    period: date = filters.period  # type: ignore[assignment]
+    st.subheader("Tickets behind the numbers", anchor="tickets-behind")
     sel = st.columns(5)
     for key, options in ((StateKeys.DRILL_TIER, [ALL, *TIERS]), (StateKeys.DRILL_METRIC, [ALL, *METRICS]),
                          (StateKeys.DRILL_TEAM, [ALL, *team_values])):
         if st.session_state.get(key, ALL) not in options:
             st.session_state[key] = ALL
-    window = sel[0].selectbox("Period", list(windows), format_func=windows.__getitem__, key=StateKeys.DRILL_WINDOW)
-    state = sel[1].selectbox("Outcome", list(states), format_func=states.__getitem__, key=StateKeys.DRILL_STATE)
-    tier = sel[2].selectbox("Tier", [ALL, *TIERS], key=StateKeys.DRILL_TIER, format_func=lambda v: "all" if v == ALL else v)
-    metric = sel[3].selectbox("Metric", [ALL, *METRICS], key=StateKeys.DRILL_METRIC,
-                              format_func=lambda v: "all" if v == ALL else v)
-    team = sel[4].selectbox("Owner team", [ALL, *team_values], key=StateKeys.DRILL_TEAM,
-                            format_func=lambda v: "all" if v == ALL else v)
+    every = lambda v: "all" if v == ALL else words.value(v)  # noqa: E731
+    window = sel[0].selectbox("Period", list(WINDOWS), format_func=WINDOWS.__getitem__, key=StateKeys.DRILL_WINDOW,
+                              bind="query-params")
+    state = sel[1].selectbox("Outcome", list(OUTCOMES), format_func=OUTCOMES.__getitem__,
+                             key=StateKeys.DRILL_STATE, bind="query-params")
+    tier = sel[2].selectbox("Tier", [ALL, *TIERS], key=StateKeys.DRILL_TIER, format_func=every, bind="query-params")
+    metric = sel[3].selectbox("Clock", [ALL, *METRICS], key=StateKeys.DRILL_METRIC, format_func=every,
+                              bind="query-params")
+    team = sel[4].selectbox("Owner team", [ALL, *team_values], key=StateKeys.DRILL_TEAM, format_func=every,
+                            bind="query-params")
     drill = {
         "window": window, "state": state, "tier": None if tier == ALL else tier,
         "metric": None if metric == ALL else metric, "owner_team": None if team == ALL else team,
     }
     total = review.count_behind(con, filters, outcomes=outcomes, **drill)
     behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
-    st.markdown(f"**{total:,}** clocks" + (f" (the latest {SHOWN:,} shown; the download has all)" if total > SHOWN else ""))
-    # A clock breached while still running has no stop yet: say so instead of a grey "None".
-    shown_behind = behind.assign(stopped=behind["stopped"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("still open"))
-    st.dataframe(shown_behind, hide_index=True, key="behind_table")
+    st.markdown(
+        f"**{total:,}** {OUTCOMES[state]} clock{'s' if total != 1 else ''} decided in "
+        f"{window_months(period, window)}" + (f" (the latest {SHOWN:,} shown; the download has all)"
+                                              if total > SHOWN else "")
+        + f" · times in {tz}"
+    )
+    # A clock breached while still running has no stop yet: say so.
+    stopped = behind["stopped"].dt.strftime("%Y-%m-%d %H:%M").fillna("still open")
+    table(behind[BEHIND_COLUMNS].assign(stopped=stopped), "behind_table", column_config=NARROW)
     st.download_button(
-        "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month}.csv", mime="text/csv",
-        on_click="ignore", icon=":material/download:",
+        "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month_label(period)}.csv",
+        mime="text/csv", on_click="ignore", icon=":material/download:",
         data=lambda: frame_csv_bytes(review.tickets_behind(con, filters, tz, outcomes=outcomes, **drill)),
     )
-
-
-HOURS = st.column_config.NumberColumn(format="%.1f")
-
-
-def formats(frame: pd.DataFrame) -> dict:
-    """One decimal for durations and means; the rest as they come."""
-    return {c: HOURS for c in frame.columns if c.endswith(("_hours", "_minutes", "_mean", "change"))}
 
 
 def pick(row: Optional[pd.Series], column: str) -> Optional[str]:
@@ -73,20 +91,19 @@ def pick(row: Optional[pd.Series], column: str) -> Optional[str]:
 
 
 def metric_table(
-    frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame], month: str,
-    config: Optional[dict] = None,
+    frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame], month: str, empty: str,
+    *, percent: tuple[str, ...] = (),
 ) -> None:
-    """The metric's table; a selected row (handed to `behind`) narrows the tickets listed under it."""
+    """The metric's table; a selected row (handed to `behind`) narrows the tickets listed right under it.
+    `empty` says why there is nothing to show (which input is missing), in place of the table."""
     if frame.empty:
-        st.info(f"No data for {month} with these filters.")
+        st.info(empty, icon=":material/info:")
         return
-    event = st.dataframe(frame, hide_index=True, key=key, on_select="rerun", selection_mode="single-row",
-                         column_config=formats(frame) | (config or {}))
+    event = table(frame, key, percent=percent, on_select="rerun", selection_mode="single-row")
     rows = event.selection.rows if event else []
     if not rows and not st.toggle("List every ticket behind this table", key=f"{key}_all"):
         return
     tickets = behind(frame.iloc[rows[0]] if rows else None)
     st.markdown(f"**{len(tickets):,}** behind {'the selected row' if rows else 'this table'}")
-    st.dataframe(tickets, hide_index=True, key=f"{key}_behind", height=min(36 * (len(tickets) + 1) + 3, 320),
-                 column_config=formats(tickets))
+    table(tickets, f"{key}_behind", height=min(36 * (len(tickets) + 1) + 3, 320))
     download(tickets, f"{key}_{month}.csv", f"{key}_dl")

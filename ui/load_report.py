@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_core.analysis.datasource import DataSource, rejects_csv
-from ui.widgets import download
+from ui.widgets import download, table
 
 
 def show_load_report(upload: DataSource) -> None:
@@ -33,7 +33,7 @@ def show_load_report(upload: DataSource) -> None:
     if reasons.empty:
         st.success("Every row was accepted.", icon=":material/check_circle:")
     else:
-        st.dataframe(reasons, hide_index=True, key="reasons_table")
+        table(reasons, "reasons_table")
         download(reasons, "reject_reasons.csv", "dl_reasons", "Download reasons")
         st.download_button(
             "Download rejected rows (row, column, value, reason)", data=lambda: rejects_csv(upload),

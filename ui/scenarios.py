@@ -10,6 +10,7 @@ import streamlit as st
 from sla_core import simulate as sim
 from sla_core.policy import Policy
 from ui.state import StateKeys
+from ui.widgets import table
 
 
 def scenarios_section(policy: Policy, candidate: Policy, summary: dict[str, Any]) -> None:
@@ -25,7 +26,7 @@ def scenarios_section(policy: Policy, candidate: Policy, summary: dict[str, Any]
             scenarios[name.strip()] = {"yaml": candidate.to_yaml(), "summary": {"scenario": name.strip(), **summary}}
             st.toast(f"Saved scenario {name.strip()!r}")
     if scenarios:
-        st.dataframe(pd.DataFrame([s["summary"] for s in scenarios.values()]), hide_index=True, key="sim_scenarios_table")
+        table(pd.DataFrame([s["summary"] for s in scenarios.values()]), "sim_scenarios_table")
         chosen = st.selectbox("Scenario", list(scenarios), key=StateKeys.SIM_SCENARIO_PICK)
         text = scenarios[chosen]["yaml"]
         file_name = "policy_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in chosen) + ".yaml"

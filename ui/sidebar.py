@@ -14,7 +14,7 @@ from typing import Callable, Optional
 import streamlit as st
 
 from sla_core.analysis.datasource import DataSource
-from sla_core.analysis.filters import Filters
+from sla_core.analysis.filters import QUERY_KEYS, Filters
 from sla_core.vocab import TIERS
 from ui.registry import BY_NAME, PageSpec
 from ui.sources import safe_policy, source_picker
@@ -104,8 +104,12 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     )
     st.session_state[StateKeys.FILTERS] = chosen
     st.session_state[StateKeys.URL_PROBLEMS] = []
-    if st.query_params.to_dict() != chosen.to_query():
-        st.query_params.from_dict(chosen.to_query())
+    wanted_query = chosen.to_query()
+    for key in QUERY_KEYS:  # only the filters' own parameters: a page's (drill-down, candidate) stay
+        if key in wanted_query and st.query_params.get(key) != wanted_query[key]:
+            st.query_params[key] = wanted_query[key]
+        elif key not in wanted_query and key in st.query_params:
+            del st.query_params[key]
     return chosen
 def draw_frame(spec: PageSpec) -> None:
     """The sidebar every page shares (data source, filters) and what the page will read."""

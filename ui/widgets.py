@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +11,7 @@ import streamlit as st
 from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missing
 from sla_core.analysis.datasource import DataSource
 from sla_core.csv_safe import frame_csv_bytes
+from sla_core.present import words
 
 
 def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
@@ -19,6 +20,24 @@ def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CS
         label, data=lambda: frame_csv_bytes(frame), file_name=name, mime="text/csv", key=key,
         on_click="ignore", icon=":material/download:",
     )
+
+
+def table(frame: pd.DataFrame, key: str, *, percent: tuple[str, ...] = (), column_config: Optional[dict] = None,
+          **kwargs: Any) -> Any:
+    """A table in the words people use (sla_core.present.words): labelled columns, shares as percents, one
+    decimal for other fractions, a dash in an empty cell. Returns st.dataframe's selection event."""
+    shown = words.for_people(frame, percent=percent)
+    config: dict[str, Any] = {}
+    for core, column in zip(frame.columns, shown.columns):
+        if not pd.api.types.is_numeric_dtype(shown[column]) or pd.api.types.is_bool_dtype(shown[column]):
+            continue
+        if core in percent or words.is_share(core):
+            config[column] = st.column_config.NumberColumn(format="percent")
+        elif pd.api.types.is_float_dtype(shown[column]):
+            config[column] = st.column_config.NumberColumn(format="%.1f")
+    config.update(column_config or {})
+    kwargs.setdefault("hide_index", True)
+    return st.dataframe(shown, key=key, column_config=config, **kwargs)
 
 
 def pct(value: Optional[float]) -> str:
@@ -50,11 +69,10 @@ def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded
         )
         frame = coverage_frame(found)
         frame["status"] = frame["status"].map(STATUS_WORDS)
-        st.dataframe(
-            frame.drop(columns=["to fill it"]), hide_index=True, key=f"coverage_{source.kind}", height="content",
-            column_config={
-                "share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1),
-                "tickets": st.column_config.NumberColumn("tickets in scope", format="localized"),
+        table(
+            frame.drop(columns=["to fill it"]), f"coverage_{source.kind}", height="content", column_config={
+                words.label("share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                words.label("tickets"): st.column_config.NumberColumn("Tickets in scope", format="localized"),
             },
         )
         gaps = [c for c in found if c.status in ("absent", "partly")]

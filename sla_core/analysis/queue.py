@@ -22,14 +22,15 @@ from sla_core.analysis.where import FILTER_COLUMNS, filtered
 from sla_core.ingest.kept import evaluate_tickets
 from sla_core.policy import Policy, playbooks
 from sla_core.sqlutil import quote_ident, table_columns
+from sla_core.vocab import INCIDENT_TIERS
 
 QUEUE_STATES: tuple[str, ...] = ("breached", "at_risk", "paused")
 
 QUEUE_COLUMNS: tuple[str, ...] = (
+    "priority",
     "ticket_id",
     "metric",
     "state",
-    "time_left",
     "time_left_seconds",
     "due",
     "tier",
@@ -85,14 +86,12 @@ def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[s
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
 
 
-# Time left in open hours as `-1d 2h 05m` (negative = overdue).
-_TIME_LEFT_SQL = """
-    CASE WHEN r.time_left_seconds IS NULL THEN NULL ELSE
-        (CASE WHEN r.time_left_seconds < 0 THEN '-' ELSE '' END)
-        || (CASE WHEN abs(r.time_left_seconds) >= 86400
-                 THEN CAST(floor(abs(r.time_left_seconds) / 86400) AS BIGINT) || 'd ' ELSE '' END)
-        || CAST(floor(abs(r.time_left_seconds) % 86400 / 3600) AS BIGINT) || 'h '
-        || lpad(CAST(CAST(floor(abs(r.time_left_seconds) % 3600 / 60) AS BIGINT) AS VARCHAR), 2, '0') || 'm'
+# What to do first: clocks that can still be saved on urgent tiers, then urgent breaches, then the same for the
+# other tiers, then paused clocks; within each, least time left first (so the most overdue breach leads its group).
+_PRIORITY_SQL = """
+    CASE WHEN r.state = 'paused' THEN 5
+         ELSE (CASE WHEN list_contains($urgent, r.tier) THEN 0 ELSE 2 END)
+              + (CASE WHEN r.state = 'at_risk' THEN 1 ELSE 2 END)
     END
 """
 
@@ -106,7 +105,10 @@ def breach_queue(
     *,
     tickets: str = "tickets",
 ) -> pd.DataFrame:
-    """Running clocks breached, at risk or paused, most overdue first (columns: QUEUE_COLUMNS).
+    """Running clocks breached, at risk or paused, in the order to act on them (columns: QUEUE_COLUMNS).
+
+    `priority` 1-5: at risk on an urgent tier (INCIDENT_TIERS: critical, high), breached on an urgent tier, at risk
+    on another tier, breached on another tier, paused; within a priority, least time left first.
 
     `due` is the due instant as wall-clock time in `viewer_timezone`; the
     period filter does not apply (the queue is always "now").
@@ -129,8 +131,7 @@ def breach_queue(
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
                 WHERE {where.sql}
             )
-            SELECT r.ticket_id, r.metric, r.state,
-                   {_TIME_LEFT_SQL} AS time_left,
+            SELECT {_PRIORITY_SQL} AS priority, r.ticket_id, r.metric, r.state,
                    r.time_left_seconds,
                    timezone($viewer_tz, r.due_at) AS due,
                    r.tier, r.segment, r.owner_team, r.discipline, r.route, r.missing_triage,
@@ -138,9 +139,10 @@ def breach_queue(
                        AS playbook,
                    r.playbook_ids
             FROM queued r
-            ORDER BY r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
+            ORDER BY priority, r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,
-            {**triage_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries},
+            {**triage_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries,
+             "urgent": list(INCIDENT_TIERS)},
         )
         .df()
     )

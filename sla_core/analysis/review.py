@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Mapping, Optional
 
 import duckdb
 import pandas as pd
@@ -25,7 +25,7 @@ from sla_core.analysis.where import Where, filtered
 from sla_core.clocks.calendars import DAY_US
 from sla_core.periods import shift_month
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import METRICS, TIERS
+from sla_core.vocab import METRICS, TIERS, Tier
 
 Window = Literal["month", "previous", "12m"]
 StateChoice = Literal["breached", "met", "all"]
@@ -195,13 +195,14 @@ def _tier_metric_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def adherence_table(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes"
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes",
+    goals: Mapping[Tier, float] = {},
 ) -> pd.DataFrame:
     """Per tier and metric: counts and adherence this month, the month before, the last 12 months.
 
-    Columns: tier, metric, met, breached, adherence, prev_met, prev_breached,
-    prev_adherence, met_12m, breached_12m, adherence_12m (adherence None when
-    nothing was decided). Rows: every tier/metric with an outcome in 12 months.
+    Columns: tier, metric, met, breached, adherence, goal (the policy's, per tier; None without one), prev_met,
+    prev_breached, prev_adherence, met_12m, breached_12m, adherence_12m (adherence None when nothing was
+    decided). Rows: every tier/metric with an outcome in 12 months.
     """
     period = _require_period(filters)
     where = _where(filters, *_window(period, "12m")).bind(period=period, previous=shift_month(period, -1))
@@ -229,7 +230,34 @@ def adherence_table(
         """,
         where.params,
     )
+    frame.insert(5, "goal", frame["tier"].map(lambda tier: goals.get(tier)).astype("float64"))
     return _tier_metric_order(frame)
+
+
+@dataclass(frozen=True)
+class GoalCheck:
+    """The month's adherence of one tier (all its clocks) against the policy's goal for it."""
+
+    tier: str
+    adherence: Optional[float]
+    goal: float
+
+    @property
+    def reached(self) -> Optional[bool]:
+        return None if self.adherence is None else self.adherence >= self.goal
+
+
+def goal_checks(
+    con: duckdb.DuckDBPyConnection, filters: Filters, goals: Mapping[Tier, float], *, outcomes: str = "review_outcomes"
+) -> list[GoalCheck]:
+    """Each tier with a goal and clocks decided in the month, most urgent first."""
+    checks = []
+    for tier in TIERS:
+        if tier in goals and (filters.tier is None or filters.tier == tier):
+            month = counts(con, filters.model_copy(update={"tier": tier}), "month", outcomes=outcomes)
+            if month.decided:
+                checks.append(GoalCheck(tier=tier, adherence=month.adherence, goal=goals[tier]))
+    return checks
 
 
 def adherence_trend(

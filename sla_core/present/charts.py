@@ -9,7 +9,7 @@ everything else (background, fonts, grid) is left to the Streamlit theme.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,8 @@ from sla_core.analysis import insights, review
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label
-from sla_core.vocab import METRICS, TIERS
+from sla_core.present import words
+from sla_core.vocab import METRICS, TIERS, Tier
 
 TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
@@ -51,8 +52,9 @@ def _count_ticks(largest: int) -> dict:
     return {"dtick": 1, "tick0": 0} if largest <= 8 else {}
 
 
-def trend_figure(trend: pd.DataFrame) -> go.Figure:
-    """Adherence per month: one panel per metric (side by side, one y axis), one line per tier."""
+def trend_figure(trend: pd.DataFrame, goals: Mapping[Tier, float] = {}) -> go.Figure:
+    """Adherence per month: one panel per metric (side by side, one y axis), one line per tier, and the tier's
+    goal (the policy's `goals`) as a dotted line in its colour."""
     metrics = [m for m in METRICS if m in set(trend["metric"])]
     months = pd.to_datetime(pd.Series(trend["month"].unique())).sort_values()
     # Month ticks, never hours: a single month would otherwise be labelled down to the minute.
@@ -67,7 +69,7 @@ def trend_figure(trend: pd.DataFrame) -> go.Figure:
         start = i * (width + gap)
         layout[f"xaxis{axis}"] = {**x_axis, "domain": [start, start + width], "anchor": "y"}
         layout["annotations"].append(
-            {"text": metric, "x": start + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+            {"text": words.value(metric), "x": start + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
              "xanchor": "center", "yanchor": "bottom", "showarrow": False}
         )
         for tier in TIERS:
@@ -80,6 +82,13 @@ def trend_figure(trend: pd.DataFrame) -> go.Figure:
                 line={"color": TIER_COLORS[tier]}, customdata=rows[["met", "breached"]],
                 hovertemplate="%{x|%Y-%m}: %{y:.1%}<br>met %{customdata[0]}, breached %{customdata[1]}",
             ))
+            if tier in goals:
+                traces.append(go.Scatter(
+                    x=[months.iloc[0], months.iloc[-1]], y=[goals[tier]] * 2, xaxis=f"x{axis}", yaxis="y",
+                    mode="lines", name=f"{tier} goal", legendgroup=tier, showlegend=False,
+                    line={"color": TIER_COLORS[tier], "dash": "dot", "width": 1},
+                    hovertemplate=f"{tier} goal: {goals[tier]:.0%}<extra></extra>",
+                ))
     return go.Figure(traces, layout={
         **layout, "yaxis": {"tickformat": ".0%"}, "height": 320, "margin": {"t": 40, "b": 10},
         "legend": {"title": {"text": "tier"}},
@@ -115,13 +124,13 @@ def team_figure(teams: pd.DataFrame) -> go.Figure:
     """Breached clocks per owner team, one bar per metric."""
     fig = go.Figure(
         [
-            go.Bar(x=rows["owner_team"], y=rows["breached"], name=metric, marker={"color": METRIC_COLORS[metric]})
+            go.Bar(x=rows["owner_team"], y=rows["breached"], name=words.value(metric), marker={"color": METRIC_COLORS[metric]})
             for metric in METRICS
             if not (rows := teams[teams["metric"] == metric]).empty
         ]
     )
-    fig.update_layout(barmode="group", height=280, margin={"t": 10, "b": 10}, legend_title_text="metric",
-                      yaxis={"title": {"text": "breached"}, **_count_ticks(int(teams["breached"].max() or 0))})
+    fig.update_layout(barmode="group", height=280, margin={"t": 10, "b": 10}, legend_title_text="clock",
+                      yaxis={"title": {"text": "clocks breached"}, **_count_ticks(int(teams["breached"].max() or 0))})
     return fig
 
 
@@ -162,7 +171,7 @@ def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
     charts: list[Chart] = []
     trend = review.adherence_trend(con, filters, outcomes=outcomes)
     if not trend.empty:
-        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(trend_figure(trend), 320)))
+        charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(trend_figure(trend, src.policy.goals), 320)))
     tier = review.distribution_tier(filters)
     for metric in ("acknowledge", "action_plan"):
         dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)

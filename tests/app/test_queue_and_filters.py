@@ -13,6 +13,7 @@ from sla_core.analysis.filters import Filters
 from sla_core.clocks.engine import evaluate
 from sla_core.ingest.column_guess import guess_columns
 from sla_core.policy import load_policy
+from sla_core.present import words
 from tests.conftest import ROOT, at, load_tables
 
 POLICY = load_policy(ROOT / "sample_data" / "policy.yaml")  # has triage_required and the three playbooks
@@ -48,15 +49,19 @@ def live_queue(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), zon
         return queue.breach_queue(con, POLICY, live, filters, zone)
 
 
-def test_queue_holds_breached_at_risk_and_paused_clocks_most_overdue_first(con: duckdb.DuckDBPyConnection) -> None:
+def test_queue_holds_breached_at_risk_and_paused_clocks_in_the_order_to_act(con: duckdb.DuckDBPyConnection) -> None:
     frame = live_queue(con)
     assert set(frame.state) <= {"breached", "at_risk", "paused"}
     assert "LOW" not in set(frame.ticket_id) and "DONE" not in set(frame.ticket_id)
-    assert list(frame.time_left_seconds) == sorted(frame.time_left_seconds)
-    first = frame.iloc[0]
-    assert (first.ticket_id, first.metric, first.state) == ("ENT", "acknowledge", "breached")
-    crit = frame[(frame.ticket_id == "CRIT") & (frame.metric == "acknowledge")].iloc[0]
-    assert crit.state == "at_risk" and crit.time_left == "0h 07m"
+    # What can still be saved on critical tickets leads, least time left first (SEC's action plan is due this
+    # minute, CRIT's acknowledgement in 7 min), then the critical breach (SEC acknowledge, 1 h 30 m over), then the
+    # medium breach (ENT, 8 business hours over) although it is the most overdue: tier and state before time left.
+    rows = [tuple(r) for r in frame[["priority", "ticket_id", "metric", "state"]].itertuples(index=False)]
+    assert rows == [(1, "SEC", "action_plan", "at_risk"), (1, "CRIT", "acknowledge", "at_risk"),
+                    (2, "SEC", "acknowledge", "breached"), (4, "ENT", "acknowledge", "breached")]
+    assert list(frame.time_left_seconds) == [0, 420, -5400, -28800]
+    assert list(words.time_left(frame.time_left_seconds, frame.state)) == [
+        "0 m left", "7 m left", "1 h 30 m overdue", "8 h overdue"]
 
 
 def test_missing_triage_fields_follow_the_tier(con: duckdb.DuckDBPyConnection) -> None:

@@ -75,7 +75,7 @@ def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: 
     at.toggle(key="insights_resolution_all").set_value(True)
     rerun(at)
     assert at.markdown[0].value == "**7** behind this table"
-    assert list(table_with(at, "resolution_hours")["ticket_id"])[0] == "G"  # slowest first (96 h)
+    assert list(table_with(at, "Resolution (h)")["Ticket"])[0] == "G"  # slowest first (96 h)
     assert at.download_button(key="insights_dl_report").label == "Download monthly report"
     assert len(at.get("plotly_chart")) == 7
 
@@ -91,7 +91,7 @@ def test_insights_page_on_the_bundled_sample(store: Path) -> None:
     at = page("insights.py", source, Filters(period=date(2026, 10, 1)))
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="insights_quarter").value == date(2026, 7, 1)
-    retro = table_with(at, "p90_hours", "p95_hours", "target_hours")
+    retro = table_with(at, "90th percentile (h)", "95th percentile (h)", "Target (h)")
     assert len(retro) == len(feedback.retrospective(source, Filters(), date(2026, 7, 1)))
 
 
@@ -134,11 +134,11 @@ def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource,
     assert again.text_input(key="feedback_reviewer_B").value == "Sam"
     items = again.data_editor(key="feedback_items_B").value
     assert list(items["description"]) == ["Alert on replica lag"]
-    assert list(table_with(again, "overdue", "description")["description"]) == ["Alert on replica lag"]
+    assert list(table_with(again, "Overdue", "Action item")["Action item"]) == ["Alert on replica lag"]
     assert {m.label: m.value for m in again.metric}["Overdue action items on 2026-12-01"] == "1"
     matrix = table_with(again, "critical", "high", "medium", "low")
     assert matrix.loc["high", "critical"] == 1
-    assert list(table_with(again, "error", "validated_impact")["ticket_id"]) == ["C"]
+    assert list(table_with(again, "Error", "Validated impact")["Ticket"]) == ["C"]
 
 
 def test_an_unknown_ticket_cannot_be_validated(month_source: DataSource, store: Path) -> None:

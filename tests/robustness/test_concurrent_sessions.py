@@ -29,7 +29,7 @@ SESSIONS = 10
 UPLOADERS = range(5)  # contexts 0..4 upload, 5..9 only read
 EXCEPTION = '[data-testid="stException"]'
 TITLES = {"Review": "Monthly SLA review", "Breach queue": "Breach queue", "Upload": "Upload an export"}
-HEADLINE = ("Met", "Breached", "Adherence, last 12 months")
+HEADLINE = ("Clocks met", "Clocks breached", "Adherence, last 12 months")
 XSS_FLAG = "window.__sla_xss"
 HOSTILE_NAME = "<img src=x onerror=\"window.__sla_xss='name'\">.csv"
 HOSTILE_LINK_TIER = "<img src=x onerror=\"window.__sla_xss='link'\">"

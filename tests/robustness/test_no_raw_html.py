@@ -102,7 +102,7 @@ def test_hostile_playbook_file_name_and_ticket_text_are_sent_as_text(hostile_pol
     assert SCRIPT in queue_text and IMG in queue_text, queue_text[:500]
     assert any("<img src=x onerror=alert(1)>" in text for text in seen)  # the file name in captions/titles
     queue_frame = at.dataframe[0].value
-    assert set(queue_frame.ticket_id) == {IMG, SCRIPT}  # ids are cells of a table, unchanged
+    assert set(queue_frame.Ticket) == {IMG, SCRIPT}  # ids are cells of a table, unchanged
 
 
 def test_a_hostile_shared_link_is_shown_as_text():

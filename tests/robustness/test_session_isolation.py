@@ -68,9 +68,9 @@ def test_two_uploads_with_the_same_name_and_size_stay_in_their_sessions():
     # Each page shows what the core computes from that session's own upload, and the two differ.
     for at, numbers, source in ((a, numbers_a, source_a), (b, numbers_b, source_b)):
         head = review.headline(source.con, at.session_state[StateKeys.ACTIVE_FILTERS], outcomes=source.outcomes)
-        assert numbers["Met"] == f"{head.month.met:,}" and numbers["Breached"] == f"{head.month.breached:,}"
-    assert (numbers_a["Met"], numbers_a["Breached"]) == ("8", "0")
-    assert (numbers_b["Met"], numbers_b["Breached"]) == ("4", "4")
+        assert numbers["Clocks met"] == f"{head.month.met:,}" and numbers["Clocks breached"] == f"{head.month.breached:,}"
+    assert (numbers_a["Clocks met"], numbers_a["Clocks breached"]) == ("8", "0")
+    assert (numbers_b["Clocks met"], numbers_b["Clocks breached"]) == ("4", "4")
 
     # A session that uploaded nothing still sees the sample, with the single session's numbers.
     other = fresh_session()

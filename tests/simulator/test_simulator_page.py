@@ -80,8 +80,8 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
     expected = sim.simulate(result.replay, sim.with_weights(result.current, severity=0.6)).transition_matrix()
     pd.testing.assert_frame_equal(after, expected)
     assert int({m.label: m.value for m in page.metric}["Change tier"].replace(",", "")) > 0
-    changed = next(df.value for df in page.dataframe if "why_factor" in df.value.columns)
-    assert set(changed.why_factor.dropna()) == {"severity"}
+    changed = next(df.value for df in page.dataframe if "Moved most by" in df.value.columns)
+    assert set(changed["Moved most by"]) - {"—"} == {"severity"}
     # until the user picks a cell, the tickets shown are those of the biggest move
     biggest = max(((a, b) for a in after.index for b in after.columns if a != b), key=lambda c: after.loc[c])
     assert page.selectbox(key="sim_cell").value == "auto"
@@ -91,10 +91,10 @@ def test_moving_a_weight_changes_the_matrix(page: AppTest) -> None:
 def assert_cell_shown(at: AppTest, tier_from: str, tier_to: str, *, count: int) -> None:
     """The caption and the table under the matrix are those of the cell the picker resolves to."""
     assert f"**{count:,}** tickets {tier_from} → {tier_to}" in [m.value.strip() for m in at.markdown]
-    cell = next(df.value for df in at.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
+    cell = next(df.value for df in at.dataframe if {"Tier now", "Candidate tier", "Candidate score"}
                 <= set(df.value.columns))
     assert len(cell) == min(500, count)
-    assert set(cell.tier_current) <= {tier_from} and set(cell.tier_candidate) <= {tier_to}
+    assert set(cell["Tier now"]) <= {tier_from} and set(cell["Candidate tier"]) <= {tier_to}
 
 
 def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
@@ -115,10 +115,10 @@ def test_a_picked_cell_stays_while_the_inputs_move(page: AppTest) -> None:
 def test_a_cell_lists_its_tickets(page: AppTest) -> None:
     page.slider(key="sim_in:weight.severity").set_value(0.6)  # a heavier severity moves high tickets up
     page.selectbox(key="sim_cell").set_value("high|critical").run()
-    cell = next(df.value for df in page.dataframe if {"tier_current", "tier_candidate", "score_candidate"}
-                <= set(df.value.columns) and "why_factor" not in df.value.columns)
+    cell = next(df.value for df in page.dataframe if {"Tier now", "Candidate tier", "Candidate score"}
+                <= set(df.value.columns) and "Moved most by" not in df.value.columns)
     assert len(cell) == min(500, shown_matrix(page).loc["high", "critical"]) > 0
-    assert set(cell.tier_current) == {"high"} and set(cell.tier_candidate) == {"critical"}
+    assert set(cell["Tier now"]) == {"high"} and set(cell["Candidate tier"]) == {"critical"}
 
 
 def test_a_lenient_tier_with_a_shorter_target_warns(page: AppTest) -> None:

@@ -8,9 +8,10 @@ import streamlit as st
 from sla_core.analysis import queue
 from sla_core.clock import now as clock_now
 from sla_core.policy import playbooks
+from sla_core.present import words
 from ui.sidebar import require_data
 from ui.state import StateKeys
-from ui.widgets import download
+from ui.widgets import download, table
 
 REFRESH = timedelta(seconds=60)
 
@@ -24,7 +25,9 @@ if StateKeys.VIEWER_TZ not in st.session_state:
     st.session_state[StateKeys.VIEWER_TZ] = browser_zone if browser_zone in zones else policy.timezone
 top = st.columns([3, 2])
 top[0].caption(
-    f"{source.label} · running clocks that are breached, at risk or paused, most overdue first. "
+    f"{source.label} · running clocks that are breached, at risk or paused, in the order to act: at risk on "
+    "critical and high tickets (still savable), then their breaches, then the other tiers, then paused; "
+    "least time left first. "
     f"Refreshes every {int(REFRESH.total_seconds())} s with “now” as the time; the month filter does not apply. "
     "Time left counts the metric's open hours."
 )
@@ -33,21 +36,8 @@ viewer_tz = top[1].selectbox(
     help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
 )
 
-COLUMNS = {
-    "ticket_id": st.column_config.TextColumn("ticket"),
-    "state": st.column_config.TextColumn(),
-    "time_left": st.column_config.TextColumn("time left"),
-    "due": st.column_config.TextColumn(f"due ({viewer_tz})"),
-    "metric": st.column_config.TextColumn(),
-    "tier": st.column_config.TextColumn(),
-    "owner_team": st.column_config.TextColumn("owner"),
-    "playbook": st.column_config.TextColumn(),
-    "missing_triage": st.column_config.TextColumn("missing triage"),
-    "time_left_seconds": None,
-    "playbook_ids": None,
-}
-ORDER = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "segment",
-         "owner_team"]
+SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "owner_team",
+         "segment", "route"]
 
 
 @st.fragment(run_every=REFRESH)
@@ -64,11 +54,15 @@ def live_queue() -> None:
     if frame.empty:
         st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
         return
-    shown = frame.fillna({"missing_triage": "", "playbook": ""})
-    # A paused clock has no due time until it runs again: say so instead of a blank "None".
-    shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("paused: none yet")
-    st.dataframe(shown, hide_index=True, key="queue_table", column_config=COLUMNS, column_order=ORDER,
-                 height=min(35 * (len(frame) + 1) + 3, 640))
+    shown = frame.assign(time_left=words.time_left(frame["time_left_seconds"], frame["state"]),
+                         missing_triage=frame["missing_triage"].fillna("none"),
+                         playbook=frame["playbook"].fillna("no playbook rule"))
+    # A paused clock has no due time until it runs again: say so instead of a blank.
+    shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("when it runs again")
+    table(shown[SHOWN], "queue_table", height=min(35 * (len(frame) + 1) + 3, 640), column_config={
+        words.label("due"): st.column_config.TextColumn(f"Due ({viewer_tz})"),
+        words.label("playbook"): st.column_config.TextColumn(width="large"),
+    })
     download(frame.drop(columns="playbook_ids"), f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
 
     st.subheader("Playbooks")

@@ -15,6 +15,7 @@ from sla_core.ingest.store import StoreError
 from sla_core.periods import month_label
 from sla_core.vocab import TIERS
 from ui.sidebar import require_data
+from ui.widgets import table
 
 source, filters = require_data("feedback")
 store = source.records
@@ -59,7 +60,7 @@ st.subheader("Post-incident reviews")
 if incidents.empty:
     st.info(f"No critical incident in {month} for these filters.")
 else:
-    st.dataframe(incidents, hide_index=True, key="feedback_incidents")
+    table(incidents, "feedback_incidents")
     ticket = st.selectbox("Incident to review", list(incidents["ticket_id"]), key="feedback_ticket",
                           help="Unreviewed incidents are listed first.")
     existing = feedback.reviews(store)
@@ -104,7 +105,7 @@ st.subheader("Overdue action items")
 if overdue.empty:
     st.success("No open action item is past its deadline.", icon=":material/check_circle:")
 else:
-    st.dataframe(overdue, hide_index=True, key="feedback_overdue")
+    table(overdue, "feedback_overdue")
 
 st.subheader("Severity validation")
 st.caption("After a customer follow-up, record the impact it really had next to the one assessed when the "
@@ -134,9 +135,9 @@ else:
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Assessed (rows) vs validated (columns)**")
-        st.dataframe(feedback.confusion_matrix(checked), key="feedback_matrix")
+        table(feedback.confusion_matrix(checked), "feedback_matrix", hide_index=False)
         share = float(checked["misclassified"].mean())
         st.metric("Misclassified", f"{share:.0%}", help=f"of {len(checked)} validated tickets")
     with right:
         st.markdown("**Misclassified tickets**")
-        st.dataframe(feedback.misclassified(checked), hide_index=True, key="feedback_misclassified")
+        table(feedback.misclassified(checked), "feedback_misclassified")

@@ -7,18 +7,19 @@ import streamlit as st
 
 from sla_core import periods
 from sla_core.analysis import feedback, insights
-from sla_core.analysis.coverage import coverage
+from sla_core.analysis.coverage import coverage, missing
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
-from ui.drill import HOURS, metric_table, pick
+from ui.drill import metric_table, pick
 from ui.sidebar import require_data
-from ui.widgets import cannot_tell, download
+from ui.widgets import cannot_tell, download, table
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
 store = source.records
-PERCENT = st.column_config.NumberColumn(format="percent")
+narrowed = [name for name, value in (("segment", filters.segment), ("discipline", filters.discipline),
+                                      ("owner team", filters.owner_team), ("tier", filters.tier)) if value]
 
 st.title("Beyond the timers")
 st.caption(
@@ -43,9 +44,19 @@ def chart(key: str) -> None:
         st.plotly_chart(charts[key].figure, key=f"insights_chart_{key}")
 
 
+def why_empty(what: str, *figures: str) -> str:
+    """Why a table has no rows: the input this data lacks, else the month and the filters that left nothing."""
+    for figure in figures:
+        gap = missing(found, figure)
+        if gap is not None:
+            return f"No {what}: this data holds no {gap.needs} (see above for how to add it)."
+    scope = f" with the {', '.join(narrowed)} filter{'s' if len(narrowed) > 1 else ''} set" if narrowed else ""
+    return f"No {what} in {month}{scope}."
+
+
 def drill_table(frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
-                config: Optional[dict] = None) -> None:
-    metric_table(frame, key, behind, month, config)
+                empty: str, percent: tuple[str, ...] = ()) -> None:
+    metric_table(frame, key, behind, month, empty, percent=percent)
 
 
 tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incidents", "Handoff quality",
@@ -56,20 +67,22 @@ with tabs[0]:
     st.subheader("Time to definitive resolution by owner team")
     chart("resolution_by_team")
     drill_table(summary.resolution, "insights_resolution",
-                lambda row: insights.resolution_tickets(source, filters, pick(row, "owner_team")))
+                lambda row: insights.resolution_tickets(source, filters, pick(row, "owner_team")),
+                why_empty("ticket resolved", "Who owned the fix (team)"))
     st.subheader("Time spent with each owner")
     st.caption(f"Tickets start with {insights.FIRST_OWNER} until their first handoff; "
                "tickets without handoff events stay with their owner team.")
     chart("owner_time")
     drill_table(summary.owners, "insights_owner_time",
                 lambda row: insights.owner_time_tickets(source, filters, pick(row, "owner")),
-                {"share_of_time": PERCENT})
+                why_empty("ticket resolved", "Handoffs and time with each owner"))
     st.subheader("Wait after a handoff")
     st.caption("From the handoff to the new owner's first action: the next status event, the next handoff "
                "or an action plan, whichever comes first.")
     chart("handoff_waits")
     drill_table(summary.waits, "insights_handoffs",
-                lambda row: insights.handoff_tickets(source, filters, pick(row, "to_owner")))
+                lambda row: insights.handoff_tickets(source, filters, pick(row, "to_owner")),
+                why_empty("handoff", "Handoffs and time with each owner"))
 
 with tabs[1]:
     cannot_tell(found, "Reopen rate")
@@ -77,7 +90,7 @@ with tabs[1]:
     chart("reopen_trend")
     drill_table(summary.reopens, "insights_reopens",
                 lambda row: insights.reopen_tickets(source, filters, pick(row, "tier"), pick(row, "owner_team")),
-                {"reopen_rate": PERCENT})
+                why_empty("ticket resolved", "Reopen rate"))
 
 with tabs[2]:
     cannot_tell(found, "Time to detect")
@@ -85,7 +98,8 @@ with tabs[2]:
     st.metric("Incidents monitoring caught first", "—" if share is None else f"{share:.0%}")
     chart("time_to_detect")
     drill_table(summary.detect, "insights_detect",
-                lambda row: insights.detect_tickets(source, filters, pick(row, "source")), {"share": PERCENT})
+                lambda row: insights.detect_tickets(source, filters, pick(row, "source")),
+                why_empty("critical or high incident", "Time to detect"))
 
 with tabs[3]:
     cannot_tell(found, "CSAT after incidents (ratings)", "CSAT after incidents (customers hit)")
@@ -93,10 +107,13 @@ with tabs[3]:
                f"{month}.")
     chart("csat_after_incidents")
     drill_table(summary.csat, "insights_csat",
-                lambda row: insights.csat_tickets(source, filters, pick(row, "group")), {"share_low": PERCENT})
+                lambda row: insights.csat_tickets(source, filters, pick(row, "group")),
+                why_empty("rated ticket", "CSAT after incidents (ratings)"))
     st.subheader(f"Impacted customers, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident")
     drill_table(summary.cohort, "insights_cohort",
-                lambda row: insights.csat_cohort_tickets(source, filters, pick(row, "side")))
+                lambda row: insights.csat_cohort_tickets(source, filters, pick(row, "side")),
+                why_empty("impacted customer with ratings on both sides", "CSAT after incidents (ratings)",
+                          "CSAT after incidents (customers hit)"))
 
 with tabs[4]:
     cannot_tell(found, "Handoffs and time with each owner", "Triage fields")
@@ -114,7 +131,7 @@ with tabs[4]:
     drill_table(summary.quality, "insights_quality",
                 lambda row: insights.handoff_quality_tickets(
                     source, filters, None if pick(row, "tier") == "all" else pick(row, "tier")),
-                {"share_complete": PERCENT, "plan_ratio": HOURS, "wait_ratio": HOURS})
+                why_empty("handoff to engineering", "Handoffs and time with each owner", "Triage fields"))
 
 with tabs[5]:
     latest = periods.last_quarter(source.as_of, source.policy.timezone)
@@ -126,10 +143,7 @@ with tabs[5]:
     if retro.empty:
         st.info(f"No clock stopped in {periods.quarter_label(quarter)}.")
     else:
-        st.dataframe(retro, hide_index=True, key="insights_retro",
-                     column_config={"met_share": PERCENT, "target_hours": HOURS, "p90_hours": HOURS,
-                                    "p95_hours": HOURS, "p90_vs_target": HOURS})
+        table(retro, "insights_retro")
         download(retro, f"retrospective_{periods.quarter_label(quarter)}.csv", "insights_retro_dl")
     st.subheader("Capacity used")
-    st.dataframe(feedback.capacity(source, filters, quarter), hide_index=True, key="insights_capacity",
-                 column_config={"per_week": HOURS, "weeks": HOURS})
+    table(feedback.capacity(source, filters, quarter), "insights_capacity")

@@ -1,6 +1,6 @@
 """Review: the monthly SLA review - adherence, trends, distributions, and the tickets behind each number."""
 
-from typing import Callable, Optional
+from typing import Optional
 
 import pandas as pd
 import streamlit as st
@@ -9,10 +9,10 @@ from sla_core.analysis import review
 from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
-from ui.drill import tickets_behind_the_numbers
+from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
-from ui.widgets import coverage_panel, download, pct
+from ui.widgets import coverage_panel, download, pct, table
 
 source, filters = require_data("review")
 con, outcomes = source.con, source.outcomes
@@ -25,29 +25,45 @@ def points(now: Optional[float], before: Optional[float]) -> Optional[str]:
     return None if now is None or before is None else f"{(now - before) * 100:+.1f} pts vs {previous}"
 
 
-PERCENT = st.column_config.NumberColumn(format="percent")
+CLOCKS = ("Counts are SLA clocks, not tickets: a ticket has up to three (acknowledge, action plan, resolution), "
+          "each met or breached on its own, and counts in the month its clock was met or breached.")
 
 st.title("Monthly SLA review")
 st.caption(
-    f"{source.label} · {source.tickets:,} tickets · clocks judged at "
+    f"{source.label} · {source.tickets:,} tickets · as of "
     f"{source.as_of.astimezone(source.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}"
 )
 
 head = review.headline(con, filters, outcomes=outcomes)
 so_far = source.month_choice(filters.period).days_so_far
-cols = st.columns(4)
+checks = review.goal_checks(con, filters, source.policy.goals, outcomes=outcomes)
+cols = st.columns(5)
 if so_far is None:
-    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence))
+    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence),
+                   help=CLOCKS)
     cols[2].metric(
-        "Breached", f"{head.month.breached:,}", f"{head.month.breached - head.previous.breached:+,} vs {previous}",
-        delta_color="inverse",
+        "Clocks breached", f"{head.month.breached:,}",
+        f"{head.month.breached - head.previous.breached:+,} vs {previous}", delta_color="inverse", help=CLOCKS,
     )
 else:  # a month in progress is not compared with a whole one
     progress = f"month in progress: {so_far} day{'s' if so_far != 1 else ''} so far"
-    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), progress, delta_color="off", delta_arrow="off")
-    cols[2].metric("Breached", f"{head.month.breached:,}", progress, delta_color="off", delta_arrow="off")
-cols[1].metric("Met", f"{head.month.met:,}")
-cols[3].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
+    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), progress, delta_color="off", delta_arrow="off",
+                   help=CLOCKS)
+    cols[2].metric("Clocks breached", f"{head.month.breached:,}", progress, delta_color="off", delta_arrow="off",
+                   help=CLOCKS)
+cols[1].metric("Clocks met", f"{head.month.met:,}", help=CLOCKS)
+if checks:
+    short = [c for c in checks if not c.reached]
+    cols[3].metric(
+        "Tiers at their goal", f"{len(checks) - len(short)} of {len(checks)}",
+        "below: " + ", ".join(f"{c.tier} {pct(c.adherence)} (goal {c.goal:.0%})" for c in short) if short
+        else "every tier at its goal", delta_color="off" if short else "normal", delta_arrow="off",
+        help="The policy's `goals`: the share of a tier's clocks (all metrics) it aims to meet each month.",
+    )
+else:
+    cols[3].metric("Tiers at their goal", "—", "the policy names no goals" if not source.policy.goals else
+                   "no clocks decided", delta_color="off", delta_arrow="off")
+cols[4].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
 
 if head.month.decided == 0:
     st.info(
@@ -60,42 +76,34 @@ if head.month.decided == 0:
 coverage_panel(source, filters.period)
 
 
-def drill_to(**values: str) -> None:
-    """Point the 'tickets behind the numbers' selectors at a table row."""
-    for key, value in values.items():
-        st.session_state[key] = value
+def drill_to_row() -> None:
+    """Point the 'tickets behind the numbers' selectors at the selected row: its breached clocks this month."""
+    rows = st.session_state["adherence_table"].selection.rows
+    if rows:
+        row = adherence.iloc[rows[0]]
+        st.session_state.update({StateKeys.DRILL_TIER: row["tier"], StateKeys.DRILL_METRIC: row["metric"],
+                                 StateKeys.DRILL_TEAM: ALL, StateKeys.DRILL_WINDOW: "month",
+                                 StateKeys.DRILL_STATE: "breached"})
 
 
-def on_row(frame: pd.DataFrame, table_key: str, to_keys: Callable[[pd.Series], dict]) -> Callable[[], None]:
-    def pick() -> None:
-        rows = st.session_state[table_key].selection.rows
-        if rows:
-            drill_to(**to_keys(frame.iloc[rows[0]]))
-
-    return pick
-
-
-st.subheader("Adherence per tier and metric")
-table = review.adherence_table(con, filters, outcomes=outcomes)
-shown = table[["tier", "metric", "met", "breached", "adherence", "prev_adherence", "adherence_12m"]].rename(
-    columns={"adherence": f"adherence {month}", "prev_adherence": f"{previous}", "adherence_12m": "last 12 months"}
+st.subheader("Adherence per tier and clock")
+adherence = review.adherence_table(con, filters, outcomes=outcomes, goals=source.policy.goals)
+shown = adherence[["tier", "metric", "met", "breached", "adherence", "goal", "prev_adherence", "adherence_12m"]]
+table(
+    shown.rename(columns={"adherence": f"Adherence {month}", "prev_adherence": previous,
+                          "adherence_12m": "Last 12 months"}),
+    "adherence_table", percent=(f"Adherence {month}", previous, "Last 12 months"),
+    on_select=drill_to_row, selection_mode="single-row",
 )
-st.dataframe(
-    shown, hide_index=True, key="adherence_table", on_select=on_row(
-        table, "adherence_table", lambda r: {
-            StateKeys.DRILL_TIER: r["tier"], StateKeys.DRILL_METRIC: r["metric"], StateKeys.DRILL_TEAM: ALL,
-            StateKeys.DRILL_WINDOW: "month", StateKeys.DRILL_STATE: "breached",
-        }),
-    selection_mode="single-row",
-    column_config={c: PERCENT for c in shown.columns[4:]},
-)
-st.caption("Select a row to list its tickets below.")
-download(table, f"adherence_{month}.csv", "dl_adherence")
-
+st.caption("Select a row: its breached clocks are listed right below. " + CLOCKS)
+download(adherence, f"adherence_{month}.csv", "dl_adherence")
+tickets_behind_the_numbers(source, filters, list(source.owner_teams))
 trend = review.adherence_trend(con, filters, outcomes=outcomes)
 if not trend.empty:
     st.subheader("Trend, last 12 months")
-    fig = trend_figure(trend)
+    if source.policy.goals:
+        st.caption("Dotted lines: each tier's goal.")
+    fig = trend_figure(trend, source.policy.goals)
     st.plotly_chart(fig, key="trend_chart")
     download(trend, "adherence_trend.csv", "dl_trend")
 
@@ -123,20 +131,14 @@ st.subheader(f"Breaches by owner team, {month}")
 teams = review.breaches_by_team(con, filters, outcomes=outcomes)
 team_cols = st.columns([3, 2])
 with team_cols[0]:
-    st.dataframe(
-        teams, hide_index=True, key="team_table", selection_mode="single-row",
-        on_select=on_row(teams, "team_table", lambda r: {
-            StateKeys.DRILL_TEAM: r["owner_team"], StateKeys.DRILL_METRIC: r["metric"], StateKeys.DRILL_TIER: ALL,
-            StateKeys.DRILL_WINDOW: "month", StateKeys.DRILL_STATE: "breached",
-        }),
-        column_config={"adherence": PERCENT},
+    metric_table(
+        teams, "team_table", lambda row: review.tickets_behind(
+            con, filters, tz, outcomes=outcomes, owner_team=pick(row, "owner_team"), metric=pick(row, "metric"),
+        )[BEHIND_COLUMNS], month, f"No clock breached in {month} for these filters.",
     )
-    download(teams, f"breaches_by_team_{month}.csv", "dl_teams")
 with team_cols[1]:
-    fig = team_figure(teams)
-    st.plotly_chart(fig, key="team_chart")
-
-tickets_behind_the_numbers(source, filters, sorted(teams["owner_team"].unique()))
+    if not teams.empty:
+        st.plotly_chart(team_figure(teams), key="team_chart")
 
 if source.kind == "store":
     with st.expander("Imports into this store", icon=":material/history:"):
@@ -145,5 +147,5 @@ if source.kind == "store":
         except StoreError as err:
             st.caption(f"The import history cannot be read: {err}")
         else:
-            st.dataframe(imports, hide_index=True)
+            table(imports, "store_imports_table")
             download(imports, "store_imports.csv", "dl_imports")

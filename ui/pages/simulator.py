@@ -8,6 +8,7 @@ from sla_core import simulate as sim
 from sla_core.analysis.datasource import policy_fingerprint
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.policy import PolicyError
+from sla_core.present import words
 from sla_core.present.charts import on_call_figure
 from sla_core.vocab import TIERS
 from ui.candidate import candidate_inputs, replay_controls
@@ -15,7 +16,7 @@ from ui.scenarios import scenarios_section
 from ui.sidebar import require_data
 from ui.sources import source_key
 from ui.state import StateKeys
-from ui.widgets import download, pct
+from ui.widgets import download, pct, table
 
 AUTO_CELL = "auto"
 
@@ -87,7 +88,7 @@ else:
     cell_from, cell_to = cell.split("|")
 in_cell = int(matrix.loc[cell_from, cell_to])
 pick[1].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
-st.dataframe(result.cell_tickets(cell_from, cell_to, limit=500), hide_index=True, key="sim_cell_table", height=250)
+table(result.cell_tickets(cell_from, cell_to, limit=500), "sim_cell_table", height=250)
 
 # ---- adherence
 st.subheader("Adherence per tier and metric")
@@ -97,8 +98,8 @@ shown = adherence.assign(
     candidate=[f"{pct(a)} ({m}/{m + b})" for a, m, b in
                zip(adherence.adherence_candidate, adherence.met_candidate, adherence.breached_candidate)],
 )[["tier", "metric", "current", "candidate", "delta_points"]]
-st.dataframe(shown, hide_index=True, key="sim_adherence",
-             column_config={"delta_points": st.column_config.NumberColumn("change (pts)", format="%+.1f")})
+table(shown, "sim_adherence", column_config={
+    words.label("delta_points"): st.column_config.NumberColumn(format="%+.1f")})
 download(adherence, "simulated_adherence.csv", "sim_dl_adherence")
 
 # ---- on-call load
@@ -117,7 +118,7 @@ if changed.empty:
                icon=":material/check_circle:")
 else:
     st.markdown(f"**{changed_total:,}** tickets" + (f" (the newest {SHOWN:,} shown)" if changed_total > SHOWN else ""))
-    st.dataframe(changed, hide_index=True, key="sim_changed")
+    table(changed, "sim_changed")
     st.download_button(  # built on click: every changed ticket, not only the rows shown
         "Download CSV", data=lambda: frame_csv_bytes(result.changed_tickets()), file_name="simulated_changes.csv",
         mime="text/csv", key="sim_dl_changed", on_click="ignore", icon=":material/download:",
@@ -134,8 +135,7 @@ with st.expander("Rubric agreement: the impact people assigned vs the current ru
     assigned = agree[0].selectbox("Assigned impact", list(TIERS), key="sim_agree_impact")
     by_rubric = agree[1].selectbox("Current rubric tier", list(TIERS), key="sim_agree_rubric",
                                    index=1 if assigned == TIERS[0] else 0)
-    st.dataframe(sim.agreement_tickets(replay, assigned, by_rubric), hide_index=True, key="sim_agreement_cell",
-                 height=240)
+    table(sim.agreement_tickets(replay, assigned, by_rubric), "sim_agreement_cell", height=240)
 
 # ---- scenarios
 scenarios_section(policy, candidate, {"change tier or state": changed_total, **summary})
