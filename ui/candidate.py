@@ -8,28 +8,41 @@ candidate survives a reload and can be shared as a link.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import streamlit as st
 
 from sla_core import simulate as sim
 from sla_core.analysis.datasource import DataSource
 from sla_core.policy import Policy
+from sla_core.simulate import scenarios
 from sla_core.vocab import FACTORS, METRICS, TIERS
 from ui.sources import simulation_baseline, simulation_replay, source_key
 from ui.state import StateKeys
 
 URL_PARAM = "candidate"
+SCENARIO_PARAM = "scenario"  # a saved scenario's name (sla_core.simulate.scenarios), opened into the inputs
 
 
 def _key(name: str) -> str:
     return f"{StateKeys.SIM_INPUT}{name}"
 
 
-def _seed(policy: Policy) -> None:
-    """Inputs start at the link's values (once per session), else at the current policy's."""
+def _seed(policy: Policy, records: Path) -> None:
+    """Inputs start at the link's values (once per session: a saved scenario it names, else its candidate),
+    else at the current policy's."""
     linked: dict[str, float] = {}
     if not st.session_state.get(StateKeys.SIM_URL_READ):
-        linked, problems = sim.inputs_from_query(policy, st.query_params.get(URL_PARAM, ""))
+        query = st.query_params.get(URL_PARAM, "")
+        name = st.query_params.get(SCENARIO_PARAM)
+        if name:
+            found = scenarios.find_scenario(name, records)
+            if found is None:
+                st.sidebar.warning(f"URL parameter scenario={name!r} ignored: no saved scenario has that name.")
+                st.query_params.pop(SCENARIO_PARAM, None)
+            else:
+                query = found.inputs
+        linked, problems = sim.inputs_from_query(policy, query)
         for problem in problems:
             st.sidebar.warning(problem)
         st.session_state[StateKeys.SIM_URL_READ] = True
@@ -39,15 +52,25 @@ def _seed(policy: Policy) -> None:
         st.session_state.setdefault(_key(name), value)
 
 
+def open_scenario(policy: Policy, name: str, query: str) -> None:
+    """Set the inputs to a saved scenario's (a button's callback, before the sliders are drawn)."""
+    reset_inputs()
+    values, _ = sim.inputs_from_query(policy, query)
+    for key, value in (sim.current_inputs(policy) | values).items():
+        st.session_state[_key(key)] = value
+    st.query_params[SCENARIO_PARAM] = name
+
+
 def reset_inputs() -> None:
     for key in [k for k in st.session_state if str(k).startswith(StateKeys.SIM_INPUT)]:
         del st.session_state[key]
     st.session_state.pop(StateKeys.SIM_CELL, None)
 
 
-def candidate_inputs(policy: Policy) -> dict[str, float]:
-    """Draw the inputs in the sidebar; returns their values and writes the differing ones into the URL."""
-    _seed(policy)
+def candidate_inputs(policy: Policy, records: Path) -> tuple[dict[str, float], str]:
+    """Draw the inputs in the sidebar; returns their values and their link text, which it writes into the URL
+    (dropping a scenario name the inputs no longer match)."""
+    _seed(policy, records)
     with st.sidebar:
         st.subheader("Candidate policy")
         st.button("Reset to the current policy", on_click=reset_inputs, key="sim_reset", icon=":material/restart_alt:")
@@ -80,7 +103,10 @@ def candidate_inputs(policy: Policy) -> dict[str, float]:
             st.query_params[URL_PARAM] = query
         else:
             st.query_params.pop(URL_PARAM, None)
-    return inputs
+    name = st.query_params.get(SCENARIO_PARAM)
+    if name and (found := scenarios.find_scenario(name, records)) is not None and found.inputs != query:
+        st.query_params.pop(SCENARIO_PARAM, None)
+    return inputs, query
 
 
 def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:

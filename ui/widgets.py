@@ -23,10 +23,10 @@ def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CS
 
 
 def table(frame: pd.DataFrame, key: str, *, percent: tuple[str, ...] = (), column_config: Optional[dict] = None,
-          **kwargs: Any) -> Any:
+          zone: Optional[str] = None, **kwargs: Any) -> Any:
     """A table in the words people use (sla_core.present.words): labelled columns, shares as percents, one
     decimal for other fractions, a dash in an empty cell. Returns st.dataframe's selection event."""
-    shown = words.for_people(frame, percent=percent)
+    shown = words.for_people(frame, percent=percent, zone=zone)
     config: dict[str, Any] = {}
     for core, column in zip(frame.columns, shown.columns):
         if not pd.api.types.is_numeric_dtype(shown[column]) or pd.api.types.is_bool_dtype(shown[column]):

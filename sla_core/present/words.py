@@ -9,7 +9,7 @@ explained in docs/glossary.md, which a test keeps in step with `LABELS`.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 import numpy as np
 import pandas as pd
@@ -117,10 +117,11 @@ def _number_text(values: pd.Series, percent: bool) -> pd.Series:
     return shown.fillna(MISSING)
 
 
-def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = ()) -> pd.DataFrame:
+def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = (), zone: Optional[str] = None) -> pd.DataFrame:
     """The frame as a page shows it (see the module's docstring).
 
-    `percent` adds columns (by their core name) shown as shares. A numeric column with an empty cell becomes text,
+    `percent` adds columns (by their core name) shown as shares; `zone` is the timezone instants are shown in
+    (the policy's), for columns the core returns as instants rather than wall-clock times. A numeric column with an empty cell becomes text,
     so the page shows a dash and not "None"; a full numeric column stays a number (sortable, formatted by the
     page, see `is_share`).
     """
@@ -133,6 +134,8 @@ def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = ()) -> pd.DataFr
         elif column in WORDED and not pd.api.types.is_numeric_dtype(values):
             out[column] = values.map(lambda v: VALUE_WORDS.get(v, v), na_action="ignore").fillna(MISSING)
         elif pd.api.types.is_datetime64_any_dtype(values):
+            if zone is not None and values.dt.tz is not None:
+                values = values.dt.tz_convert(zone)
             out[column] = values.dt.strftime("%Y-%m-%d %H:%M").fillna(MISSING)
         elif pd.api.types.is_bool_dtype(values):
             out[column] = values.map({True: "yes", False: "no"})

@@ -325,20 +325,20 @@ class SimulationFrames:
 
 
 def scenario_summary(matrix: pd.DataFrame, adherence: pd.DataFrame, load: pd.DataFrame) -> dict[str, Any]:
-    """One comparable row per scenario: tickets moved, tickets per candidate tier, overall adherence change
-    per metric (points) and weeks over capacity."""
+    """One comparable row per scenario: tickets moved, tickets per candidate tier, the adherence change over
+    every clock and per metric (points) and weeks over capacity."""
     row: dict[str, Any] = {
         "change tier": int(matrix.to_numpy().sum() - matrix.to_numpy().trace()),
         **{f"to {t}": int(matrix[t].sum()) for t in matrix.columns},
         "weeks over capacity": int(load["over_candidate"].sum()),
     }
-    for metric in METRICS:
-        part = adherence[adherence["metric"] == metric]
+    for metric in (None, *METRICS):  # None: every clock together, the headline's effect
+        part = adherence if metric is None else adherence[adherence["metric"] == metric]
         rates = []
         for side in ("current", "candidate"):
             met, breached = int(part[f"met_{side}"].sum()), int(part[f"breached_{side}"].sum())
             rates.append(met / (met + breached) if met + breached else None)
-        row[f"{metric} adherence change (pts)"] = (
+        row["adherence change (pts)" if metric is None else f"{metric} adherence change (pts)"] = (
             None if None in rates else round((rates[1] - rates[0]) * 100, 2)  # type: ignore[operator]
         )
     return row

@@ -14,6 +14,7 @@ from sla_core import simulate as sim
 from sla_core.analysis.datasource import DataSource
 from sla_core.cli import main as cli_main
 from sla_core.policy import load_policy, policy_from_dict
+from sla_core.simulate import scenarios as kept
 from tests.conftest import ROOT, SAMPLE_POLICY
 from ui.state import StateKeys
 
@@ -147,16 +148,18 @@ def test_a_saved_scenario_downloads_as_a_policy_evaluate_accepts(page: AppTest, 
     page.slider(key="sim_in:weight.segment").set_value(0.3).run()
     page.text_input(key="sim_scenario_name").set_value("segment heavy").run()
     page.button(key="sim_save").click().run()
-    table = next(df.value for df in page.dataframe if "scenario" in df.value.columns)
-    assert list(table.scenario) == ["severity heavy", "segment heavy"]
+    table = next(df.value for df in page.dataframe if "Scenario" in df.value.columns)
+    table = table[table.Scenario.isin(["severity heavy", "segment heavy"])]  # the sample's records are shared
+    assert set(table.Scenario) == {"severity heavy", "segment heavy"}  # oldest first (same instant here: by name)
     assert table["change tier"].iloc[0] != table["change tier"].iloc[1]
-    assert page.selectbox(key="sim_scenario_pick").value == "severity heavy"
+    page.selectbox(key="sim_scenario_pick").set_value("severity heavy").run()
     assert page.get("download_button")[-1].proto.label == "Download policy YAML"
     diff = page.code[0].value
     assert "+    severity: 0.6" in diff and "+    acknowledge: 1h" in diff
     assert "segment: 0.3" not in diff  # the first scenario was saved before the segment moved
 
-    text = page.session_state["sim_scenarios"]["severity heavy"]["yaml"]  # the bytes the button serves
+    source: DataSource = page.session_state[StateKeys.ACTIVE_SOURCE]
+    text = kept.find_scenario("severity heavy", source.records).policy_yaml  # the bytes the button serves
     folder = tmp_path / "policy"
     shutil.copytree(SAMPLE_POLICY.parent / "playbooks", folder / "playbooks")
     (folder / "policy.yaml").write_text(text)
@@ -167,6 +170,38 @@ def test_a_saved_scenario_downloads_as_a_policy_evaluate_accepts(page: AppTest, 
     code = cli_main(["evaluate", "--tickets", str(SAMPLE_POLICY.parent / "tickets.csv"), "--policy",
                      str(folder / "policy.yaml"), "--as-of", "2026-11-26T12:00", "--out", str(out)])
     assert code == 0 and len(out.read_text().splitlines()) > 1000
+
+
+def test_a_saved_scenario_survives_a_reload_and_opens_from_its_link() -> None:
+    first = open_simulator()
+    first.slider(key="sim_in:weight.severity").set_value(0.7)
+    first.number_input(key="sim_in:target.high.acknowledge").set_value(3.0).run()
+    first.text_input(key="sim_scenario_name").set_value("  reload check  ").run()
+    first.button(key="sim_save").click().run()
+    assert not first.exception and not first.error, [e.value for e in first.error]
+    assert first.query_params["scenario"] == "reload check"  # the page's own link now names it
+    moved = shown_matrix(first)
+    source: DataSource = first.session_state[StateKeys.ACTIVE_SOURCE]
+    assert kept.find_scenario("reload check", source.records) is not None
+    assert source.records != source.records.parent / "sla_board.duckdb"
+
+    # A new session (a reload, or a colleague) opening the link gets the same inputs and the same matrix.
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.run()
+    again.query_params["scenario"] = "reload check"
+    again.switch_page(PAGE).run()
+    assert not again.exception, [e.value for e in again.exception]
+    assert again.slider(key="sim_in:weight.severity").value == pytest.approx(0.7)
+    assert again.number_input(key="sim_in:target.high.acknowledge").value == pytest.approx(3.0)
+    pd.testing.assert_frame_equal(shown_matrix(again), moved)
+    names = next(df.value for df in again.dataframe if "Scenario" in df.value.columns).Scenario
+    assert "reload check" in set(names)
+    kept.delete_scenario("reload check", source.records)
+
+
+def test_a_scenario_without_a_name_is_refused_with_the_field_named() -> None:
+    with pytest.raises(kept.ScenarioError, match="scenario '  ', name: String should have at least 1 character"):
+        kept.scenario("  ", "", "timezone: UTC", {})
 
 
 def test_reset_brings_back_the_current_policy() -> None:

@@ -10,7 +10,7 @@ from sla_core.csv_safe import frame_csv_bytes
 from sla_core.policy import PolicyError
 from sla_core.present import words
 from sla_core.present.charts import on_call_figure
-from sla_core.vocab import TIERS
+from sla_core.vocab import METRICS, TIERS
 from ui.candidate import candidate_inputs, replay_controls
 from ui.scenarios import scenarios_section
 from ui.sidebar import require_data
@@ -37,8 +37,9 @@ if replay.ticket_count == 0:
     st.info("No tickets were created in this period. Pick another one.")
     st.stop()
 
+inputs, inputs_query = candidate_inputs(policy, source.records)
 try:
-    candidate = sim.apply_changes(policy, sim.changes_from_inputs(policy, candidate_inputs(policy)))
+    candidate = sim.apply_changes(policy, sim.changes_from_inputs(policy, inputs))
 except PolicyError as err:
     st.error(f"This candidate is not a valid policy: {err}", icon=":material/error:")
     st.stop()
@@ -66,8 +67,13 @@ head = st.columns(4)
 head[0].metric("Tickets replayed", f"{replay.ticket_count:,}")
 head[1].metric("Change tier", f"{moved:,}")
 head[2].metric("Change tier or state", f"{changed_total:,}")
-head[3].metric("Re-judged in", f"{result.timings.total:.2f} s",
-               help=f"{result.affected:,} tickets could differ and were re-evaluated; the rest keep their result.")
+effect = summary["adherence change (pts)"]
+head[3].metric("Adherence change", "—" if effect is None else f"{effect:+.1f} pts", help=(
+    "Every clock of the period, candidate minus current. Per clock: " + ", ".join(
+        f"{words.value(m)} {summary[f'{m} adherence change (pts)']:+.1f}" for m in METRICS
+        if summary[f"{m} adherence change (pts)"] is not None)))
+st.caption(f"Re-judged {result.affected:,} tickets that could differ in {result.timings.total:.2f} s; the rest keep "
+           "their result.")
 
 # ---- transition matrix and the tickets behind a cell
 st.subheader("Tier transitions")
@@ -88,7 +94,7 @@ else:
     cell_from, cell_to = cell.split("|")
 in_cell = int(matrix.loc[cell_from, cell_to])
 pick[1].markdown(f"\n\n**{in_cell:,}** tickets {cell_from} → {cell_to}" + (" (the newest 500 shown)" if in_cell > 500 else ""))
-table(result.cell_tickets(cell_from, cell_to, limit=500), "sim_cell_table", height=250)
+table(result.cell_tickets(cell_from, cell_to, limit=500), "sim_cell_table", height=250, zone=policy.timezone)
 
 # ---- adherence
 st.subheader("Adherence per tier and metric")
@@ -118,7 +124,7 @@ if changed.empty:
                icon=":material/check_circle:")
 else:
     st.markdown(f"**{changed_total:,}** tickets" + (f" (the newest {SHOWN:,} shown)" if changed_total > SHOWN else ""))
-    table(changed, "sim_changed")
+    table(changed, "sim_changed", zone=policy.timezone)
     st.download_button(  # built on click: every changed ticket, not only the rows shown
         "Download CSV", data=lambda: frame_csv_bytes(result.changed_tickets()), file_name="simulated_changes.csv",
         mime="text/csv", key="sim_dl_changed", on_click="ignore", icon=":material/download:",
@@ -135,7 +141,8 @@ with st.expander("Rubric agreement: the impact people assigned vs the current ru
     assigned = agree[0].selectbox("Assigned impact", list(TIERS), key="sim_agree_impact")
     by_rubric = agree[1].selectbox("Current rubric tier", list(TIERS), key="sim_agree_rubric",
                                    index=1 if assigned == TIERS[0] else 0)
-    table(sim.agreement_tickets(replay, assigned, by_rubric), "sim_agreement_cell", height=240)
+    table(sim.agreement_tickets(replay, assigned, by_rubric), "sim_agreement_cell", height=240,
+          zone=policy.timezone)
 
 # ---- scenarios
-scenarios_section(policy, candidate, {"change tier or state": changed_total, **summary})
+scenarios_section(source, candidate, {"change tier or state": changed_total, **summary}, inputs_query)
