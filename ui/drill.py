@@ -78,7 +78,9 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
     )
     # A clock breached while still running has no stop yet: say so.
     stopped = behind["stopped"].dt.strftime("%Y-%m-%d %H:%M").fillna("still open")
-    table(behind[BEHIND_COLUMNS].assign(stopped=stopped), "behind_table", column_config=NARROW)
+    # One outcome picked: its state is in the line above, and the column's room goes to the times.
+    columns = [c for c in BEHIND_COLUMNS if c != "state" or state == "all"]
+    table(behind[columns].assign(stopped=stopped), "behind_table", column_config=NARROW)
     st.download_button(
         "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month_label(period)}.csv",
         mime="text/csv", on_click="ignore", icon=":material/download:",

@@ -132,7 +132,7 @@ def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     at.selectbox(key=StateKeys.DRILL_METRIC).set_value(cell.metric).run()
     listed = shown_table(at, "Ticket", "Over target")  # the tickets behind the numbers
     assert len(listed) == int(cell.breached) > 0
-    assert set(listed.State) == {"breached"} and set(listed.Tier) == {cell.tier}
+    assert "State" not in listed.columns and set(listed.Tier) == {cell.tier}  # the line above says "breached"
     assert any(m.value.startswith(f"**{int(cell.breached):,}** breached clocks decided in {filters.period:%Y-%m}")
                for m in at.markdown)
     # stop times as text; a clock breached while still running says so
