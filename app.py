@@ -1,20 +1,23 @@
 """SLA Board: `streamlit run app.py`.
 
-The entry point draws what every page shares - navigation (ui/registry.py),
-the data source picker and the filters (kept in the URL, so a filtered view
+The entry point draws what every page shares - sign-in (ui/access.py), navigation
+(ui/registry.py), the data source picker and the filters (kept in the URL, so a filtered view
 is a link) - and then runs the chosen page from ui/pages/.
 """
 
 import streamlit as st
 
+from ui.access import account_box, signed_in_actor
 from ui.registry import navigate
 from ui.sidebar import draw_frame
-from ui.state import init_state
+from ui.state import StateKeys, init_state
 
 st.set_page_config(page_title="SLA Board", page_icon=":material/timer:", layout="wide")
 init_state()
-spec, page = navigate()
+actor = st.session_state[StateKeys.ACTOR] = signed_in_actor()  # with sign-in on, nothing is drawn before it
+spec, page = navigate(actor)
 draw_frame(spec)
+account_box(actor)
 try:
     page.run()
 except Exception as err:  # st.stop() and st.rerun() are BaseExceptions and pass through

@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from sla_core import simulate as sim
+from sla_core.access import AccessError, Actor
 from sla_core.analysis.datasource import DataSource
 from sla_core.ingest.store import StoreError
 from sla_core.policy import Policy
 from sla_core.simulate import scenarios as kept
+from ui.access import current_actor
 from ui.candidate import SCENARIO_PARAM, URL_PARAM, open_scenario
 from ui.state import StateKeys
 from ui.widgets import table
@@ -22,17 +24,11 @@ def scenarios_section(source: DataSource, candidate: Policy, summary: dict[str, 
     """Save the candidate under a name; the saved ones as a table, each one a link, a download and a diff."""
     st.subheader("Scenarios")
     st.caption(f"Scenarios are {source.writes_where}.")
-    save = st.columns([3, 1])
-    name = save[0].text_input("Scenario name", key=StateKeys.SIM_SCENARIO_NAME, placeholder="e.g. severity-heavy")
-    if save[1].button("Save scenario", key="sim_save", icon=":material/bookmark_add:"):
-        try:
-            saved = kept.scenario(name, inputs, candidate.to_yaml(), summary)
-            kept.save_scenario(saved, source.records)
-        except (kept.ScenarioError, StoreError) as err:
-            st.error(str(err), icon=":material/error:")
-        else:
-            st.query_params[SCENARIO_PARAM] = saved.name
-            st.toast(f"Saved scenario {saved.name!r}; the page's link now opens it.")
+    actor = current_actor()
+    if actor.can("editor"):
+        save_form(source, candidate, summary, inputs, actor)
+    else:
+        st.caption(f"You are signed in as a {actor.role}: you can open and download scenarios, not save them.")
     try:
         scenarios = {s.name: s for s in kept.saved_scenarios(source.records)}
     except StoreError as err:
@@ -60,3 +56,17 @@ def scenarios_section(source: DataSource, candidate: Policy, summary: dict[str, 
                "Its diff against the current policy:")
     st.code(sim.policy_diff(source.policy, pick.policy_yaml, candidate_name=file_name)
             or "(identical to the current policy)", language="diff")
+
+
+def save_form(source: DataSource, candidate: Policy, summary: dict[str, Any], inputs: str, actor: Actor) -> None:
+    save = st.columns([3, 1])
+    name = save[0].text_input("Scenario name", key=StateKeys.SIM_SCENARIO_NAME, placeholder="e.g. severity-heavy")
+    if save[1].button("Save scenario", key="sim_save", icon=":material/bookmark_add:"):
+        try:
+            saved = kept.scenario(name, inputs, candidate.to_yaml(), summary)
+            kept.save_scenario(saved, source.records, actor=actor)
+        except (kept.ScenarioError, StoreError, AccessError) as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            st.query_params[SCENARIO_PARAM] = saved.name
+            st.toast(f"Saved scenario {saved.name!r}; the page's link now opens it.")

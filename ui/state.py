@@ -26,6 +26,7 @@ class StateKeys:
     SEEN_SOURCE = "seen_source"  # (kind, version) of the source the filters were last drawn for
     ACTIVE_SOURCE = "active_source"  # what the current run's page reads
     ACTIVE_FILTERS = "active_filters"
+    ACTOR = "actor"  # who uses this session (ui.access), set before any page draws
     FRAME_DRAWN = "frame_drawn"  # app.py drew the sidebar in this run (a page run alone draws its own)
     PERIOD = "filter_period"
     SEGMENT = "filter_segment"

@@ -24,11 +24,13 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_core.access import Actor, require
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, Where, filtered
 from sla_core.clock import now
 from sla_core.errors import UserError
+from sla_core.ingest.audit import record
 from sla_core.ingest.store import StoreError, open_store, store_path
 from sla_core.periods import last_quarter, quarter_end
 from sla_core.sqlutil import fetch_one, quote_ident
@@ -190,21 +192,27 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) ->
     return con.cursor().execute(sql, list(params)).df()
 
 
-def save_review(review: IncidentReview, path: PathLike) -> None:
-    """Create or replace the review of `review.ticket_id`."""
+def save_review(review: IncidentReview, path: PathLike, *, actor: Actor) -> None:
+    """Create or replace the review of `review.ticket_id` (editors and admins), with its audit row."""
+    require(actor, "editor", "saving an incident review")
     with feedback_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
         con.execute(
             "INSERT OR REPLACE INTO incident_reviews VALUES (?, ?, ?, ?, ?)",
             [review.ticket_id, review.summary, review.reviewed_at, review.reviewer, now()],
         )
+        record(con, actor, "incident review", f"review of {review.ticket_id} saved")
+        con.execute("COMMIT")
 
 
-def delete_review(ticket_id: str, path: PathLike) -> None:
-    """Remove a review and its action items (one transaction)."""
+def delete_review(ticket_id: str, path: PathLike, *, actor: Actor) -> None:
+    """Remove a review and its action items (one transaction, with its audit row)."""
+    require(actor, "editor", "deleting an incident review")
     with feedback_store(path) as con:
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
         con.execute("DELETE FROM incident_reviews WHERE ticket_id = ?", [ticket_id])
+        record(con, actor, "incident review", f"review of {ticket_id} and its action items deleted")
         con.execute("COMMIT")
 
 
@@ -226,11 +234,12 @@ def reviewed_ids(path: PathLike) -> list[str]:
         return [r[0] for r in con.execute("SELECT ticket_id FROM incident_reviews ORDER BY 1").fetchall()]
 
 
-def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLike) -> None:
+def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLike, *, actor: Actor) -> None:
     """Make `items` the action items of one review: kept ids are updated, new ones numbered, missing ones removed.
 
-    The review must exist: an action item always belongs to a reviewed incident.
+    The review must exist: an action item always belongs to a reviewed incident. Editors and admins only.
     """
+    require(actor, "editor", "saving action items")
     for item in items:
         if item.ticket_id != ticket_id:
             raise FeedbackError(
@@ -258,6 +267,8 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLik
                     "INSERT INTO action_items VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [item_id, ticket_id, item.description, item.owner, item.deadline, item.done, saved_at],
                 )
+            record(con, actor, "action items", f"{len(items)} action item{'s' if len(items) != 1 else ''} of "
+                   f"{ticket_id} saved")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -332,14 +343,19 @@ def assessed_impact(src: DataSource, ticket_id: str) -> Optional[str]:
     return row[0] if row else None
 
 
-def save_validation(validation: SeverityValidation, path: PathLike) -> None:
-    """Create or replace the validation of one ticket."""
+def save_validation(validation: SeverityValidation, path: PathLike, *, actor: Actor) -> None:
+    """Create or replace the validation of one ticket (editors and admins), with its audit row."""
+    require(actor, "editor", "saving a severity validation")
     with feedback_store(path) as con:
+        con.execute("BEGIN TRANSACTION")
         con.execute(
             "INSERT OR REPLACE INTO severity_validations VALUES (?, ?, ?, ?, ?, ?)",
             [validation.ticket_id, validation.assessed_impact, validation.validated_impact,
              validation.validated_at, validation.note, now()],
         )
+        record(con, actor, "severity validation", f"{validation.ticket_id}: assessed {validation.assessed_impact}, "
+               f"validated {validation.validated_impact}")
+        con.execute("COMMIT")
 
 
 def validations(path: PathLike) -> pd.DataFrame:

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Optional, Union
 
 import duckdb
+import pandas as pd
 from pydantic import BaseModel
 
+from sla_core.access import Actor, local_actor, require
 from sla_core.clock import now
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.errors import UserError
+from sla_core.ingest.audit import AUDIT_DDL, record
 from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import LoadReport, load_files
 from sla_core.ingest.mapping import Mapping, load_mapping
@@ -96,6 +99,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, db: str = "") -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})")
     con.execute(IMPORTS_DDL.format(db=prefix))
     con.execute(REJECTS_DDL.format(db=prefix))
+    con.execute(AUDIT_DDL.format(db=prefix))
 
 
 def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -258,12 +262,16 @@ def import_file(
     policy: Optional[Union[Policy, PathLike]] = None,
     *,
     events: Optional[PathLike] = None,
+    actor: Optional[Actor] = None,
 ) -> ImportReport:
-    """Load an export and upsert it into the store in one transaction.
+    """Load an export and upsert it into the store in one transaction, with its audit row.
 
     Raises LoadError / MappingError for a bad file or mapping (the store is not
-    touched) and StoreError when the store cannot be opened.
+    touched), StoreError when the store cannot be opened, AccessError when the
+    actor (default: the operating-system user) is not an admin.
     """
+    actor = actor or local_actor()
+    require(actor, "admin", "an import into the store")
     from sla_core.csv_safe import write_csv_safe
 
     policy = _policy(policy)
@@ -286,6 +294,8 @@ def import_file(
                     work, str(Path(path)), source, str(mapping_path) if mapping_path else None, report,
                     new, updated, unchanged,
                 )
+                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({source}), "
+                       f"{new} new, {updated} updated, {unchanged} unchanged, {report.rejected} rejected", db="st")
                 work.execute("COMMIT")
             except BaseException:
                 work.execute("ROLLBACK")
@@ -306,6 +316,17 @@ def import_file(
         new=new, updated=updated, unchanged=unchanged,
         rejects_file=str(rejects_path) if rejects_path is not None else None, judged=judged, not_kept=not_kept,
     )
+
+
+def audit_trail(path: PathLike) -> pd.DataFrame:
+    """Every audit row of a store or records file, newest first (empty when the file does not exist yet)."""
+    if not Path(path).is_file():
+        return pd.DataFrame(columns=["at", "who", "role", "action", "what"])
+    con = open_store(path)
+    try:
+        return con.execute('SELECT "at", who, role, action, what FROM audit ORDER BY "at" DESC, rowid DESC').df()
+    finally:
+        con.close()
 
 
 def store_imports(path: Optional[PathLike] = None) -> list[dict[str, object]]:
@@ -329,6 +350,7 @@ __all__ = [
     "import_file",
     "keep_results",
     "open_store",
+    "audit_trail",
     "store_imports",
     "store_path",
 ]

@@ -69,6 +69,8 @@ LABELS: dict[str, str] = {
     # imports into a store
     "imported_at": "Imported", "file": "File", "accepted": "Accepted", "rejected": "Rejected", "read": "Read",
     "mode": "Mode", "by": "By",
+    # the audit trail
+    "at": "When", "who": "Who", "role": "Role", "action": "Action", "what": "What",
 }
 
 PERCENT = frozenset({

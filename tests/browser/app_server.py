@@ -15,7 +15,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,10 +40,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_app(store: Path, log: Path, *, start_timeout: float) -> Iterator[str]:
-    """The app's base URL while the block runs, with SLA_BOARD_DB pointing at `store`."""
+def streamlit_app(
+    store: Path, log: Path, *, start_timeout: float, env: Optional[dict[str, str]] = None
+) -> Iterator[str]:
+    """The app's base URL while the block runs, with SLA_BOARD_DB pointing at `store` (and `env` added)."""
     port = free_port()
-    env = {**os.environ, "SLA_BOARD_DB": str(store)}
+    env = {**os.environ, "SLA_BOARD_DB": str(store), **(env or {})}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

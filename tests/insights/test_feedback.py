@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from sla_core import periods
+from sla_core.access import local_actor
 from sla_core.analysis import feedback
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
@@ -27,11 +28,11 @@ def review(ticket_id: str = "A", summary: str = "Failover did not trigger") -> I
 
 
 def test_reviews_and_action_items_survive_closing_and_reopening_the_store(store: Path) -> None:
-    feedback.save_review(review(), store)
+    feedback.save_review(review(), store, actor=local_actor())
     feedback.save_action_items("A", [
         ActionItem(ticket_id="A", description="Alert on replica lag", owner="eng-oncall", deadline=date(2026, 11, 20)),
         ActionItem(ticket_id="A", description="Runbook step", owner="support", deadline=date(2026, 12, 20), done=True),
-    ], store)
+    ], store, actor=local_actor())
     # Every call opened and closed the file; a brand-new connection (a "restarted app") sees it all.
     con = duckdb.connect(str(store))
     try:
@@ -52,36 +53,36 @@ def test_reviews_and_action_items_survive_closing_and_reopening_the_store(store:
 
 
 def test_editing_action_items_keeps_ids_numbers_new_ones_and_drops_removed(store: Path) -> None:
-    feedback.save_review(review(), store)
-    feedback.save_review(review("B", "Wrong tier"), store)
+    feedback.save_review(review(), store, actor=local_actor())
+    feedback.save_review(review("B", "Wrong tier"), store, actor=local_actor())
     feedback.save_action_items("A", feedback.action_items_from_rows("A", [
         {"description": "one", "owner": "x", "deadline": "2026-11-10"},
         {"description": "two", "owner": "y", "deadline": "2026-11-11"},
-    ]), store)
+    ]), store, actor=local_actor())
     feedback.save_action_items("B", feedback.action_items_from_rows("B", [
         {"description": "b1", "owner": "z", "deadline": "2026-11-12"},
-    ]), store)
+    ]), store, actor=local_actor())
     # The editor returns A's rows: "one" marked done, "two" deleted, a new row added (no id).
     feedback.save_action_items("A", feedback.action_items_from_rows("A", [
         {"id": 1, "description": "one", "owner": "x", "deadline": "2026-11-10", "done": True},
         {"id": float("nan"), "description": "three", "owner": "w", "deadline": date(2026, 12, 1)},
-    ]), store)
+    ]), store, actor=local_actor())
     items = feedback.action_items(store, today=date(2026, 11, 26))
     assert [(r["id"], r["ticket_id"], r["description"], r["done"]) for r in items.to_dict("records")] == [
         (1, "A", "one", True), (3, "B", "b1", False), (4, "A", "three", False)
     ]
     with pytest.raises(FeedbackError, match="id: belongs to another incident"):
         feedback.save_action_items("A", [ActionItem(id=3, ticket_id="A", description="steal", owner="x",
-                                                    deadline=date(2026, 11, 1))], store)
+                                                    deadline=date(2026, 11, 1))], store, actor=local_actor())
 
 
 def test_overdue_action_items_are_open_ones_past_their_deadline(store: Path) -> None:
-    feedback.save_review(review(), store)
+    feedback.save_review(review(), store, actor=local_actor())
     feedback.save_action_items("A", feedback.action_items_from_rows("A", [
         {"description": "late", "owner": "x", "deadline": "2026-11-20"},
         {"description": "late but done", "owner": "x", "deadline": "2026-11-20", "done": True},
         {"description": "due today", "owner": "x", "deadline": "2026-11-26"},
-    ]), store)
+    ]), store, actor=local_actor())
     overdue = feedback.overdue_action_items(store, today=date(2026, 11, 26))
     assert list(overdue["description"]) == ["late"]
     assert overdue["deadline"].iloc[0] == date(2026, 11, 20)
@@ -92,7 +93,7 @@ def test_overdue_action_items_are_open_ones_past_their_deadline(store: Path) -> 
 
 def test_action_items_need_their_review_first(store: Path) -> None:
     with pytest.raises(FeedbackError, match="save the incident review before"):
-        feedback.save_action_items("Z", [], store)
+        feedback.save_action_items("Z", [], store, actor=local_actor())
 
 
 @pytest.mark.parametrize(
@@ -124,12 +125,12 @@ def test_a_bad_review_or_validation_names_its_field() -> None:
 def test_incidents_without_review(month_source: DataSource, store: Path) -> None:
     # November's critical incidents are A and B; once A is reviewed only B is missing one.
     assert set(feedback.incidents_without_review(month_source, NOV, store)["ticket_id"]) == {"A", "B"}
-    feedback.save_review(review("A"), store)
+    feedback.save_review(review("A"), store, actor=local_actor())
     missing = feedback.incidents_without_review(month_source, NOV, store)
     assert list(missing["ticket_id"]) == ["B"]
     listed = feedback.critical_incidents(month_source, NOV, feedback.reviewed_ids(store))
     assert dict(zip(listed["ticket_id"], listed["reviewed"])) == {"A": True, "B": False}
-    feedback.delete_review("A", store)
+    feedback.delete_review("A", store, actor=local_actor())
     assert feedback.reviewed_ids(store) == []
 
 
@@ -139,10 +140,10 @@ def test_severity_validation_confusion_matrix_and_misclassified(month_source: Da
                                         ("E", "medium", "low"), ("F", "low", "low")):
         feedback.save_validation(SeverityValidation(ticket_id=ticket, assessed_impact=assessed,
                                                     validated_impact=validated, validated_at=date(2026, 11, 30)),
-                                 store)
+                                 store, actor=local_actor())
     # Re-validating a ticket replaces its record.
     feedback.save_validation(SeverityValidation(ticket_id="F", assessed_impact="low", validated_impact="low",
-                                                validated_at=date(2026, 12, 1), note="confirmed"), store)
+                                                validated_at=date(2026, 12, 1), note="confirmed"), store, actor=local_actor())
     checked = feedback.validations(store)
     assert len(checked) == 4
     matrix = feedback.confusion_matrix(checked)

@@ -10,6 +10,7 @@ from typing import Optional
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sla_core.access import local_actor
 from sla_core.analysis import feedback, insights
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.feedback import ActionItem
@@ -122,7 +123,7 @@ def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource,
     assert at.success[0].value == "Validation of C saved."
     # Action items are edited in st.data_editor, which AppTest cannot type into: add one through the core.
     feedback.save_action_items("B", [ActionItem(ticket_id="B", description="Alert on replica lag", owner="eng",
-                                                deadline=date(2026, 11, 20))], store)
+                                                deadline=date(2026, 11, 20))], store, actor=local_actor())
 
     # A new session (a restarted app) on the same store file.
     again = page("feedback.py", month_source, records=store)

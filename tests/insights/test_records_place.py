@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sla_core.access import local_actor
 from sla_core.analysis import feedback
 from sla_core.analysis.datasource import DataSource, sample_source, upload_source
 from sla_core.analysis.feedback import ActionItem, IncidentReview, SeverityValidation
@@ -34,12 +35,12 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def write_everything(source: DataSource) -> None:
     """Every kind of record the pages save, into the source's own records file."""
     feedback.save_review(IncidentReview(ticket_id="T-1", summary="Failover was late", reviewed_at=date(2026, 11, 5),
-                                        reviewer="Sam"), source.records)
+                                        reviewer="Sam"), source.records, actor=local_actor())
     feedback.save_action_items("T-1", [ActionItem(ticket_id="T-1", description="Page on replica lag", owner="eng",
-                                                  deadline=date(2026, 12, 20))], source.records)
+                                                  deadline=date(2026, 12, 20))], source.records, actor=local_actor())
     feedback.save_validation(SeverityValidation(ticket_id="T-1", assessed_impact="high", validated_impact="critical",
-                                                validated_at=AS_OF, note="confirmed by the customer"), source.records)
-    kept.save_scenario(kept.scenario("severity heavy", "w.severity=0.6", source.policy.to_yaml(), {}), source.records)
+                                                validated_at=AS_OF, note="confirmed by the customer"), source.records, actor=local_actor())
+    kept.save_scenario(kept.scenario("severity heavy", "w.severity=0.6", source.policy.to_yaml(), {}), source.records, actor=local_actor())
 
 
 def test_the_sample_and_an_upload_keep_their_records_away_from_the_store(store: Path, tmp_path: Path) -> None:
@@ -55,7 +56,7 @@ def test_the_sample_and_an_upload_keep_their_records_away_from_the_store(store: 
         assert "Page on replica lag" in set(feedback.action_items(source.records).description)
         assert "T-1" in set(feedback.validations(source.records).ticket_id)
         assert "severity heavy" in [s.name for s in kept.saved_scenarios(source.records)]
-        kept.delete_scenario("severity heavy", source.records)
+        kept.delete_scenario("severity heavy", source.records, actor=local_actor())
     assert sample.records != upload.records
     assert not store.exists(), "a write on the sample or an upload reached the user's store"
 
@@ -71,4 +72,4 @@ def test_a_review_saved_on_the_page_for_an_upload_stays_with_the_upload(month_so
     assert at.success[0].value == "Review of B saved."
     assert "B" in feedback.reviewed_ids(month_source.records)
     assert not store.exists(), "the page saved an upload's review into the user's store"
-    feedback.delete_review("B", month_source.records)  # the session-wide source is shared with other tests
+    feedback.delete_review("B", month_source.records, actor=local_actor())  # the session-wide source is shared with other tests

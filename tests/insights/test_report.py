@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sla_core.access import local_actor
 from sla_core.analysis import feedback
 from sla_core.analysis.feedback import ActionItem, IncidentReview
 from sla_core.analysis.filters import Filters
@@ -51,10 +52,10 @@ def test_report_from_a_store_lists_its_action_items(tmp_path: Path) -> None:
     store = tmp_path / "store.duckdb"
     import_file("sample_data/tickets.csv", "plain", db=store, events="sample_data/events.csv")
     feedback.save_review(IncidentReview(ticket_id="T-002732", summary="Login outage", reviewed_at=date(2026, 11, 1)),
-                         store)
+                         store, actor=local_actor())
     feedback.save_action_items("T-002732", [
         ActionItem(ticket_id="T-002732", description=f"Fix {HOSTILE}", owner="eng", deadline=date(2026, 11, 3)),
-    ], store)
+    ], store, actor=local_actor())
     out = tmp_path / "r.html"
     assert main(["report", "--month", "2026-10", "--db", str(store), "--as-of", SAMPLE_AS_OF, "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
@@ -91,9 +92,9 @@ def test_every_text_from_the_data_is_escaped(tmp_path: Path) -> None:
                         resolved_at=utc("2026-11-12 15:00"), csat=1, impacted_customers=HOSTILE))
     src = build_source(tickets, EVENTS)
     store = tmp_path / "fb.duckdb"
-    feedback.save_review(IncidentReview(ticket_id="A", summary=HOSTILE, reviewed_at=date(2026, 11, 3)), store)
+    feedback.save_review(IncidentReview(ticket_id="A", summary=HOSTILE, reviewed_at=date(2026, 11, 3)), store, actor=local_actor())
     feedback.save_action_items("A", [ActionItem(ticket_id="A", description=HOSTILE, owner=HOSTILE,
-                                                deadline=date(2026, 12, 3))], store)
+                                                deadline=date(2026, 12, 3))], store, actor=local_actor())
     text = report.build_report(src, NOV, feedback_db=store, today=date(2026, 11, 26))
     assert HOSTILE not in text
     assert text.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") >= 3  # breached row, items, incidents

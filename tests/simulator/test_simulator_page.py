@@ -11,6 +11,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from sla_core import simulate as sim
+from sla_core.access import local_actor
 from sla_core.analysis.datasource import DataSource
 from sla_core.cli import main as cli_main
 from sla_core.policy import load_policy, policy_from_dict
@@ -196,7 +197,7 @@ def test_a_saved_scenario_survives_a_reload_and_opens_from_its_link() -> None:
     pd.testing.assert_frame_equal(shown_matrix(again), moved)
     names = next(df.value for df in again.dataframe if "Scenario" in df.value.columns).Scenario
     assert "reload check" in set(names)
-    kept.delete_scenario("reload check", source.records)
+    kept.delete_scenario("reload check", source.records, actor=local_actor())
 
 
 def test_a_scenario_without_a_name_is_refused_with_the_field_named() -> None:
