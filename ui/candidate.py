@@ -137,7 +137,7 @@ def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:
                                        help="Critical + high tickets engineering on-call can take in a week "
                                             "(default: the busiest week of the period under the current policy)."))
     top[2].caption(
-        f"{source.label} · {replay.ticket_count:,} tickets created {period.label()} · clocks judged at "
+        f"{source.label} · {replay.ticket_count:,} tickets created {period.label()} · as of "
         f"{source.as_of.astimezone(policy.zone):%Y-%m-%d %H:%M} ({policy.timezone}). The current side is the "
         "Review's: each ticket keeps the tier it was judged at, and moves only where the candidate's rubric tiers it "
         "differently from the current rubric."

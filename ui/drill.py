@@ -25,6 +25,7 @@ from ui.widgets import download, table
 SHOWN = 2000
 WINDOWS = {"month": "selected month", "previous": "month before", "12m": "last 12 months"}
 OUTCOMES = {"breached": "breached", "met": "met", "all": "met and breached"}
+OUTCOME_VERBS = {"breached": "breached", "met": "met", "all": "met or breached"}
 # What the list shows, narrow enough for its column: the filters (segment, discipline) are in the sidebar.
 BEHIND_COLUMNS = ["ticket_id", "tier", "metric", "state", "owner_team", "created", "due", "stopped",
                   "target_minutes", "elapsed_minutes", "overdue_minutes"]
@@ -71,7 +72,7 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
     total = review.count_behind(con, filters, outcomes=outcomes, **drill)
     behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
     st.markdown(
-        f"**{total:,}** {OUTCOMES[state]} clock{'s' if total != 1 else ''} decided in "
+        f"**{total:,}** clock{'s' if total != 1 else ''} {OUTCOME_VERBS[state]} in "
         f"{window_months(period, window)}" + (f" (the latest {SHOWN:,} shown; the download has all)"
                                               if total > SHOWN else "")
         + f" · times in {tz}"

@@ -56,18 +56,18 @@ if checks:
     short = [c for c in checks if not c.reached]
     cols[3].metric(
         "Tiers at their goal", f"{len(checks) - len(short)} of {len(checks)}",
-        "below: " + ", ".join(f"{c.tier} {pct(c.adherence)} (goal {c.goal:.0%})" for c in short) if short
+        "below: " + ", ".join(f"{c.tier} {pct(c.adherence)} < {c.goal:.0%}" for c in short) if short
         else "every tier at its goal", delta_color="off" if short else "normal", delta_arrow="off",
         help="The policy's `goals`: the share of a tier's clocks (all metrics) it aims to meet each month.",
     )
 else:
     cols[3].metric("Tiers at their goal", "—", "the policy names no goals" if not source.policy.goals else
-                   "no clocks decided", delta_color="off", delta_arrow="off")
+                   "no clock met or breached", delta_color="off", delta_arrow="off")
 cols[4].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
 
 if head.month.decided == 0:
     st.info(
-        f"**No SLA clocks were decided in {month}** for these filters: nothing was acknowledged, "
+        f"**No SLA clock was met or breached in {month}** for these filters: nothing was acknowledged, "
         "planned or resolved, and nothing breached. Pick another month or clear a filter in the sidebar.",
         icon=":material/event_busy:",
     )
