@@ -7,7 +7,10 @@ user's file) cannot, so every one of them goes through `quote_ident`.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def quote_ident(name: str) -> str:
@@ -57,3 +60,16 @@ def fetch_one(result: Any) -> tuple[Any, ...]:
     if row is None:
         raise LookupError("the query returned no row")
     return tuple(row)
+
+
+def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
+    """An in-memory DuckDB; with `memory_limit` (a size such as 2GB, checked by the caller) it holds to it and
+    spills to a temp folder past it instead of growing."""
+    import tempfile
+
+    import duckdb
+
+    if memory_limit is None:
+        return duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="sla_board_spill_")
+    return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill})

@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 import duckdb
 
@@ -230,12 +230,16 @@ def upload_source(
     source: str = "plain",
     mapping: Optional[Any] = None,
     as_of: Optional[datetime] = None,
+    progress: Callable[[str], None] = lambda step: None,
 ) -> DataSource:
-    """An uploaded export in a connection of its own (never cached: it belongs to one session)."""
+    """An uploaded export in a connection of its own (never cached: it belongs to one session). `progress`
+    hears what is done once the rows are read and checked, before the clocks are judged."""
     con = duckdb.connect()
     report = load_files(
         con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
     )
+    progress(f"{report.rows_read:,} rows read: {report.accepted:,} accepted, {report.rejected:,} rejected. "
+             "Running the SLA clocks…")
     return evaluated(
         con, policy, as_of or now(), kind="upload", label=label,
         version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,

@@ -7,10 +7,14 @@ Imports stay inside the functions that need them, so `python -m sla_core
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from sla_core.clock import now
 from sla_core.errors import UserError
@@ -24,6 +28,46 @@ if TYPE_CHECKING:
 
 class UsageError(UserError, ValueError):
     """A bad argument value, reported as one line."""
+
+
+MEMORY_ENV = "SLA_BOARD_MEMORY_LIMIT"
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def add_memory_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--memory-limit", dest="memory_limit", default=None,
+        help=f"most memory DuckDB may hold, such as 2GB or 512MiB; past it, work spills to a temp folder "
+             f"instead of growing (default: ${MEMORY_ENV}, else DuckDB's own: 80%% of RAM)")
+
+
+def memory_limit(args: argparse.Namespace) -> Optional[str]:
+    """--memory-limit, else SLA_BOARD_MEMORY_LIMIT, checked: a number and a unit."""
+    given = getattr(args, "memory_limit", None)
+    limit, where = (given, "--memory-limit") if given else (os.environ.get(MEMORY_ENV), MEMORY_ENV)
+    if not limit:
+        return None
+    if not _SIZE.match(limit.strip()):
+        raise UsageError(f"{where} {limit!r}: give a size such as 2GB, 1.5GiB or 512MB")
+    return limit.strip()
+
+
+def connect(args: argparse.Namespace) -> "duckdb.DuckDBPyConnection":
+    """An in-memory DuckDB for one command, held to the memory limit (spilling to a temp folder past it)."""
+    from sla_core.sqlutil import connect as connect_limited
+
+    return connect_limited(memory_limit(args))
+
+
+@contextmanager
+def phase(name: str) -> Iterator[dict[str, str]]:
+    """Print one line per phase on stderr when it ends: its name, what it did (the caller fills `done["what"]`)
+    and how long it took, so a long command is never silent."""
+    done: dict[str, str] = {}
+    start = time.perf_counter()
+    yield done
+    what = f": {done['what']}" if done.get("what") else ""
+    print(f"{name}{what} ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
 
 
 def parse_as_of(text: Optional[str], policy: "Policy") -> datetime:

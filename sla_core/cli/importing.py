@@ -8,6 +8,7 @@ exit code 2 (cli/__init__.py).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sla_core.cli import common
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", type=Path, default=None,
                         help="policy YAML: its timezone reads naive timestamps, and the store is judged by it "
                              "(default: $SLA_BOARD_POLICY, the dashboard's, else the bundled one)")
+    common.add_memory_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     report = import_file(
         args.file, args.source, mapping_path=args.mapping, db=args.db, rejects_path=args.rejects,
         # by default the dashboard's policy, so the results the import keeps are the ones it uses
-        policy=args.policy or policy_path(), events=args.events,
+        policy=args.policy or policy_path(), events=args.events, memory_limit=common.memory_limit(args),
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     for line in report.lines():
         print(line)

@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "complete month with decided clocks, as the dashboard opens on)")
     common.add_policy_argument(parser)
     common.add_as_of_argument(parser)
+    common.add_memory_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     parser.add_argument(
         "--feedback-db", dest="feedback_db", type=Path,
@@ -24,7 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import duckdb
 
     from sla_core.analysis.datasource import evaluated
     from sla_core.analysis.filters import Filters
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise common.UsageError(f"--feedback-db {args.feedback_db}: no such store file")
     policy = load_policy(args.policy)
     as_of = common.parse_as_of(args.as_of, policy)
-    con = duckdb.connect()
+    con = common.connect(args)
     common.open_input(con, args, policy)
     label = f"Store {args.db}" if args.db else f"File {args.tickets.name}"
     src = evaluated(con, policy, as_of, kind="store" if args.db else "upload", label=label, version="cli",

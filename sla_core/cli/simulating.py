@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="date_from", help="replay tickets created on or after this date (YYYY-MM-DD)")
     parser.add_argument("--to", dest="date_to", help="... and before this date (YYYY-MM-DD, exclusive)")
     common.add_as_of_argument(parser)
+    common.add_memory_argument(parser)
     parser.add_argument("--out", type=Path, required=True, help="diff file (.csv or .parquet)")
 
 
@@ -59,7 +60,6 @@ def _pct(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import duckdb
     import pandas as pd
 
     from sla_core.policy import load_policy
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     current = load_policy(args.policy)
     candidate = load_policy(args.candidate)
     as_of = common.parse_as_of(args.as_of, current)
-    con = duckdb.connect()
+    con = common.connect(args)
     con.execute("SET TimeZone = 'UTC'")
     common.open_input(con, args, current)
 

@@ -10,9 +10,10 @@ nothing. Then it judges the whole store and keeps the results (kept.py).
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import duckdb
 import pandas as pd
@@ -27,7 +28,7 @@ from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import LoadReport, load_files
 from sla_core.ingest.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
-from sla_core.sqlutil import fetch_one, quote_ident, table_columns
+from sla_core.sqlutil import connect, fetch_one, quote_ident, table_columns
 from sla_core.vocab import DEFAULT_POLICY, DEFAULT_STORE
 
 PathLike = Union[str, Path]
@@ -263,12 +264,15 @@ def import_file(
     *,
     events: Optional[PathLike] = None,
     actor: Optional[Actor] = None,
+    memory_limit: Optional[str] = None,
+    progress: Callable[[str], None] = lambda line: None,
 ) -> ImportReport:
     """Load an export and upsert it into the store in one transaction, with its audit row.
 
     Raises LoadError / MappingError for a bad file or mapping (the store is not
     touched), StoreError when the store cannot be opened, AccessError when the
-    actor (default: the operating-system user) is not an admin.
+    actor (default: the operating-system user) is not an admin. `progress` hears one
+    line per phase (loaded, stored, judged) with its counts and seconds.
     """
     actor = actor or local_actor()
     require(actor, "admin", "an import into the store")
@@ -279,9 +283,13 @@ def import_file(
     if mapping_path is not None:
         mapping = load_mapping(mapping_path)
     target = store_path(db)
-    work = duckdb.connect()
+    work = connect(memory_limit)
+    started = time.perf_counter()
     try:
         report = load_files(work, path, events, policy, source=source, mapping=mapping)
+        progress(f"loaded: {report.accepted:,} tickets accepted, {report.rejected:,} rejected"
+                 f"{f', {report.events_accepted:,} events' if report.events_accepted else ''} "
+                 f"({time.perf_counter() - started:.1f} s)")
         if rejects_path is not None:
             write_csv_safe(work, "rejects", rejects_path, order_by=("file DESC", "row_number"))
         _attach_for_writing(work, target)
@@ -300,6 +308,8 @@ def import_file(
             except BaseException:
                 work.execute("ROLLBACK")
                 raise
+            progress(f"stored: {new:,} new, {updated:,} updated, {unchanged:,} unchanged "
+                     f"({time.perf_counter() - started:.1f} s)")
             # The whole store judged once, so the dashboard starts without judging all history again.
             # The data is in by now: a failure here costs only speed, and is reported, not raised.
             judged, not_kept = 0, None
@@ -307,6 +317,7 @@ def import_file(
                 judged = write_kept(work, policy, now(), db="st")
             except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
                 not_kept = " ".join(str(err).split())[:200] or type(err).__name__
+            progress(f"judged: {judged:,} clocks kept for the dashboard ({time.perf_counter() - started:.1f} s)")
         finally:
             work.execute("DETACH st")
     finally:

@@ -136,3 +136,28 @@ def test_result_csv_escapes_every_text_cell_and_keeps_numbers(tmp_path: Path) ->
         "'=HYPERLINK(1)", "'-seg", "'@team", "'+cal")
     assert (row["time_left_seconds"], row["target_seconds"]) == ("-1800.0", "7200")
     assert (row["created_at"], row["due_at"], row["stopped_at"]) == ("2026-07-06T09:00:00+01:00", "2026-07-06T11:00:00+01:00", "")
+
+
+def test_evaluate_prints_its_phases_and_holds_to_a_memory_limit(tmp_path, small_files):
+    tickets, events = small_files
+    out = tmp_path / "results.csv"
+    done = sla("evaluate", "--tickets", str(tickets), "--events", str(events), "--as-of", "2026-07-06T12:30:00+01:00",
+               "--memory-limit", "256MB", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    phases = [line.split(":")[0] for line in done.stderr.splitlines() if line.endswith(" s)")]
+    assert phases == ["read", "judged", "written"], done.stderr
+    assert "read: 3 tickets, 1 events (" in done.stderr and "written: 9 rows to" in done.stderr
+    assert len(list(csv.DictReader(out.open()))) == 9
+
+
+@pytest.mark.parametrize("given", ["--memory-limit=lots", "env"])
+def test_a_memory_limit_that_is_not_a_size_is_one_line(tmp_path, small_files, given, monkeypatch):
+    args = ["evaluate", "--tickets", str(small_files[0]), "--out", str(tmp_path / "r.csv")]
+    if given == "env":
+        monkeypatch.setenv("SLA_BOARD_MEMORY_LIMIT", "half")
+    else:
+        args.insert(1, given)
+    done = sla(*args)
+    assert done.returncode == 2
+    where = "SLA_BOARD_MEMORY_LIMIT 'half'" if given == "env" else "--memory-limit 'lots'"
+    assert done.stderr.strip() == f"error: {where}: give a size such as 2GB, 1.5GiB or 512MB"

@@ -84,10 +84,11 @@ if tickets_file is not None and st.button("Load and evaluate", type="primary", i
     try:
         tickets_path = saved(tickets_file, folder)
         events_path = saved(events_file, folder) if events_file is not None else None
-        progress.progress(25, text="Reading and checking every row, then running the SLA clocks…")
+        progress.progress(20, text="Reading and checking every row…")
         source = upload_source(
             tickets_path, events_path, current_policy(),
             label=f"Upload {tickets_file.name}", source="plain" if preset == CUSTOM else preset, mapping=mapping,
+            progress=lambda step: progress.progress(60, text=step),
         )
         progress.progress(100, text="Done.")
     except (MappingError, PolicyError, ValueError, duckdb.Error) as err:
