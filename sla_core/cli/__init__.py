@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("sla_core.cli.importing", "load an export into the persistent store"),
     "simulate": ("sla_core.cli.simulating", "replay history under a candidate policy"),
     "report": ("sla_core.cli.reporting", "write the monthly review as one HTML file"),
+    "notify": ("sla_core.cli.notifying", "message the policy's notify targets about clocks turning at_risk or breached"),
 }
 
 

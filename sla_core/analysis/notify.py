@@ -1,0 +1,196 @@
+"""`python -m sla_core notify`: tell the policy's `notify` targets when a running clock turns at_risk or breached.
+
+An outbox in the store makes it safe to run from cron every minute: each run judges the store at now, queues one
+message per (target, clock, state) it has not queued before, resolves a PagerDuty alert once its clock stops,
+then delivers every message not yet delivered. A repeated run sends nothing twice; an endpoint that fails keeps
+its messages for the next run; nothing is lost. Payloads follow Slack's incoming webhooks (`{"text": ...}`, 200 =
+delivered) and PagerDuty's Events API v2 (`routing_key`, `event_action`, `dedup_key`, `payload`; 202 = accepted).
+Secrets come from the environment at send time and are never stored, printed or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import duckdb
+import pandas as pd
+
+from sla_core.access import Actor, local_actor, require
+from sla_core.analysis.datasource import store_source
+from sla_core.ingest.audit import record
+from sla_core.ingest.store import open_store
+from sla_core.policy import Policy
+from sla_core.policy.model import NotifyTarget
+from sla_core.sqlutil import fetch_one
+
+PathLike = Union[str, Path]
+PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+OUTBOX_DDL = """CREATE TABLE IF NOT EXISTS notify_outbox (
+    target VARCHAR NOT NULL, action VARCHAR NOT NULL, ticket_id VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+    state VARCHAR NOT NULL, payload VARCHAR NOT NULL, queued_at TIMESTAMPTZ NOT NULL, sent_at TIMESTAMPTZ,
+    attempts INTEGER NOT NULL DEFAULT 0, last_error VARCHAR,
+    PRIMARY KEY (target, action, ticket_id, metric, state))"""
+# The running clocks a target may hear of, and the clocks whose PagerDuty alert is to be resolved.
+CLOCK_COLUMNS = ["ticket_id", "metric", "tier", "segment", "owner_team", "state", "due_at", "stopped_at",
+                 "time_left_seconds"]
+
+Sender = Callable[[str, bytes], tuple[int, str]]  # (url, JSON body) -> (HTTP status, short reason)
+
+
+@dataclass
+class NotifyReport:
+    queued: list[dict[str, Any]] = field(default_factory=list)  # new messages of this run
+    delivered: int = 0
+    failed: list[str] = field(default_factory=list)  # one line per message that failed (no secret in it)
+    pending: int = 0  # messages still waiting for a later run
+
+    def lines(self, dry_run: bool) -> list[str]:
+        if dry_run:
+            out = [f"would queue {len(self.queued)} new message{'s' if len(self.queued) != 1 else ''}; "
+                   f"{self.pending} waiting from earlier runs"]
+            return out + [f"  {m['target']} {m['action']} {m['ticket_id']} {m['metric']} {m['state']}: {m['summary']}"
+                          for m in self.queued]
+        return [f"queued {len(self.queued)}, delivered {self.delivered}, failed {len(self.failed)} "
+                f"(kept for the next run), waiting {self.pending}", *[f"  {line}" for line in self.failed]]
+
+
+def target_key(target: NotifyTarget) -> str:
+    """A target's name in the outbox: its kind and the variable holding its secret (never the secret)."""
+    return f"{target.to}:{target.url_env if target.to == 'slack' else target.routing_key_env}"
+
+
+def http_post(url: str, body: bytes) -> tuple[int, str]:
+    """POST JSON; the status and a short reason (the body's start), or 0 and the network error."""
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read(200).decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(200).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as err:
+        return 0, type(err).__name__
+
+
+def _summary(clock: pd.Series, zone: str) -> str:
+    when = "" if pd.isna(clock["due_at"]) else pd.Timestamp(clock["due_at"]).tz_convert(zone).strftime("%Y-%m-%d %H:%M")
+    state = "at risk" if clock["state"] == "at_risk" else "breached"
+    return (f"SLA {state}: {clock['ticket_id']} {str(clock['metric']).replace('_', ' ')} "
+            f"({clock['tier']}, {clock['segment'] or 'no segment'}, {clock['owner_team'] or 'no team'}), "
+            f"due {when} ({zone})")[:1024]
+
+
+def dedup_key(ticket_id: str, metric: str) -> str:
+    """One PagerDuty alert per clock: its trigger and its resolve share this key."""
+    return f"sla-board:{ticket_id}:{metric}"[:255]
+
+
+def _payload(target: NotifyTarget, clock: pd.Series, summary: str, now: datetime) -> dict[str, Any]:
+    """A new message without its secret (PagerDuty's routing key is added when it is sent)."""
+    if target.to == "slack":
+        return {"text": summary}
+    return {"event_action": "trigger", "dedup_key": dedup_key(clock["ticket_id"], clock["metric"]), "payload": {
+        "summary": summary, "source": "sla-board", "severity": "critical" if clock["state"] == "breached" else "warning",
+        "timestamp": now.isoformat(), "component": str(clock["metric"]), "group": str(clock["owner_team"] or ""),
+        "class": str(clock["tier"]),
+        "custom_details": {"ticket_id": str(clock["ticket_id"]), "state": str(clock["state"]),
+                           "segment": str(clock["segment"] or "")}}}
+
+
+def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str, str, str]], now: datetime,
+            triggered: set[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """New outbox rows: each target's running clocks in its states and tiers, and PagerDuty resolves."""
+    running = clocks[clocks["stopped_at"].isna()]
+    stopped = clocks[clocks["stopped_at"].notna()].set_index(["ticket_id", "metric"])
+    rows: list[dict[str, Any]] = []
+    for target in policy.notify:
+        key = target_key(target)
+        action = "message" if target.to == "slack" else "trigger"
+        hits = running[running["state"].isin(target.states) & running["tier"].isin(target.tiers)]
+        for _, clock in hits.iterrows():
+            ident = (key, action, clock["ticket_id"], clock["metric"], clock["state"])
+            if ident not in known:
+                summary = _summary(clock, policy.timezone)
+                rows.append({"target": key, "action": action, "ticket_id": clock["ticket_id"],
+                             "metric": clock["metric"], "state": clock["state"], "summary": summary,
+                             "payload": _payload(target, clock, summary, now)})
+        if target.to == "pagerduty":
+            for ticket_id, metric in sorted(t[1:] for t in triggered if t[0] == key):
+                if (ticket_id, metric) in stopped.index and (key, "resolve", ticket_id, metric, "") not in known:
+                    rows.append({"target": key, "action": "resolve", "ticket_id": ticket_id, "metric": metric,
+                                 "state": "", "summary": f"clock stopped: {ticket_id} {metric}",
+                                 "payload": {"event_action": "resolve", "dedup_key": dedup_key(ticket_id, metric)}})
+    return rows
+
+
+def _deliver(con: duckdb.DuckDBPyConnection, policy: Policy, send: Sender, actor: Actor, now: datetime,
+             report: NotifyReport) -> None:
+    targets = {target_key(t): t for t in policy.notify}
+    pending = con.execute("SELECT target, action, ticket_id, metric, state, payload FROM notify_outbox "
+                          "WHERE sent_at IS NULL ORDER BY queued_at, ticket_id, metric").fetchall()
+    for key, action, ticket_id, metric, state, payload in pending:
+        ident = [key, action, ticket_id, metric, state]
+        target = targets.get(key)
+        if target is None:
+            continue  # a target the policy no longer names: its messages wait, untouched
+        body = json.loads(payload)
+        secret_env = target.url_env if target.to == "slack" else target.routing_key_env
+        secret = os.environ.get(secret_env or "")
+        url = os.environ.get(target.url_env or "") if target.url_env else PAGERDUTY_URL
+        if not secret or not url:
+            status, reason = 0, f"environment variable {secret_env if not secret else target.url_env} is not set"
+        else:
+            if target.to == "pagerduty":
+                body = {"routing_key": secret, **body}
+            status, reason = send(url, json.dumps(body).encode("utf-8"))
+        if 200 <= status < 300:
+            con.execute("UPDATE notify_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                        "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?", [now, *ident])
+            record(con, actor, "notify delivery", f"{key} {action} {ticket_id} {metric} {state}".rstrip())
+            report.delivered += 1
+        else:
+            problem = f"HTTP {status}: {reason.strip()[:80]}" if status else reason
+            con.execute("UPDATE notify_outbox SET attempts = attempts + 1, last_error = ? "
+                        "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?",
+                        [problem, *ident])
+            report.failed.append(f"{key} {action} {ticket_id} {metric} {state}: {problem}")
+
+
+def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = False, send: Sender = http_post,
+           actor: Optional[Actor] = None) -> NotifyReport:
+    """Queue what turned at_risk or breached since the last run, then deliver everything not yet delivered."""
+    actor = actor or local_actor()
+    report = NotifyReport()
+    source = store_source(policy, Path(store), as_of=now)
+    clocks = source.con.execute(f"SELECT {', '.join(CLOCK_COLUMNS)} FROM {source.results}").df()
+    con = open_store(store)
+    try:
+        con.execute(OUTBOX_DDL)
+        known = {tuple(r) for r in con.execute(
+            "SELECT target, action, ticket_id, metric, state FROM notify_outbox").fetchall()}
+        triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
+        wanted = _wanted(clocks, policy, known, now, triggered)
+        report.queued = wanted
+        if dry_run:
+            report.pending = int(fetch_one(con.execute("SELECT count(*) FROM notify_outbox WHERE sent_at IS NULL"))[0])
+            return report
+        require(actor, "admin", "sending notifications")
+        con.execute("BEGIN TRANSACTION")
+        for row in wanted:
+            con.execute("INSERT INTO notify_outbox (target, action, ticket_id, metric, state, payload, queued_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [row["target"], row["action"], row["ticket_id"], row["metric"], row["state"],
+                         json.dumps(row["payload"]), now])
+        con.execute("COMMIT")
+        _deliver(con, policy, send, actor, now, report)
+        report.pending = int(fetch_one(con.execute("SELECT count(*) FROM notify_outbox WHERE sent_at IS NULL"))[0])
+    finally:
+        con.close()
+    return report
