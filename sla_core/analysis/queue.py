@@ -21,6 +21,7 @@ from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, filtered
 from sla_core.ingest.kept import evaluate_tickets
 from sla_core.policy import Policy, playbooks
+from sla_core.policy.teams import route_sql
 from sla_core.sqlutil import quote_ident, table_columns
 from sla_core.vocab import INCIDENT_TIERS
 
@@ -38,7 +39,9 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "owner_team",
     "discipline",
     "route",
+    "channel",
     "missing_triage",
+    "missing_tags",
     "playbook",
     "playbook_ids",
 )
@@ -86,6 +89,24 @@ def _missing_triage_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[s
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
 
 
+def _missing_tags_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str, object]]:
+    """A comma list of the tags the clock's tier requires (`tags_required`) that the ticket's `tags` lack
+    (compared case-insensitively; no `tags` column: all lack), and its named parameters."""
+    parts: list[str] = []
+    params: dict[str, object] = {}
+    have = ("list_transform(string_split(coalesce(t.tags, ''), ','), lambda x: lower(trim(x)))" if "tags" in columns
+            else "CAST([] AS VARCHAR[])")
+    for tier, tags in policy.tags_required.items():
+        for tag in tags:
+            n = len(params)
+            parts.append(f"CASE WHEN r.tier = $tags_{n} AND NOT list_contains({have}, lower($tags_{n + 1})) "
+                         f"THEN $tags_{n + 1} END")
+            params |= {f"tags_{n}": tier, f"tags_{n + 1}": tag}
+    if not parts:
+        return "CAST(NULL AS VARCHAR)", {}
+    return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
+
+
 # What to do first: clocks that can still be saved on urgent tiers, then urgent breaches, then the same for the
 # other tiers, then paused clocks; within each, least time left first (so the most overdue breach leads its group).
 _PRIORITY_SQL = """
@@ -117,7 +138,10 @@ def breach_queue(
         ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown timezone {viewer_timezone!r} (use an IANA name such as Europe/London)") from None
-    triage_sql, triage_params = _missing_triage_sql(policy, table_columns(con.cursor(), quote_ident(tickets)))
+    columns = table_columns(con.cursor(), quote_ident(tickets))
+    triage_sql, triage_params = _missing_triage_sql(policy, columns)
+    tags_sql, tags_params = _missing_tags_sql(policy, columns)
+    channel_sql, channel_params = route_sql(policy, "r.tier", prefix="channel", field="channel")
     matched_sql, matched_params = playbooks.match_sql(policy)
     summaries = [book.summary for book in playbooks.playbooks(policy)]
     where = filtered(filters, columns={name: f"r.{column}" for name, column in FILTER_COLUMNS.items()})
@@ -127,21 +151,23 @@ def breach_queue(
         .execute(
             f"""
             WITH queued AS (
-                SELECT r.*, {triage_sql} AS missing_triage, {matched_sql} AS playbook_ids
+                SELECT r.*, {triage_sql} AS missing_triage, {tags_sql} AS missing_tags, {channel_sql} AS channel,
+                       {matched_sql} AS playbook_ids
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
                 WHERE {where.sql}
             )
             SELECT {_PRIORITY_SQL} AS priority, r.ticket_id, r.metric, r.state,
                    r.time_left_seconds,
                    timezone($viewer_tz, r.due_at) AS due,
-                   r.tier, r.segment, r.owner_team, r.discipline, r.route, r.missing_triage,
+                   r.tier, r.segment, r.owner_team, r.discipline, r.route, r.channel, r.missing_triage,
+                   r.missing_tags,
                    nullif(array_to_string(list_transform(r.playbook_ids, lambda i: $summaries[i + 1]), '; '), '')
                        AS playbook,
                    r.playbook_ids
             FROM queued r
             ORDER BY priority, r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,
-            {**triage_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries,
+            {**triage_params, **tags_params, **channel_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries,
              "urgent": list(INCIDENT_TIERS)},
         )
         .df()

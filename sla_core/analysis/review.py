@@ -187,6 +187,32 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str 
     )
 
 
+def route_load(
+    con: duckdb.DuckDBPyConnection, filters: Filters, timezone: str, *, results: str = "sla_results"
+) -> pd.DataFrame:
+    """Tickets created per month and route (the policy's `routes`: who each tier sends work to), over the last
+    12 months to the selected one, in the policy's timezone. Columns: month, then one per route."""
+    period = _require_period(filters)
+    where = filtered(filters).add(
+        "month BETWEEN $first AND $last", first=shift_month(period, -(TREND_MONTHS - 1)), last=period)
+    frame = _frame(
+        con,
+        f"""
+        SELECT month, coalesce(route, 'no route') AS route, count(DISTINCT ticket_id) AS tickets
+        FROM (SELECT *, CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS month
+              FROM {quote_ident(results)})
+        WHERE {where.sql}
+        GROUP BY ALL
+        """,
+        {**where.params, "tz": timezone},
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=["month"])
+    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    table = frame.pivot_table(index="month", columns="route", values="tickets", fill_value=0, aggfunc="sum")
+    return table.sort_index(ascending=False).reset_index().rename_axis(columns=None)
+
+
 def _tier_metric_order(frame: pd.DataFrame) -> pd.DataFrame:
     order = {tier: i for i, tier in enumerate(TIERS)}
     morder = {metric: i for i, metric in enumerate(METRICS)}

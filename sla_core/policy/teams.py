@@ -45,12 +45,16 @@ def unassigned_teams(policy: Policy, teams: Sequence[str]) -> list[str]:
     return [team for team in teams if discipline_of(policy, team) == UNASSIGNED]
 
 
-def route_sql(policy: Policy, tier: str, prefix: str = "route") -> tuple[str, dict[str, object]]:
-    """SQL: the route of the tier expression `tier` (NULL where the policy names none), and its parameters."""
-    if not policy.routes:
+def route_sql(
+    policy: Policy, tier: str, prefix: str = "route", field: str = "route"
+) -> tuple[str, dict[str, object]]:
+    """SQL: the route (or another `field` of it, such as `channel`) of the tier expression `tier` (NULL where the
+    policy names none), and its parameters."""
+    named = {name: getattr(route, field) for name, route in policy.routes.items() if getattr(route, field)}
+    if not named:
         return "CAST(NULL AS VARCHAR)", {}
-    whens = " ".join(f"WHEN ${prefix}_t{i} THEN ${prefix}_r{i}" for i in range(len(policy.routes)))
+    whens = " ".join(f"WHEN ${prefix}_t{i} THEN ${prefix}_r{i}" for i in range(len(named)))
     params: dict[str, object] = {}
-    for i, (name, route) in enumerate(policy.routes.items()):
-        params |= {f"{prefix}_t{i}": name, f"{prefix}_r{i}": route.route}
+    for i, (name, value) in enumerate(named.items()):
+        params |= {f"{prefix}_t{i}": name, f"{prefix}_r{i}": value}
     return f"(CASE {tier} {whens} END)", params

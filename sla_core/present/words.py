@@ -24,6 +24,7 @@ LABELS: dict[str, str] = {
     "met": "Met", "breached": "Breached", "adherence": "Adherence", "goal": "Goal",
     # the breach queue
     "time_left": "Time left", "route": "Route", "missing_triage": "Missing triage", "playbook": "Playbook",
+    "channel": "Channel", "missing_tags": "Missing tags", "month": "Month",
     # beyond the timers
     "tickets": "Tickets", "median_hours": "Median (h)", "p90_hours": "90th percentile (h)",
     "p95_hours": "95th percentile (h)", "mean_hours": "Mean (h)", "owner": "Owner", "total_hours": "Total (h)",

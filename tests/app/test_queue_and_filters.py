@@ -120,3 +120,20 @@ def test_column_guesses() -> None:
         "owner_team": "Assignment group", "resolved_at": "Solved at",
     }
     assert guess_columns(["ticket_id", "id"])["ticket_id"] == "ticket_id"
+
+
+def test_the_queue_names_missing_tags_and_the_routes_channel(con: duckdb.DuckDBPyConnection) -> None:
+    # The sample policy: critical needs the tags impact:critical and requires-engineering, and is worked in
+    # #inc-critical; medium's route names no channel. The tickets of this module carry no tags at all.
+    frame = live_queue(con).set_index(["ticket_id", "metric"])
+    assert POLICY.tags_required == {"critical": ["impact:critical", "requires-engineering"]}
+    assert frame.loc[("CRIT", "acknowledge"), "missing_tags"] == "impact:critical, requires-engineering"
+    assert frame.loc[("CRIT", "acknowledge"), "channel"] == "#inc-critical"
+    assert pd.isna(frame.loc[("ENT", "acknowledge"), "missing_tags"])  # medium requires none
+    assert pd.isna(frame.loc[("ENT", "acknowledge"), "channel"])
+    con.execute("UPDATE tickets SET tags = 'Impact:Critical, requires-engineering,extra' WHERE ticket_id = 'SEC'")
+    try:
+        tagged = live_queue(con).set_index(["ticket_id", "metric"])
+        assert pd.isna(tagged.loc[("SEC", "acknowledge"), "missing_tags"])  # case and spaces do not matter
+    finally:
+        con.execute("UPDATE tickets SET tags = NULL WHERE ticket_id = 'SEC'")

@@ -114,3 +114,27 @@ def test_csv_download_escapes_formulas() -> None:
 
     text = frame_csv_bytes(pd.DataFrame({"ticket_id": ["=HYPERLINK(1)", "@x", "ok"]})).decode()
     assert text.splitlines() == ["ticket_id", "'=HYPERLINK(1)", "'@x", "ok"]
+
+
+def test_route_load_counts_tickets_per_month_and_route() -> None:
+    from datetime import date
+
+    import duckdb
+
+    from sla_core.analysis.filters import Filters
+    from sla_core.analysis.review import route_load
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("""CREATE TABLE sla_results AS SELECT * FROM (VALUES
+        ('A', 'acknowledge', 'critical', 'enterprise', 'sre', 'engineering', 'engineering_on_call', TIMESTAMPTZ '2026-10-31 23:30:00+00'),
+        ('A', 'action_plan', 'critical', 'enterprise', 'sre', 'engineering', 'engineering_on_call', TIMESTAMPTZ '2026-10-31 23:30:00+00'),
+        ('B', 'acknowledge', 'low', 'self_serve', 'support', 'support', 'support', TIMESTAMPTZ '2026-11-02 10:00:00+00'),
+        ('C', 'acknowledge', 'low', 'self_serve', 'support', 'support', NULL, TIMESTAMPTZ '2026-11-03 10:00:00+00')
+    ) t(ticket_id, metric, tier, segment, owner_team, discipline, route, created_at)""")
+    # A is created 23:30 UTC on 31 Oct: already 1 Nov in Europe/Berlin. Each ticket counts once, not per clock.
+    load = route_load(con, Filters(period=date(2026, 11, 1)), "Europe/Berlin")
+    assert list(load.columns) == ["month", "engineering_on_call", "no route", "support"]
+    assert load.to_dict("records") == [{"month": date(2026, 11, 1), "engineering_on_call": 1, "no route": 1, "support": 1}]
+    assert route_load(con, Filters(period=date(2026, 11, 1), tier="low"), "UTC").to_dict("records") == [
+        {"month": date(2026, 11, 1), "no route": 1, "support": 1}]

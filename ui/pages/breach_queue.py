@@ -36,8 +36,8 @@ viewer_tz = top[1].selectbox(
     help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
 )
 
-SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "owner_team",
-         "segment", "route"]
+SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "missing_tags",
+         "owner_team", "segment", "route", "channel"]
 
 
 @st.fragment(run_every=REFRESH)
@@ -56,6 +56,7 @@ def live_queue() -> None:
         return
     shown = frame.assign(time_left=words.time_left(frame["time_left_seconds"], frame["state"]),
                          missing_triage=frame["missing_triage"].fillna("none"),
+                         missing_tags=frame["missing_tags"].fillna("none"),
                          playbook=frame["playbook"].fillna("no playbook rule"))
     # A paused clock has no due time until it runs again: say so instead of a blank.
     shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("when it runs again")

@@ -140,6 +140,17 @@ with team_cols[1]:
     if not teams.empty:
         st.plotly_chart(team_figure(teams), key="team_chart")
 
+with st.expander("Load per route: tickets created per month", icon=":material/call_split:"):
+    st.caption("Each tier's route from the policy's `routes` (who the tier sends work to); the months up to "
+               f"{month}, newest first.")
+    load = review.route_load(con, filters, tz, results=source.results)
+    if len(load.columns) > 1:
+        shown = load.assign(month=load["month"].map(month_label))
+        table(shown.rename(columns={c: c.replace("_", " ") for c in shown.columns if c != "month"}),
+              "route_load_table")
+    else:
+        st.caption("No ticket created in these months for these filters, or the policy names no routes.")
+
 if source.kind == "store":
     with st.expander("Imports into this store", icon=":material/history:"):
         try:
