@@ -15,6 +15,7 @@ import streamlit as st
 from sla_core import simulate as sim
 from sla_core.analysis.datasource import DataSource
 from sla_core.policy import Policy
+from sla_core.policy.teams import on_call_words
 from sla_core.simulate import scenarios
 from sla_core.vocab import FACTORS, METRICS, TIERS
 from ui.sources import simulation_baseline, simulation_replay, source_key
@@ -134,7 +135,8 @@ def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:
     # Until the user sets one, the capacity is what on-call already took in the busiest week of the period.
     st.session_state.setdefault(StateKeys.SIM_CAPACITY, max(5, -(-sim.busiest_on_call_week(replay) // 5) * 5))
     capacity = int(top[1].number_input("On-call capacity per week", min_value=0, step=5, key=StateKeys.SIM_CAPACITY,
-                                       help="Critical + high tickets engineering on-call can take in a week "
+                                       help=f"{on_call_words(policy).capitalize()} tickets engineering on-call "
+                                            "can take in a week "
                                             "(default: the busiest week of the period under the current policy)."))
     top[2].caption(
         f"{source.label} · {replay.ticket_count:,} tickets created {period.label()} · as of "

@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from typing import Optional, Sequence
 
 from sla_core.policy.model import Policy
-from sla_core.vocab import UNASSIGNED
+from sla_core.vocab import TIERS, UNASSIGNED
 
 
 def discipline_of(policy: Policy, team: Optional[str]) -> str:
@@ -58,3 +58,16 @@ def route_sql(
     for i, (name, value) in enumerate(named.items()):
         params |= {f"{prefix}_t{i}": name, f"{prefix}_r{i}": value}
     return f"(CASE {tier} {whens} END)", params
+
+
+def on_call_tiers(policy: Policy) -> tuple[str, ...]:
+    """The tiers whose tickets load engineering on-call: those whose route names a `join_within` window (someone
+    must join live); without `routes`, critical and high."""
+    if not policy.routes:
+        return ("critical", "high")
+    return tuple(t for t in TIERS if t in policy.routes and policy.routes[t].join_within is not None)
+
+
+def on_call_words(policy: Policy) -> str:
+    """The on-call tiers in words, for titles: "critical + high"."""
+    return " + ".join(on_call_tiers(policy)) or "no tier"

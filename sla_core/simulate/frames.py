@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from sla_core.clocks.engine import code_sql, result_select, text_sql
-from sla_core.simulate.replay import ON_CALL_TIERS, TICKET_KEY, UNTIERED, tier_text
+from sla_core.policy.teams import on_call_tiers
+from sla_core.simulate.replay import TICKET_KEY, UNTIERED, tier_text
 from sla_core.sqlutil import fetch_one
 from sla_core.vocab import FACTORS, METRICS, STATES, TIERS
 
@@ -244,8 +245,10 @@ class SimulationFrames:
                       "met_candidate", "breached_candidate", "adherence_candidate", "delta_points"]]
 
     def on_call_load(self, capacity: Optional[int] = None) -> pd.DataFrame:
-        """Critical + high tickets created per ISO week, current vs candidate, flagged against `capacity`."""
-        on_call = [TIERS.index(t) for t in ON_CALL_TIERS]
+        """On-call tickets (policy.teams.on_call_tiers of the current policy) created per ISO week, current vs
+        candidate, flagged against `capacity`."""
+        tiers = on_call_tiers(self.replay.policy)
+        on_call = [TIERS.index(t) for t in tiers]
         frame = self._df(
             f"""
             SELECT week, strftime(week, '%G-W%V') AS iso_week, sum(cur)::BIGINT AS current,
@@ -258,7 +261,7 @@ class SimulationFrames:
                 FROM {self.rejudged_tickets} GROUP BY week
             ) GROUP BY week ORDER BY week
             """,
-            {"tiers": list(ON_CALL_TIERS), "codes": on_call},
+            {"tiers": list(tiers), "codes": on_call},
         )
         frame["capacity"] = capacity
         frame["over_current"] = (frame["current"] > capacity) if capacity is not None else False

@@ -22,12 +22,12 @@ from sla_core.clocks.engine import INPUT_COLUMNS, PreparedClocks, code_sql, eval
 from sla_core.clocks.rubric import score_tickets
 from sla_core.periods import previous_quarter, quarter_start
 from sla_core.policy import Policy
+from sla_core.policy.teams import on_call_tiers
 from sla_core.simulate.tables import OwnedTables
 from sla_core.sqlutil import fetch_one
 from sla_core.vocab import METRICS, STATES, TIERS
 
 UNTIERED = "untiered"
-ON_CALL_TIERS: tuple[str, ...] = ("critical", "high")
 # Tier codes of the coded results (index in TIERS) and the code of "no tier" in the frames.
 UNTIERED_I = len(TIERS)
 TICKET_KEY = "tix"  # the replay's integer ticket key, what coded results are keyed by
@@ -206,10 +206,11 @@ class Replay(OwnedTables):
 
 
 def busiest_on_call_week(replay: Replay) -> int:
-    """Critical + high tickets in the period's busiest ISO week under the current policy (0 without any)."""
+    """On-call tickets (policy.teams.on_call_tiers) in the period's busiest ISO week under the current policy
+    (0 without any)."""
     row = fetch_one(replay.con.cursor().execute(
         f"SELECT max(n) FROM (SELECT week, sum(n) AS n FROM {replay.weekly_tiers} WHERE list_contains(?, tier) GROUP BY week)",
-        [list(ON_CALL_TIERS)],
+        [list(on_call_tiers(replay.policy))],
     ))
     return int(row[0] or 0)
 

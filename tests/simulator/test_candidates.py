@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from sla_core import simulate as sim
 from sla_core.policy import Policy, PolicyError, load_policy, policy_from_dict
@@ -71,3 +72,16 @@ def test_policy_diff_shows_only_what_changed(policy: Policy) -> None:
     diff = sim.policy_diff(policy, sim.with_weights(policy, severity=0.5))
     assert "-    severity: 0.35\n" in diff and "+    severity: 0.5\n" in diff
     assert sum(line.startswith(("+", "-")) and not line.startswith(("+++", "---")) for line in diff.splitlines()) == 2
+
+
+def test_on_call_tiers_follow_the_routes() -> None:
+    from sla_core.policy.teams import on_call_tiers, on_call_words
+
+    data = yaml.safe_load(SAMPLE_POLICY.read_text())
+    # The sample: critical and high routes name a join_within window (15m, 2h); medium and low do not.
+    assert on_call_tiers(policy_from_dict(data)) == ("critical", "high")
+    data["routes"]["medium"]["join_within"] = "1d"
+    del data["routes"]["high"]["join_within"]
+    assert on_call_words(policy_from_dict(data)) == "critical + medium"
+    del data["routes"]
+    assert on_call_tiers(policy_from_dict(data)) == ("critical", "high")  # no routes: the old rule

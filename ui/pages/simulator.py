@@ -8,6 +8,7 @@ from sla_core import simulate as sim
 from sla_core.analysis.datasource import policy_fingerprint
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.policy import PolicyError
+from sla_core.policy.teams import on_call_words
 from sla_core.present import words
 from sla_core.present.charts import on_call_figure
 from sla_core.vocab import METRICS, TIERS
@@ -109,7 +110,8 @@ table(shown, "sim_adherence", column_config={
 download(adherence, "simulated_adherence.csv", "sim_dl_adherence")
 
 # ---- on-call load
-st.subheader("Engineering on-call load: critical + high tickets per week")
+st.subheader(f"Engineering on-call load: {on_call_words(policy)} tickets per week")
+st.caption("On-call tiers are those whose route in the policy's `routes` names a `join_within` window.")
 over = load[load.over_candidate]
 st.plotly_chart(on_call_figure(load, capacity), key="sim_load_chart")
 st.caption(f"{len(over)} of {len(load)} weeks over capacity under the candidate (red), "
