@@ -50,7 +50,7 @@ from sla_core.analysis.where import Where, filtered
 from sla_core.periods import shift_month
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_sql
-from sla_core.sqlutil import fetch_one, quote_ident
+from sla_core.sqlutil import fetch_one, quote_ident, table_columns
 from sla_core.vocab import INCIDENT_TIERS, TIERS, TRIAGE_FIELDS
 
 FIRST_OWNER = "support"
@@ -93,6 +93,19 @@ def _ticket_filters(filters: Filters) -> Where:
                                       "discipline": "r.discipline", "tier": "r.tier"})
 
 
+def _required_fields(src: DataSource) -> list[str]:
+    """Every triage field the policy requires of any tier (any column), the sample's four first."""
+    named = [f for fields in src.policy.triage_required.values() for f in fields]
+    return list(dict.fromkeys([*TRIAGE_FIELDS, *named]))
+
+
+def _triage_columns(src: DataSource) -> list[str]:
+    """`t.<field>` for each required triage field; a field the tickets lack reads empty (so it is missing)."""
+    have = set(table_columns(src.con.cursor(), "tickets"))
+    return [f"t.{quote_ident(f)}" if f in have else f"CAST(NULL AS VARCHAR) AS {quote_ident(f)}"
+            for f in _required_fields(src) if f != "impacted_customers"]
+
+
 def _tickets_cte(src: DataSource, filters: Filters, scope: str = "TRUE") -> str:
     """`tk`: the tickets created by `as_of`, with their tier and owner team as the review shows them; `ev`:
     their events known at `as_of`.
@@ -108,7 +121,7 @@ def _tickets_cte(src: DataSource, filters: Filters, scope: str = "TRUE") -> str:
                CASE WHEN t.action_plan_at <= $as_of THEN t.action_plan_at END AS action_plan_at,
                CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END AS resolved_at,
                t.reopen_count, t.csat, t.impacted_customers, t.tags,
-               {", ".join(f"t.{quote_ident(f)}" for f in TRIAGE_FIELDS if f != "impacted_customers")}
+               {", ".join(_triage_columns(src))}
         FROM tickets t
         JOIN {quote_ident(src.results)} r ON r.ticket_id = t.ticket_id AND r.metric = 'resolution'
         WHERE {_ticket_filters(filters).sql}
@@ -611,20 +624,28 @@ def _engineering_scope(policy: Policy) -> str:
 
 def _triage_rows(src: DataSource, filters: Filters) -> Sql:
     """Tickets handed to engineering in the period whose tier requires triage fields, and what they lack."""
-    required = src.policy.triage_required
+    required, tags = src.policy.triage_required, src.policy.tags_required
     params = _base_params(src, filters) | {
         "req_tiers": list(TIERS),
         "req_fields": [list(required.get(t, [])) for t in TIERS],
+        "req_tags": [list(tags.get(t, [])) for t in TIERS],
     }
-    missing = ", ".join(
-        f"CASE WHEN list_contains(q.required, '{field}') AND trim(coalesce(tk.{quote_ident(field)}, '')) = '' "
-        f"THEN '{field}' END"
-        for field in TRIAGE_FIELDS
-    )
+    checks = []
+    for i, field in enumerate(_required_fields(src)):
+        params[f"rf{i}"] = field
+        checks.append(f"CASE WHEN list_contains(q.required, $rf{i}) "
+                      f"AND trim(coalesce(CAST(tk.{quote_ident(field)} AS VARCHAR), '')) = '' THEN $rf{i} END")
+    have = "list_transform(string_split(coalesce(tk.tags, ''), ','), lambda x: lower(trim(x)))"
+    for i, tag in enumerate(dict.fromkeys(t for listed in tags.values() for t in listed)):
+        params[f"tg{i}"] = tag
+        checks.append(f"CASE WHEN list_contains(q.tags, $tg{i}) AND NOT list_contains({have}, lower($tg{i})) "
+                      f"THEN 'tag ' || $tg{i} END")
+    missing = ", ".join(checks) or "CAST(NULL AS VARCHAR)"
     return Sql(
         f"""WITH {_tickets_cte(src, filters, _engineering_scope(src.policy))},
         req AS (
-            SELECT unnest($req_tiers::VARCHAR[]) AS tier, unnest($req_fields::VARCHAR[][]) AS required
+            SELECT unnest($req_tiers::VARCHAR[]) AS tier, unnest($req_fields::VARCHAR[][]) AS required,
+                   unnest($req_tags::VARCHAR[][]) AS tags
         ), first_eng AS (
             SELECT ticket_id, min("at") AS handoff_at FROM ev
             WHERE field = 'owner_team' AND {_is_engineering(src.policy, 'value')} GROUP BY ticket_id
@@ -646,7 +667,8 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
             WHERE metric = 'action_plan'
         )
         SELECT tk.ticket_id, tk.tier, tk.segment, tk.owner_team, {_local("tk.handoff_at")} AS handoff,
-               array_to_string(q.required, ', ') AS required,
+               array_to_string(list_concat(q.required, list_transform(q.tags, lambda x: 'tag ' || x)), ', ')
+                   AS required,
                array_to_string(list_filter([{missing}], lambda x: x IS NOT NULL), ', ') AS missing,
                len(list_filter([{missing}], lambda x: x IS NOT NULL)) = 0 AS complete,
                p.elapsed_seconds / 3600.0 AS action_plan_hours, p.calendar AS action_plan_calendar,
@@ -657,7 +679,7 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
         JOIN req q ON q.tier = tk.tier
         LEFT JOIN firsts f USING (ticket_id)
         LEFT JOIN plan p USING (ticket_id)
-        WHERE len(q.required) > 0 AND {_in_period("tk.handoff_at")}""",
+        WHERE len(q.required) + len(q.tags) > 0 AND {_in_period("tk.handoff_at")}""",
         params,
     )
 

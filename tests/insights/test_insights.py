@@ -271,3 +271,27 @@ def test_a_handoff_counts_in_its_own_month_and_only_once_known(make_source) -> N
     known = insights.handoff_tickets(early, october)
     assert list(known["to_owner"]) == ["product", "engineering"]
     assert known["wait_hours"].isna().iloc[0] and known["first_action"].iloc[1] == "action plan"
+
+
+def test_any_column_and_any_required_tag_make_a_handoff_incomplete(make_source) -> None:
+    from tests.conftest import make_policy
+    from tests.insights.conftest import EVENTS, TICKETS, TRIAGE
+
+    # The same month, with critical also requiring `expected_vs_actual` (a column this data does not have, so
+    # every critical handoff lacks it) and the tag `requires-engineering` (A carries it, B does not); high
+    # requires only the tag `impact:high`, which D and G lack.
+    tickets = [dict(t, tags="impact:critical, Requires-Engineering" if t["ticket_id"] == "A" else None)
+               for t in TICKETS]
+    policy = make_policy(triage_required={**TRIAGE, "critical": [*TRIAGE["critical"], "expected_vs_actual"]},
+                         tags_required={"critical": ["requires-engineering"], "high": ["impact:high"]})
+    src = make_source(tickets, EVENTS, policy)
+    got = rows(insights.handoff_quality(src, NOV), "tier")
+    assert (got["critical"]["handed"], got["critical"]["complete"]) == (2, 0)
+    assert (got["high"]["handed"], got["high"]["complete"]) == (2, 0)
+    missing = insights.handoff_quality_tickets(src, NOV, complete=False).set_index("ticket_id")["missing"]
+    assert missing.to_dict() == {
+        "A": "expected_vs_actual",  # its tag matches whatever the case and spaces
+        "B": "logs, expected_vs_actual, tag requires-engineering",
+        "D": "tag impact:high",
+        "G": "environment, tag impact:high",
+    }

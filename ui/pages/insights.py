@@ -117,6 +117,8 @@ with tabs[3]:
 
 with tabs[4]:
     cannot_tell(found, "Handoffs and time with each owner", "Triage fields")
+    st.caption("A handoff to engineering is complete when the ticket holds every triage field "
+               "(`triage_required`) and carries every tag (`tags_required`) the policy asks of its tier.")
     overall = summary.quality[summary.quality["tier"] == "all"]
     if not overall.empty:
         cols = st.columns(3)
