@@ -159,9 +159,10 @@ def test_a_server_open_to_the_network_without_sign_in_says_so() -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
     assert not any("Anyone who can reach this server" in w.value for w in at.warning)
+    before = st_config.get_option("server.address")  # .streamlit/config.toml's loopback
     st_config.set_option("server.address", "0.0.0.0")
     try:
         at.run()
         assert any("Anyone who can reach this server" in w.value for w in at.warning)
     finally:
-        st_config.set_option("server.address", None)
+        st_config.set_option("server.address", before)  # the other tests of this process run on loopback
