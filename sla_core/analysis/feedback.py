@@ -24,14 +24,14 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sla_core.access import Actor, require
+from sla_core.access import Actor
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, Where, filtered
 from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
-from sla_core.ingest.store import StoreError, open_store, store_path
+from sla_core.ingest.store import StoreError, audited_write, open_store, store_path
 from sla_core.periods import last_quarter, quarter_end
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, TIERS, Tier
@@ -194,26 +194,20 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) ->
 
 def save_review(review: IncidentReview, path: PathLike, *, actor: Actor) -> None:
     """Create or replace the review of `review.ticket_id` (editors and admins), with its audit row."""
-    require(actor, "editor", "saving an incident review")
-    with feedback_store(path) as con:
-        con.execute("BEGIN TRANSACTION")
+    with audited_write(path, actor, "editor", "saving an incident review", ddl=FEEDBACK_DDL) as con:
         con.execute(
             "INSERT OR REPLACE INTO incident_reviews VALUES (?, ?, ?, ?, ?)",
             [review.ticket_id, review.summary, review.reviewed_at, review.reviewer, now()],
         )
         record(con, actor, "incident review", f"review of {review.ticket_id} saved")
-        con.execute("COMMIT")
 
 
 def delete_review(ticket_id: str, path: PathLike, *, actor: Actor) -> None:
     """Remove a review and its action items (one transaction, with its audit row)."""
-    require(actor, "editor", "deleting an incident review")
-    with feedback_store(path) as con:
-        con.execute("BEGIN TRANSACTION")
+    with audited_write(path, actor, "editor", "deleting an incident review", ddl=FEEDBACK_DDL) as con:
         con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
         con.execute("DELETE FROM incident_reviews WHERE ticket_id = ?", [ticket_id])
         record(con, actor, "incident review", f"review of {ticket_id} and its action items deleted")
-        con.execute("COMMIT")
 
 
 def reviews(path: PathLike) -> pd.DataFrame:
@@ -239,40 +233,33 @@ def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLik
 
     The review must exist: an action item always belongs to a reviewed incident. Editors and admins only.
     """
-    require(actor, "editor", "saving action items")
     for item in items:
         if item.ticket_id != ticket_id:
             raise FeedbackError(
                 f"action item {item.id or '(new)'}, ticket_id: belongs to {item.ticket_id}, not {ticket_id}"
             )
-    with feedback_store(path) as con:
+    with audited_write(path, actor, "editor", "saving action items", ddl=FEEDBACK_DDL) as con:
         if not fetch_one(con.execute("SELECT count(*) FROM incident_reviews WHERE ticket_id = ?", [ticket_id]))[0]:
             raise FeedbackError(f"ticket_id {ticket_id!r}: save the incident review before its action items")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            foreign = con.execute(
-                "SELECT id FROM action_items WHERE ticket_id <> ? AND list_contains(?, id)",
-                [ticket_id, [i.id for i in items if i.id is not None]],
-            ).fetchall()
-            if foreign:
-                raise FeedbackError(f"action item {foreign[0][0]}, id: belongs to another incident")
-            con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
-            next_id = fetch_one(con.execute("SELECT coalesce(max(id), 0) + 1 FROM action_items"))[0]
-            saved_at = now()
-            for item in items:
-                item_id = item.id
-                if item_id is None:
-                    item_id, next_id = next_id, next_id + 1
-                con.execute(
-                    "INSERT INTO action_items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [item_id, ticket_id, item.description, item.owner, item.deadline, item.done, saved_at],
-                )
-            record(con, actor, "action items", f"{len(items)} action item{'s' if len(items) != 1 else ''} of "
-                   f"{ticket_id} saved")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        foreign = con.execute(
+            "SELECT id FROM action_items WHERE ticket_id <> ? AND list_contains(?, id)",
+            [ticket_id, [i.id for i in items if i.id is not None]],
+        ).fetchall()
+        if foreign:
+            raise FeedbackError(f"action item {foreign[0][0]}, id: belongs to another incident")
+        con.execute("DELETE FROM action_items WHERE ticket_id = ?", [ticket_id])
+        next_id = fetch_one(con.execute("SELECT coalesce(max(id), 0) + 1 FROM action_items"))[0]
+        saved_at = now()
+        for item in items:
+            item_id = item.id
+            if item_id is None:
+                item_id, next_id = next_id, next_id + 1
+            con.execute(
+                "INSERT INTO action_items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [item_id, ticket_id, item.description, item.owner, item.deadline, item.done, saved_at],
+            )
+        record(con, actor, "action items", f"{len(items)} action item{'s' if len(items) != 1 else ''} of "
+               f"{ticket_id} saved")
 
 
 def action_items(
@@ -345,9 +332,7 @@ def assessed_impact(src: DataSource, ticket_id: str) -> Optional[str]:
 
 def save_validation(validation: SeverityValidation, path: PathLike, *, actor: Actor) -> None:
     """Create or replace the validation of one ticket (editors and admins), with its audit row."""
-    require(actor, "editor", "saving a severity validation")
-    with feedback_store(path) as con:
-        con.execute("BEGIN TRANSACTION")
+    with audited_write(path, actor, "editor", "saving a severity validation", ddl=FEEDBACK_DDL) as con:
         con.execute(
             "INSERT OR REPLACE INTO severity_validations VALUES (?, ?, ?, ?, ?, ?)",
             [validation.ticket_id, validation.assessed_impact, validation.validated_impact,
@@ -355,7 +340,6 @@ def save_validation(validation: SeverityValidation, path: PathLike, *, actor: Ac
         )
         record(con, actor, "severity validation", f"{validation.ticket_id}: assessed {validation.assessed_impact}, "
                f"validated {validation.validated_impact}")
-        con.execute("COMMIT")
 
 
 def validations(path: PathLike) -> pd.DataFrame:

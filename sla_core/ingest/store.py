@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Iterator, Optional, Sequence, Union
 
 import duckdb
 import pandas as pd
 from pydantic import BaseModel
 
-from sla_core.access import Actor, local_actor, require
+from sla_core.access import Actor, Role, local_actor, require
 from sla_core.clock import now
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.errors import UserError
@@ -119,6 +120,32 @@ def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> d
             con.close()
             raise _store_error(path, err) from None
     return con
+
+
+@contextmanager
+def audited_write(
+    path: PathLike, actor: Actor, needs: Role, doing: str, *, ddl: Sequence[str] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One write to a store or records file: refused unless the actor's role includes `needs` (`doing` names it in
+    the refusal); `ddl` makes sure the tables exist; the caller's statements and its audit row (`record`) commit
+    together or not at all."""
+    require(actor, needs, doing)
+    con = open_store(path)
+    try:
+        try:
+            for statement in ddl:
+                con.execute(statement)
+        except duckdb.Error as err:
+            raise _store_error(store_path(path), err) from None
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
 
 
 def attach_store(
@@ -362,6 +389,7 @@ __all__ = [
     "keep_results",
     "open_store",
     "audit_trail",
+    "audited_write",
     "store_imports",
     "store_path",
 ]

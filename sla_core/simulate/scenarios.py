@@ -17,11 +17,11 @@ from typing import Any, Iterator, Union
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sla_core.access import Actor, require
+from sla_core.access import Actor
 from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
-from sla_core.ingest.store import StoreError, open_store
+from sla_core.ingest.store import StoreError, audited_write, open_store
 
 PathLike = Union[str, Path]
 
@@ -82,24 +82,18 @@ def _records(path: PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def save_scenario(saved: Scenario, path: PathLike, *, actor: Actor) -> None:
     """Keep the scenario, replacing one of the same name (editors and admins), with its audit row."""
-    require(actor, "editor", "saving a simulator scenario")
-    with _records(path) as con:
-        con.execute("BEGIN TRANSACTION")
+    with audited_write(path, actor, "editor", "saving a simulator scenario", ddl=[SCENARIOS_DDL]) as con:
         con.execute(
             "INSERT OR REPLACE INTO scenarios VALUES (?, ?, ?, ?, ?)",
             [saved.name, saved.inputs, saved.policy_yaml, json.dumps(saved.summary, default=str), saved.saved_at],
         )
         record(con, actor, "scenario", f"scenario {saved.name!r} saved ({saved.inputs or 'the current policy'})")
-        con.execute("COMMIT")
 
 
 def delete_scenario(name: str, path: PathLike, *, actor: Actor) -> None:
-    require(actor, "editor", "deleting a simulator scenario")
-    with _records(path) as con:
-        con.execute("BEGIN TRANSACTION")
+    with audited_write(path, actor, "editor", "deleting a simulator scenario", ddl=[SCENARIOS_DDL]) as con:
         con.execute("DELETE FROM scenarios WHERE name = ?", [name])
         record(con, actor, "scenario", f"scenario {name!r} deleted")
-        con.execute("COMMIT")
 
 
 def saved_scenarios(path: PathLike) -> list[Scenario]:
