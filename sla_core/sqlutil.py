@@ -65,6 +65,8 @@ def fetch_one(result: Any) -> tuple[Any, ...]:
 def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
     """An in-memory DuckDB; with `memory_limit` (a size such as 2GB, checked by the caller) it holds to it and
     spills to a temp folder past it instead of growing."""
+    import atexit
+    import shutil
     import tempfile
 
     import duckdb
@@ -72,4 +74,5 @@ def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
     if memory_limit is None:
         return duckdb.connect()
     spill = tempfile.mkdtemp(prefix="sla_board_spill_")
+    atexit.register(shutil.rmtree, spill, True)  # the spilled pages go with the process
     return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill})

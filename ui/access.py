@@ -4,24 +4,45 @@ and the access file's roles (sla_core.access). Nothing of a page is drawn before
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from sla_core.access import AccessError, Actor, exposed, load_access, local_actor
 from ui.state import StateKeys
 
 
+class SecretsUnreadable(RuntimeError):
+    """A secrets file exists but cannot be parsed: sign-in may be meant, so nothing is shown (fail closed)."""
+
+
 def sign_in_configured() -> bool:
-    """Whether the secrets hold an `[auth]` section (st.login's settings)."""
+    """Whether the secrets hold an `[auth]` section (st.login's settings). A secrets file that exists but does not
+    parse raises SecretsUnreadable: a typo must not switch sign-in off and make every visitor an admin."""
     try:
         return "auth" in st.secrets
-    except FileNotFoundError:  # no secrets.toml anywhere: sign-in is off
+    except FileNotFoundError:  # Streamlit's "no secrets" error, raised for a missing file and for a broken one
+        if any(Path(p).is_file() for p in st.get_option("secrets.files") or []):
+            raise SecretsUnreadable from None
         return False
+
+
+def _secrets_or_stop() -> bool:
+    try:
+        return sign_in_configured()
+    except SecretsUnreadable:
+        st.title("SLA Board")
+        st.error("The secrets file (.streamlit/secrets.toml) cannot be read, so sign-in cannot be checked: nothing "
+                 "is shown until its admin fixes the file (see .streamlit/secrets.toml.example).",
+                 icon=":material/error:")
+        st.stop()
+        raise  # st.stop() does not return
 
 
 def signed_in_actor() -> Actor:
     """Who uses this session. With sign-in configured, a visitor who is not signed in sees only the sign-in
     page, and an address the access file does not allow sees only the refusal: the run stops there."""
-    if not sign_in_configured():
+    if not _secrets_or_stop():
         return local_actor()
     if not st.user.get("is_logged_in", False):
         st.title("SLA Board")
@@ -29,6 +50,8 @@ def signed_in_actor() -> Actor:
         st.button("Sign in", key="sign_in", icon=":material/login:", on_click=st.login, type="primary")
         st.stop()
     email = str(st.user.get("email") or "")
+    if st.user.get("email_verified") is False:  # the provider says the address is not the user's own
+        email = ""
     try:
         role = load_access().role_of(email)
     except AccessError as err:
@@ -53,7 +76,7 @@ def current_actor() -> Actor:
 
 def account_box(actor: Actor) -> None:
     """Who is signed in, with which role, and the way out; or the warning that the app is open to anyone."""
-    if sign_in_configured():
+    if _secrets_or_stop():
         st.sidebar.caption(f"Signed in as **{actor.who}** ({actor.role})")
         st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:", on_click=st.logout)
     elif exposed(st.get_option("server.address")):

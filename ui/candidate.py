@@ -14,6 +14,7 @@ import streamlit as st
 
 from sla_core import simulate as sim
 from sla_core.analysis.datasource import DataSource
+from sla_core.ingest.store import StoreError
 from sla_core.policy import Policy
 from sla_core.policy.teams import on_call_words
 from sla_core.simulate import scenarios
@@ -37,7 +38,11 @@ def _seed(policy: Policy, records: Path) -> None:
         query = st.query_params.get(URL_PARAM, "")
         name = st.query_params.get(SCENARIO_PARAM)
         if name:
-            found = scenarios.find_scenario(name, records)
+            try:
+                found = scenarios.find_scenario(name, records)
+            except StoreError as err:
+                st.sidebar.warning(f"The saved scenario {name!r} cannot be read right now: {err}")
+                found = None
             if found is None:
                 st.sidebar.warning(f"URL parameter scenario={name!r} ignored: no saved scenario has that name.")
                 st.query_params.pop(SCENARIO_PARAM, None)
@@ -105,7 +110,11 @@ def candidate_inputs(policy: Policy, records: Path) -> tuple[dict[str, float], s
         else:
             st.query_params.pop(URL_PARAM, None)
     name = st.query_params.get(SCENARIO_PARAM)
-    if name and (found := scenarios.find_scenario(name, records)) is not None and found.inputs != query:
+    try:
+        found = scenarios.find_scenario(name, records) if name else None
+    except StoreError:
+        found = None  # the records are busy: the link keeps its name until they can be read
+    if found is not None and found.inputs != query:
         st.query_params.pop(SCENARIO_PARAM, None)
     return inputs, query
 

@@ -93,6 +93,9 @@ def _ticket_filters(filters: Filters) -> Where:
                                       "discipline": "r.discipline", "tier": "r.tier"})
 
 
+TRIAGE_PREFIX = "triage__"  # the ticket's own value of a required field (owner_team, say, is filled in `tk`)
+
+
 def _required_fields(src: DataSource) -> list[str]:
     """Every triage field the policy requires of any tier (any column), the sample's four first."""
     named = [f for fields in src.policy.triage_required.values() for f in fields]
@@ -102,8 +105,8 @@ def _required_fields(src: DataSource) -> list[str]:
 def _triage_columns(src: DataSource) -> list[str]:
     """`t.<field>` for each required triage field; a field the tickets lack reads empty (so it is missing)."""
     have = set(table_columns(src.con.cursor(), "tickets"))
-    return [f"t.{quote_ident(f)}" if f in have else f"CAST(NULL AS VARCHAR) AS {quote_ident(f)}"
-            for f in _required_fields(src) if f != "impacted_customers"]
+    return [f"{f't.{quote_ident(f)}' if f in have else 'CAST(NULL AS VARCHAR)'} AS {quote_ident(TRIAGE_PREFIX + f)}"
+            for f in _required_fields(src)]
 
 
 def _tickets_cte(src: DataSource, filters: Filters, scope: str = "TRUE") -> str:
@@ -634,7 +637,8 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
     for i, field in enumerate(_required_fields(src)):
         params[f"rf{i}"] = field
         checks.append(f"CASE WHEN list_contains(q.required, $rf{i}) "
-                      f"AND trim(coalesce(CAST(tk.{quote_ident(field)} AS VARCHAR), '')) = '' THEN $rf{i} END")
+                      f"AND trim(coalesce(CAST(tk.{quote_ident(TRIAGE_PREFIX + field)} AS VARCHAR), '')) = '' "
+                      f"THEN $rf{i} END")
     have = "list_transform(string_split(coalesce(tk.tags, ''), ','), lambda x: lower(trim(x)))"
     for i, tag in enumerate(dict.fromkeys(t for listed in tags.values() for t in listed)):
         params[f"tg{i}"] = tag

@@ -25,7 +25,7 @@ import pandas as pd
 from sla_core.access import Actor, local_actor, require
 from sla_core.analysis.datasource import store_source
 from sla_core.ingest.audit import record
-from sla_core.ingest.store import open_store
+from sla_core.ingest.store import audited_write, open_store
 from sla_core.policy import Policy
 from sla_core.policy.model import NotifyTarget
 from sla_core.sqlutil import fetch_one
@@ -68,15 +68,15 @@ def target_key(target: NotifyTarget) -> str:
 
 def http_post(url: str, body: bytes) -> tuple[int, str]:
     """POST JSON; the status and a short reason (the body's start), or 0 and the network error."""
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
     try:
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read(200).decode("utf-8", "replace")
     except urllib.error.HTTPError as err:
         return err.code, err.read(200).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as err:
-        return 0, type(err).__name__
+    except Exception as err:  # noqa: BLE001 - a bad URL, a network or protocol error: its text may hold the secret URL
+        return 0, f"{type(err).__name__} (the endpoint could not be reached)"
 
 
 def _summary(clock: pd.Series, zone: str) -> str:
@@ -127,19 +127,22 @@ def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str
                     rows.append({"target": key, "action": "resolve", "ticket_id": ticket_id, "metric": metric,
                                  "state": "", "summary": f"clock stopped: {ticket_id} {metric}",
                                  "payload": {"event_action": "resolve", "dedup_key": dedup_key(ticket_id, metric)}})
-    return rows
+    unique = {(r["target"], r["action"], r["ticket_id"], r["metric"], r["state"]): r for r in rows}
+    return list(unique.values())  # two targets on one webhook: one message per clock and state, not two
 
 
-def _deliver(con: duckdb.DuckDBPyConnection, policy: Policy, send: Sender, actor: Actor, now: datetime,
-             report: NotifyReport) -> None:
+def _deliver(pending: list[tuple], policy: Policy, send: Sender, report: NotifyReport) -> list[tuple[list, Optional[str]]]:
+    """Send the waiting messages, oldest first; each one's outcome (its key, and None or the problem). A clock
+    whose earlier message failed keeps its later ones waiting, so a PagerDuty resolve never overtakes its
+    trigger."""
     targets = {target_key(t): t for t in policy.notify}
-    pending = con.execute("SELECT target, action, ticket_id, metric, state, payload FROM notify_outbox "
-                          "WHERE sent_at IS NULL ORDER BY queued_at, ticket_id, metric").fetchall()
+    blocked: set[tuple[str, str, str]] = set()
+    outcomes: list[tuple[list, Optional[str]]] = []
     for key, action, ticket_id, metric, state, payload in pending:
         ident = [key, action, ticket_id, metric, state]
         target = targets.get(key)
-        if target is None:
-            continue  # a target the policy no longer names: its messages wait, untouched
+        if target is None or (key, ticket_id, metric) in blocked:
+            continue  # a target the policy no longer names, or a clock waiting on an earlier message
         body = json.loads(payload)
         secret_env = target.url_env if target.to == "slack" else target.routing_key_env
         secret = os.environ.get(secret_env or "")
@@ -151,16 +154,14 @@ def _deliver(con: duckdb.DuckDBPyConnection, policy: Policy, send: Sender, actor
                 body = {"routing_key": secret, **body}
             status, reason = send(url, json.dumps(body).encode("utf-8"))
         if 200 <= status < 300:
-            con.execute("UPDATE notify_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                        "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?", [now, *ident])
-            record(con, actor, "notify delivery", f"{key} {action} {ticket_id} {metric} {state}".rstrip())
+            outcomes.append((ident, None))
             report.delivered += 1
         else:
             problem = f"HTTP {status}: {reason.strip()[:80]}" if status else reason
-            con.execute("UPDATE notify_outbox SET attempts = attempts + 1, last_error = ? "
-                        "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?",
-                        [problem, *ident])
+            outcomes.append((ident, problem))
+            blocked.add((key, ticket_id, metric))
             report.failed.append(f"{key} {action} {ticket_id} {metric} {state}: {problem}")
+    return outcomes
 
 
 def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = False, send: Sender = http_post,
@@ -170,27 +171,50 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
     report = NotifyReport()
     source = store_source(policy, Path(store), as_of=now)
     clocks = source.con.execute(f"SELECT {', '.join(CLOCK_COLUMNS)} FROM {source.results}").df()
+    if dry_run:  # read only: the store is not touched
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            has_outbox = bool(fetch_one(con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'notify_outbox'"))[0])
+            rows = con.execute("SELECT target, action, ticket_id, metric, state, sent_at IS NULL FROM notify_outbox"
+                               ).fetchall() if has_outbox else []
+        finally:
+            con.close()
+        known = {tuple(r[:5]) for r in rows}
+        triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
+        report.queued = _wanted(clocks, policy, known, now, triggered)
+        report.pending = sum(1 for r in rows if r[5])
+        return report
+    require(actor, "admin", "sending notifications")
     con = open_store(store)
-    try:
+    try:  # queue, in one transaction; then let go of the store while the network is slow
         con.execute(OUTBOX_DDL)
         known = {tuple(r) for r in con.execute(
             "SELECT target, action, ticket_id, metric, state FROM notify_outbox").fetchall()}
         triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
-        wanted = _wanted(clocks, policy, known, now, triggered)
-        report.queued = wanted
-        if dry_run:
-            report.pending = int(fetch_one(con.execute("SELECT count(*) FROM notify_outbox WHERE sent_at IS NULL"))[0])
-            return report
-        require(actor, "admin", "sending notifications")
+        report.queued = _wanted(clocks, policy, known, now, triggered)
         con.execute("BEGIN TRANSACTION")
-        for row in wanted:
+        for row in report.queued:
             con.execute("INSERT INTO notify_outbox (target, action, ticket_id, metric, state, payload, queued_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [row["target"], row["action"], row["ticket_id"], row["metric"], row["state"],
                          json.dumps(row["payload"]), now])
         con.execute("COMMIT")
-        _deliver(con, policy, send, actor, now, report)
-        report.pending = int(fetch_one(con.execute("SELECT count(*) FROM notify_outbox WHERE sent_at IS NULL"))[0])
+        pending = con.execute("SELECT target, action, ticket_id, metric, state, payload FROM notify_outbox "
+                              "WHERE sent_at IS NULL ORDER BY queued_at, ticket_id, metric, action DESC").fetchall()
     finally:
         con.close()
+    outcomes = _deliver(pending, policy, send, report)
+    with audited_write(store, actor, "admin", "recording notifications", ddl=[OUTBOX_DDL]) as con:
+        for ident, problem in outcomes:  # each delivery and its audit row commit together
+            if problem is None:
+                con.execute("UPDATE notify_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                            "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?",
+                            [now, *ident])
+                record(con, actor, "notify delivery", " ".join(str(part) for part in ident).rstrip())
+            else:
+                con.execute("UPDATE notify_outbox SET attempts = attempts + 1, last_error = ? "
+                            "WHERE target = ? AND action = ? AND ticket_id = ? AND metric = ? AND state = ?",
+                            [problem, *ident])
+        report.pending = int(fetch_one(con.execute("SELECT count(*) FROM notify_outbox WHERE sent_at IS NULL"))[0])
     return report

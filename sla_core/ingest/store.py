@@ -141,11 +141,25 @@ def audited_write(
         try:
             yield con
             con.execute("COMMIT")
+        except duckdb.Error as err:  # e.g. another session saved the same rows a moment earlier
+            _rollback(con)
+            if "conflict" in str(err).lower():
+                raise StoreError(f"{doing}: someone else saved at the same moment, so nothing of yours was saved; "
+                                 "try again") from None
+            raise _store_error(store_path(path), err) from None
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
     finally:
         con.close()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo an open transaction; one DuckDB already ended (a failed COMMIT) needs nothing more."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def attach_store(

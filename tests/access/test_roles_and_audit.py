@@ -166,3 +166,29 @@ def test_a_server_open_to_the_network_without_sign_in_says_so() -> None:
         assert any("Anyone who can reach this server" in w.value for w in at.warning)
     finally:
         st_config.set_option("server.address", before)  # the other tests of this process run on loopback
+
+
+SECRETS_PROBE = """
+import sys
+from streamlit import config
+from ui.access import SecretsUnreadable, sign_in_configured
+config.set_option("secrets.files", [sys.argv[1]])
+try:
+    print("configured" if sign_in_configured() else "off")
+except SecretsUnreadable:
+    print("unreadable")
+"""
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('[auth]\ncookie_secret = "unclosed\n', "unreadable"),  # a typo: fail closed, never "everyone is admin"
+    ('[auth]\nredirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n', "configured"),
+    (None, "off"),  # no secrets file at all: the local app, no sign-in
+])
+def test_a_secrets_file_that_does_not_parse_keeps_the_app_closed(tmp_path: Path, content, expected) -> None:
+    secrets = tmp_path / "secrets.toml"
+    if content is not None:
+        secrets.write_text(content)
+    done = subprocess.run([sys.executable, "-c", SECRETS_PROBE, str(secrets)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == expected, done.stderr

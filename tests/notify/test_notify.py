@@ -149,3 +149,35 @@ def test_a_missing_secret_keeps_the_message_for_later(endpoints, setup, monkeypa
     assert report.failed == ["pagerduty:PAGERDUTY_ROUTING_KEY trigger C-LATE acknowledge breached: "
                              "environment variable PAGERDUTY_ROUTING_KEY is not set"]
     assert report.pending == 1 and len(sent(endpoints, "/slack")) == 2
+
+
+def test_a_resolve_never_overtakes_its_failed_trigger(endpoints, setup, tmp_path) -> None:
+    store, policy_path = setup
+    policy = load_policy(policy_path)
+    endpoints.status["/pagerduty"] = 429  # PagerDuty throttles: the trigger of C-LATE waits
+    assert len(notify(store, policy, now()).failed) == 1
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(TICKETS.format(late_ack="2026-12-03T10:30:00Z"))  # C-LATE stops meanwhile
+    import_file(tickets, db=store, policy=policy_path)
+    endpoints.status["/pagerduty"] = 202
+    second = notify(store, policy, now())
+    assert [q["action"] for q in second.queued] == ["resolve"]
+    actions = [body["event_action"] for body in sent(endpoints, "/pagerduty")]
+    assert actions == ["trigger", "resolve"]  # in that order, so the incident it opened is closed
+
+
+def test_two_targets_on_one_webhook_send_one_message_and_a_bad_url_stays_secret(
+    endpoints, setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, policy_path = setup
+    data = yaml.safe_load(policy_path.read_text())
+    data["notify"].append({"to": "slack", "url_env": "SLACK_WEBHOOK_URL", "states": ["breached"], "tiers": ["critical"]})
+    policy_path.write_text(yaml.safe_dump(data))
+    policy = load_policy(policy_path)
+    first = notify(store, policy, now())
+    assert len(sent(endpoints, "/slack")) == 2 and first.failed == []  # C-LATE's breach once, not twice
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "hooks.example.invalid/services/T0/B0/SECRET-TOKEN")  # no scheme
+    monkeypatch.setenv("SLA_BOARD_NOW", "2026-12-03T10:45:00+00:00")  # C-RISK has breached by now
+    later = notify(store, policy, now())
+    assert len(later.failed) == 1 and "SECRET" not in " ".join(later.lines(False))
+    assert later.failed[0].endswith("ValueError (the endpoint could not be reached)")

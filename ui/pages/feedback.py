@@ -101,7 +101,11 @@ else:
 
 with st.expander("Audit trail: every write, who and when", icon=":material/history:"):
     st.caption("Each save on this page, each import and each saved scenario adds a row; nothing here can be edited.")
-    trail = audit_trail(store)
+    try:
+        trail = audit_trail(store)
+    except StoreError as err:
+        st.caption(f"The audit trail cannot be read right now: {err}")
+        st.stop()
     if trail.empty:
         st.caption("Nothing written yet.")
     else:
