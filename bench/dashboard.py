@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             review.tickets_behind(con, f, policy.timezone, limit=2000), review.count_behind(con, f)), t)
     con.close()  # frees its memory before the app runs
 
-    from app_state import StateKeys
+    from ui.state import StateKeys
     from streamlit.testing.v1 import AppTest
 
     def session() -> AppTest:

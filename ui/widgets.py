@@ -49,9 +49,20 @@ STATUS_WORDS = {"present": "present", "partly": "partly present", "absent": "abs
                 "nothing to judge": "no tickets to judge"}
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _coverage(kind: str, version: str, label: str, month: Optional[date], _source: DataSource) -> list[Coverage]:
+    return coverage(_source, month)
+
+
+def session_coverage(source: DataSource, month: Optional[date]) -> list[Coverage]:
+    """`coverage` once per data set (its kind, version and label) and month for the whole server: it reads every
+    ticket (a second at 1M), so a filter change, a rerun or another session reuses it."""
+    return _coverage(source.kind, source.version, source.label, month, source)
+
+
 def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded: bool = False) -> None:
     """What this data can tell: per clock and figure, present / partly present / absent, and how to fill it."""
-    found = coverage(source, month)
+    found = session_coverage(source, month)
     absent = [c.figure for c in found if c.status == "absent"]
     partly = [c.figure for c in found if c.status == "partly"]
     if absent:

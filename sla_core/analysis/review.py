@@ -14,8 +14,9 @@ calendar months in the policy's timezone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, Literal, Mapping, Optional
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -193,14 +194,18 @@ def route_load(
     """Tickets created per month and route (the policy's `routes`: who each tier sends work to), over the last
     12 months to the selected one, in the policy's timezone. Columns: month, then one per route."""
     period = _require_period(filters)
-    where = filtered(filters).add(
-        "month BETWEEN $first AND $last", first=shift_month(period, -(TREND_MONTHS - 1)), last=period)
+    zone = ZoneInfo(timezone)
+    first = shift_month(period, -(TREND_MONTHS - 1))
+    # One row per ticket (every ticket has an acknowledge row), and only the window's tickets are put into months.
+    where = filtered(filters).add("metric = 'acknowledge' AND created_at >= $lo AND created_at < $hi",
+                                  lo=datetime.combine(first, time(), zone),
+                                  hi=datetime.combine(shift_month(period, 1), time(), zone))
     frame = _frame(
         con,
         f"""
-        SELECT month, coalesce(route, 'no route') AS route, count(DISTINCT ticket_id) AS tickets
-        FROM (SELECT *, CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS month
-              FROM {quote_ident(results)})
+        SELECT CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS month,
+               coalesce(route, 'no route') AS route, count(*) AS tickets
+        FROM {quote_ident(results)}
         WHERE {where.sql}
         GROUP BY ALL
         """,

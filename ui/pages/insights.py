@@ -7,13 +7,13 @@ import streamlit as st
 
 from sla_core import periods
 from sla_core.analysis import feedback, insights
-from sla_core.analysis.coverage import coverage, missing
+from sla_core.analysis.coverage import missing
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
 from ui.drill import metric_table, pick
 from ui.sidebar import require_data
-from ui.widgets import cannot_tell, download, table
+from ui.widgets import cannot_tell, download, session_coverage, table
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
@@ -35,7 +35,7 @@ if filters.period is not None:
     )
 
 summary = insights.summarize(source, filters)
-found = coverage(source, filters.period)
+found = session_coverage(source, filters.period)
 charts = {chart.key: chart for chart in insight_charts(summary)}
 
 
