@@ -63,13 +63,12 @@ LABELS: dict[str, str] = {
     "hard_rule": "Hard rule", "contrib_customers_affected": "From customers affected",
     "contrib_segment": "From segment", "contrib_severity": "From severity", "contrib_regulatory": "From regulatory",
     "contrib_workaround": "From workaround", "name": "Scenario", "saved_at": "Saved",
-    "critical_share": "Critical share", "on_call_weekly": "On-call per week",
     # load report and what the data can tell
-    "figure": "Figure", "status": "Status", "needs": "Needs", "reason": "Reason", "rows": "Rows",
-    "column": "Column", "fix": "Fix", "row": "Row", "value": "Value",
-    # imports into a store
-    "imported_at": "Imported", "file": "File", "accepted": "Accepted", "rejected": "Rejected", "read": "Read",
-    "mode": "Mode", "by": "By",
+    "figure": "Figure", "status": "Status", "needs": "Needs", "reason": "Reason", "rows": "Rows", "file": "File",
+    # imports into a store (store.IMPORTS_DDL)
+    "id": "Import", "mapping": "Mapping", "rows_read": "Rows read", "accepted": "Accepted", "rejected": "Rejected",
+    "tickets_accepted": "Tickets accepted", "tickets_rejected": "Tickets rejected", "new": "New",
+    "updated": "Updated", "unchanged": "Unchanged",
     # the audit trail
     "at": "When", "who": "Who", "role": "Role", "action": "Action", "what": "What",
 }

@@ -56,3 +56,20 @@ def test_every_word_a_page_uses_is_in_the_glossary() -> None:
     text = GLOSSARY.read_text(encoding="utf-8")
     absent = sorted({label for label in words.LABELS.values() if f"**{label}**" not in text})
     assert absent == [], f"add these to {GLOSSARY.name}: {absent}"
+
+
+def test_a_stores_review_and_its_import_history_speak_plain_words(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sla_core.ingest.store import import_file
+    from ui.state import StateKeys
+
+    store = tmp_path / "store.duckdb"
+    monkeypatch.setenv("SLA_BOARD_DB", str(store))
+    import_file(ROOT / "sample_data" / "tickets.csv", db=store, events=ROOT / "sample_data" / "events.csv")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state[StateKeys.CHOSEN_SOURCE] = "store"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    history = [f.value for f in at.dataframe if "Tickets accepted" in f.value.columns]
+    assert len(history) == 1 and list(history[0]["Rows read"]) == [3000]
+    assert shown_problems(at) == []
