@@ -66,3 +66,8 @@ def events_ddl(table: str = "events") -> str:
     """CREATE TABLE statement for an empty canonical events table."""
     cols = ", ".join(f'"{name}" {typ}' for name, typ in EVENT_COLUMNS.items())
     return f"CREATE TABLE {table} ({cols})"
+
+
+def tags_sql(column: str) -> str:
+    """SQL: a `tags` cell (comma separated) as a list, trimmed and lower-cased, as required tags are compared."""
+    return f"list_transform(string_split(coalesce({column}, ''), ','), lambda x: lower(trim(x)))"

@@ -16,7 +16,7 @@ from sla_core.analysis import review
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
-from sla_core.periods import month_label, shift_month
+from sla_core.periods import month_label
 from sla_core.present import words
 from sla_core.vocab import METRICS, TIERS
 from ui.state import ALL, StateKeys
@@ -33,13 +33,10 @@ NARROW = {words.label(c): st.column_config.Column(width="small")
           for c in ("tier", "state", "target_minutes", "elapsed_minutes", "overdue_minutes")}
 
 
-def window_months(period: date, window: str) -> str:
+def window_months(period: date, window: review.Window) -> str:
     """The months a drill-down period covers, in words: "2026-11", "2025-12 to 2026-11"."""
-    if window == "previous":
-        return month_label(shift_month(period, -1))
-    if window == "12m":
-        return f"{month_label(shift_month(period, -11))} to {month_label(period)}"
-    return month_label(period)
+    first, last = review.window_bounds(period, window)
+    return month_label(first) if first == last else f"{month_label(first)} to {month_label(last)}"
 
 
 def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values: list[str]) -> None:

@@ -31,7 +31,7 @@ def table(frame: pd.DataFrame, key: str, *, percent: tuple[str, ...] = (), colum
     for core, column in zip(frame.columns, shown.columns):
         if not pd.api.types.is_numeric_dtype(shown[column]) or pd.api.types.is_bool_dtype(shown[column]):
             continue
-        if core in percent or words.is_share(core):
+        if words.is_share(core, percent):
             config[column] = st.column_config.NumberColumn(format="percent")
         elif pd.api.types.is_float_dtype(shown[column]):
             config[column] = st.column_config.NumberColumn(format="%.1f")

@@ -15,10 +15,9 @@ quarter, next to the current one, and the load it carried.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, ContextManager, Optional, Sequence, Union
 
 import duckdb
 import pandas as pd
@@ -31,7 +30,7 @@ from sla_core.analysis.where import FILTER_COLUMNS, Where, filtered
 from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
-from sla_core.ingest.store import StoreError, audited_write, open_store, store_path
+from sla_core.ingest.store import audited_write, store_with
 from sla_core.periods import last_quarter, quarter_end
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, TIERS, Tier
@@ -169,23 +168,9 @@ def action_items_from_rows(ticket_id: str, rows: Sequence[dict[str, Any]]) -> li
 # --- The store's feedback tables --------------------------------------------------------------------
 
 
-def ensure_feedback_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in FEEDBACK_DDL:
-        con.execute(ddl)
-
-
-@contextmanager
-def feedback_store(path: PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
+def feedback_store(path: PathLike) -> ContextManager[duckdb.DuckDBPyConnection]:
     """The store file, opened for one unit of work with the feedback tables present, then closed."""
-    con = open_store(path)
-    try:
-        try:
-            ensure_feedback_schema(con)
-        except duckdb.Error as err:
-            raise StoreError(f"store {store_path(path)}: {' '.join(str(err).split())[:200]}") from None
-        yield con
-    finally:
-        con.close()
+    return store_with(path, FEEDBACK_DDL)
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
@@ -454,7 +439,6 @@ __all__ = [
     "confusion_matrix",
     "critical_incidents",
     "delete_review",
-    "ensure_feedback_schema",
     "feedback_store",
     "incidents_without_review",
     "misclassified",

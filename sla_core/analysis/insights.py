@@ -47,6 +47,7 @@ import pandas as pd
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
+from sla_core.columns import tags_sql
 from sla_core.periods import shift_month
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_sql
@@ -639,7 +640,7 @@ def _triage_rows(src: DataSource, filters: Filters) -> Sql:
         checks.append(f"CASE WHEN list_contains(q.required, $rf{i}) "
                       f"AND trim(coalesce(CAST(tk.{quote_ident(TRIAGE_PREFIX + field)} AS VARCHAR), '')) = '' "
                       f"THEN $rf{i} END")
-    have = "list_transform(string_split(coalesce(tk.tags, ''), ','), lambda x: lower(trim(x)))"
+    have = tags_sql("tk.tags")
     for i, tag in enumerate(dict.fromkeys(t for listed in tags.values() for t in listed)):
         params[f"tg{i}"] = tag
         checks.append(f"CASE WHEN list_contains(q.tags, $tg{i}) AND NOT list_contains({have}, lower($tg{i})) "

@@ -104,9 +104,11 @@ def _payload(target: NotifyTarget, clock: pd.Series, summary: str, now: datetime
                            "segment": str(clock["segment"] or "")}}}
 
 
-def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str, str, str]], now: datetime,
-            triggered: set[tuple[str, str, str]]) -> list[dict[str, Any]]:
-    """New outbox rows: each target's running clocks in its states and tiers, and PagerDuty resolves."""
+def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str, str, str]],
+            now: datetime) -> list[dict[str, Any]]:
+    """New outbox rows (those `known` lacks): each target's running clocks in its states and tiers, and a
+    PagerDuty resolve for each triggered clock that has stopped."""
+    triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
     running = clocks[clocks["stopped_at"].isna()]
     stopped = clocks[clocks["stopped_at"].notna()].set_index(["ticket_id", "metric"])
     rows: list[dict[str, Any]] = []
@@ -180,9 +182,7 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
                                ).fetchall() if has_outbox else []
         finally:
             con.close()
-        known = {tuple(r[:5]) for r in rows}
-        triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
-        report.queued = _wanted(clocks, policy, known, now, triggered)
+        report.queued = _wanted(clocks, policy, {tuple(r[:5]) for r in rows}, now)
         report.pending = sum(1 for r in rows if r[5])
         return report
     require(actor, "admin", "sending notifications")
@@ -191,8 +191,7 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
         con.execute(OUTBOX_DDL)
         known = {tuple(r) for r in con.execute(
             "SELECT target, action, ticket_id, metric, state FROM notify_outbox").fetchall()}
-        triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
-        report.queued = _wanted(clocks, policy, known, now, triggered)
+        report.queued = _wanted(clocks, policy, known, now)
         con.execute("BEGIN TRANSACTION")
         for row in report.queued:
             con.execute("INSERT INTO notify_outbox (target, action, ticket_id, metric, state, payload, queued_at) "

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, filtered
+from sla_core.columns import tags_sql
 from sla_core.ingest.kept import evaluate_tickets
 from sla_core.policy import Policy, playbooks
 from sla_core.policy.teams import route_sql
@@ -94,8 +95,7 @@ def _missing_tags_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str
     (compared case-insensitively; no `tags` column: all lack), and its named parameters."""
     parts: list[str] = []
     params: dict[str, object] = {}
-    have = ("list_transform(string_split(coalesce(t.tags, ''), ','), lambda x: lower(trim(x)))" if "tags" in columns
-            else "CAST([] AS VARCHAR[])")
+    have = tags_sql("t.tags") if "tags" in columns else "CAST([] AS VARCHAR[])"
     for tier, tags in policy.tags_required.items():
         for tag in tags:
             n = len(params)
@@ -140,7 +140,7 @@ def breach_queue(
         raise ValueError(f"unknown timezone {viewer_timezone!r} (use an IANA name such as Europe/London)") from None
     columns = table_columns(con.cursor(), quote_ident(tickets))
     triage_sql, triage_params = _missing_triage_sql(policy, columns)
-    tags_sql, tags_params = _missing_tags_sql(policy, columns)
+    missing_tags, tags_params = _missing_tags_sql(policy, columns)
     channel_sql, channel_params = route_sql(policy, "r.tier", prefix="channel", field="channel")
     matched_sql, matched_params = playbooks.match_sql(policy)
     summaries = [book.summary for book in playbooks.playbooks(policy)]
@@ -151,7 +151,7 @@ def breach_queue(
         .execute(
             f"""
             WITH queued AS (
-                SELECT r.*, {triage_sql} AS missing_triage, {tags_sql} AS missing_tags, {channel_sql} AS channel,
+                SELECT r.*, {triage_sql} AS missing_triage, {missing_tags} AS missing_tags, {channel_sql} AS channel,
                        {matched_sql} AS playbook_ids
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
                 WHERE {where.sql}

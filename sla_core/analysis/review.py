@@ -104,7 +104,8 @@ def _where(filters: Filters, first: date, last: date) -> Where:
     return filtered(filters).add("month BETWEEN $first AND $last", first=first, last=last)
 
 
-def _window(period: date, window: Window) -> tuple[date, date]:
+def window_bounds(period: date, window: Window) -> tuple[date, date]:
+    """The first and last month a window covers, around the selected month."""
     if window == "month":
         return period, period
     if window == "previous":
@@ -168,7 +169,7 @@ class Headline:
 def counts(
     con: duckdb.DuckDBPyConnection, filters: Filters, window: Window = "month", *, outcomes: str = "review_outcomes"
 ) -> Counts:
-    where = _where(filters, *_window(_require_period(filters), window))
+    where = _where(filters, *window_bounds(_require_period(filters), window))
     met, breached = fetch_one(con.cursor().execute(
         f"""
         SELECT CAST(coalesce(sum(met), 0) AS BIGINT), CAST(coalesce(sum(breached), 0) AS BIGINT)
@@ -195,7 +196,7 @@ def route_load(
     12 months to the selected one, in the policy's timezone. Columns: month, then one per route."""
     period = _require_period(filters)
     zone = ZoneInfo(timezone)
-    first = shift_month(period, -(TREND_MONTHS - 1))
+    first, _ = window_bounds(period, "12m")
     # One row per ticket (every ticket has an acknowledge row), and only the window's tickets are put into months.
     where = filtered(filters).add("metric = 'acknowledge' AND created_at >= $lo AND created_at < $hi",
                                   lo=datetime.combine(first, time(), zone),
@@ -236,7 +237,7 @@ def adherence_table(
     decided). Rows: every tier/metric with an outcome in 12 months.
     """
     period = _require_period(filters)
-    where = _where(filters, *_window(period, "12m")).bind(period=period, previous=shift_month(period, -1))
+    where = _where(filters, *window_bounds(period, "12m")).bind(period=period, previous=shift_month(period, -1))
     frame = _frame(
         con,
         f"""
@@ -298,7 +299,7 @@ def adherence_trend(
 
     Columns: month (DATE), tier, metric, met, breached, adherence.
     """
-    where = _where(filters, *_window(_require_period(filters), "12m"))
+    where = _where(filters, *window_bounds(_require_period(filters), "12m"))
     return _frame(
         con,
         f"""
@@ -374,7 +375,7 @@ def _drill_where(
 ) -> Where:
     """The WHERE clause of one drill-down: the filters narrowed to a table cell."""
     narrowed = filters.model_copy(update={"tier": tier}) if tier is not None else filters
-    where = _where(narrowed, *_window(_require_period(filters), window)).equal("metric", metric, "metric")
+    where = _where(narrowed, *window_bounds(_require_period(filters), window)).equal("metric", metric, "metric")
     if owner_team is not None:
         where.add("coalesce(owner_team, $no_team) = $cell_team", no_team=NO_TEAM, cell_team=owner_team)
     return where.equal("state", None if state == "all" else state, "state")

@@ -123,13 +123,8 @@ def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> d
 
 
 @contextmanager
-def audited_write(
-    path: PathLike, actor: Actor, needs: Role, doing: str, *, ddl: Sequence[str] = ()
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One write to a store or records file: refused unless the actor's role includes `needs` (`doing` names it in
-    the refusal); `ddl` makes sure the tables exist; the caller's statements and its audit row (`record`) commit
-    together or not at all."""
-    require(actor, needs, doing)
+def store_with(path: PathLike, ddl: Sequence[str] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store or records file, opened for one unit of work with the tables `ddl` creates present, then closed."""
     con = open_store(path)
     try:
         try:
@@ -137,6 +132,20 @@ def audited_write(
                 con.execute(statement)
         except duckdb.Error as err:
             raise _store_error(store_path(path), err) from None
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def audited_write(
+    path: PathLike, actor: Actor, needs: Role, doing: str, *, ddl: Sequence[str] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One write to a store or records file: refused unless the actor's role includes `needs` (`doing` names it in
+    the refusal); `ddl` makes sure the tables exist; the caller's statements and its audit row (`record`) commit
+    together or not at all."""
+    require(actor, needs, doing)
+    with store_with(path, ddl) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
@@ -150,8 +159,6 @@ def audited_write(
         except BaseException:
             _rollback(con)
             raise
-    finally:
-        con.close()
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -404,6 +411,7 @@ __all__ = [
     "open_store",
     "audit_trail",
     "audited_write",
+    "store_with",
     "store_imports",
     "store_path",
 ]

@@ -75,7 +75,7 @@ LABELS: dict[str, str] = {
 
 PERCENT = frozenset({
     "adherence", "goal", "share", "share_of_time", "reopen_rate", "share_low", "share_complete", "met_share",
-    "current", "candidate", "critical_share",
+    "current", "candidate",
 })
 DURATION_MINUTES = frozenset({"target_minutes", "elapsed_minutes", "overdue_minutes"})
 VALUE_WORDS: dict[str, str] = {"action_plan": "action plan", "at_risk": "at risk"}
@@ -123,18 +123,17 @@ def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = (), zone: Option
     """The frame as a page shows it (see the module's docstring).
 
     `percent` adds columns (by their core name) shown as shares; `zone` is the timezone instants are shown in
-    (the policy's), for columns the core returns as instants rather than wall-clock times. A numeric column with an empty cell becomes text,
-    so the page shows a dash and not "None"; a full numeric column stays a number (sortable, formatted by the
-    page, see `is_share`).
+    (the policy's), for columns the core returns as instants rather than wall-clock times. A numeric column with
+    an empty cell becomes text, so the page shows a dash and not "None"; a full numeric column stays a number
+    (sortable, formatted by the page, see `is_share`).
     """
     out = frame.copy()
-    shares = PERCENT | set(percent)
     for column in out.columns:
         values = out[column]
         if column in DURATION_MINUTES:
             out[column] = duration(values * 60)
         elif column in WORDED and not pd.api.types.is_numeric_dtype(values):
-            out[column] = values.map(lambda v: VALUE_WORDS.get(v, v), na_action="ignore").fillna(MISSING)
+            out[column] = values.map(value, na_action="ignore").fillna(MISSING)
         elif pd.api.types.is_datetime64_any_dtype(values):
             if zone is not None and values.dt.tz is not None:
                 values = values.dt.tz_convert(zone)
@@ -143,7 +142,7 @@ def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = (), zone: Option
             out[column] = values.map({True: "yes", False: "no"})
         elif pd.api.types.is_numeric_dtype(values):
             if values.isna().any():
-                out[column] = _number_text(values, column in shares)
+                out[column] = _number_text(values, is_share(column, percent))
         elif values.isna().any():
             out[column] = values.astype(object).where(values.notna(), MISSING)
     if out.index.name in LABELS:
@@ -151,6 +150,7 @@ def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = (), zone: Option
     return out.rename(columns={c: label(c) for c in out.columns if isinstance(c, str)})
 
 
-def is_share(column: str) -> bool:
-    """Whether a shown column (core name or word) holds a share, to format it as a percent."""
-    return column in PERCENT or any(LABELS.get(c) == column for c in PERCENT)
+def is_share(column: str, percent: Iterable[str] = ()) -> bool:
+    """Whether a column (by its core name) holds a share, to show it as a percent: PERCENT, or one the page
+    names in `percent`."""
+    return column in PERCENT or column in percent

@@ -9,19 +9,17 @@ scratch file for the sample or an upload, never the user's store for those), as 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
-import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sla_core.access import Actor
 from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
-from sla_core.ingest.store import StoreError, audited_write, open_store
+from sla_core.ingest.store import audited_write, store_with
 
 PathLike = Union[str, Path]
 
@@ -67,19 +65,6 @@ def scenario(name: str, inputs: str, policy_yaml: str, summary: dict[str, Any]) 
         raise ScenarioError(f"scenario {name!r}, {field}: {first['msg']}") from None
 
 
-@contextmanager
-def _records(path: PathLike) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = open_store(path)
-    try:
-        try:
-            con.execute(SCENARIOS_DDL)
-        except duckdb.Error as err:
-            raise StoreError(f"records {path}: {' '.join(str(err).split())[:200]}") from None
-        yield con
-    finally:
-        con.close()
-
-
 def save_scenario(saved: Scenario, path: PathLike, *, actor: Actor) -> None:
     """Keep the scenario, replacing one of the same name (editors and admins), with its audit row."""
     with audited_write(path, actor, "editor", "saving a simulator scenario", ddl=[SCENARIOS_DDL]) as con:
@@ -100,7 +85,7 @@ def saved_scenarios(path: PathLike) -> list[Scenario]:
     """Every kept scenario, oldest first; none when the records file does not exist yet."""
     if not Path(path).is_file():
         return []
-    with _records(path) as con:
+    with store_with(path, [SCENARIOS_DDL]) as con:
         rows = con.execute(
             "SELECT name, inputs, policy_yaml, summary_json, saved_at FROM scenarios ORDER BY saved_at, name"
         ).fetchall()
