@@ -9,8 +9,10 @@ import pytest
 
 from tests.browser.harness import settle
 
-PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}
-TITLES = {"review": "Monthly SLA review", "breach_queue": "Breach queue", "upload": "Upload an export"}
+PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}  # every one rendered in both themes
+URLS = {**PAGES, "simulator": "simulator", "feedback": "feedback"}
+TITLES = {"review": "Monthly SLA review", "breach_queue": "Breach queue", "upload": "Upload an export",
+          "simulator": "Rubric simulator", "feedback": "Incident feedback"}
 EXCEPTION = '[data-testid="stException"]'
 FIXTURE_CSV = b"""ticket_id,created_at,impact,segment,owner_team,acknowledged_at,resolved_at
 B-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:10,2026-11-02 15:00
@@ -20,10 +22,11 @@ B-4,2026-11-04 10:00,galactic,enterprise,product,,
 """
 
 
-def open_page(context, server: str, name: str):  # noqa: ANN001, ANN201
+def open_page(context, server: str, name: str, timeout: float = 60_000):  # noqa: ANN001, ANN201
+    """A new tab on page `name`, once its title is there and it has settled."""
     page = context.new_page()
-    page.goto(f"{server}/{PAGES[name]}")
-    page.get_by_role("heading", name=TITLES[name]).wait_for(timeout=60_000)
+    page.goto(f"{server}/{URLS[name]}")
+    page.get_by_role("heading", name=TITLES[name]).wait_for(timeout=timeout)
     settle(page)
     return page
 

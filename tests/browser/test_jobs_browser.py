@@ -84,10 +84,7 @@ def test_the_queue_starts_with_what_can_still_be_saved(browser, server: str, scr
 def test_a_saved_scenario_is_there_after_a_reload(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1400, "height": 2400})
     try:
-        page = context.new_page()
-        page.goto(f"{server}/simulator")
-        page.get_by_role("heading", name="Rubric simulator").wait_for(timeout=90_000)
-        settle(page)
+        page = open_page(context, server, "simulator", timeout=90_000)
         page.get_by_label("Scenario name").fill("browser reload check")
         page.get_by_label("Scenario name").press("Enter")
         settle(page)
@@ -108,10 +105,7 @@ def test_a_saved_scenario_is_there_after_a_reload(browser, server: str, screensh
 def test_saving_a_review_updates_the_counts_at_once(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
     try:
-        page = context.new_page()
-        page.goto(f"{server}/feedback")
-        page.get_by_role("heading", name="Incident feedback").wait_for(timeout=60_000)
-        settle(page)
+        page = open_page(context, server, "feedback")
         before = int(metric(page, "Without a review"))
         if before == 0:
             pytest.fail("the sample's month should hold critical incidents without a review")

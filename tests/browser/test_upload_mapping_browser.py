@@ -9,15 +9,13 @@ import yaml
 
 from tests.app.test_upload_values import EXPORT
 from tests.browser.harness import settle
+from tests.browser.test_browser import open_page
 
 
 def test_map_columns_and_values_then_load(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1400, "height": 2600})
     try:
-        page = context.new_page()
-        page.goto(f"{server}/upload")
-        page.get_by_role("heading", name="Upload an export").wait_for(timeout=60_000)
-        settle(page)
+        page = open_page(context, server, "upload")
         page.get_by_label("Export format").first.click()
         page.get_by_role("option", name="My own columns (map them below)").click()
         settle(page)
