@@ -89,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             review.tickets_behind(con, f, policy.timezone, limit=2000), review.count_behind(con, f)), t)
     con.close()  # frees its memory before the app runs
 
-    from ui.state import StateKeys
     from streamlit.testing.v1 import AppTest
+
+    from ui.state import StateKeys
 
     def session() -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)

@@ -38,6 +38,8 @@ TICKET_COLUMNS: dict[str, str] = {
     "logs": "VARCHAR",
     "impacted_customers": "VARCHAR",
     "tags": "VARCHAR",
+    "account": "VARCHAR",
+    "incident_ref": "VARCHAR",
     # Filled by the loader, not read from a file: the metrics this ticket's export cannot time (comma separated).
     "unmeasured": "VARCHAR",
 }
@@ -54,6 +56,40 @@ EVENT_COLUMNS: dict[str, str] = {
     "value": "VARCHAR",
     "seq": "BIGINT",
 }
+
+
+# column -> DuckDB type of the typed `signals` table: alerts and incidents from monitoring and incident tools.
+SIGNAL_COLUMNS: dict[str, str] = {
+    "signal_id": "VARCHAR",
+    "source": "VARCHAR",
+    "detected_at": "TIMESTAMPTZ",
+    "started_at": "TIMESTAMPTZ",
+    "ticket_id": "VARCHAR",
+    "incident_ref": "VARCHAR",
+    "service": "VARCHAR",
+    "title": "VARCHAR",
+    "severity": "VARCHAR",
+    "resolved_at": "TIMESTAMPTZ",
+}
+REQUIRED_SIGNAL_COLUMNS: tuple[str, ...] = ("signal_id", "detected_at")
+
+# column -> DuckDB type of the typed `surveys` table: satisfaction answers by account.
+SURVEY_COLUMNS: dict[str, str] = {
+    "account": "VARCHAR",
+    "at": "TIMESTAMPTZ",
+    "kind": "VARCHAR",
+    "score": "INTEGER",
+}
+REQUIRED_SURVEY_COLUMNS: tuple[str, ...] = ("account", "at", "kind", "score")
+# kind -> the scores an answer may hold.
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10)}
+
+
+def table_ddl(table: str, columns: dict[str, str], *, if_not_exists: bool = False, replace: bool = False) -> str:
+    """CREATE TABLE statement for an empty table of the given canonical columns."""
+    cols = ", ".join(f'"{name}" {typ}' for name, typ in columns.items())
+    head = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE"
+    return f"{head} {table} ({cols})"
 
 
 def tickets_ddl(table: str = "tickets") -> str:

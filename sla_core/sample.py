@@ -23,7 +23,7 @@ Regenerate the committed sample (sample_data/tickets.csv and events.csv):
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional, Union
 from zoneinfo import ZoneInfo
@@ -405,11 +405,45 @@ def _ticket_columns(rng: np.random.Generator, d: Draws, horizon: float, ticket_i
         "csat": pa.array(csat, mask=~has_csat),
         **triage,
         "tags": _pick(tag_vocab, tag_code),
+        **_accounts_and_incidents(rng, d, ticket_id),  # drawn last: the columns above keep their draws
         "unmeasured": pa.nulls(n, pa.string()),  # every stop column is in the data: every metric is measured
     }
     if list(columns) != list(TICKET_COLUMNS):
         raise RuntimeError("sample columns drifted from schema.TICKET_COLUMNS")
     return columns
+
+
+# Customer accounts per segment (enterprise, self_serve, mid_market) and their spelling; a few file most tickets.
+ACCOUNTS = np.array([30, 300, 40])
+ACCOUNT_PREFIX = ("ent", "ss", "mid")
+# Customer-first incidents whose alert fired later anyway; customer tickets joining a monitoring incident that
+# began within JOIN_HOURS before them.
+LATE_ALERT_P, JOIN_P, JOIN_HOURS = 0.35, 0.6, 6.0
+
+
+def _accounts_and_incidents(rng: np.random.Generator, d: Draws, ticket_id: pa.Array) -> dict[str, pa.Array]:
+    """`account` (Zipf-like within the segment) and `incident_ref`: every monitoring incident and some
+    customer-first ones are incidents of record ("INC-<ticket number>"), and customer tickets raised soon
+    after a monitoring incident join it, so incidents group several tickets."""
+    n = len(d["tier"])
+    size = ACCOUNTS[d["segment"]]
+    rank = np.minimum(np.floor(size * rng.random(n) ** 2.2), size - 1).astype(np.int64)
+    names = tuple(f"{prefix}-{k:03d}" for prefix, count in zip(ACCOUNT_PREFIX, ACCOUNTS) for k in range(count))
+    offset = np.concatenate([[0], np.cumsum(ACCOUNTS)[:-1]])[d["segment"]]
+    account = _pick(names, offset + rank)
+
+    numbers = pc.utf8_slice_codeunits(ticket_id, 2)  # "T-000123" -> "000123"
+    own_ref = pc.binary_join_element_wise("INC-", numbers, "")
+    incident, monitoring = d["incident"], d["monitoring"]
+    of_record = incident & (monitoring | (rng.random(n) < LATE_ALERT_P))
+    origins = np.nonzero(incident & monitoring)[0]  # tickets are in creation order
+    latest = np.searchsorted(d["created"][origins], d["created"], side="right") - 1
+    origin = origins[np.maximum(latest, 0)]
+    joins = (~of_record & (d["tier"] <= 2) & (latest >= 0) & (rng.random(n) < JOIN_P)
+             & (d["created"] - d["created"][origin] < JOIN_HOURS * HOUR))
+    ref_of = np.where(joins, origin, np.arange(n))
+    refs = pc.take(own_ref, pa.array(ref_of))
+    return {"account": account, "incident_ref": pc.if_else(pa.array(of_record | joins), refs, pa.nulls(n, pa.string()))}
 
 
 def generate(
@@ -571,6 +605,28 @@ def write_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt:
     return paths
 
 
+def write_signal_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt: str, timezone_name: str, *,
+                       as_of: datetime, seed: int) -> list[Path]:
+    """DIR/signals.<fmt> and DIR/surveys.<fmt>: the sample's monitoring signals and survey answers at `as_of`
+    (sample_signals.py), written as the tickets are."""
+    from sla_core.sample_signals import add_signals_and_surveys
+
+    con = duckdb.connect()
+    load_tables(con, tickets, events)
+    add_signals_and_surveys(con, as_of, seed)
+    paths = []
+    for name in ("signals", "surveys"):
+        order = "signal_id" if name == "signals" else 'account, "at", kind'
+        table = con.sql(f"SELECT * FROM {name} ORDER BY {order}").to_arrow_table()
+        path = Path(out) / f"{name}.{fmt}"
+        if fmt == "csv":
+            pacsv.write_csv(_iso_columns(table, timezone_name), path, pacsv.WriteOptions(quoting_style="needed"))
+        else:
+            pq.write_table(table, path)
+        paths.append(path)
+    return paths
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sla_core.sample", description="Write a synthetic ticket set.")
     parser.add_argument("--tickets", type=int, default=3000, help="number of tickets (default 3000)")
@@ -587,6 +643,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.exit(2, f"sample: {err}\n")
     paths = write_files(tickets, events, args.out, args.format, args.timezone)
     print(f"wrote {tickets.num_rows} tickets to {paths[0]} and {events.num_rows} events to {paths[1]}")
+    extra = write_signal_files(tickets, events, args.out, args.format, args.timezone,
+                               as_of=datetime.fromtimestamp(_moment(args.end, ZoneInfo(args.timezone)), timezone.utc),
+                               seed=args.seed)
+    print(f"wrote signals to {extra[0]} and survey answers to {extra[1]}")
     return 0
 
 

@@ -42,6 +42,8 @@ INCIDENT_TIERS: tuple[Tier, ...] = ("critical", "high")
 
 # The export formats `import --source` and the Upload page know (presets in ingest/presets/).
 SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "intercom", "eventlog")
+# The monitoring and incident tools whose exports `import --source` reads as signals (presets of format: signals).
+SIGNAL_SOURCES: tuple[str, ...] = ("pagerduty", "opsgenie", "sentry", "datadog")
 
 # Where things are when nobody says otherwise.
 ROOT = Path(__file__).resolve().parents[1]

@@ -88,11 +88,11 @@ NEEDS: tuple[Need, ...] = (
          f"({_present('reopen_count')} OR c.status_events > 0)",
          "Map the reopen counter to `reopen_count`, or load the status history so a resolution followed by "
          "another status counts as a reopen."),
-    Need("Time to detect", "beyond the timers", "started_at, source (and detected_at for monitoring)", INCIDENTS,
-         f"({_present('started_at')} AND c.source IN ('monitoring', 'customer') "
-         "AND (c.source = 'customer' OR c.detected_at IS NOT NULL))",
-         "Map when the problem began to `started_at` and the channel to `source` (monitoring or customer), and "
-         "for monitoring the alert time to `detected_at`."),
+    Need("Time to detect", "beyond the timers", "a start time: started_at, or signals that know it", INCIDENTS,
+         f"({_present('started_at')} OR c.signal_started)",
+         "Import your monitoring tool's incidents (`python -m sla_core import FILE --source "
+         "pagerduty|opsgenie|sentry|datadog`, or a mapping with `format: signals`) and quote the incident in the "
+         "tickets' `incident_ref`; or map when the problem began to `started_at` and the channel to `source`."),
     Need("CSAT after incidents (ratings)", "beyond the timers", "csat", "c.resolved_at IS NOT NULL",
          _present("csat"),
          "Map the satisfaction score (1 to 5) to `csat`; a good/bad rating maps with `values: {csat: {good: 5, "
@@ -101,6 +101,10 @@ NEEDS: tuple[Need, ...] = (
          "c.has_customer",
          "Map the affected organisations to `impacted_customers` (names separated by `;`) or keep a `customer` "
          "column."),
+    Need("NPS and CSAT of incident cohorts", "beyond the timers", "account on tickets and survey answers",
+         "c.tier = 'critical'", f"{_present('account')} AND $has_surveys",
+         "Map the customer organisation to `account`, and import survey answers (`account, at, kind, score` with "
+         "kind csat or nps: a plain CSV with those columns, or a mapping with `format: surveys`)."),
     Need("Rubric inputs (simulator)", "context", ", ".join(RUBRIC_INPUTS), "TRUE",
          "(" + " OR ".join(_present(f) for f in RUBRIC_INPUTS) + ")",
          "Map custom fields to `customers_affected`, `severity`, `regulatory`, `workaround` so the simulator "
@@ -149,8 +153,10 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
         needs.append(triage)
     customer = "OR " + _present("customer", alias="t") if "customer" in columns else ""
     owner_history = fetch_one(con.execute("SELECT count(*) > 0 FROM events WHERE field = 'owner_team'"))[0]
+    has_surveys = fetch_one(con.execute("SELECT count(*) > 0 FROM surveys"))[0]
     params: dict[str, object] = {
         "owner_history": bool(owner_history),
+        "has_surveys": bool(has_surveys),
         "incident_tiers": list(INCIDENT_TIERS),
         "triage_tiers": [t for t, f in src.policy.triage_required.items() if f],
         "tz": src.policy.timezone,
@@ -169,12 +175,18 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
             ), judged AS (
                 SELECT ticket_id, any_value(tier) AS tier, any_value(discipline) AS discipline
                 FROM {quote_ident(src.results)} GROUP BY ticket_id
+            ), sk AS (  -- what a signal names: its id, its incident, its ticket (incidents.py links on these)
+                SELECT k, bool_or(started_at IS NOT NULL) AS started
+                FROM (SELECT unnest([signal_id, incident_ref, ticket_id]) AS k, started_at FROM signals)
+                WHERE k IS NOT NULL GROUP BY k
             ), c AS (
                 SELECT t.*, j.tier, j.discipline, coalesce(ev.status_events, 0) AS status_events,
                        coalesce(ev.any_events, 0) AS any_events,
-                       ({_present("impacted_customers", alias="t")} {customer}) AS has_customer
+                       ({_present("impacted_customers", alias="t")} {customer}) AS has_customer,
+                       coalesce(s1.started, false) OR coalesce(s2.started, false) AS signal_started
                 FROM tickets t
                 LEFT JOIN judged j USING (ticket_id) LEFT JOIN ev USING (ticket_id)
+                LEFT JOIN sk s1 ON s1.k = t.incident_ref LEFT JOIN sk s2 ON s2.k = t.ticket_id
                 WHERE $start IS NULL OR (t.created_at >= timezone($tz, CAST($start AS DATE)::TIMESTAMP)
                                          AND t.created_at < timezone($tz, CAST($end AS DATE)::TIMESTAMP))
             )

@@ -29,10 +29,12 @@ from sla_core.columns import events_ddl
 from sla_core.csv_safe import write_csv_safe
 from sla_core.ingest.kept import policy_fingerprint
 from sla_core.ingest.loading import load_files
+from sla_core.ingest.loading.signals import empty_tables
 from sla_core.ingest.store import StoreError, attach_store, open_store, store_path
 from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
 from sla_core.policy import Policy
 from sla_core.sample import live_sample, load_tables
+from sla_core.sample_signals import add_signals_and_surveys
 from sla_core.sqlutil import fetch_one
 from sla_core.vocab import DEFAULT_POLICY
 
@@ -136,6 +138,7 @@ def evaluated(
     ))[0]
     if not has_events:
         con.execute(events_ddl())
+    empty_tables(con)  # signals and survey answers: empty unless the data brought some
     if kept_at is None:
         evaluate(con, policy, as_of)
     prepare_outcomes(con, policy.timezone)
@@ -168,6 +171,7 @@ def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int
     as_of = as_of or now()
     con = duckdb.connect()
     load_tables(con, *live_sample(as_of, seed, policy.timezone))
+    add_signals_and_surveys(con, as_of, seed)
     return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed))
 
 

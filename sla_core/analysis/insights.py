@@ -26,8 +26,7 @@ unless a column says it is an SLA clock's elapsed time):
   with none of them by `as_of` has no wait yet (NULL) and counts as waiting.
 - Reopened: `reopen_count > 0`, or a `status` event leaving resolved/closed for
   any other status.
-- Incidents: tickets of tier critical or high (or the filtered tier) with a
-  `started_at`; monitoring found it first when `source = 'monitoring'`.
+- Incidents, time to detect and the NPS / CSAT cohorts of survey answers: incidents.py.
 - CSAT cohort: when the tickets carry a `customer` column, a customer is
   segment + customer; otherwise each name listed in `impacted_customers`
   (split on `;` or `,`, "+N more" dropped) and each `customer:NAME` tag.
@@ -44,6 +43,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
+from sla_core.analysis import incidents
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
@@ -414,64 +414,6 @@ def _tier_order(frame: pd.DataFrame, *then: str) -> pd.DataFrame:
     return frame.assign(_k=key).sort_values(["_k", *then]).drop(columns="_k").reset_index(drop=True)
 
 
-# --- Time to detect -------------------------------------------------------------------------------
-
-
-def _incident_tiers(filters: Filters) -> list[str]:
-    return [filters.tier] if filters.tier else list(INCIDENT_TIERS)
-
-
-def _detect_rows(src: DataSource, filters: Filters) -> Sql:
-    params = _base_params(src, filters) | {"incident_tiers": _incident_tiers(filters)}
-    return Sql(
-        f"""WITH {_tickets_cte(src, filters, f"t.started_at IS NOT NULL AND {_in_period('t.created_at')}")}
-        SELECT ticket_id, tier, segment, source,
-               {_local("started_at")} AS started, {_local("detected_at")} AS detected,
-               {_local("created_at")} AS created,
-               CASE source WHEN 'monitoring' THEN (epoch(detected_at) - epoch(started_at)) / 60.0
-                           ELSE (epoch(created_at) - epoch(started_at)) / 60.0 END AS detect_minutes
-        FROM tk
-        WHERE started_at IS NOT NULL AND source IN ('monitoring', 'customer')
-          AND list_contains($incident_tiers::VARCHAR[], tier) AND {_in_period("created_at")}""",
-        params,
-    )
-
-
-def time_to_detect(src: DataSource, filters: Filters) -> pd.DataFrame:
-    """Per first-seen source: incidents created in the period and their time to detect.
-
-    Monitoring: `detected_at - started_at`; customer: `created_at - started_at`.
-    Columns: source, incidents, timed (incidents with both instants),
-    median_minutes, p90_minutes, mean_minutes, share (of the period's incidents:
-    the monitoring row's share is the share monitoring caught first).
-    """
-    rows = _detect_rows(src, filters)
-    return _frame(
-        src,
-        f"""SELECT source, count(*) AS incidents, count(detect_minutes) AS timed,
-               median(detect_minutes) AS median_minutes,
-               quantile_cont(detect_minutes, 0.9) AS p90_minutes,
-               avg(detect_minutes) AS mean_minutes,
-               count(*) / sum(count(*)) OVER () AS share
-        FROM ({rows.text}) GROUP BY source ORDER BY source DESC""",
-        rows.params,
-    )
-
-
-def monitoring_share(detect: pd.DataFrame) -> Optional[float]:
-    """The share of incidents monitoring caught first, from `time_to_detect`'s frame (None: no incidents)."""
-    if detect.empty:
-        return None
-    total = int(detect["incidents"].sum())
-    caught = int(detect.loc[detect["source"] == "monitoring", "incidents"].sum())
-    return caught / total if total else None
-
-
-def detect_tickets(src: DataSource, filters: Filters, source: Optional[str] = None) -> pd.DataFrame:
-    """The incidents behind `time_to_detect`, slowest detection first."""
-    return _drill(src, _detect_rows(src, filters), {"source": source}, "detect_minutes DESC NULLS LAST, ticket_id")
-
-
 # --- Customer satisfaction after incidents --------------------------------------------------------
 
 
@@ -742,6 +684,7 @@ class Summary:
     reopens: pd.DataFrame
     reopen_trend: pd.DataFrame
     detect: pd.DataFrame
+    satisfaction: pd.DataFrame
     csat: pd.DataFrame
     cohort: pd.DataFrame
     quality: pd.DataFrame
@@ -754,7 +697,8 @@ def summarize(src: DataSource, filters: Filters) -> Summary:
         waits=handoff_waits(src, filters),
         reopens=reopen_rate(src, filters),
         reopen_trend=reopen_trend(src, filters),
-        detect=time_to_detect(src, filters),
+        detect=incidents.time_to_detect(src, filters),
+        satisfaction=incidents.satisfaction_cohorts(src, filters),
         csat=csat_after_incidents(src, filters),
         cohort=csat_before_after(src, filters),
         quality=handoff_quality(src, filters),
@@ -771,12 +715,10 @@ __all__ = [
     "csat_before_after",
     "csat_cohort_tickets",
     "csat_tickets",
-    "detect_tickets",
     "handoff_quality",
     "handoff_quality_tickets",
     "handoff_tickets",
     "handoff_waits",
-    "monitoring_share",
     "owner_time",
     "owner_time_tickets",
     "reopen_rate",
@@ -785,5 +727,4 @@ __all__ = [
     "resolution_by_team",
     "resolution_tickets",
     "summarize",
-    "time_to_detect",
 ]

@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 from sla_core.cli import common
-from sla_core.vocab import SOURCES_SUPPORTED
+from sla_core.vocab import SIGNAL_SOURCES, SOURCES_SUPPORTED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the export: .csv, .csv.gz or .parquet")
-    parser.add_argument("--source", choices=SOURCES_SUPPORTED, default="plain", help="export format (default plain)")
+    parser.add_argument("--source", choices=SOURCES_SUPPORTED + SIGNAL_SOURCES, default="plain",
+                        help="export format (default plain); pagerduty, opsgenie, sentry and datadog read signals "
+                             "(alerts, incidents); a plain file of signals or survey answers is known by its header")
     parser.add_argument("--mapping", type=Path, help="mapping YAML (required for --source eventlog)")
     parser.add_argument("--db", type=Path, help="store file (default: $SLA_BOARD_DB or sla_board.duckdb)")
     parser.add_argument("--rejects", type=Path, help="write the rejected rows to this CSV")

@@ -13,7 +13,7 @@ from typing import Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sla_core.columns import TICKET_COLUMNS
+from sla_core.columns import SIGNAL_COLUMNS, SURVEY_COLUMNS, TICKET_COLUMNS
 from sla_core.errors import UserError
 from sla_core.policy import describe_validation_error
 from sla_core.vocab import STATUSES
@@ -25,7 +25,16 @@ ACTIVITY_KINDS: tuple[str, ...] = ("created", "acknowledged", "action_plan", "re
 # Columns only an event log has: the ticket, when, what happened, and an optional tie-breaking order.
 EVENT_LOG_COLUMNS: tuple[str, ...] = ("at", "activity", "order")
 TIMESTAMP_COLUMNS: tuple[str, ...] = tuple(c for c, t in TICKET_COLUMNS.items() if t == "TIMESTAMPTZ")
-DURATION_UNITS: dict[str, int] = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+DURATION_UNITS: dict[str, float] = {"milliseconds": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# format -> the canonical columns a mapping of that format may name (an event log adds EVENT_LOG_COLUMNS).
+FORMAT_COLUMNS: dict[str, dict[str, str]] = {
+    "tickets": TICKET_COLUMNS, "events": TICKET_COLUMNS, "signals": SIGNAL_COLUMNS, "surveys": SURVEY_COLUMNS,
+}
+
+
+def timestamp_columns(fmt: str) -> tuple[str, ...]:
+    """The timestamp columns of a format (what `durations` may fill and count from)."""
+    return tuple(c for c, t in FORMAT_COLUMNS[fmt].items() if t == "TIMESTAMPTZ")
 
 
 class MappingError(UserError, ValueError):
@@ -38,7 +47,7 @@ class DerivedTimestamp(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     since: str
     column: str
-    unit: Literal["seconds", "minutes", "hours", "days"] = "minutes"
+    unit: Literal["milliseconds", "seconds", "minutes", "hours", "days"] = "minutes"
 
 
 class Mapping(BaseModel):
@@ -46,10 +55,12 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["tickets", "events"] = "tickets"
-    # canonical column -> the export's column (matched ignoring case and a trailing "(Zone)" or "[type]"); a
-    # column the export repeats (Jira's Labels, Labels, ...) is read as one list
-    columns: dict[str, str] = Field(default_factory=dict)
+    format: Literal["tickets", "events", "signals", "surveys"] = "tickets"
+    # canonical column -> the export's column (matched ignoring case and a trailing "(Zone)" or "[type]"), or a
+    # list of the spellings to try in order (a tool whose CSV and API name a field differently; a JSON export's
+    # nested field is its path, `service.summary`); a column the export repeats (Jira's Labels, Labels, ...) is
+    # read as one list
+    columns: dict[str, Union[str, list[str]]] = Field(default_factory=dict)
     timestamp_format: Optional[Union[str, list[str]]] = None
     # canonical column -> source value -> canonical value; a value mapped to null is left empty
     values: dict[str, dict[str, Optional[str]]] = Field(default_factory=dict)
@@ -73,13 +84,18 @@ class Mapping(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Mapping":
-        allowed = set(TICKET_COLUMNS) | (set(EVENT_LOG_COLUMNS) if self.format == "events" else set())
+        canonical = FORMAT_COLUMNS[self.format]
+        allowed = set(canonical) | (set(EVENT_LOG_COLUMNS) if self.format == "events" else set())
         unknown = sorted(set(self.columns) - allowed)
         if unknown:
             raise ValueError(
-                f"columns: {', '.join(unknown)} not a canonical column"
+                f"columns: {', '.join(unknown)} not a canonical column of format {self.format} "
+                f"(one of {', '.join(sorted(allowed))})"
                 + (" (event-log keys at/activity/order need format: events)" if self.format == "tickets" else "")
             )
+        empty = [k for k, v in self.columns.items() if not v]
+        if empty:
+            raise ValueError(f"columns.{empty[0]}: name the export's column (or a list of spellings)")
         if self.format == "events":
             missing = [c for c in ("ticket_id", "at", "activity") if c not in self.columns]
             if missing:
@@ -92,13 +108,22 @@ class Mapping(BaseModel):
                 )
         elif self.activities:
             raise ValueError("activities: only an event log (format: events) has activities")
-        unknown_values = sorted(set(self.values) - set(TICKET_COLUMNS))
+        unknown_values = sorted(set(self.values) - set(canonical))
         if unknown_values:
-            raise ValueError(f"values: {', '.join(unknown_values)} not a canonical column")
+            raise ValueError(f"values: {', '.join(unknown_values)} not a canonical column of format {self.format}")
+        stamps = timestamp_columns(self.format)
         for target, derived in self.durations.items():
-            if target not in TIMESTAMP_COLUMNS or derived.since not in TIMESTAMP_COLUMNS:
-                raise ValueError(f"durations.{target}: both the target and `since` must be timestamp columns")
+            if target not in stamps or derived.since not in stamps:
+                raise ValueError(f"durations.{target}: both the target and `since` must be timestamp columns "
+                                 f"({', '.join(stamps)})")
         return self
+
+    def names(self, canonical: str) -> list[str]:
+        """The export's spellings of a canonical column, in the order to try them (none: not mapped)."""
+        given = self.columns.get(canonical)
+        if given is None:
+            return []
+        return [given] if isinstance(given, str) else list(given)
 
     @property
     def formats(self) -> list[str]:

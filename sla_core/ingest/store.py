@@ -22,11 +22,12 @@ from pydantic import BaseModel
 
 from sla_core.access import Actor, Role, local_actor, require
 from sla_core.clock import now
-from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
+from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS, table_ddl
 from sla_core.errors import UserError
 from sla_core.ingest.audit import AUDIT_DDL, record
 from sla_core.ingest.kept import copy_kept, write_kept
-from sla_core.ingest.loading import LoadReport, load_files
+from sla_core.ingest.loading import SIGNAL_FORMATS, LoadReport, load_files
+from sla_core.ingest.loading.signals import SPECS, empty_tables
 from sla_core.ingest.mapping import Mapping, load_mapping
 from sla_core.policy import Policy, load_policy
 from sla_core.sqlutil import connect, fetch_one, quote_ident, table_columns
@@ -59,14 +60,18 @@ class ImportReport(BaseModel):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    kind: str = "tickets"  # what the file held: tickets (or an event log), signals or surveys
     rejects_file: Optional[str] = None
     judged: int = 0  # clocks judged and kept for the dashboard (kept.py)
     not_kept: Optional[str] = None  # why no results were kept, when judging failed
 
     def lines(self) -> list[str]:
         out = list(self.load.lines())
-        out.append(f"tickets new {self.new}, updated {self.updated}, unchanged {self.unchanged}")
+        noun = {"signals": "signals", "surveys": "survey answers"}.get(self.kind, "tickets")
+        out.append(f"{noun} new {self.new}, updated {self.updated}, unchanged {self.unchanged}")
         out.append(f"store {self.store} (import #{self.import_id})")
+        if self.kind in SIGNAL_FORMATS:
+            return out + ([f"rejects written to {self.rejects_file}"] if self.rejects_file else [])
         if self.not_kept:
             out.append(f"results not kept ({self.not_kept}): the dashboard will judge every clock itself")
         else:
@@ -99,6 +104,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, db: str = "") -> None:
     event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}tickets ({ticket_cols})")
     con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})")
+    for kind, (columns, _) in SPECS.items():
+        con.execute(table_ddl(f"{prefix}{kind}", columns, if_not_exists=True))
     con.execute(IMPORTS_DDL.format(db=prefix))
     con.execute(REJECTS_DDL.format(db=prefix))
     con.execute(AUDIT_DDL.format(db=prefix))
@@ -192,6 +199,14 @@ def attach_store(
         if "tickets" not in tables:
             raise StoreError(f"store {path} holds no tickets table: is it an SLA Board store?")
         con.execute("CREATE OR REPLACE TABLE tickets AS SELECT * FROM sla_store.tickets")
+        have = set(table_columns(con, "tickets"))
+        for column, typ in TICKET_COLUMNS.items():  # a store written before a column was canonical
+            if column not in have:
+                con.execute(f"ALTER TABLE tickets ADD COLUMN {quote_ident(column)} {typ}")
+        for kind in SPECS:
+            if kind in tables:
+                con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM sla_store.{kind}")
+        empty_tables(con)
         if "events" in tables:
             con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM sla_store.events")
         else:
@@ -281,6 +296,27 @@ def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     return int(counts.get("new", 0)), int(counts.get("updated", 0)), int(counts.get("unchanged", 0))
 
 
+def _upsert_records(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[int, int, int]:
+    """Write loaded signals or survey answers into `st.<kind>`, matched on their identity (a tool's id; an
+    account's answer of one kind at one instant): new and changed rows only. Returns (new, updated, unchanged)."""
+    columns = list(SPECS[kind][0])
+    key = ["source", "signal_id"] if kind == "signals" else ["account", "at", "kind"]
+    on = " AND ".join(f"s.{quote_ident(k)} = i.{quote_ident(k)}" for k in key)
+    whole = lambda alias: "struct_pack(" + ", ".join(  # noqa: E731 - the full row, for comparison
+        f"c{n} := {alias}.{quote_ident(c)}" for n, c in enumerate(columns)) + ")"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _changes AS
+        SELECT i.*, CASE WHEN s.{quote_ident(key[0])} IS NULL THEN 'new'
+                         WHEN {whole('i')} IS DISTINCT FROM {whole('s')} THEN 'updated' ELSE 'unchanged' END AS change
+        FROM {kind} i LEFT JOIN st.{kind} s ON {on}"""
+    )
+    con.execute(f"DELETE FROM st.{kind} s WHERE EXISTS (SELECT 1 FROM _changes i WHERE {on} AND change = 'updated')")
+    cols = ", ".join(quote_ident(c) for c in columns)
+    con.execute(f"INSERT INTO st.{kind} ({cols}) SELECT {cols} FROM _changes WHERE change <> 'unchanged'")
+    counts = dict(con.execute("SELECT change, count(*) FROM _changes GROUP BY change").fetchall())
+    return int(counts.get("new", 0)), int(counts.get("updated", 0)), int(counts.get("unchanged", 0))
+
+
 def _record_import(
     con: duckdb.DuckDBPyConnection, file: str, source: str, mapping: Optional[str], report: LoadReport,
     new: int, updated: int, unchanged: int,
@@ -335,7 +371,8 @@ def import_file(
     started = time.perf_counter()
     try:
         report = load_files(work, path, events, policy, source=source, mapping=mapping)
-        progress(f"loaded: {report.accepted:,} tickets accepted, {report.rejected:,} rejected"
+        noun = {"signals": "signals", "surveys": "survey answers"}.get(report.format, "tickets")
+        progress(f"loaded: {report.accepted:,} {noun} accepted, {report.rejected:,} rejected"
                  f"{f', {report.events_accepted:,} events' if report.events_accepted else ''} "
                  f"({time.perf_counter() - started:.1f} s)")
         if rejects_path is not None:
@@ -345,12 +382,13 @@ def import_file(
             _ensure_schema(work, "st")
             work.execute("BEGIN TRANSACTION")
             try:
-                new, updated, unchanged = _upsert(work)
+                kind = report.format if report.format in SIGNAL_FORMATS else "tickets"
+                new, updated, unchanged = _upsert(work) if kind == "tickets" else _upsert_records(work, kind)
                 import_id = _record_import(
                     work, str(Path(path)), source, str(mapping_path) if mapping_path else None, report,
                     new, updated, unchanged,
                 )
-                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({source}), "
+                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({source}, {kind}), "
                        f"{new} new, {updated} updated, {unchanged} unchanged, {report.rejected} rejected", db="st")
                 work.execute("COMMIT")
             except BaseException:
@@ -361,18 +399,20 @@ def import_file(
             # The whole store judged once, so the dashboard starts without judging all history again.
             # The data is in by now: a failure here costs only speed, and is reported, not raised.
             judged, not_kept = 0, None
-            try:
-                judged = write_kept(work, policy, now(), db="st")
-            except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
-                not_kept = " ".join(str(err).split())[:200] or type(err).__name__
-            progress(f"judged: {judged:,} clocks kept for the dashboard ({time.perf_counter() - started:.1f} s)")
+            if kind == "tickets":  # signals and answers change no clock
+                try:
+                    judged = write_kept(work, policy, now(), db="st")
+                except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
+                    not_kept = " ".join(str(err).split())[:200] or type(err).__name__
+                progress(f"judged: {judged:,} clocks kept for the dashboard "
+                         f"({time.perf_counter() - started:.1f} s)")
         finally:
             work.execute("DETACH st")
     finally:
         work.close()
     return ImportReport(
         import_id=import_id, store=str(target), file=str(path), source=source, load=report,
-        new=new, updated=updated, unchanged=unchanged,
+        new=new, updated=updated, unchanged=unchanged, kind=kind,
         rejects_file=str(rejects_path) if rejects_path is not None else None, judged=judged, not_kept=not_kept,
     )
 

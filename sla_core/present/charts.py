@@ -207,8 +207,12 @@ def insight_charts(summary: insights.Summary) -> list[Chart]:
         charts.append(Chart("reopen_trend", "Reopen rate per tier, last 12 months", _layout(fig)))
     if not summary.detect.empty:
         charts.append(Chart("time_to_detect", "Time to detect: monitoring vs customer reports", _bars(
-            summary.detect, "source", {"median_minutes": "median", "p90_minutes": "90th percentile"},
+            summary.detect, "first_seen", {"median_minutes": "median", "p90_minutes": "90th percentile"},
             "minutes from start to detection")))
+    if not summary.satisfaction.empty:
+        charts.append(Chart("satisfaction_cohorts", "NPS before and after critical incidents", _bars(
+            summary.satisfaction, "group", {"nps_before": "before", "nps_after": "after"},
+            "NPS (% promoters − % detractors)")))
     if not summary.csat.empty:
         fig = _bars(summary.csat, "group", {"csat_mean": "mean CSAT"}, "mean CSAT (1-5)")
         fig.update_yaxes(range=[0, 5])

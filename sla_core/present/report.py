@@ -23,7 +23,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from sla_core import periods
-from sla_core.analysis import feedback, insights, review
+from sla_core.analysis import feedback, incidents, insights, review
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
@@ -166,14 +166,17 @@ def _beyond_section(src: DataSource, filters: Filters, month: _Month) -> list[st
         "sla_core/analysis/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
     summary = insights.summarize(src, filters)
     parts.extend(_chart_html(c) for c in insight_charts(summary))
-    share = insights.monitoring_share(summary.detect)
+    share = incidents.monitoring_share(summary.detect)
     ratio = summary.quality.loc[summary.quality["tier"] == "all", "wait_ratio"]
     for title, frame, pct_cols in (
         ("Time to definitive resolution by owner team", summary.resolution, ()),
         ("Time with each owner", summary.owners, ("share_of_time",)),
         ("Handoff waits by receiving team", summary.waits, ()),
         ("Reopen rate per tier and owner team", summary.reopens, ("reopen_rate",)),
-        (f"Time to detect (monitoring caught {_pct(share)} of incidents first)", summary.detect, ("share",)),
+        (f"Time to detect (monitoring saw {_pct(share)} of incidents first)", summary.detect, ("share",)),
+        ("The incidents behind it, slowest detection first", incidents.detect_incidents(src, filters), ()),
+        (f"NPS and CSAT of the accounts hit by critical incidents, {incidents.COHORT_WINDOW_DAYS} days before vs "
+         "after, next to the other accounts", summary.satisfaction, ()),
         ("CSAT after incidents", summary.csat, ("share_low",)),
         (f"CSAT of the impacted cohort, {insights.CSAT_WINDOW_DAYS} days before vs after their first incident",
          summary.cohort, ()),

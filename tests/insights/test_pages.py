@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sla_core.access import local_actor
-from sla_core.analysis import feedback, insights
+from sla_core.analysis import feedback, incidents
 from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.feedback import ActionItem
 from sla_core.analysis.filters import Filters
@@ -67,8 +67,8 @@ def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: 
     at = page("insights.py", month_source)
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
-    detect = insights.time_to_detect(month_source, NOV)
-    assert shown["Incidents monitoring caught first"] == f"{insights.monitoring_share(detect):.0%}" == "40%"
+    detect = incidents.time_to_detect(month_source, NOV)
+    assert shown["Incidents monitoring saw first"] == f"{incidents.monitoring_share(detect):.0%}" == "40%"
     assert shown["Complete engineering handoffs"] == "50%"
     assert shown["Handoff wait, complete ÷ incomplete"] == "0.33×"
     # Seven tickets were resolved in November: the resolution table's drill-down lists all of them.

@@ -43,7 +43,7 @@ def test_the_cli_writes_one_self_contained_file(sample_report: tuple[Path, subpr
     assert "Plotly.newPlot" in text and len(text) > 3_000_000
     assert not re.search(r"<script[^>]+src=", text) and not re.search(r"<link[^>]+href=", text)
     for heading in ("Per tier and metric, 2026-10 vs 2026-09", "Breached clocks, 2026-10", "Beyond the timers",
-                    "Time to detect (monitoring caught", "Handoff quality", "Quarterly retrospective, 2026-Q3",
+                    "Time to detect (monitoring saw", "Handoff quality", "Quarterly retrospective, 2026-Q3",
                     "Feedback loops"):
         assert heading in text, heading
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_core import periods
-from sla_core.analysis import feedback, insights
+from sla_core.analysis import feedback, incidents, insights
 from sla_core.analysis.coverage import missing
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
@@ -59,7 +59,7 @@ def drill_table(frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Ser
     metric_table(frame, key, behind, month, empty, percent=percent)
 
 
-tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection", "CSAT after incidents", "Handoff quality",
+tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection and NPS", "CSAT after incidents", "Handoff quality",
                 "Quarterly retrospective"])
 
 with tabs[0]:
@@ -94,12 +94,26 @@ with tabs[1]:
 
 with tabs[2]:
     cannot_tell(found, "Time to detect")
-    share = insights.monitoring_share(summary.detect)
-    st.metric("Incidents monitoring caught first", "—" if share is None else f"{share:.0%}")
+    st.caption("An incident is the tickets and monitoring signals of one problem (linked by `incident_ref`); "
+               "time to detect runs from when it started to when monitoring or a customer first saw it.")
+    share = incidents.monitoring_share(summary.detect)
+    st.metric("Incidents monitoring saw first", "—" if share is None else f"{share:.0%}",
+              help="Of the incidents detected in the month: those whose first alert came no later than the "
+                   "first customer ticket.")
     chart("time_to_detect")
     drill_table(summary.detect, "insights_detect",
-                lambda row: insights.detect_tickets(source, filters, pick(row, "source")),
-                why_empty("critical or high incident", "Time to detect"))
+                lambda row: incidents.detect_incidents(source, filters, pick(row, "first_seen")),
+                why_empty("incident", "Time to detect"))
+    st.subheader("NPS and CSAT of the accounts hit by critical incidents")
+    cannot_tell(found, "NPS and CSAT of incident cohorts")
+    st.caption(f"Survey answers of the accounts of each critical incident's tickets, in the "
+               f"{incidents.COHORT_WINDOW_DAYS} days before it started and after it was resolved, next to every "
+               f"other account answering in the same windows. A score from fewer than {incidents.MIN_ANSWERS} "
+               "answers is left empty.")
+    chart("satisfaction_cohorts")
+    drill_table(summary.satisfaction, "insights_satisfaction",
+                lambda row: incidents.incident_cohorts(source, filters),
+                why_empty("critical incident with survey answers", "NPS and CSAT of incident cohorts"))
 
 with tabs[3]:
     cannot_tell(found, "CSAT after incidents (ratings)", "CSAT after incidents (customers hit)")

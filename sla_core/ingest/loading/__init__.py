@@ -25,12 +25,16 @@ from sla_core.ingest.loading.event_log import load_event_log
 from sla_core.ingest.loading.events import load_event_rows
 from sla_core.ingest.loading.reading import PathLike, Raw, read_raw
 from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
+from sla_core.ingest.loading.signals import load_signal_file
 from sla_core.ingest.loading.tickets import load_ticket_rows
 from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_of
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import METRICS, SOURCES_SUPPORTED, UNASSIGNED
+from sla_core.vocab import METRICS, SIGNAL_SOURCES, SOURCES_SUPPORTED, UNASSIGNED
+
+# Mapping formats that load beside the tickets, into their own tables (loading/signals.py).
+SIGNAL_FORMATS: tuple[str, ...] = ("signals", "surveys")
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -51,12 +55,18 @@ def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 def resolve_mapping(
     con: duckdb.DuckDBPyConnection, path: PathLike, source: str, mapping: Optional[Mapping]
 ) -> Optional[Mapping]:
-    """The mapping a source implies: the given one, else the vendor preset (ServiceNow: list or audit log)."""
-    if source not in SOURCES_SUPPORTED:
-        raise LoadError(f"unknown source {source!r} (one of {', '.join(SOURCES_SUPPORTED)})")
+    """The mapping a source implies: the given one, else the vendor preset (ServiceNow: list or audit log); a
+    plain file whose header names signals or survey answers (and no ticket_id) reads as those."""
+    if source not in SOURCES_SUPPORTED + SIGNAL_SOURCES:
+        raise LoadError(f"unknown source {source!r} (one of {', '.join(SOURCES_SUPPORTED + SIGNAL_SOURCES)})")
     if mapping is not None:
         return mapping
     if source == "plain":
+        header = {c.strip().lower() for c in _peek_header(con, Path(path))}
+        if "ticket_id" not in header and "signal_id" in header:
+            return Mapping(format="signals")
+        if "ticket_id" not in header and {"account", "at", "kind", "score"} <= header:
+            return Mapping(format="surveys")
         return None
     if source == "eventlog":
         raise LoadError("--source eventlog needs a mapping file (--mapping) naming ticket_id, at and activity")
@@ -87,6 +97,16 @@ def load_files(
     """
     mapping = resolve_mapping(con, tickets, source, mapping)
     fmt = mapping.format if mapping else "tickets"
+    if mapping is not None and fmt in SIGNAL_FORMATS:
+        if events is not None:
+            raise LoadError(f"a {fmt} file goes alone: give no events file with it")
+        raw = read_raw(con, tickets, "_load_raw_s", fmt)
+        try:
+            return load_signal_file(con, raw, mapping, policy, f"{fmt} {Path(tickets).name}",
+                                    tool=source if source in SIGNAL_SOURCES else None)
+        finally:
+            for t in (raw.table, f"{raw.table}_bad"):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
     if fmt == "events" and events is not None:
         raise LoadError("an event log already holds the events: give no separate events file")
     notes: list[str] = []

@@ -4,6 +4,7 @@ shows it; Parquet rows by position), malformed lines kept with a reason."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -46,6 +47,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, label: 
     con.execute(f"CREATE TEMP TABLE {table}_bad (row_number BIGINT, reason VARCHAR, value VARCHAR)")
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(con, path, table, label)
+    if path.suffix.lower() == ".json":
+        return _read_json(con, path, table, label)
     return _read_csv(con, path, table, label)
 
 
@@ -77,6 +80,71 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label:
     if parsed == 0:
         raise LoadError(f"{label} {path.name}: the file has columns but no rows")
     return Raw(table, cols, parsed, 0)
+
+
+# The key under which a tool's API answer holds its list of records (PagerDuty `incidents`, Opsgenie and Datadog
+# `data`), tried in this order; any other key holding a list of objects is taken when none of these is there.
+JSON_LIST_KEYS: tuple[str, ...] = ("incidents", "data", "alerts", "issues", "events", "items", "results")
+
+
+def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
+    """A JSON file as a text table: a list of objects, or an API answer holding one (see JSON_LIST_KEYS).
+
+    Each nested field becomes a column named by its path (`service.summary`, `attributes.detected`); a list
+    stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are.
+    """
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {table}_doc")
+        con.execute(f"CREATE TEMP TABLE {table}_doc AS SELECT CAST(content AS JSON) AS doc FROM read_text(?)",
+                    [str(path)])
+        kind, keys = fetch_one(con.execute(f"SELECT json_type(doc), json_keys(doc) FROM {table}_doc"))
+    except duckdb.Error as err:
+        raise LoadError(f"{label} {path.name}: not readable JSON ({_first_line(err)})") from None
+    if kind == "ARRAY":
+        list_path = "$"
+    else:
+        lists = [k for k in (keys or []) if fetch_one(con.execute(
+            f"SELECT json_type(doc, ?) = 'ARRAY' FROM {table}_doc", [_json_path(k)]))[0]]
+        chosen = next((k for k in JSON_LIST_KEYS if k in lists), lists[0] if lists else None)
+        if chosen is None:
+            raise LoadError(f"{label} {path.name}: the JSON holds no list of records (looked for a top-level list "
+                            f"or a key such as {', '.join(JSON_LIST_KEYS[:3])})")
+        list_path = _json_path(chosen)
+    con.execute(f"DROP TABLE IF EXISTS {table}_items")
+    con.execute(
+        f"""CREATE TEMP TABLE {table}_items AS
+        SELECT unnest(generate_series(1, len(items))) AS n, unnest(items) AS item FROM (
+            SELECT json_extract(doc, ?)::JSON[] AS items FROM {table}_doc)""",
+        [f"{list_path}[*]" if list_path != "$" else "$[*]"],
+    )
+    parsed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_items"))[0]
+    if parsed == 0:
+        raise LoadError(f"{label} {path.name}: the JSON list of records is empty")
+    structure = fetch_one(con.execute(f"SELECT json_group_structure(item) FROM {table}_items"))[0]
+    cols = _leaf_paths(json.loads(structure))
+    picks = ", ".join(f"json_extract_string(item, ?) AS {quote_ident(c)}" for c in cols)
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
+                [_json_path(*c.split(".")) for c in cols])
+    for t in (f"{table}_doc", f"{table}_items"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return Raw(table, cols, parsed, 0)
+
+
+def _json_path(*keys: str) -> str:
+    """A JSON path naming each key literally (quoted), for a key with dots or spaces."""
+    return "$" + "".join("." + json.dumps(k) for k in keys)
+
+
+def _leaf_paths(structure: object, prefix: str = "") -> list[str]:
+    """The dotted paths of an object structure's fields; an object is opened, anything else is a leaf."""
+    if not isinstance(structure, dict):
+        return [prefix] if prefix else []
+    out: list[str] = []
+    for key, sub in structure.items():
+        path = f"{prefix}.{key}" if prefix else key
+        out.extend(_leaf_paths(sub, path) if isinstance(sub, dict) and sub else [path])
+    return out
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:

@@ -44,7 +44,8 @@ class LoadReport(BaseModel):
             out.append(f"tickets seen {self.rows_read}, accepted {self.accepted}, rejected {self.rejected}")
             out += [f"  {n} x {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])]
         else:
-            out.append(f"rows read {self.rows_read}, accepted {self.accepted}, rejected {self.rejected}")
+            noun = {"signals": "signal rows", "surveys": "survey answers"}.get(self.format, "rows")
+            out.append(f"{noun} read {self.rows_read}, accepted {self.accepted}, rejected {self.rejected}")
             out += [f"  {n} x {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])]
             if self.events_rows_read:
                 out.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -121,17 +121,22 @@ def _repeats(columns: list[str], first: str) -> list[str]:
     return found
 
 
-def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ...], keys: tuple[str, ...] = ()) -> Plan:
+def plan_columns(
+    raw: Raw, mapping: Mapping, label: str, required: tuple[str, ...], keys: tuple[str, ...] = (),
+    canonical_columns: Iterable[str] = TICKET_COLUMNS,
+) -> Plan:
     present = set(raw.columns)
+    canonical_columns = tuple(canonical_columns)
     sources: dict[str, str] = {}
     repeats: dict[str, list[str]] = {}
     zones: set[str] = set()
     missing_optional: list[str] = []
-    for canonical in (*keys, *TICKET_COLUMNS):
+    for canonical in (*keys, *canonical_columns):
         if canonical in sources or canonical == "unmeasured":  # the loader fills it; a file column of that name is kept
             continue
-        if canonical in mapping.columns:
-            src = _find(raw.columns, mapping.columns[canonical])
+        names = mapping.names(canonical)
+        if names:
+            src = next((found for name in names if (found := _find(raw.columns, name)) is not None), None)
             if src is not None:
                 sources[canonical] = src
                 if len(copies := _repeats(raw.columns, src)) > 1:
@@ -139,13 +144,12 @@ def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ..
                 if (zone := _header_zone(src)) is not None:
                     zones.add(zone)
             elif canonical in required:
-                src = mapping.columns[canonical]
                 raise LoadError(
-                    f"{label}: required column {src!r} (for {canonical}) is not in the file; "
-                    f"its header has {header_preview(raw)}"
+                    f"{label}: required column {' or '.join(repr(n) for n in names)} (for {canonical}) is not in "
+                    f"the file; its header has {header_preview(raw)}"
                 )
             else:
-                missing_optional.append(f"{mapping.columns[canonical]!r} (for {canonical})")
+                missing_optional.append(f"{' or '.join(repr(n) for n in names)} (for {canonical})")
         elif canonical in present:
             sources[canonical] = canonical
     for canonical in required:
@@ -166,7 +170,7 @@ def plan_columns(raw: Raw, mapping: Mapping, label: str, required: tuple[str, ..
         raise LoadError(f"{label}: its headers name several time zones ({', '.join(sorted(zones))})")
     used = set(sources.values()) | set(durations.values()) | {c for copies in repeats.values() for c in copies}
     extras: dict[str, str] = {}
-    taken = {c.lower() for c in (*TICKET_COLUMNS, *keys)}  # DuckDB's column names ignore case
+    taken = {c.lower() for c in (*canonical_columns, *keys)}  # DuckDB's column names ignore case
     for col in raw.columns:
         if col in used:
             continue

@@ -1,0 +1,232 @@
+"""Signals (alerts and incidents of a monitoring or incident tool) and survey answers into their typed
+tables: typed in SQL over the whole file, every row accepted or rejected with its row, column and reason.
+
+Both sit beside the tickets: signals time detection (DESIGN.md, Signals), survey answers measure what an
+incident did to the accounts it hit (Survey answers). A bad optional value (a start time that does not
+parse, a resolution before the alert) is left empty and counted with the fix, as for tickets.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import duckdb
+
+from sla_core.columns import (
+    REQUIRED_SIGNAL_COLUMNS,
+    REQUIRED_SURVEY_COLUMNS,
+    SIGNAL_COLUMNS,
+    SURVEY_COLUMNS,
+    SURVEY_SCALES,
+    table_ddl,
+)
+from sla_core.ingest.loading.reading import Raw
+from sla_core.ingest.loading.report import LoadReport, check_accounting
+from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.values import (
+    OUT_OF_RANGE,
+    TimestampParser,
+    detect_slash_order,
+    mapped_value,
+    out_of_range_sql,
+    plan_columns,
+    text_cell,
+)
+from sla_core.ingest.mapping import DURATION_UNITS, Mapping
+from sla_core.policy import Policy
+from sla_core.sqlutil import fetch_one, quote_ident
+
+SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "signals": (SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS),
+    "surveys": (SURVEY_COLUMNS, REQUIRED_SURVEY_COLUMNS),
+}
+# Lower-cased on reading: a tool name, a tier word, a survey kind.
+LOWERED: frozenset[str] = frozenset({"source", "severity", "kind"})
+FIXES: dict[str, str] = {
+    "started_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
+    "resolved_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
+}
+# A signal whose tool the file does not name: the --source it was imported with, else this.
+UNNAMED_TOOL = "other"
+
+
+def load_signal_file(
+    con: duckdb.DuckDBPyConnection, raw: Raw, mapping: Mapping, policy: Policy, label: str, *, tool: Optional[str]
+) -> LoadReport:
+    """Typed `signals` or `surveys` (mapping.format) from `raw`; rejects into `rejects`, values left empty
+    into `cleared`. `tool` fills `source` where a signals file has no such column."""
+    kind = mapping.format
+    columns, required = SPECS[kind]
+    plan = plan_columns(raw, mapping, label, required=required, canonical_columns=columns)
+    notes = [f"{label}: {m}" for m in plan.missing_optional]
+    _stage(con, raw, plan.sources, plan.repeats, plan.durations, mapping, policy, plan.zone, label, columns)
+    checks, cleared = (_signal_checks if kind == "signals" else _survey_checks)(set(plan.sources) | set(plan.durations))
+    col_case = " ".join(f"WHEN {cond} THEN ?" for _, cond, _, _ in checks)
+    val_case = " ".join(f"WHEN {cond} THEN CAST({val} AS VARCHAR)" for _, cond, val, _ in checks)
+    why_case = " ".join(f"WHEN {cond} THEN ?" for _, cond, _, _ in checks)
+    key = "signal_id" if kind == "signals" else "account"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _side_checked AS
+        SELECT *, CASE {col_case} END AS __col, CASE {val_case} END AS __val, CASE {why_case} END AS __why
+        FROM (SELECT *, row_number() OVER (PARTITION BY {_identity(kind, set(plan.sources))} ORDER BY {ROW}) AS __nth
+              FROM _side_typed)""",
+        [c for c, _, _, _ in checks] + [w for _, _, _, w in checks],
+    )
+    con.execute(table_ddl(kind, columns, replace=True))
+    select = []
+    for column, typ in columns.items():
+        if column == "source" and kind == "signals":
+            # a preset's tool names the source; a file's own `source` (Opsgenie: the sending system) does not
+            select.append(f"coalesce({quote_ident(column)}, ?) AS source" if column in plan.sources and not tool
+                          else "CAST(? AS VARCHAR) AS source")
+        elif column not in plan.sources and column not in plan.durations:
+            select.append(f"CAST(NULL AS {typ}) AS {quote_ident(column)}")
+        elif column in cleared:
+            select.append(f"CASE WHEN {quote_ident(column + '__p')} IS NULL THEN {quote_ident(column)} END "
+                          f"AS {quote_ident(column)}")
+        else:
+            select.append(quote_ident(column))
+    params = [tool or UNNAMED_TOOL] if kind == "signals" else []
+    con.execute(f"INSERT INTO {kind} SELECT {', '.join(select)} FROM _side_checked WHERE __why IS NULL ORDER BY {ROW}",
+                params)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE rejects AS
+        SELECT {ROW} AS row_number, __col AS "column", __val AS value, __why AS reason, ? AS file,
+               CAST({quote_ident(key)} AS VARCHAR) AS ticket_id
+        FROM _side_checked WHERE __why IS NOT NULL
+        UNION ALL SELECT row_number, NULL, value, reason, ?, NULL FROM {raw.table}_bad
+        ORDER BY row_number""",
+        [kind, kind],
+    )
+    con.execute('CREATE OR REPLACE TABLE cleared (row_number BIGINT, "column" VARCHAR, value VARCHAR, '
+                'problem VARCHAR, fix VARCHAR)')
+    for column in cleared:
+        if column in plan.sources or column in plan.durations:
+            p, n = quote_ident(column + "__p"), quote_ident(column + "__n")
+            con.execute(f"INSERT INTO cleared SELECT {ROW}, ?, {n}, {p}, ? FROM _side_checked "
+                        f"WHERE __why IS NULL AND {p} IS NOT NULL", [column, FIXES.get(column, "check the values")])
+    report = _report(con, kind, raw, notes)
+    for t in ("_side_typed", "_side_checked", "_side_norm"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return report
+
+
+def _identity(kind: str, present: set[str]) -> str:
+    """What makes two rows the same record: a tool's id; an account's answer of one kind at one instant."""
+    if kind == "surveys":
+        return 'account, "at", kind'
+    return "source, signal_id" if "source" in present else "signal_id"
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, raw: Raw, sources: dict[str, str], repeats: dict[str, list[str]],
+    durations: dict[str, str], mapping: Mapping, policy: Policy, zone: Optional[str], label: str,
+    columns: dict[str, str],
+) -> None:
+    """`_side_typed`: ROW, per column its text (`__n`), typed value and problem (`__p`)."""
+    parts = [Sql().add(ROW)]
+    for canonical, src in sources.items():
+        cell = text_cell(src, mapping, repeats.get(canonical), mapping.separators.get(canonical))
+        parts.append(Sql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
+    for target, src in durations.items():
+        parts.append(Sql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
+    sel = Sql().add("CREATE OR REPLACE TEMP TABLE _side_norm AS SELECT ").join(parts).add(f" FROM {raw.table}")
+    con.execute(sel.sql, sel.params)
+
+    stamps = [c for c in sources if columns[c] == "TIMESTAMPTZ"]
+    order = detect_slash_order(con, "_side_norm", [c + "__n" for c in stamps], label) if not mapping.formats else None
+    parser = TimestampParser(zone or policy.timezone, mapping.formats, order)
+    inner = [Sql().add(ROW)]
+    for c in sources:
+        text = mapped_value(quote_ident(c + "__n"), c, mapping)
+        inner.append(Sql().add("lower(" if c in LOWERED else "(").join([text]).add(f") AS {quote_ident(c + '__t')}"))
+        inner.append(Sql().add(quote_ident(c + "__n")))
+    for target in durations:
+        inner.append(Sql().add(quote_ident(target + "__dur")))
+    outer = [Sql().add(ROW)]
+    for c in sources:
+        t = quote_ident(c + "__t")
+        if columns[c] == "TIMESTAMPTZ":
+            outer.append(Sql().join([parser.expr(t)]).add(f" AS {quote_ident(c)}"))
+            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(c)} IS NULL "
+                                   f"THEN 'unparseable timestamp' WHEN {out_of_range_sql(quote_ident(c))} "
+                                   f"THEN '{OUT_OF_RANGE}' END AS {quote_ident(c + '__p')}"))
+        elif columns[c] == "INTEGER":
+            outer.append(Sql().add(f"try_cast({t} AS INTEGER) AS {quote_ident(c)}"))
+            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND try_cast({t} AS INTEGER) IS NULL "
+                                   f"THEN 'not a whole number' END AS {quote_ident(c + '__p')}"))
+        else:
+            outer.append(Sql().add(f"{t} AS {quote_ident(c)}"))
+            outer.append(Sql().add(f"CAST(NULL AS VARCHAR) AS {quote_ident(c + '__p')}"))
+        outer.append(Sql().add(quote_ident(c + "__n")))
+    for target in durations:
+        d = quote_ident(target + "__dur")
+        since = mapping.durations[target].since
+        secs = f"try_cast({d} AS DOUBLE) * ?"
+        value = (f"{quote_ident(since)} + to_microseconds(CAST(round({secs} * 1e6) AS BIGINT))"
+                 if since in sources else "NULL")
+        outer.append(Sql().add(f"CASE WHEN {secs} >= 0 THEN {value} END AS {quote_ident(target)}",
+                               *([DURATION_UNITS[mapping.durations[target].unit]] * (2 if since in sources else 1))))
+        outer.append(Sql().add(f"CASE WHEN {d} IS NOT NULL AND try_cast({d} AS DOUBLE) IS NULL THEN 'not a number' "
+                               f"WHEN try_cast({d} AS DOUBLE) < 0 THEN 'negative duration' END "
+                               f"AS {quote_ident(target + '__p')}"))
+        outer.append(Sql().add(f"{d} AS {quote_ident(target + '__n')}"))
+    sel = (Sql().add("CREATE OR REPLACE TEMP TABLE _side_typed AS SELECT ").join(outer).add(" FROM (SELECT ")
+           .join(inner).add(" FROM _side_norm)"))
+    con.execute(sel.sql, sel.params)
+
+
+Check = tuple[str, str, str, str]  # column, SQL condition of a rejected row, SQL value shown, reason
+
+
+def _signal_checks(present: set[str]) -> tuple[list[Check], list[str]]:
+    """Rejects (no id, no parseable alert time, a repeated id) and the optional values left empty when bad."""
+    checks: list[Check] = [
+        ("signal_id", "signal_id IS NULL", "NULL", "missing required value"),
+        ("detected_at", "detected_at__n IS NULL", "NULL", "missing required value"),
+        ("detected_at", "detected_at__p IS NOT NULL", "detected_at__n", "unparseable timestamp"),
+        ("signal_id", "__nth > 1", "signal_id", "duplicate signal_id (its first row is kept)"),
+    ]
+    cleared: list[str] = [c for c in ("started_at", "resolved_at") if c in present]
+    return checks, cleared
+
+
+def _survey_checks(present: set[str]) -> tuple[list[Check], list[str]]:
+    """Every column of an answer is needed: a missing or bad one rejects the row."""
+    kinds = tuple(SURVEY_SCALES)
+    scale = " ".join(f"WHEN kind = '{k}' THEN score NOT BETWEEN {lo} AND {hi}" for k, (lo, hi) in SURVEY_SCALES.items())
+    checks: list[Check] = [
+        ("account", "account IS NULL", "NULL", "missing required value"),
+        ("at", "at__n IS NULL", "NULL", "missing required value"),
+        ("at", "at__p IS NOT NULL", "at__n", "unparseable timestamp"),
+        ("kind", "kind IS NULL", "NULL", "missing required value"),
+        ("kind", f"kind NOT IN ({', '.join(repr(k) for k in kinds)})", "kind__n", f"unknown kind (use {' or '.join(kinds)})"),
+        ("score", "score__n IS NULL", "NULL", "missing required value"),
+        ("score", "score__p IS NOT NULL", "score__n", "not a whole number"),
+        ("score", f"CASE {scale} END", "score__n", "score out of range (csat 1..5, nps 0..10)"),
+        ("account", "__nth > 1", "account", "duplicate answer (same account, time and kind)"),
+    ]
+    return checks, []
+
+
+def _report(con: duckdb.DuckDBPyConnection, kind: str, raw: Raw, notes: list[str]) -> LoadReport:
+    accepted = fetch_one(con.execute(f"SELECT count(*) FROM {kind}"))[0]
+    reasons = {r: int(n) for r, n in con.execute(
+        "SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()}
+    report = LoadReport(rows_read=raw.parsed + raw.malformed, accepted=accepted, rejected=sum(reasons.values()),
+                        reasons=reasons, format=kind, notes=notes)
+    for column, problem, fix, rows, example in con.execute(
+        'SELECT "column", problem, fix, count(*), arg_min(value, row_number) FROM cleared GROUP BY ALL ORDER BY 4 DESC'
+    ).fetchall():
+        report.cleared[f"{column}: {problem} (e.g. {example!r}), left empty; {fix}"] = int(rows)
+    check_accounting(report)
+    return report
+
+
+def empty_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """`signals` and `surveys` present (empty when the data has none), so every query can read them."""
+    for kind, (columns, _) in SPECS.items():
+        con.execute(table_ddl(kind, columns, if_not_exists=True))
+
+
+__all__ = ["SPECS", "empty_tables", "load_signal_file"]
