@@ -10,9 +10,9 @@ import pytest
 from tests.browser.harness import settle
 
 PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}  # every one rendered in both themes
-URLS = {**PAGES, "simulator": "simulator", "feedback": "feedback"}
+URLS = {**PAGES, "simulator": "simulator", "feedback": "feedback", "insights": "insights"}
 TITLES = {"review": "Monthly SLA review", "breach_queue": "Breach queue", "upload": "Upload an export",
-          "simulator": "Rubric simulator", "feedback": "Incident feedback"}
+          "simulator": "Rubric simulator", "feedback": "Incident feedback", "insights": "Beyond the timers"}
 EXCEPTION = '[data-testid="stException"]'
 FIXTURE_CSV = b"""ticket_id,created_at,impact,segment,owner_team,acknowledged_at,resolved_at
 B-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:10,2026-11-02 15:00

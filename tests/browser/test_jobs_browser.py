@@ -120,3 +120,23 @@ def test_saving_a_review_updates_the_counts_at_once(browser, server: str, screen
         page.screenshot(path=str(screenshots / "feedback_saved.png"))
     finally:
         context.close()
+
+
+def test_detection_and_nps_of_the_incidents_on_beyond_the_timers(browser, server: str,  # noqa: ANN001
+                                                                  screenshots: Path) -> None:
+    source = sample_source(load_policy(SAMPLE_POLICY), now())
+    from sla_core.analysis import incidents
+
+    month = Filters(period=source.default_period)
+    share = incidents.monitoring_share(incidents.time_to_detect(source, month))
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, timezone_id="UTC")
+    try:
+        page = open_page(context, server, "insights")
+        page.get_by_role("tab", name="Detection and NPS").click()
+        settle(page)
+        assert metric(page, "Incidents monitoring saw first") == f"{share:.0%}"
+        page.get_by_role("heading", name="NPS and CSAT of the accounts hit by critical incidents").wait_for()
+        assert page.locator(EXCEPTION).count() == 0
+        page.screenshot(path=str(screenshots / "insights_detection_nps.png"), full_page=True)
+    finally:
+        context.close()
