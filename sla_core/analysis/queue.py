@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
+from typing import Iterator, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -19,6 +19,7 @@ import pandas as pd
 
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, filtered
+from sla_core.clock import now
 from sla_core.columns import tags_sql
 from sla_core.ingest.kept import evaluate_tickets
 from sla_core.policy import Policy, playbooks
@@ -45,6 +46,10 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "missing_tags",
     "playbook",
     "playbook_ids",
+    "join_window_seconds",
+    "joined_after_seconds",
+    "join_left_seconds",
+    "join_missed",
 )
 
 
@@ -107,6 +112,23 @@ def _missing_tags_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str
     return f"nullif(concat_ws(', ', {', '.join(parts)}), '')", params
 
 
+def _join_sql(policy: Policy) -> tuple[str, str, dict[str, object]]:
+    """SQL (the join window of `r.tier` in seconds; the responders of `r.tier`, lower-cased) and parameters,
+    for the tiers whose route names a `join_within` and its `responders`."""
+    routes = {tier: route for tier, route in policy.routes.items() if route.join_within and route.responders}
+    if not routes:
+        return "CAST(NULL AS BIGINT)", "CAST([] AS VARCHAR[])", {}
+    params: dict[str, object] = {}
+    windows, who = [], []
+    for i, (tier, route) in enumerate(routes.items()):
+        params |= {f"join_t{i}": tier, f"join_w{i}": route.join_within,
+                   f"join_r{i}": [name.strip().lower() for name in route.responders]}
+        windows.append(f"WHEN $join_t{i} THEN $join_w{i}")
+        who.append(f"WHEN $join_t{i} THEN $join_r{i}::VARCHAR[]")
+    return (f"(CASE r.tier {' '.join(windows)} END)", f"(CASE r.tier {' '.join(who)} ELSE CAST([] AS VARCHAR[]) END)",
+            params)
+
+
 # What to do first: clocks that can still be saved on urgent tiers, then urgent breaches, then the same for the
 # other tiers, then paused clocks; within each, least time left first (so the most overdue breach leads its group).
 _PRIORITY_SQL = """
@@ -125,6 +147,8 @@ def breach_queue(
     viewer_timezone: str,
     *,
     tickets: str = "tickets",
+    events: str = "events",
+    as_of: Optional[datetime] = None,
 ) -> pd.DataFrame:
     """Running clocks breached, at risk or paused, in the order to act on them (columns: QUEUE_COLUMNS).
 
@@ -132,8 +156,15 @@ def breach_queue(
     on another tier, breached on another tier, paused; within a priority, least time left first.
 
     `due` is the due instant as wall-clock time in `viewer_timezone`; the
-    period filter does not apply (the queue is always "now").
+    period filter does not apply (the queue is always "now", `as_of`, default clock.now).
+
+    Responders: where the tier's route names `responders` and a `join_within` window, a responder joined when
+    the ticket was handed (an `owner_team` event) to a team the route names, compared without case.
+    `joined_after_seconds` is from creation to the first such handoff; `join_left_seconds` what is left of the
+    window while no one has joined; `join_missed` whether the window passed without one. All empty where the
+    route names no window or the data holds no handoffs at all (it cannot tell who joined).
     """
+    as_of = as_of or now()
     try:
         ZoneInfo(viewer_timezone)  # refuse an unknown zone before it reaches SQL
     except (ZoneInfoNotFoundError, ValueError):
@@ -143,6 +174,12 @@ def breach_queue(
     missing_tags, tags_params = _missing_tags_sql(policy, columns)
     channel_sql, channel_params = route_sql(policy, "r.tier", prefix="channel", field="channel")
     matched_sql, matched_params = playbooks.match_sql(policy)
+    window_sql, responders_sql, join_params = _join_sql(policy)
+    handoffs = con.cursor().execute(
+        f"SELECT count(*) > 0 FROM {quote_ident(events)} WHERE field = 'owner_team'").fetchall()[0][0]
+    if join_params:  # no handoff in the data at all: no one can be seen joining, so no window is judged
+        window_sql = f"CASE WHEN $handoffs THEN {window_sql} END"
+        join_params["handoffs"] = bool(handoffs)
     summaries = [book.summary for book in playbooks.playbooks(policy)]
     where = filtered(filters, columns={name: f"r.{column}" for name, column in FILTER_COLUMNS.items()})
     where.add("r.stopped_at IS NULL AND list_contains($queued, r.state)", queued=list(QUEUE_STATES))
@@ -152,9 +189,22 @@ def breach_queue(
             f"""
             WITH queued AS (
                 SELECT r.*, {triage_sql} AS missing_triage, {missing_tags} AS missing_tags, {channel_sql} AS channel,
-                       {matched_sql} AS playbook_ids
+                       {matched_sql} AS playbook_ids, {window_sql} AS join_window_seconds,
+                       {responders_sql} AS responders
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
                 WHERE {where.sql}
+            ), joined AS (
+                SELECT q.ticket_id, q.metric, epoch(min(e."at")) - epoch(any_value(q.created_at)) AS after
+                FROM queued q JOIN {quote_ident(events)} e
+                  ON e.ticket_id = q.ticket_id AND e.field = 'owner_team' AND e."at" <= $as_of
+                 AND list_contains(q.responders, lower(e.value))
+                WHERE q.join_window_seconds IS NOT NULL
+                GROUP BY q.ticket_id, q.metric
+            ), timed AS (
+                SELECT q.*, j.after AS joined_after_seconds,
+                       CASE WHEN j.after IS NULL
+                            THEN q.join_window_seconds - (epoch($as_of) - epoch(q.created_at)) END AS join_left
+                FROM queued q LEFT JOIN joined j USING (ticket_id, metric)
             )
             SELECT {_PRIORITY_SQL} AS priority, r.ticket_id, r.metric, r.state,
                    r.time_left_seconds,
@@ -163,12 +213,16 @@ def breach_queue(
                    r.missing_tags,
                    nullif(array_to_string(list_transform(r.playbook_ids, lambda i: $summaries[i + 1]), '; '), '')
                        AS playbook,
-                   r.playbook_ids
-            FROM queued r
+                   r.playbook_ids, r.join_window_seconds, r.joined_after_seconds,
+                   CASE WHEN r.join_left > 0 THEN r.join_left END AS join_left_seconds,
+                   CASE WHEN r.join_window_seconds IS NOT NULL
+                        THEN coalesce(r.joined_after_seconds, r.join_window_seconds - r.join_left)
+                             > r.join_window_seconds END AS join_missed
+            FROM timed r
             ORDER BY priority, r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,
-            {**triage_params, **tags_params, **channel_params, **matched_params, **where.params, "viewer_tz": viewer_timezone, "summaries": summaries,
-             "urgent": list(INCIDENT_TIERS)},
+            {**triage_params, **tags_params, **channel_params, **matched_params, **where.params, **join_params,
+             "viewer_tz": viewer_timezone, "summaries": summaries, "urgent": list(INCIDENT_TIERS), "as_of": as_of},
         )
         .df()
     )

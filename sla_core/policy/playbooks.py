@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from sla_core.columns import tags_sql
 from sla_core.policy import PlaybookRule, Policy
 
 _HEADING = re.compile(r"^\s*#\s+(.+?)\s*#*\s*$")
@@ -96,10 +97,9 @@ def match_sql(policy: Policy, clock: str = "r", ticket: str = "t") -> tuple[str,
         if when.regulatory is not None:
             conditions.append(f"coalesce({ticket}.regulatory, FALSE) = {param(when.regulatory)}")
         if when.tags is not None:
-            conditions.append(
-                f"list_has_any(list_transform(string_split(coalesce({ticket}.tags, ''), ','), lambda x: trim(x)), "
-                f"{param(list(when.tags))}::VARCHAR[])"
-            )
+            # compared as required tags are (columns.tags_sql): trimmed, without case
+            conditions.append(f"list_has_any({tags_sql(f'{ticket}.tags')}, "
+                              f"{param([t.strip().lower() for t in when.tags])}::VARCHAR[])")
         cases.append(f"CASE WHEN {' AND '.join(conditions) or 'TRUE'} THEN {files.index(rule.file)} END")
     if not cases:
         return "CAST([] AS INTEGER[])", {}

@@ -24,7 +24,7 @@ LABELS: dict[str, str] = {
     "met": "Met", "breached": "Breached", "adherence": "Adherence", "goal": "Goal",
     # the breach queue
     "time_left": "Time left", "route": "Route", "missing_triage": "Missing triage", "playbook": "Playbook",
-    "channel": "Channel", "missing_tags": "Missing tags", "month": "Month",
+    "channel": "Channel", "missing_tags": "Missing tags", "responders": "Responders", "month": "Month",
     # beyond the timers
     "tickets": "Tickets", "median_hours": "Median (h)", "p90_hours": "90th percentile (h)",
     "p95_hours": "95th percentile (h)", "mean_hours": "Mean (h)", "owner": "Owner", "total_hours": "Total (h)",
@@ -102,7 +102,7 @@ def value(word: str) -> str:
 def duration(seconds: pd.Series) -> pd.Series:
     """Durations as people say them: "35 m", "2 h 23 m", "24 h", then days from two days on ("4 d 3 h", "14 d");
     a dash where there is none."""
-    s = pd.to_numeric(seconds, errors="coerce").abs()
+    s = pd.to_numeric(seconds, errors="coerce").astype("float64").abs()
     whole = lambda part: part.astype("Int64").astype(str)  # noqa: E731
     days, hours, minutes = s // 86400, s % 86400 // 3600, s % 3600 // 60
     text = np.where(
@@ -117,6 +117,22 @@ def time_left(seconds: pd.Series, state: pd.Series) -> pd.Series:
     """A running clock's time left as a shift lead says it: "2 h 23 m left", "48 d overdue", "paused, 3 h left"."""
     left = duration(seconds) + np.where(pd.to_numeric(seconds, errors="coerce") < 0, " overdue", " left")
     return pd.Series(np.where(state == "paused", "paused, " + left, left), index=seconds.index)
+
+
+def responders(frame: pd.DataFrame) -> pd.Series:
+    """Whether a route's responders joined in its window, from the queue's join columns: "joined after 7 m",
+    "joined late: 42 m (window 15 m)", "not joined: 15 m window passed", "not joined yet: 6 m left"; a dash
+    where the route names no window or the data cannot tell."""
+    window, after = frame["join_window_seconds"], frame["joined_after_seconds"]
+    missed = frame["join_missed"].astype("boolean").fillna(False)
+    text = np.where(
+        after.notna(),
+        np.where(missed, "joined late: " + duration(after) + " (window " + duration(window) + ")",
+                 "joined after " + duration(after)),
+        np.where(missed, "not joined: " + duration(window) + " window passed",
+                 "not joined yet: " + duration(frame["join_left_seconds"]) + " left"),
+    )
+    return pd.Series(np.where(window.isna(), MISSING, text), index=frame.index)
 
 
 def _number_text(values: pd.Series, percent: bool) -> pd.Series:

@@ -137,3 +137,40 @@ def test_the_queue_names_missing_tags_and_the_routes_channel(con: duckdb.DuckDBP
         assert pd.isna(tagged.loc[("SEC", "acknowledge"), "missing_tags"])  # case and spaces do not matter
     finally:
         con.execute("UPDATE tickets SET tags = NULL WHERE ticket_id = 'SEC'")
+
+
+def test_responders_must_join_within_the_routes_window() -> None:
+    # The sample policy: critical joins within 15 m, high within 2 h, responders [engineering]; a handoff to that
+    # team (any case) is the join. At 12:00 on Thu 26 Nov:
+    #   J1 critical 11:00, handed to Engineering 11:10: joined after 10 m
+    #   J2 critical 11:00, handed to engineering 11:40: joined late, 40 m against 15 m
+    #   J3 critical 10:00, handed to product 10:05 only: not joined, the window passed at 10:15
+    #   J4 high 10:10 (its acknowledgement at risk: 1 h 50 m of 2 business hours): not joined yet, 10 m left
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    base = {"segment": "self_serve", "severity": "outage"}
+    load_tables(con, [
+        {"ticket_id": "J1", "created_at": at("2026-11-26 11:00"), "impact": "critical", **base},
+        {"ticket_id": "J2", "created_at": at("2026-11-26 11:00"), "impact": "critical", **base},
+        {"ticket_id": "J3", "created_at": at("2026-11-26 10:00"), "impact": "critical", **base},
+        {"ticket_id": "J4", "created_at": at("2026-11-26 10:10"), "impact": "high", **base},
+    ], [("J1", at("2026-11-26 11:10"), "owner_team", "Engineering"),
+        ("J2", at("2026-11-26 11:40"), "owner_team", "engineering"),
+        ("J3", at("2026-11-26 10:05"), "owner_team", "product")])
+    evaluate(con, POLICY, NOW)
+    with queue.live_results(con, POLICY, NOW) as live:
+        frame = queue.breach_queue(con, POLICY, live, Filters(), "UTC", as_of=NOW)
+    first = frame.drop_duplicates("ticket_id").set_index("ticket_id")
+    assert first.loc["J1", "joined_after_seconds"] == 600 and not first.loc["J1", "join_missed"]
+    assert first.loc["J2", "joined_after_seconds"] == 2400 and first.loc["J2", "join_missed"]
+    assert pd.isna(first.loc["J3", "joined_after_seconds"]) and first.loc["J3", "join_missed"]
+    assert first.loc["J4", "join_left_seconds"] == 600 and not first.loc["J4", "join_missed"]
+    said = dict(zip(first.index, words.responders(first.reset_index())))
+    assert said == {"J1": "joined after 10 m", "J2": "joined late: 40 m (window 15 m)",
+                    "J3": "not joined: 15 m window passed", "J4": "not joined yet: 10 m left"}
+
+
+def test_without_handoffs_the_queue_cannot_tell_who_joined(con: duckdb.DuckDBPyConnection) -> None:
+    frame = live_queue(con)
+    assert frame["join_window_seconds"].isna().all() and frame["join_missed"].isna().all()
+    assert set(words.responders(frame)) == {words.MISSING}

@@ -126,3 +126,20 @@ def test_segment_override_with_explicit_null_untimes_the_metric():
     policy = policy_from_dict(copy.deepcopy(data))
     assert policy.targets_for("high", "self_serve").target("action_plan") == ("business", None)
     assert policy.targets_for("high", "self_serve").target("acknowledge") == ("business", 7200)
+
+
+def test_a_playbook_tag_matches_as_required_tags_do_trimmed_and_without_case(tmp_path: Path):
+    import duckdb
+
+    from sla_core.policy.playbooks import match_sql
+
+    data = sample_dict()
+    data["playbooks"] = [{"file": "playbooks/vip.md", "when": {"tags": ["VIP "]}}]
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    sql, params = match_sql(load_policy(path))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 'billing, vip'), ('b', 'Vip'), ('c', 'vipish')) v(id, tags)")
+    con.execute("CREATE TABLE r AS SELECT id, 'critical' AS tier, 'self_serve' AS segment, 'breached' AS state FROM t")
+    got = dict(con.execute(f"SELECT t.id, {sql} FROM r JOIN t USING (id) ORDER BY 1", params).fetchall())
+    assert got == {"a": [0], "b": [0], "c": []}

@@ -36,28 +36,34 @@ viewer_tz = top[1].selectbox(
     help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
 )
 
-SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "missing_triage", "missing_tags",
-         "owner_team", "segment", "route", "channel"]
+SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "responders", "missing_triage",
+         "missing_tags", "owner_team", "segment", "route", "channel"]
 
 
 @st.fragment(run_every=REFRESH)
 def live_queue() -> None:
     now = clock_now()
     with queue.live_results(source.con, policy, now, results=source.results) as live:
-        frame = queue.breach_queue(source.con, policy, live, filters, viewer_tz)
+        frame = queue.breach_queue(source.con, policy, live, filters, viewer_tz, as_of=now)
     counts = frame["state"].value_counts()
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("Breached", int(counts.get("breached", 0)))
     cols[1].metric("At risk", int(counts.get("at_risk", 0)))
     cols[2].metric("Paused", int(counts.get("paused", 0)))
-    cols[3].metric("As of", now.astimezone(ZoneInfo(viewer_tz)).strftime("%H:%M:%S"))
+    missed = frame.loc[frame["join_missed"].astype("boolean").fillna(False), "ticket_id"].nunique()
+    cols[3].metric("Responders missed", int(missed),
+                   help="Tickets whose route names responders and a join window (`routes` in the policy) and no "
+                        "handoff to one of those teams came within it. Without any handoffs in the data, the queue "
+                        "cannot tell who joined and shows a dash.")
+    cols[4].metric("As of", now.astimezone(ZoneInfo(viewer_tz)).strftime("%H:%M:%S"))
     if frame.empty:
         st.success("Nothing is breached, at risk or paused for these filters.", icon=":material/check_circle:")
         return
     shown = frame.assign(time_left=words.time_left(frame["time_left_seconds"], frame["state"]),
                          missing_triage=frame["missing_triage"].fillna("none"),
                          missing_tags=frame["missing_tags"].fillna("none"),
-                         playbook=frame["playbook"].fillna("no playbook rule"))
+                         playbook=frame["playbook"].fillna("no playbook rule"),
+                         responders=words.responders(frame))
     # A paused clock has no due time until it runs again: say so instead of a blank.
     shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("when it runs again")
     table(shown[SHOWN], "queue_table", height=min(35 * (len(frame) + 1) + 3, 640), column_config={
