@@ -129,6 +129,28 @@ def _join_sql(policy: Policy) -> tuple[str, str, dict[str, object]]:
             params)
 
 
+# `joined`: per queued clock whose tier has a join window, seconds from creation to the first handoff to one of
+# the route's responders (by $as_of); `timed`: the queued clocks with it, and what is left of the window.
+_JOINED_CTES = """joined AS (
+                SELECT q.ticket_id, q.metric, epoch(min(e."at")) - epoch(any_value(q.created_at)) AS after
+                FROM queued q JOIN {events} e
+                  ON e.ticket_id = q.ticket_id AND e.field = 'owner_team' AND e."at" <= $as_of
+                 AND list_contains(q.responders, lower(e.value))
+                WHERE q.join_window_seconds IS NOT NULL
+                GROUP BY q.ticket_id, q.metric
+            ), timed AS (
+                SELECT q.*, j.after AS joined_after_seconds,
+                       CASE WHEN j.after IS NULL
+                            THEN q.join_window_seconds - (epoch($as_of) - epoch(q.created_at)) END AS join_left
+                FROM queued q LEFT JOIN joined j USING (ticket_id, metric)
+            )"""
+_JOIN_COLUMNS = """r.join_window_seconds, r.joined_after_seconds,
+                   CASE WHEN r.join_left > 0 THEN r.join_left END AS join_left_seconds,
+                   CASE WHEN r.join_window_seconds IS NOT NULL
+                        THEN coalesce(r.joined_after_seconds, r.join_window_seconds - r.join_left)
+                             > r.join_window_seconds END AS join_missed"""
+
+
 # What to do first: clocks that can still be saved on urgent tiers, then urgent breaches, then the same for the
 # other tiers, then paused clocks; within each, least time left first (so the most overdue breach leads its group).
 _PRIORITY_SQL = """
@@ -175,11 +197,10 @@ def breach_queue(
     channel_sql, channel_params = route_sql(policy, "r.tier", prefix="channel", field="channel")
     matched_sql, matched_params = playbooks.match_sql(policy)
     window_sql, responders_sql, join_params = _join_sql(policy)
-    handoffs = con.cursor().execute(
-        f"SELECT count(*) > 0 FROM {quote_ident(events)} WHERE field = 'owner_team'").fetchall()[0][0]
     if join_params:  # no handoff in the data at all: no one can be seen joining, so no window is judged
         window_sql = f"CASE WHEN $handoffs THEN {window_sql} END"
-        join_params["handoffs"] = bool(handoffs)
+        join_params["handoffs"] = bool(con.cursor().execute(
+            f"SELECT count(*) > 0 FROM {quote_ident(events)} WHERE field = 'owner_team'").fetchall()[0][0])
     summaries = [book.summary for book in playbooks.playbooks(policy)]
     where = filtered(filters, columns={name: f"r.{column}" for name, column in FILTER_COLUMNS.items()})
     where.add("r.stopped_at IS NULL AND list_contains($queued, r.state)", queued=list(QUEUE_STATES))
@@ -193,19 +214,7 @@ def breach_queue(
                        {responders_sql} AS responders
                 FROM {quote_ident(live)} r LEFT JOIN {quote_ident(tickets)} t USING (ticket_id)
                 WHERE {where.sql}
-            ), joined AS (
-                SELECT q.ticket_id, q.metric, epoch(min(e."at")) - epoch(any_value(q.created_at)) AS after
-                FROM queued q JOIN {quote_ident(events)} e
-                  ON e.ticket_id = q.ticket_id AND e.field = 'owner_team' AND e."at" <= $as_of
-                 AND list_contains(q.responders, lower(e.value))
-                WHERE q.join_window_seconds IS NOT NULL
-                GROUP BY q.ticket_id, q.metric
-            ), timed AS (
-                SELECT q.*, j.after AS joined_after_seconds,
-                       CASE WHEN j.after IS NULL
-                            THEN q.join_window_seconds - (epoch($as_of) - epoch(q.created_at)) END AS join_left
-                FROM queued q LEFT JOIN joined j USING (ticket_id, metric)
-            )
+            ), {_JOINED_CTES.format(events=quote_ident(events))}
             SELECT {_PRIORITY_SQL} AS priority, r.ticket_id, r.metric, r.state,
                    r.time_left_seconds,
                    timezone($viewer_tz, r.due_at) AS due,
@@ -213,11 +222,7 @@ def breach_queue(
                    r.missing_tags,
                    nullif(array_to_string(list_transform(r.playbook_ids, lambda i: $summaries[i + 1]), '; '), '')
                        AS playbook,
-                   r.playbook_ids, r.join_window_seconds, r.joined_after_seconds,
-                   CASE WHEN r.join_left > 0 THEN r.join_left END AS join_left_seconds,
-                   CASE WHEN r.join_window_seconds IS NOT NULL
-                        THEN coalesce(r.joined_after_seconds, r.join_window_seconds - r.join_left)
-                             > r.join_window_seconds END AS join_missed
+                   r.playbook_ids, {_JOIN_COLUMNS}
             FROM timed r
             ORDER BY priority, r.time_left_seconds NULLS LAST, r.ticket_id, r.metric
             """,

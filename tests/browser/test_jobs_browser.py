@@ -63,7 +63,7 @@ def test_the_queue_starts_with_what_can_still_be_saved(browser, server: str, scr
     with queue.live_results(source.con, source.policy, now(), results=source.results) as live:
         expected = queue.breach_queue(source.con, source.policy, live, Filters(), "UTC")
     assert (expected.priority.diff().dropna() >= 0).all() and len(expected) > 5
-    context = browser.new_context(viewport={"width": 1400, "height": 1200}, timezone_id="UTC")
+    context = browser.new_context(viewport={"width": 1800, "height": 1200}, timezone_id="UTC")
     try:
         page = open_page(context, server, "breach_queue")
         cells = grid_cells(page, "Breach queue")

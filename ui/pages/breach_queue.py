@@ -36,8 +36,9 @@ viewer_tz = top[1].selectbox(
     help=f"Defaults to your browser's timezone (else the policy's, {policy.timezone}).",
 )
 
-SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "playbook", "responders", "missing_triage",
-         "missing_tags", "owner_team", "segment", "route", "channel"]
+# What to act on first, then who must be on it (route, channel, responders), then how (playbook, missing fields).
+SHOWN = ["ticket_id", "state", "time_left", "due", "tier", "metric", "route", "channel", "responders", "playbook",
+         "missing_triage", "missing_tags", "owner_team", "segment"]
 
 
 @st.fragment(run_every=REFRESH)
@@ -68,7 +69,9 @@ def live_queue() -> None:
     shown["due"] = frame["due"].dt.strftime("%Y-%m-%d %H:%M").fillna("when it runs again")
     table(shown[SHOWN], "queue_table", height=min(35 * (len(frame) + 1) + 3, 640), column_config={
         words.label("due"): st.column_config.TextColumn(f"Due ({viewer_tz})"),
-        words.label("playbook"): st.column_config.TextColumn(width="large"),
+        words.label("playbook"): st.column_config.TextColumn(width="medium"),
+        words.label("responders"): st.column_config.TextColumn(width="medium"),
+        words.label("channel"): st.column_config.TextColumn(width="medium"),
     })
     download(frame.drop(columns="playbook_ids"), f"breach_queue_{now:%Y%m%dT%H%M}.csv", "dl_queue")
 
