@@ -52,7 +52,7 @@ PAGE_STATE_JS = """() => {
   let met = null;
   for (const box of document.querySelectorAll('[data-testid="stMetric"]')) {
     const label = box.querySelector('[data-testid="stMetricLabel"]');
-    if (label && label.innerText.trim() === 'Met') {
+    if (label && label.innerText.trim() === 'Clocks met') {
       met = box.querySelector('[data-testid="stMetricValue"]').innerText.trim();
     }
   }

@@ -7,7 +7,7 @@ Run from the repository root (needs /usr/bin/chromium):
 
 Writes bench/data/upload_<n>/tickets.csv and events.csv once (the sample generator, ending 2026-11-26 12:00
 London), starts `streamlit run app.py` and drives Chromium through Playwright. The clock starts when the files
-are handed to the file inputs and stops when the Review shows the upload's "Met" headline; the steps between are
+are handed to the file inputs and stops when the Review shows the upload's "Clocks met" headline; the steps between are
 timed on the way: the files in the browser's uploader (sent to the server), "Load and evaluate" until the load
 report, and the link to the Review until its headline. Times are what a user waits, polled every 50 ms.
 """
@@ -88,7 +88,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                     steps.append(("loaded, checked and judged: the load report", time.perf_counter() - started))
                     page.get_by_role("link", name="Review this upload").click()
                     page.get_by_role("heading", name="Monthly SLA review").wait_for(timeout=timeout)
-                    page.locator('[data-testid="stMetricLabel"]').get_by_text("Met", exact=True).first.wait_for(
+                    page.locator('[data-testid="stMetricLabel"]').get_by_text("Clocks met", exact=True).first.wait_for(
                         timeout=timeout)
                     steps.append(("the Review's headline", time.perf_counter() - started))
                     if args.screenshot:

@@ -218,6 +218,13 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], fi
     multiline = newlines and fetch_one(con.execute(
         "SELECT bool_or(" + " OR ".join(f"contains({quote_ident(c)}, chr(10))" for c in cols) + f") FROM {table}_0"
     ))[0]
+    malformed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_bad"))[0]
+    if not multiline and not malformed:  # every record is one line: record k is line first_line + k - 1
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {first_line} + rowid AS {ROW}, * FROM {table}_0 ORDER BY rowid")
+        for t in (f"{table}_0", f"{table}_bad_n"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        return
     if multiline:
         before = "coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
     else:
