@@ -3,7 +3,9 @@ what it did to the satisfaction of the accounts it hit (DESIGN.md: Signals, Surv
 
 Grouping (all in one query; a signal's incident is its `incident_ref`, else its own `signal_id`):
 - a ticket joins the incident of a signal that names it (`ticket_id`), or whose `signal_id` or
-  `incident_ref` equals the ticket's `incident_ref`; a ticket with an `incident_ref` no signal matches is
+  `incident_ref` equals the ticket's `incident_ref` (linked to several, it joins the first by name; references
+  are compared as text across tools, so two tools that both number from 1 should be quoted with a prefix);
+  a ticket with an `incident_ref` no signal matches is
   an incident of its own reference (tickets quoting the same reference group);
 - a ticket of an incident tier (critical, high) with no reference but a `started_at` or `source` is an
   incident by itself (the per-ticket form: the export carries its own detection columns);
@@ -15,7 +17,7 @@ earliest of its signals' `detected_at` and its monitoring-sourced tickets' `dete
 two, and monitoring was first when it was not later. Time to detect = detected − started, empty when
 the start is unknown (or after the detection: a start the data cannot back). Tier = the highest of its
 tickets' tiers and its signals' severities. Resolved = the last resolution of its tickets once all are
-resolved (a signal-only incident: its signals' last `resolved_at`).
+resolved (a signal-only incident: its signals' last `resolved_at`, once all are resolved by as_of).
 
 Satisfaction cohorts (NPS and CSAT from survey answers): for each critical incident, the accounts of its
 tickets are the impacted cohort; "before" is the answers in the COHORT_WINDOW_DAYS before it started,
@@ -95,7 +97,7 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
         FROM members GROUP BY incident
     ), by_signals AS (
         SELECT incident, count(*) AS signals, min(detected_at) AS alert_at, min(started_at) AS started_at,
-               max(resolved_at) AS resolved_at, min(list_position($tiers::VARCHAR[], severity)) AS rank,
+               CASE WHEN bool_and(resolved_at <= $as_of) THEN max(resolved_at) END AS resolved_at, min(list_position($tiers::VARCHAR[], severity)) AS rank,
                string_agg(DISTINCT source, ', ' ORDER BY source) AS tools,
                string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
                arg_min(title, detected_at) AS title
@@ -171,12 +173,13 @@ def _answers_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any]
         SELECT incident, coalesce(started_utc, detected_utc) AS start_at, resolved_utc AS resolved_at, accounts
         FROM ({rows})
     ), cohort AS (SELECT incident, unnest(accounts) AS account FROM crit),
-    windowed AS (
-        SELECT c.incident, s.account, s."at", s.kind, s.score,
-               CASE WHEN s."at" < c.start_at THEN 'before' ELSE 'after' END AS side
-        FROM crit c JOIN surveys s
-          ON (s."at" >= c.start_at - to_days($days) AND s."at" < c.start_at)
-          OR (c.resolved_at IS NOT NULL AND s."at" > c.resolved_at AND s."at" <= c.resolved_at + to_days($days))
+    windowed AS (  -- two range joins, not one join on an OR: each can run as an inequality join
+        SELECT c.incident, s.account, s."at", s.kind, s.score, 'before' AS side
+        FROM crit c JOIN surveys s ON s."at" >= c.start_at - to_days($days) AND s."at" < c.start_at
+        WHERE s."at" <= $as_of
+        UNION ALL
+        SELECT c.incident, s.account, s."at", s.kind, s.score, 'after' AS side
+        FROM crit c JOIN surveys s ON s."at" > c.resolved_at AND s."at" <= c.resolved_at + to_days($days)
         WHERE s."at" <= $as_of
     )
     SELECT w.*, co.account IS NOT NULL AS impacted

@@ -132,20 +132,25 @@ def _join_sql(policy: Policy) -> tuple[str, str, dict[str, object]]:
 # `joined`: per queued clock whose tier has a join window, seconds from creation to the first handoff to one of
 # the route's responders (by $as_of); `timed`: the queued clocks with it, and what is left of the window.
 _JOINED_CTES = """joined AS (
-                SELECT q.ticket_id, q.metric, epoch(min(e."at")) - epoch(any_value(q.created_at)) AS after
+                SELECT q.ticket_id, q.metric, greatest(0, epoch(min(e."at")) - epoch(any_value(q.created_at))) AS after
                 FROM queued q JOIN {events} e
                   ON e.ticket_id = q.ticket_id AND e.field = 'owner_team' AND e."at" <= $as_of
-                 AND list_contains(q.responders, lower(e.value))
+                 AND list_contains(q.responders, lower(trim(e.value)))
                 WHERE q.join_window_seconds IS NOT NULL
                 GROUP BY q.ticket_id, q.metric
-            ), timed AS (
-                SELECT q.*, j.after AS joined_after_seconds,
-                       CASE WHEN j.after IS NULL
-                            THEN q.join_window_seconds - (epoch($as_of) - epoch(q.created_at)) END AS join_left
-                FROM queued q LEFT JOIN joined j USING (ticket_id, metric)
+            ), handed AS (SELECT DISTINCT ticket_id FROM {events} WHERE field = 'owner_team' AND "at" <= $as_of),
+            timed AS (
+                SELECT q.*,
+                       -- a ticket never handed over that was raised with a responder team was with them from the start
+                       coalesce(j.after, CASE WHEN h.ticket_id IS NULL
+                                               AND list_contains(q.responders, lower(trim(q.owner_team))) THEN 0 END)
+                           AS joined_after_seconds,
+                       q.join_window_seconds - (epoch($as_of) - epoch(q.created_at)) AS join_left
+                FROM queued q LEFT JOIN joined j USING (ticket_id, metric) LEFT JOIN handed h USING (ticket_id)
             )"""
 _JOIN_COLUMNS = """r.join_window_seconds, r.joined_after_seconds,
-                   CASE WHEN r.join_left > 0 THEN r.join_left END AS join_left_seconds,
+                   CASE WHEN r.joined_after_seconds IS NULL AND r.join_left > 0 THEN r.join_left END
+                       AS join_left_seconds,
                    CASE WHEN r.join_window_seconds IS NOT NULL
                         THEN coalesce(r.joined_after_seconds, r.join_window_seconds - r.join_left)
                              > r.join_window_seconds END AS join_missed"""
@@ -181,7 +186,8 @@ def breach_queue(
     period filter does not apply (the queue is always "now", `as_of`, default clock.now).
 
     Responders: where the tier's route names `responders` and a `join_within` window, a responder joined when
-    the ticket was handed (an `owner_team` event) to a team the route names, compared without case.
+    the ticket was handed (an `owner_team` event) to a team the route names, compared trimmed and without case;
+    a ticket never handed over whose `owner_team` is one of them was with them from the start.
     `joined_after_seconds` is from creation to the first such handoff; `join_left_seconds` what is left of the
     window while no one has joined; `join_missed` whether the window passed without one. All empty where the
     route names no window or the data holds no handoffs at all (it cannot tell who joined).

@@ -146,6 +146,7 @@ def test_responders_must_join_within_the_routes_window() -> None:
     #   J2 critical 11:00, handed to engineering 11:40: joined late, 40 m against 15 m
     #   J3 critical 10:00, handed to product 10:05 only: not joined, the window passed at 10:15
     #   J4 high 10:10 (its acknowledgement at risk: 1 h 50 m of 2 business hours): not joined yet, 10 m left
+    #   J5 as J4, raised with the engineering team and never handed over: with them from the start
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     base = {"segment": "self_serve", "severity": "outage"}
@@ -154,6 +155,8 @@ def test_responders_must_join_within_the_routes_window() -> None:
         {"ticket_id": "J2", "created_at": at("2026-11-26 11:00"), "impact": "critical", **base},
         {"ticket_id": "J3", "created_at": at("2026-11-26 10:00"), "impact": "critical", **base},
         {"ticket_id": "J4", "created_at": at("2026-11-26 10:10"), "impact": "high", **base},
+        {"ticket_id": "J5", "created_at": at("2026-11-26 10:10"), "impact": "high", "owner_team": " Engineering",
+         **base},
     ], [("J1", at("2026-11-26 11:10"), "owner_team", "Engineering"),
         ("J2", at("2026-11-26 11:40"), "owner_team", "engineering"),
         ("J3", at("2026-11-26 10:05"), "owner_team", "product")])
@@ -167,7 +170,8 @@ def test_responders_must_join_within_the_routes_window() -> None:
     assert first.loc["J4", "join_left_seconds"] == 600 and not first.loc["J4", "join_missed"]
     said = dict(zip(first.index, words.responders(first.reset_index())))
     assert said == {"J1": "joined after 10 m", "J2": "joined late: 40 m (window 15 m)",
-                    "J3": "not joined: 15 m window passed", "J4": "not joined yet: 10 m left"}
+                    "J3": "not joined: 15 m window passed", "J4": "not joined yet: 10 m left",
+                    "J5": "joined after 0 m"}
 
 
 def test_without_handoffs_the_queue_cannot_tell_who_joined(con: duckdb.DuckDBPyConnection) -> None:

@@ -120,34 +120,52 @@ def test_datadog_incidents_know_when_the_impact_began(tmp_path: Path, policy: Po
 
 
 def test_a_plain_signals_file_rejects_with_reasons_and_keeps_the_rest(tmp_path: Path, policy: Policy) -> None:
-    csv = ("signal_id,source,detected_at,started_at,incident_ref\n"
-           "A1,grafana,2026-11-02T09:50:00Z,2026-11-02T09:30:00Z,4711\n"
-           ",grafana,2026-11-02T09:51:00Z,,\n"
-           "A2,grafana,yesterday,,\n"
-           "A1,grafana,2026-11-02T09:52:00Z,,\n"
-           "A3,,2026-11-02T10:00:00Z,soon,\n")
+    csv = ("signal_id,source,detected_at,started_at,resolved_at,severity,ticket_id\n"
+           "A1,grafana,2026-11-02T09:50:00Z,2026-11-02T09:30:00Z,,high,T-1\n"   # line 2: kept whole
+           ",grafana,2026-11-02T09:51:00Z,,,,\n"                                # 3: no id
+           "A2,grafana,yesterday,,,,\n"                                         # 4: no readable alert time
+           "A1,grafana,2026-11-02T09:52:00Z,,,,\n"                              # 5: A1 again
+           "A3,,2026-11-02T10:00:00Z,,,,\n"                                     # 6: no tool
+           "A4,grafana,bad,,,,\n"                                               # 7: a bad first copy of A4 ...
+           "A4,grafana,2026-11-02T11:00:00Z,soon,2026-11-02T10:00:00Z,SEV-9,\n")  # 8: ... and a good one
     con = duckdb.connect()
     report = load_files(con, write(tmp_path, "alerts.csv", csv), None, policy)
     accounted(report)
-    assert (report.format, report.rows_read, report.accepted, report.rejected) == ("signals", 5, 2, 3)
+    assert (report.format, report.rows_read, report.accepted, report.rejected) == ("signals", 7, 2, 5)
     assert con.execute('SELECT row_number, "column", reason FROM rejects ORDER BY row_number').fetchall() == [
         (3, "signal_id", "missing required value"), (4, "detected_at", "unparseable timestamp"),
-        (5, "signal_id", "duplicate signal_id (its first row is kept)")]
+        (5, "signal_id", "duplicate signal_id (its first good row is kept)"), (6, "source", "missing required value"),
+        (7, "detected_at", "unparseable timestamp")]
     got = signals(con)
-    assert got["A3"]["source"] == "other" and got["A3"]["started_at"] is None  # "soon" left empty, counted
-    assert any(line.startswith("started_at: unparseable timestamp") for line in report.cleared)
+    assert got["A1"]["ticket_id"] == "T-1" and got["A1"]["severity"] == "high"
+    # A4's start does not parse, its resolution comes before its alert, its severity is no tier word: each left
+    # empty and counted with the fix
+    assert (got["A4"]["started_at"], got["A4"]["resolved_at"], got["A4"]["severity"]) == (None, None, None)
+    problems = " | ".join(report.cleared)
+    assert "started_at: unparseable timestamp" in problems and "resolved_at: resolved before detected" in problems
+    assert "severity: unknown severity value" in problems
+
+
+def test_a_preset_names_the_tool_so_its_ids_are_unique_per_file(tmp_path: Path, policy: Policy) -> None:
+    alerts = {"data": [{"id": "a1", "source": "x", "createdAt": "2024-01-01T00:00:00Z"},
+                       {"id": "a1", "source": "y", "createdAt": "2024-01-01T00:05:00Z"}]}
+    con = duckdb.connect()
+    report = load_files(con, write(tmp_path, "alerts.json", alerts), None, policy, source="opsgenie")
+    assert (report.accepted, report.rejected) == (1, 1)
 
 
 def test_survey_answers_are_checked_whole(tmp_path: Path, policy: Policy) -> None:
     csv = ("account,at,kind,score\nacme,2026-01-02T10:00:00Z,NPS,9\nacme,2026-01-02T10:00:00Z,nps,9\n"
-           "globex,2026-01-03,csat,7\n,2026-01-03,nps,3\nx,2026-01-03T00:00:00Z,poll,3\ny,2026-01-04,nps,ten\n")
+           "globex,2026-01-03,csat,7\n,2026-01-03,nps,3\nx,2026-01-03T00:00:00Z,poll,3\ny,2026-01-04,nps,ten\n"
+           "z,2026-01-05,nps,6.5\nw,2026-01-06,nps,11\nw,2026-01-06,nps,10\n")
     con = duckdb.connect()
     report = load_files(con, write(tmp_path, "answers.csv", csv), None, policy)
     accounted(report)
-    assert (report.format, report.accepted) == ("surveys", 1)
-    assert sorted(report.reasons) == ["duplicate answer (same account, time and kind)", "missing required value",
-                                      "not a whole number", "score out of range (csat 1..5, nps 0..10)",
-                                      "unknown kind (use csat or nps)"]
+    # acme once (the repeat rejected), and w's good answer after its bad one
+    assert (report.format, report.accepted) == ("surveys", 2)
+    assert report.reasons == {"duplicate answer (same account, time and kind)": 1, "missing required value": 1,
+                              "not a whole number": 2, "score out of range (csat 1..5, nps 0..10)": 2,
+                              "unknown kind (use csat or nps)": 1}
 
 
 @pytest.mark.parametrize(("data", "message"), [

@@ -63,9 +63,9 @@ def resolve_mapping(
         return mapping
     if source == "plain":
         header = {c.strip().lower() for c in _peek_header(con, Path(path))}
-        if "ticket_id" not in header and "signal_id" in header:
+        if "created_at" not in header and {"signal_id", "detected_at"} <= header:  # a signal may name its ticket
             return Mapping(format="signals")
-        if "ticket_id" not in header and {"account", "at", "kind", "score"} <= header:
+        if "created_at" not in header and {"account", "at", "kind", "score"} <= header:
             return Mapping(format="surveys")
         return None
     if source == "eventlog":

@@ -93,18 +93,20 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     Each nested field becomes a column named by its path (`service.summary`, `attributes.detected`); a list
     stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are.
     """
-    try:
+    try:  # the text goes in as a parameter: DuckDB's own file readers would take a `*` in the name as a pattern
+        text = path.read_text(encoding="utf-8-sig")
         con.execute(f"DROP TABLE IF EXISTS {table}_doc")
-        con.execute(f"CREATE TEMP TABLE {table}_doc AS SELECT CAST(content AS JSON) AS doc FROM read_text(?)",
-                    [str(path)])
+        con.execute(f"CREATE TEMP TABLE {table}_doc AS SELECT CAST(? AS JSON) AS doc", [text])
         kind, keys = fetch_one(con.execute(f"SELECT json_type(doc), json_keys(doc) FROM {table}_doc"))
+    except UnicodeDecodeError:
+        raise LoadError(f"{label} {path.name}: not UTF-8 text") from None
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: not readable JSON ({_first_line(err)})") from None
     if kind == "ARRAY":
         list_path = "$"
-    else:
+    else:  # the keys holding a list whose first item is an object
         lists = [k for k in (keys or []) if fetch_one(con.execute(
-            f"SELECT json_type(doc, ?) = 'ARRAY' FROM {table}_doc", [_json_path(k)]))[0]]
+            f"SELECT json_type(doc, ?) = 'OBJECT' FROM {table}_doc", [_json_path(k) + "[0]"]))[0]]
         chosen = next((k for k in JSON_LIST_KEYS if k in lists), lists[0] if lists else None)
         if chosen is None:
             raise LoadError(f"{label} {path.name}: the JSON holds no list of records (looked for a top-level list "
@@ -121,11 +123,24 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     if parsed == 0:
         raise LoadError(f"{label} {path.name}: the JSON list of records is empty")
     structure = fetch_one(con.execute(f"SELECT json_group_structure(item) FROM {table}_items"))[0]
-    cols = _leaf_paths(json.loads(structure))
+    paths = _leaf_paths(json.loads(structure))
+    cols, seen = [], set()
+    for keys in paths:  # DuckDB's column names ignore case: a second `ID` beside `id` is named `ID (2)`
+        name, n = ".".join(keys), 1
+        while name.lower() in seen:
+            n += 1
+            name = f"{'.'.join(keys)} ({n})"
+        seen.add(name.lower())
+        cols.append(name)
+    if not cols:
+        raise LoadError(f"{label} {path.name}: the JSON's records are not objects with fields")
     picks = ", ".join(f"json_extract_string(item, ?) AS {quote_ident(c)}" for c in cols)
     con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
-                [_json_path(*c.split(".")) for c in cols])
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
+                    [_json_path(*keys) for keys in paths])
+    except duckdb.Error as err:  # e.g. two fields whose names differ only in case
+        raise LoadError(f"{label} {path.name}: cannot read its records as columns ({_first_line(err)})") from None
     for t in (f"{table}_doc", f"{table}_items"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return Raw(table, cols, parsed, 0)
@@ -133,16 +148,16 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
 
 def _json_path(*keys: str) -> str:
     """A JSON path naming each key literally (quoted), for a key with dots or spaces."""
-    return "$" + "".join("." + json.dumps(k) for k in keys)
+    return "$" + "".join("." + json.dumps(k, ensure_ascii=False) for k in keys)
 
 
-def _leaf_paths(structure: object, prefix: str = "") -> list[str]:
-    """The dotted paths of an object structure's fields; an object is opened, anything else is a leaf."""
+def _leaf_paths(structure: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The keys down to each field of an object structure; an object is opened, anything else is a leaf."""
     if not isinstance(structure, dict):
         return [prefix] if prefix else []
-    out: list[str] = []
+    out: list[tuple[str, ...]] = []
     for key, sub in structure.items():
-        path = f"{prefix}.{key}" if prefix else key
+        path = (*prefix, key)
         out.extend(_leaf_paths(sub, path) if isinstance(sub, dict) and sub else [path])
     return out
 

@@ -8,7 +8,7 @@ parse, a resolution before the alert) is left empty and counted with the fix, as
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import duckdb
 
@@ -21,7 +21,7 @@ from sla_core.columns import (
     table_ddl,
 )
 from sla_core.ingest.loading.reading import Raw
-from sla_core.ingest.loading.report import LoadReport, check_accounting
+from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
 from sla_core.ingest.loading.sql import ROW, Sql
 from sla_core.ingest.loading.values import (
     OUT_OF_RANGE,
@@ -35,6 +35,7 @@ from sla_core.ingest.loading.values import (
 from sla_core.ingest.mapping import DURATION_UNITS, Mapping
 from sla_core.policy import Policy
 from sla_core.sqlutil import fetch_one, quote_ident
+from sla_core.vocab import TIERS
 
 SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "signals": (SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS),
@@ -42,10 +43,18 @@ SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
 }
 # Lower-cased on reading: a tool name, a tier word, a survey kind.
 LOWERED: frozenset[str] = frozenset({"source", "severity", "kind"})
+# problem -> how to fix it, for the values left empty.
 FIXES: dict[str, str] = {
-    "started_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
-    "resolved_at": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
+    "unparseable timestamp": "use an ISO 8601 time, or set `timestamp_format` in a mapping",
+    OUT_OF_RANGE: "check the time",
+    "resolved before detected": "check the export's resolution time",
+    "started after detected": "check the export's start time",
+    "not a number": "give the duration as a number (`durations` in the mapping names its unit)",
+    "negative duration": "give the duration as a number of at least 0",
+    "unknown severity value": 'map it with `values: {severity: {"your value": high}}` (critical, high, medium, low)',
 }
+# Columns held to a vocabulary: a value outside it is left empty and counted.
+VOCABULARIES: dict[str, tuple[str, ...]] = {"severity": TIERS}
 # A signal whose tool the file does not name: the --source it was imported with, else this.
 UNNAMED_TOOL = "other"
 
@@ -58,19 +67,36 @@ def load_signal_file(
     kind = mapping.format
     columns, required = SPECS[kind]
     plan = plan_columns(raw, mapping, label, required=required, canonical_columns=columns)
+    if kind == "signals" and not tool and "source" not in plan.sources:
+        raise LoadError(f"{label}: required column 'source' (the tool: pagerduty, datadog, …) is missing; map it, "
+                        "or import with --source pagerduty|opsgenie|sentry|datadog")
     notes = [f"{label}: {m}" for m in plan.missing_optional]
     _stage(con, raw, plan.sources, plan.repeats, plan.durations, mapping, policy, plan.zone, label, columns)
-    checks, cleared = (_signal_checks if kind == "signals" else _survey_checks)(set(plan.sources) | set(plan.durations))
+    present = set(plan.sources) | set(plan.durations)
+    if kind == "signals":
+        _contradictions(con, present)
+    checks, duplicate, cleared = (_signal_checks(present, tool) if kind == "signals" else _survey_checks(present))
     col_case = " ".join(f"WHEN {cond} THEN ?" for _, cond, _, _ in checks)
     val_case = " ".join(f"WHEN {cond} THEN CAST({val} AS VARCHAR)" for _, cond, val, _ in checks)
-    why_case = " ".join(f"WHEN {cond} THEN ?" for _, cond, _, _ in checks)
+    why_case = " ".join(f"WHEN {cond} THEN {why}" for _, cond, _, why in checks)
     key = "signal_id" if kind == "signals" else "account"
+    # A repeated record is rejected only among the rows that pass every other check, so a good copy after a bad
+    # one is kept.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _side_checked AS
-        SELECT *, CASE {col_case} END AS __col, CASE {val_case} END AS __val, CASE {why_case} END AS __why
-        FROM (SELECT *, row_number() OVER (PARTITION BY {_identity(kind, set(plan.sources))} ORDER BY {ROW}) AS __nth
-              FROM _side_typed)""",
-        [c for c, _, _, _ in checks] + [w for _, _, _, w in checks],
+        WITH b AS (
+            SELECT *, CASE {col_case} END AS __col0, CASE {val_case} END AS __val0, CASE {why_case} END AS __why0
+            FROM _side_typed
+        ), n AS (
+            SELECT *, CASE WHEN __why0 IS NULL THEN row_number() OVER (
+                PARTITION BY {_identity(kind, plan.sources.keys(), tool)}, __why0 IS NULL ORDER BY {ROW}) END AS __nth
+            FROM b
+        )
+        SELECT *, CASE WHEN __nth > 1 THEN ? ELSE __col0 END AS __col,
+               CASE WHEN __nth > 1 THEN CAST({duplicate[0]} AS VARCHAR) ELSE __val0 END AS __val,
+               CASE WHEN __nth > 1 THEN ? ELSE __why0 END AS __why
+        FROM n""",
+        [c for c, _, _, _ in checks] + [duplicate[0], duplicate[1]],
     )
     con.execute(table_ddl(kind, columns, replace=True))
     select = []
@@ -100,22 +126,36 @@ def load_signal_file(
     )
     con.execute('CREATE OR REPLACE TABLE cleared (row_number BIGINT, "column" VARCHAR, value VARCHAR, '
                 'problem VARCHAR, fix VARCHAR)')
+    fixes = " ".join("WHEN ? THEN ?" for _ in FIXES)
     for column in cleared:
-        if column in plan.sources or column in plan.durations:
+        if column in present:
             p, n = quote_ident(column + "__p"), quote_ident(column + "__n")
-            con.execute(f"INSERT INTO cleared SELECT {ROW}, ?, {n}, {p}, ? FROM _side_checked "
-                        f"WHERE __why IS NULL AND {p} IS NOT NULL", [column, FIXES.get(column, "check the values")])
+            con.execute(f"INSERT INTO cleared SELECT {ROW}, ?, {n}, {p}, CASE {p} {fixes} ELSE 'check the values' END "
+                        f"FROM _side_checked WHERE __why IS NULL AND {p} IS NOT NULL",
+                        [column, *[x for pair in FIXES.items() for x in pair]])
     report = _report(con, kind, raw, notes)
     for t in ("_side_typed", "_side_checked", "_side_norm"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return report
 
 
-def _identity(kind: str, present: set[str]) -> str:
-    """What makes two rows the same record: a tool's id; an account's answer of one kind at one instant."""
+def _identity(kind: str, present: Iterable[str], tool: Optional[str]) -> str:
+    """What makes two rows the same record: a tool's id (one tool per preset import); an account's answer of one
+    kind at one instant."""
     if kind == "surveys":
         return 'account, "at", kind'
-    return "source, signal_id" if "source" in present else "signal_id"
+    return "source, signal_id" if "source" in present and not tool else "signal_id"
+
+
+def _contradictions(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
+    """A start after the alert, or a resolution before it, cannot both be right: the optional one is left
+    empty and counted (the alert's time is what the row is for)."""
+    for column, op, problem in (("started_at", ">", "started after detected"),
+                                ("resolved_at", "<", "resolved before detected")):
+        if column in present:
+            p = quote_ident(column + "__p")
+            con.execute(f"UPDATE _side_typed SET {p} = ? WHERE {p} IS NULL AND {quote_ident(column)} {op} detected_at",
+                        [problem])
 
 
 def _stage(
@@ -151,10 +191,18 @@ def _stage(
             outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(c)} IS NULL "
                                    f"THEN 'unparseable timestamp' WHEN {out_of_range_sql(quote_ident(c))} "
                                    f"THEN '{OUT_OF_RANGE}' END AS {quote_ident(c + '__p')}"))
-        elif columns[c] == "INTEGER":
-            outer.append(Sql().add(f"try_cast({t} AS INTEGER) AS {quote_ident(c)}"))
-            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND try_cast({t} AS INTEGER) IS NULL "
-                                   f"THEN 'not a whole number' END AS {quote_ident(c + '__p')}"))
+        elif columns[c] == "INTEGER":  # digits only: a cast would round 6.5 to 7 (a detractor into a passive)
+            whole = f"regexp_full_match(trim({t}), '[+-]?[0-9]+')"
+            outer.append(Sql().add(f"CASE WHEN {whole} THEN try_cast(trim({t}) AS INTEGER) END AS {quote_ident(c)}"))
+            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND NOT coalesce({whole} AND "
+                                   f"try_cast(trim({t}) AS INTEGER) IS NOT NULL, false) THEN 'not a whole number' END "
+                                   f"AS {quote_ident(c + '__p')}"))
+        elif c in VOCABULARIES:
+            words = VOCABULARIES[c]
+            outer.append(Sql().add(f"CASE WHEN {t} IN ({', '.join('?' for _ in words)}) THEN {t} END "
+                                   f"AS {quote_ident(c)}", *words))
+            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({', '.join('?' for _ in words)}) "
+                                   f"THEN 'unknown {c} value' END AS {quote_ident(c + '__p')}", *words))
         else:
             outer.append(Sql().add(f"{t} AS {quote_ident(c)}"))
             outer.append(Sql().add(f"CAST(NULL AS VARCHAR) AS {quote_ident(c + '__p')}"))
@@ -176,37 +224,46 @@ def _stage(
     con.execute(sel.sql, sel.params)
 
 
-Check = tuple[str, str, str, str]  # column, SQL condition of a rejected row, SQL value shown, reason
+Check = tuple[str, str, str, str]  # column, SQL condition of a rejected row, SQL value shown, SQL reason
 
 
-def _signal_checks(present: set[str]) -> tuple[list[Check], list[str]]:
-    """Rejects (no id, no parseable alert time, a repeated id) and the optional values left empty when bad."""
+def _said(reason: str) -> str:
+    """A reason written in code, as an SQL string literal."""
+    return "'" + reason.replace("'", "''") + "'"
+
+
+Duplicate = tuple[str, str]  # SQL value shown, reason
+
+
+def _signal_checks(present: set[str], tool: Optional[str]) -> tuple[list[Check], Duplicate, list[str]]:
+    """Rejects (no id, no tool, no parseable alert time, a repeated id) and the optional values left empty."""
     checks: list[Check] = [
-        ("signal_id", "signal_id IS NULL", "NULL", "missing required value"),
-        ("detected_at", "detected_at__n IS NULL", "NULL", "missing required value"),
-        ("detected_at", "detected_at__p IS NOT NULL", "detected_at__n", "unparseable timestamp"),
-        ("signal_id", "__nth > 1", "signal_id", "duplicate signal_id (its first row is kept)"),
+        ("signal_id", "signal_id IS NULL", "NULL", _said("missing required value")),
+        ("detected_at", "detected_at__n IS NULL", "NULL", _said("missing required value")),
+        ("detected_at", "detected_at__p IS NOT NULL", "detected_at__n", "detected_at__p"),
     ]
-    cleared: list[str] = [c for c in ("started_at", "resolved_at") if c in present]
-    return checks, cleared
+    if not tool:  # a preset names the tool for every row
+        checks.append(("source", "source IS NULL", "NULL", _said("missing required value")))
+    cleared: list[str] = [c for c in ("started_at", "resolved_at", "severity") if c in present]
+    return checks, ("signal_id", "duplicate signal_id (its first good row is kept)"), cleared
 
 
-def _survey_checks(present: set[str]) -> tuple[list[Check], list[str]]:
+def _survey_checks(present: set[str]) -> tuple[list[Check], Duplicate, list[str]]:
     """Every column of an answer is needed: a missing or bad one rejects the row."""
     kinds = tuple(SURVEY_SCALES)
     scale = " ".join(f"WHEN kind = '{k}' THEN score NOT BETWEEN {lo} AND {hi}" for k, (lo, hi) in SURVEY_SCALES.items())
     checks: list[Check] = [
-        ("account", "account IS NULL", "NULL", "missing required value"),
-        ("at", "at__n IS NULL", "NULL", "missing required value"),
-        ("at", "at__p IS NOT NULL", "at__n", "unparseable timestamp"),
-        ("kind", "kind IS NULL", "NULL", "missing required value"),
-        ("kind", f"kind NOT IN ({', '.join(repr(k) for k in kinds)})", "kind__n", f"unknown kind (use {' or '.join(kinds)})"),
-        ("score", "score__n IS NULL", "NULL", "missing required value"),
-        ("score", "score__p IS NOT NULL", "score__n", "not a whole number"),
-        ("score", f"CASE {scale} END", "score__n", "score out of range (csat 1..5, nps 0..10)"),
-        ("account", "__nth > 1", "account", "duplicate answer (same account, time and kind)"),
+        ("account", "account IS NULL", "NULL", _said("missing required value")),
+        ("at", "at__n IS NULL", "NULL", _said("missing required value")),
+        ("at", "at__p IS NOT NULL", "at__n", "at__p"),
+        ("kind", "kind IS NULL", "NULL", _said("missing required value")),
+        ("kind", f"kind NOT IN ({', '.join(_said(k) for k in kinds)})", "kind__n",
+         _said(f"unknown kind (use {' or '.join(kinds)})")),
+        ("score", "score__n IS NULL", "NULL", _said("missing required value")),
+        ("score", "score__p IS NOT NULL", "score__n", _said("not a whole number")),
+        ("score", f"CASE {scale} END", "score__n", _said("score out of range (csat 1..5, nps 0..10)")),
     ]
-    return checks, []
+    return checks, ("account", "duplicate answer (same account, time and kind)"), []
 
 
 def _report(con: duckdb.DuckDBPyConnection, kind: str, raw: Raw, notes: list[str]) -> LoadReport:
