@@ -8,9 +8,12 @@ from typing import Any, Optional
 import pandas as pd
 import streamlit as st
 
+from sla_core.analysis import insights
 from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missing
 from sla_core.analysis.datasource import DataSource
+from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
+from sla_core.ingest.kept import policy_fingerprint
 from sla_core.present import words
 
 
@@ -58,6 +61,21 @@ def session_coverage(source: DataSource, month: Optional[date]) -> list[Coverage
     """`coverage` once per data set (its kind, version and label) and month for the whole server: it reads every
     ticket (a second at 1M), so a filter change, a rerun or another session reuses it."""
     return _coverage(source.kind, source.version, source.label, month, source)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _summary(kind: str, version: str, label: str, as_of: str, policy: str, filters: str, ident: int,
+             _source: DataSource, _filters: Filters) -> insights.Summary:
+    return insights.summarize(_source, _filters)
+
+
+def session_summary(source: DataSource, filters: Filters) -> insights.Summary:
+    """Beyond the timers' figures once per evaluated source (the object the app caches per data version and
+    policy, shared by the sessions that show it) and filters: at 1M tickets they take seconds, and selecting a
+    row of any table reruns the page. The key names the data as well, so an object id reused later never
+    returns another data set's figures."""
+    return _summary(source.kind, source.version, source.label, source.as_of.isoformat(),
+                    policy_fingerprint(source.policy), filters.model_dump_json(), id(source), source, filters)
 
 
 def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded: bool = False) -> None:

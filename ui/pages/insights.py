@@ -13,7 +13,7 @@ from sla_core.present import report
 from sla_core.present.charts import insight_charts
 from ui.drill import metric_table, pick
 from ui.sidebar import require_data
-from ui.widgets import cannot_tell, download, session_coverage, table
+from ui.widgets import cannot_tell, download, session_coverage, session_summary, table
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
@@ -34,7 +34,7 @@ if filters.period is not None:
         help="One HTML file with every chart (works offline), the numbers, breached tickets and open action items.",
     )
 
-summary = insights.summarize(source, filters)
+summary = session_summary(source, filters)
 found = session_coverage(source, filters.period)
 charts = {chart.key: chart for chart in insight_charts(summary)}
 
