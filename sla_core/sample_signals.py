@@ -58,33 +58,29 @@ def add_signals_and_surveys(con: duckdb.DuckDBPyConnection, as_of: datetime, see
     con.execute(
         f"""INSERT INTO surveys
         WITH accounts AS (
-            SELECT account, any_value(segment) AS segment, min(created_at) AS first_at
-            FROM tickets WHERE account IS NOT NULL GROUP BY account
+            SELECT account, any_value(segment) AS segment FROM tickets WHERE account IS NOT NULL GROUP BY account
         ), span AS (SELECT date_trunc('month', min(created_at)) AS first_month FROM tickets),
-        slots AS (
-            SELECT a.account, a.segment, k.kind, m.month,
+        slots AS (  -- every account, survey kind and month: maybe an answer, on a drawn day of the month
+            SELECT a.account, a.segment, k.kind, k.rate,
                    first_month + to_months(CAST(m.month AS INTEGER))
                        + to_seconds(CAST(27 * 86400 * {_uniform('a.account', 'k.kind', 'm.month', "'day'")} AS BIGINT))
                        AS "at",
                    {_uniform('a.account', 'k.kind', 'm.month', "'take'")} AS take,
-                   ({_uniform('a.account', 'k.kind', 'm.month', "'a'")} + {_uniform('a.account', 'k.kind', 'm.month', "'b'")}
+                   ({_uniform('a.account', 'k.kind', 'm.month', "'a'")}
+                    + {_uniform('a.account', 'k.kind', 'm.month', "'b'")}
                     + {_uniform('a.account', 'k.kind', 'm.month', "'c'")} - 1.5) AS noise
-            FROM accounts a, span, (VALUES ('nps'), ('csat')) k(kind), range(0, 14) m(month)
-        ), hurt AS (
-            SELECT s.account, s.kind, s."at",
-                   EXISTS (SELECT 1 FROM tickets t WHERE t.account = s.account AND t.impact = 'critical'
-                           AND t.created_at < s."at" AND t.created_at >= s."at" - to_days({HIT_DAYS})) AS hit
-            FROM slots s
+            FROM accounts a, span, (VALUES ('nps', 0.45), ('csat', 0.7)) k(kind, rate), range(0, 14) m(month)
         )
-        SELECT s.account, s."at", s.kind,
-               CAST(CASE s.kind
+        SELECT s.account, s."at", s.kind, CAST(CASE s.kind
                    WHEN 'nps' THEN least(10, greatest(0, round(
                        CASE s.segment WHEN 'enterprise' THEN 8.4 WHEN 'mid_market' THEN 8.0 ELSE 7.6 END
-                       + 2.6 * s.noise - CASE WHEN h.hit THEN 3.0 ELSE 0 END)))
-                   ELSE least(5, greatest(1, round(4.3 + 0.9 * s.noise - CASE WHEN h.hit THEN 1.3 ELSE 0 END)))
+                       + 2.6 * s.noise - CASE WHEN hit THEN 3.0 ELSE 0 END)))
+                   ELSE least(5, greatest(1, round(4.3 + 0.9 * s.noise - CASE WHEN hit THEN 1.3 ELSE 0 END)))
                END AS INTEGER)
-        FROM slots s JOIN hurt h USING (account, kind, "at")
-        WHERE s.take < CASE s.kind WHEN 'nps' THEN 0.45 ELSE 0.7 END AND s."at" <= $as_of
+        FROM (SELECT *, EXISTS (SELECT 1 FROM tickets t WHERE t.account = slots.account AND t.impact = 'critical'
+                                 AND t.created_at < slots."at" AND t.created_at >= slots."at" - to_days({HIT_DAYS}))
+                        AS hit
+              FROM slots WHERE take < rate AND "at" <= $as_of) s
         ORDER BY s."at", s.account, s.kind""",
         {"seed": seed, "as_of": as_of},
     )

@@ -97,7 +97,8 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
         FROM members GROUP BY incident
     ), by_signals AS (
         SELECT incident, count(*) AS signals, min(detected_at) AS alert_at, min(started_at) AS started_at,
-               CASE WHEN bool_and(resolved_at <= $as_of) THEN max(resolved_at) END AS resolved_at, min(list_position($tiers::VARCHAR[], severity)) AS rank,
+               CASE WHEN bool_and(resolved_at <= $as_of) THEN max(resolved_at) END AS resolved_at,
+               min(list_position($tiers::VARCHAR[], severity)) AS rank,
                string_agg(DISTINCT source, ', ' ORDER BY source) AS tools,
                string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
                arg_min(title, detected_at) AS title
@@ -165,13 +166,14 @@ def detect_incidents(src: DataSource, filters: Filters, first_seen: Optional[str
     )
 
 
-def _answers_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """One row per (critical incident, survey answer in its before or after window): side, impacted or not."""
+def _cohort_ctes(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """CTEs `inc` (the month's critical incidents, incidents_sql) and `answers` (one row per critical incident and
+    survey answer in its before or after window: side, impacted or not), for a query to select from."""
     rows, params = incidents_sql(src, filters.model_copy(update={"tier": "critical"}))
     sql = f"""
-    WITH crit AS (
+    WITH inc AS ({rows}), crit AS (
         SELECT incident, coalesce(started_utc, detected_utc) AS start_at, resolved_utc AS resolved_at, accounts
-        FROM ({rows})
+        FROM inc
     ), cohort AS (SELECT incident, unnest(accounts) AS account FROM crit),
     windowed AS (  -- two range joins, not one join on an OR: each can run as an inequality join
         SELECT c.incident, s.account, s."at", s.kind, s.score, 'before' AS side
@@ -181,10 +183,11 @@ def _answers_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any]
         SELECT c.incident, s.account, s."at", s.kind, s.score, 'after' AS side
         FROM crit c JOIN surveys s ON s."at" > c.resolved_at AND s."at" <= c.resolved_at + to_days($days)
         WHERE s."at" <= $as_of
-    )
-    SELECT w.*, co.account IS NOT NULL AS impacted
-    FROM windowed w LEFT JOIN cohort co ON co.incident = w.incident AND co.account = w.account"""
-    return sql, params | {"days": COHORT_WINDOW_DAYS}
+    ), answers AS (
+        SELECT w.*, co.account IS NOT NULL AS impacted
+        FROM windowed w LEFT JOIN cohort co ON co.incident = w.incident AND co.account = w.account
+    )"""
+    return sql, params | {"days": COHORT_WINDOW_DAYS, "min": MIN_ANSWERS}
 
 
 def _nps(cond: str) -> str:
@@ -205,12 +208,12 @@ def _scores(side: str, impacted: str) -> str:
 
 def satisfaction_cohorts(src: DataSource, filters: Filters) -> pd.DataFrame:
     """NPS and CSAT before vs after the month's critical incidents: the impacted accounts next to the
-    unaffected ones, every incident's windows pooled (an answer counts once per group and side). Columns: group, nps_before, nps_after, nps_change,
-    csat_before, csat_after, and the NPS answers behind each side."""
-    answers, params = _answers_sql(src, filters)
+    unaffected ones, every incident's windows pooled (an answer counts once per group and side). Columns: group,
+    nps_before, nps_after, nps_change, csat_before, csat_after, and the NPS answers behind each side."""
+    ctes, params = _cohort_ctes(src, filters)
     return _frame(
         src,
-        f"""WITH a AS (SELECT DISTINCT account, "at", kind, score, side, impacted FROM ({answers})), g AS (
+        f"""{ctes}, a AS (SELECT DISTINCT account, "at", kind, score, side, impacted FROM answers), g AS (
             SELECT 'impacted accounts' AS "group", 1 AS k, {_scores('before', 'impacted')},
                    {_scores('after', 'impacted')} FROM a
             UNION ALL
@@ -220,30 +223,29 @@ def satisfaction_cohorts(src: DataSource, filters: Filters) -> pd.DataFrame:
         SELECT "group", nps_before, nps_after, nps_after - nps_before AS nps_change, csat_before, csat_after,
                nps_answers_before, nps_answers_after
         FROM g WHERE (SELECT count(*) FROM a) > 0 ORDER BY k""",
-        params | {"min": MIN_ANSWERS},
+        params,
     )
 
 
 def incident_cohorts(src: DataSource, filters: Filters) -> pd.DataFrame:
     """Per critical incident of the month: its accounts, and NPS / CSAT of them and of everyone else in its
     windows (the rows behind `satisfaction_cohorts`)."""
-    answers, params = _answers_sql(src, filters)
-    rows, _ = incidents_sql(src, filters.model_copy(update={"tier": "critical"}))
+    ctes, params = _cohort_ctes(src, filters)
     return _frame(
         src,
-        f"""WITH a AS ({answers}), s AS (
+        f"""{ctes}, s AS (
             SELECT incident, {_scores('before', 'impacted')}, {_scores('after', 'impacted')},
                    {_nps("side = 'before' AND NOT impacted")} AS unaffected_nps_before,
                    {_nps("side = 'after' AND NOT impacted")} AS unaffected_nps_after
-            FROM a GROUP BY incident
+            FROM answers GROUP BY incident
         )
         SELECT i.incident, i.started, i.resolved, len(i.accounts) AS accounts, s.nps_before, s.nps_after,
                s.unaffected_nps_before, s.unaffected_nps_after, s.csat_before, s.csat_after,
                coalesce(s.nps_answers_before, 0) AS nps_answers_before,
                coalesce(s.nps_answers_after, 0) AS nps_answers_after, i.ticket_ids
-        FROM ({rows}) i LEFT JOIN s USING (incident)
+        FROM inc i LEFT JOIN s USING (incident)
         ORDER BY i.started DESC NULLS LAST, i.incident""",
-        params | {"min": MIN_ANSWERS},
+        params,
     )
 
 

@@ -113,20 +113,13 @@ def _missing_tags_sql(policy: Policy, columns: list[str]) -> tuple[str, dict[str
 
 
 def _join_sql(policy: Policy) -> tuple[str, str, dict[str, object]]:
-    """SQL (the join window of `r.tier` in seconds; the responders of `r.tier`, lower-cased) and parameters,
-    for the tiers whose route names a `join_within` and its `responders`."""
-    routes = {tier: route for tier, route in policy.routes.items() if route.join_within and route.responders}
-    if not routes:
-        return "CAST(NULL AS BIGINT)", "CAST([] AS VARCHAR[])", {}
-    params: dict[str, object] = {}
-    windows, who = [], []
-    for i, (tier, route) in enumerate(routes.items()):
-        params |= {f"join_t{i}": tier, f"join_w{i}": route.join_within,
-                   f"join_r{i}": [name.strip().lower() for name in route.responders]}
-        windows.append(f"WHEN $join_t{i} THEN $join_w{i}")
-        who.append(f"WHEN $join_t{i} THEN $join_r{i}::VARCHAR[]")
-    return (f"(CASE r.tier {' '.join(windows)} END)", f"(CASE r.tier {' '.join(who)} ELSE CAST([] AS VARCHAR[]) END)",
-            params)
+    """SQL (the join window of `r.tier` in seconds, where its route also names responders; the responders of
+    `r.tier`, trimmed and lower-cased) and parameters, from the policy's `routes` (teams.route_sql)."""
+    window, window_params = route_sql(policy, "r.tier", prefix="join_w", field="join_within")
+    named, named_params = route_sql(policy, "r.tier", prefix="join_r", field="responders")
+    responders = f"list_transform(coalesce(CAST({named} AS VARCHAR[]), []), lambda x: lower(trim(x)))"
+    return (f"CASE WHEN len({responders}) > 0 THEN CAST({window} AS BIGINT) END", responders,
+            window_params | named_params)
 
 
 # `joined`: per queued clock whose tier has a join window, seconds from creation to the first handoff to one of

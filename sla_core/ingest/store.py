@@ -67,7 +67,7 @@ class ImportReport(BaseModel):
 
     def lines(self) -> list[str]:
         out = list(self.load.lines())
-        noun = {"signals": "signals", "surveys": "survey answers"}.get(self.kind, "tickets")
+        noun = SPECS[self.kind].noun if self.kind in SPECS else "tickets"
         out.append(f"{noun} new {self.new}, updated {self.updated}, unchanged {self.unchanged}")
         out.append(f"store {self.store} (import #{self.import_id})")
         if self.kind in SIGNAL_FORMATS:
@@ -104,8 +104,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, db: str = "") -> None:
     event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}tickets ({ticket_cols})")
     con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})")
-    for kind, (columns, _) in SPECS.items():
-        con.execute(table_ddl(f"{prefix}{kind}", columns, if_not_exists=True))
+    for kind, spec in SPECS.items():
+        con.execute(table_ddl(f"{prefix}{kind}", spec.columns, if_not_exists=True))
     con.execute(IMPORTS_DDL.format(db=prefix))
     con.execute(REJECTS_DDL.format(db=prefix))
     con.execute(AUDIT_DDL.format(db=prefix))
@@ -299,8 +299,7 @@ def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
 def _upsert_records(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[int, int, int]:
     """Write loaded signals or survey answers into `st.<kind>`, matched on their identity (a tool's id; an
     account's answer of one kind at one instant): new and changed rows only. Returns (new, updated, unchanged)."""
-    columns = list(SPECS[kind][0])
-    key = ["source", "signal_id"] if kind == "signals" else ["account", "at", "kind"]
+    columns, key = list(SPECS[kind].columns), SPECS[kind].identity
     on = " AND ".join(f"s.{quote_ident(k)} = i.{quote_ident(k)}" for k in key)
     whole = lambda alias: "struct_pack(" + ", ".join(  # noqa: E731 - the full row, for comparison
         f"c{n} := {alias}.{quote_ident(c)}" for n, c in enumerate(columns)) + ")"
@@ -371,7 +370,7 @@ def import_file(
     started = time.perf_counter()
     try:
         report = load_files(work, path, events, policy, source=source, mapping=mapping)
-        noun = {"signals": "signals", "surveys": "survey answers"}.get(report.format, "tickets")
+        noun = SPECS[report.format].noun if report.format in SPECS else "tickets"
         progress(f"loaded: {report.accepted:,} {noun} accepted, {report.rejected:,} rejected"
                  f"{f', {report.events_accepted:,} events' if report.events_accepted else ''} "
                  f"({time.perf_counter() - started:.1f} s)")

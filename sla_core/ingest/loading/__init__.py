@@ -25,7 +25,7 @@ from sla_core.ingest.loading.event_log import load_event_log
 from sla_core.ingest.loading.events import load_event_rows
 from sla_core.ingest.loading.reading import PathLike, Raw, read_raw
 from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
-from sla_core.ingest.loading.signals import load_signal_file
+from sla_core.ingest.loading.signals import SPECS, load_signal_file
 from sla_core.ingest.loading.tickets import load_ticket_rows
 from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, preset
 from sla_core.policy import Policy
@@ -34,7 +34,7 @@ from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, SIGNAL_SOURCES, SOURCES_SUPPORTED, UNASSIGNED
 
 # Mapping formats that load beside the tickets, into their own tables (loading/signals.py).
-SIGNAL_FORMATS: tuple[str, ...] = ("signals", "surveys")
+SIGNAL_FORMATS: tuple[str, ...] = tuple(SPECS)
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:

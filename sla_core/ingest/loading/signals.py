@@ -8,6 +8,7 @@ parse, a resolution before the alert) is left empty and counted with the fix, as
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import duckdb
@@ -37,9 +38,21 @@ from sla_core.policy import Policy
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import TIERS
 
-SPECS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
-    "signals": (SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS),
-    "surveys": (SURVEY_COLUMNS, REQUIRED_SURVEY_COLUMNS),
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record beside the tickets: its table's columns, the ones a row needs, what makes two rows the same
+    record (the loader's duplicates and the store's upsert), and what the reports call its rows."""
+
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    identity: tuple[str, ...]
+    noun: str
+
+
+SPECS: dict[str, RecordKind] = {
+    "signals": RecordKind(SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS, ("source", "signal_id"), "signals"),
+    "surveys": RecordKind(SURVEY_COLUMNS, REQUIRED_SURVEY_COLUMNS, ("account", "at", "kind"), "survey answers"),
 }
 # Lower-cased on reading: a tool name, a tier word, a survey kind.
 LOWERED: frozenset[str] = frozenset({"source", "severity", "kind"})
@@ -65,7 +78,7 @@ def load_signal_file(
     """Typed `signals` or `surveys` (mapping.format) from `raw`; rejects into `rejects`, values left empty
     into `cleared`. `tool` fills `source` where a signals file has no such column."""
     kind = mapping.format
-    columns, required = SPECS[kind]
+    columns, required = SPECS[kind].columns, SPECS[kind].required
     plan = plan_columns(raw, mapping, label, required=required, canonical_columns=columns)
     if kind == "signals" and not tool and "source" not in plan.sources:
         raise LoadError(f"{label}: required column 'source' (the tool: pagerduty, datadog, …) is missing; map it, "
@@ -140,11 +153,10 @@ def load_signal_file(
 
 
 def _identity(kind: str, present: Iterable[str], tool: Optional[str]) -> str:
-    """What makes two rows the same record: a tool's id (one tool per preset import); an account's answer of one
-    kind at one instant."""
-    if kind == "surveys":
-        return 'account, "at", kind'
-    return "source, signal_id" if "source" in present and not tool else "signal_id"
+    """SQL: what makes two rows of the file the same record (SPECS); a preset's rows all come from its one tool,
+    whatever the export's own `source` field says."""
+    same = [c for c in SPECS[kind].identity if c != "source" or ("source" in present and not tool)]
+    return ", ".join(quote_ident(c) for c in same)
 
 
 def _contradictions(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
@@ -282,8 +294,8 @@ def _report(con: duckdb.DuckDBPyConnection, kind: str, raw: Raw, notes: list[str
 
 def empty_tables(con: duckdb.DuckDBPyConnection) -> None:
     """`signals` and `surveys` present (empty when the data has none), so every query can read them."""
-    for kind, (columns, _) in SPECS.items():
-        con.execute(table_ddl(kind, columns, if_not_exists=True))
+    for kind, spec in SPECS.items():
+        con.execute(table_ddl(kind, spec.columns, if_not_exists=True))
 
 
-__all__ = ["SPECS", "empty_tables", "load_signal_file"]
+__all__ = ["SPECS", "RecordKind", "empty_tables", "load_signal_file"]
