@@ -138,7 +138,7 @@ def responders(frame: pd.DataFrame) -> pd.Series:
 def _number_text(values: pd.Series, percent: bool) -> pd.Series:
     shown = values.map(lambda v: f"{v:.1%}" if percent else f"{v:,.1f}" if isinstance(v, float) else f"{v:,}",
                        na_action="ignore")
-    return shown.fillna(MISSING)
+    return shown.astype(object).fillna(MISSING)  # all-empty maps to float: object keeps the dash legal
 
 
 def for_people(frame: pd.DataFrame, *, percent: Iterable[str] = (), zone: Optional[str] = None) -> pd.DataFrame:

@@ -108,3 +108,10 @@ def settle(page, timeout: float = 90, quiet: float = 1.5) -> None:  # noqa: ANN0
             return
         page.wait_for_timeout(200)
     raise AssertionError("the app kept running")
+
+
+def first_cells(grid, count: int, timeout: float = 30) -> list[str]:  # noqa: ANN001 - playwright Locator
+    """The first `count` cells of a table, once they are drawn (a beat after the run ends on a busy machine)."""
+    cells = grid.locator('[role="gridcell"]')
+    cells.nth(count - 1).wait_for(state="attached", timeout=timeout * 1000)
+    return cells.all_inner_texts()[:count]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import settle
+from tests.browser.harness import first_cells, settle
 
 PAGES = {"review": "", "breach_queue": "breach_queue", "upload": "upload"}  # every one rendered in both themes
 URLS = {**PAGES, "simulator": "simulator", "feedback": "feedback", "insights": "insights"}
@@ -138,7 +138,7 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
     try:
         page = open_page(context, server, "review")
         grid = page.locator('.st-key-adherence_table [data-testid="stDataFrame"]')  # adherence per tier and metric
-        first_row = grid.locator('[role="gridcell"]').all_inner_texts()[:4]  # tier, metric, met, breached
+        first_row = first_cells(grid, 4)  # tier, metric, met, breached
         box = grid.bounding_box()
         # The first data row's selection checkbox: left edge, one header row down (rows are 35 px).
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)

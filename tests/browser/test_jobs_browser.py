@@ -13,7 +13,7 @@ from sla_core.analysis.datasource import sample_source
 from sla_core.analysis.filters import Filters
 from sla_core.clock import now
 from sla_core.policy import load_policy
-from tests.browser.harness import settle
+from tests.browser.harness import first_cells, settle
 from tests.browser.test_browser import EXCEPTION, metric, open_page
 from tests.conftest import SAMPLE_POLICY
 
@@ -22,6 +22,7 @@ def grid_cells(page, heading: str) -> list[str]:  # noqa: ANN001
     """The cells of the first table under a heading (a read-only table carries no key class to find it by)."""
     table = page.get_by_role("heading", name=heading).locator("xpath=following::div[@data-testid='stDataFrame'][1]")
     table.wait_for(timeout=30_000)
+    first_cells(table, 1)
     return table.locator('[role="gridcell"]').all_inner_texts()
 
 
@@ -31,7 +32,7 @@ def test_a_selected_row_lists_its_tickets_right_below_and_the_link_keeps_them(br
     try:
         page = open_page(context, server, "review")
         grid = page.locator('.st-key-adherence_table [data-testid="stDataFrame"]')
-        tier, clock = grid.locator('[role="gridcell"]').all_inner_texts()[:2]
+        tier, clock = first_cells(grid, 2)
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first data row's checkbox
         settle(page)
