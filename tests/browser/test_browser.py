@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.harness import first_cells, settle
 
@@ -103,7 +104,7 @@ def test_upload_shows_counts_and_stays_in_its_session(browser, server: str, scre
         assert metric(page, "Rows read") == "4"
         assert metric(page, "Accepted") == "2"
         assert metric(page, "Rejected") == "2"
-        assert page.get_by_text("unparseable timestamp").count() > 0
+        page.get_by_text("unparseable timestamp").first.wait_for(state="attached")  # a grid cell: drawn on canvas
         assert page.locator(EXCEPTION).count() == 0
         page.screenshot(path=str(screenshots / "upload_done.png"))
         # This session's Review now shows the upload...
@@ -143,7 +144,7 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
         # The first data row's selection checkbox: left edge, one header row down (rows are 35 px).
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
         settle(page)
-        assert page.get_by_text(re.compile(rf"^{int(first_row[3]):,} clocks? breached in")).count() == 1
+        expect(page.get_by_text(re.compile(rf"^{int(first_row[3]):,} clocks? breached in"))).to_have_count(1)
 
         def cells() -> list[str]:
             return page.get_by_role("heading", name="Tickets behind the numbers").locator(

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from sla_core.analysis import queue
 from sla_core.analysis.datasource import sample_source
@@ -40,7 +41,7 @@ def test_a_selected_row_lists_its_tickets_right_below_and_the_link_keeps_them(br
         # Right under the table, not 1,500 px further down.
         assert heading.bounding_box()["y"] - (box["y"] + box["height"]) < 400
         count = page.get_by_text(re.compile(r"^\d[\d,]* clocks? breached in \d{4}-\d{2}"))
-        assert count.count() == 1
+        expect(count).to_have_count(1)
         said = count.inner_text()
         assert f"drill_tier={tier}" in page.url and "drill_metric=" in page.url  # (a default choice is left out)
         page.screenshot(path=str(screenshots / "review_drill.png"))
