@@ -42,6 +42,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "logs": ("log", "log_link"),
     "impacted_customers": ("affected_accounts",),
     "tags": ("labels", "tag"),
+    "account": ("organization", "organization_name", "organisation", "company", "company_name", "customer",
+                "customer_name", "org"),
+    "incident_ref": ("incident_id", "incident_number", "parent_incident", "major_incident"),
 }
 
 

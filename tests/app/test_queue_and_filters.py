@@ -120,6 +120,9 @@ def test_column_guesses() -> None:
         "owner_team": "Assignment group", "resolved_at": "Solved at",
     }
     assert guess_columns(["ticket_id", "id"])["ticket_id"] == "ticket_id"
+    assert guess_columns(["Key", "Opened", "Organization", "Incident ID"]) == {
+        "ticket_id": "Key", "created_at": "Opened", "account": "Organization", "incident_ref": "Incident ID",
+    }
 
 
 def test_the_queue_names_missing_tags_and_the_routes_channel(con: duckdb.DuckDBPyConnection) -> None:

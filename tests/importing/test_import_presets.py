@@ -45,6 +45,8 @@ def test_zendesk_export(con, policy):
     assert t["1003"]["reopen_count"] == 1
     # the group as Zendesk names it; tags space separated -> a comma list; Good / Bad -> 5 / 1, unrated empty
     assert (t["1001"]["owner_team"], t["1002"]["owner_team"]) == ("Support", "Tier 2")
+    # the requester's organization is the account of the incident cohorts; none -> empty
+    assert (t["1001"]["account"], t["1002"]["account"]) == ("Example Ltd", None)
     assert (t["1001"]["tags"], t["1002"]["tags"]) == ("checkout,enterprise", "question")
     assert (t["1001"]["csat"], t["1002"]["csat"], t["1003"]["csat"]) == (5, None, 1)
     assert (t["1001"]["source"], t["1002"]["source"]) == ("customer", "customer")  # Web form, Email
@@ -74,6 +76,7 @@ def test_jira_service_management_export(con, policy):
     # JSM's first response (the [CHART] field, its own date format), the team and the source arrive
     assert t["SD-101"]["acknowledged_at"] == utc("2026-01-05 09:20:31.250")
     assert (t["SD-101"]["owner_team"], t["SD-102"]["owner_team"]) == ("IT Ops", "Payments")
+    assert [t[i]["account"] for i in ("SD-101", "SD-102", "SD-103")] == ["Example Ltd", "Example Org", None]
     assert (t["SD-101"]["source"], t["SD-102"]["source"]) == ("monitoring", "customer")
     assert t["SD-102"]["acknowledged_at"] is None and t["SD-102"]["unmeasured"] == "action_plan"
 
@@ -91,6 +94,7 @@ def test_freshdesk_export(con, policy):
     # team, tags and the classic survey's rating arrive
     assert (t["201"]["owner_team"], t["201"]["tags"], t["201"]["csat"]) == ("Support", "sync", 5)
     assert (t["202"]["owner_team"], t["202"]["csat"]) == ("Billing", None)
+    assert (t["201"]["account"], t["202"]["account"]) == ("Example Ltd", "Example Org")  # Company Name
 
 
 def test_servicenow_incident_list(con, policy):
@@ -105,6 +109,8 @@ def test_servicenow_incident_list(con, policy):
     assert t["INC0010002"]["reopen_count"] == 1
     assert (t["INC0010001"]["owner_team"], t["INC0010002"]["owner_team"]) == ("Network Ops", "Service Desk")
     assert (t["INC0010001"]["source"], t["INC0010002"]["source"]) == ("monitoring", "customer")  # contact_type
+    # no company column: the caller is the account; no parent_incident: no incident reference
+    assert (t["INC0010001"]["account"], t["INC0010001"]["incident_ref"]) == ("Caller 12", None)
     # the source's own `impact` column does not clash with the canonical one
     assert t["INC0010001"]["raw_impact"] == "1 - High"
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
@@ -126,6 +132,7 @@ def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
     assert one["reopen_count"] == 1
     assert one["impact"] == "medium"  # the priority at creation; the change is an event
     assert one["made_sla"] == "false"  # the last update's verdict, passed through
+    assert (one["account"], t["INC0000002"]["account"]) == ("Caller 1", "Caller 2")  # no company: the caller
     events = con.execute(
         "SELECT field, value FROM events WHERE ticket_id = 'INC0000001' ORDER BY seq"
     ).fetchall()

@@ -106,6 +106,15 @@ def test_every_assignment_group_is_a_team_and_none_is_rejected(imported):
     assert report.load.teams == len(owners)
 
 
+def test_every_ticket_has_its_caller_as_the_account(imported):
+    # the log has no company: the caller is the customer (its README), so the cohorts group by caller
+    _, con, _ = imported
+    kept = con.execute("SELECT count(*), count(account), count(DISTINCT account) FROM tickets").fetchone()
+    callers = raw_count("SELECT count(DISTINCT caller_id) FROM {src} WHERE caller_id <> '?'")
+    assert kept[1] > 0.99 * kept[0] and 0.95 * callers <= kept[2] <= callers
+    assert con.execute("SELECT count(*) FROM tickets WHERE account NOT LIKE 'Caller %'").fetchone()[0] == 0
+
+
 def test_reimporting_the_log_changes_nothing(imported):
     report, _, db = imported
     again = import_file(DATA, "servicenow", db=db, policy=load_policy(POLICY))
