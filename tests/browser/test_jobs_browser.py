@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from sla_core.analysis import queue
@@ -92,7 +93,12 @@ def test_a_saved_scenario_is_there_after_a_reload(browser, server: str, screensh
         settle(page)
         page.get_by_role("button", name=re.compile("Save scenario")).click()
         settle(page)
-        assert "scenario=browser+reload+check" in page.url or "scenario=browser%20reload%20check" in page.url
+        try:  # the link names the scenario once the save's run is over (a beat later on a busy machine)
+            page.wait_for_url(re.compile(r"scenario=browser(\+|%20)reload(\+|%20)check"), timeout=30_000)
+        except PlaywrightTimeout:
+            page.screenshot(path=str(screenshots / "simulator_scenario_not_saved.png"))
+            said = page.locator('[data-testid="stAlert"], [data-testid="stToast"]').all_inner_texts()
+            pytest.fail(f"the link does not name the saved scenario: {page.url}; the page says {said}")
         page.reload()
         page.get_by_role("heading", name="Scenarios").wait_for(timeout=90_000)
         settle(page)
