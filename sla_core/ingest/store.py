@@ -98,17 +98,34 @@ def _store_error(path: Path, err: BaseException) -> StoreError:
     return StoreError(f"store {path}: {text[:200]}")
 
 
+CREATE_ATTEMPTS = 6  # waits 0.02 .. 0.32 s between them: 0.6 s in all
+
+
+def _create_if_missing(con: duckdb.DuckDBPyConnection, statements: Sequence[str]) -> None:
+    """Run `CREATE ... IF NOT EXISTS` statements. Two sessions of one app opening a new records file at once both
+    try to create its tables and one gets DuckDB's "write-write conflict on create": the other has just created
+    the table, so the statement is run again and now finds it."""
+    for statement in statements:
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                con.execute(statement)
+                break
+            except duckdb.TransactionException:
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * 2**attempt)  # the other session's create commits within moments
+
+
 def _ensure_schema(con: duckdb.DuckDBPyConnection, db: str = "") -> None:
     prefix = f"{db}." if db else ""
     ticket_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in TICKET_COLUMNS.items())
     event_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in EVENT_COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}tickets ({ticket_cols})")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})")
-    for kind, spec in SPECS.items():
-        con.execute(table_ddl(f"{prefix}{kind}", spec.columns, if_not_exists=True))
-    con.execute(IMPORTS_DDL.format(db=prefix))
-    con.execute(REJECTS_DDL.format(db=prefix))
-    con.execute(AUDIT_DDL.format(db=prefix))
+    _create_if_missing(con, [
+        f"CREATE TABLE IF NOT EXISTS {prefix}tickets ({ticket_cols})",
+        f"CREATE TABLE IF NOT EXISTS {prefix}events ({event_cols})",
+        *(table_ddl(f"{prefix}{kind}", spec.columns, if_not_exists=True) for kind, spec in SPECS.items()),
+        IMPORTS_DDL.format(db=prefix), REJECTS_DDL.format(db=prefix), AUDIT_DDL.format(db=prefix),
+    ])
 
 
 def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -135,8 +152,7 @@ def store_with(path: PathLike, ddl: Sequence[str] = ()) -> Iterator[duckdb.DuckD
     con = open_store(path)
     try:
         try:
-            for statement in ddl:
-                con.execute(statement)
+            _create_if_missing(con, ddl)
         except duckdb.Error as err:
             raise _store_error(store_path(path), err) from None
         yield con

@@ -115,3 +115,13 @@ def first_cells(grid, count: int, timeout: float = 30) -> list[str]:  # noqa: AN
     cells = grid.locator('[role="gridcell"]')
     cells.nth(count - 1).wait_for(state="attached", timeout=timeout * 1000)
     return cells.all_inner_texts()[:count]
+
+
+def eventually(page, check: Callable[[], bool], what: str, timeout: float = 30) -> None:  # noqa: ANN001
+    """Wait until `check()` holds: what a run changes (the link, a count) can land a beat after the page settles
+    on a busy machine, so a test reads it until it holds rather than once."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not so after {timeout:.0f} s (page at {page.url})")
+        page.wait_for_timeout(200)

@@ -15,7 +15,7 @@ from sla_core.analysis.datasource import sample_source
 from sla_core.analysis.filters import Filters
 from sla_core.clock import now
 from sla_core.policy import load_policy
-from tests.browser.harness import first_cells, settle
+from tests.browser.harness import eventually, first_cells, settle
 from tests.browser.test_browser import EXCEPTION, metric, open_page
 from tests.conftest import SAMPLE_POLICY
 
@@ -44,7 +44,8 @@ def test_a_selected_row_lists_its_tickets_right_below_and_the_link_keeps_them(br
         count = page.get_by_text(re.compile(r"^\d[\d,]* clocks? breached in \d{4}-\d{2}"))
         expect(count).to_have_count(1)
         said = count.inner_text()
-        assert f"drill_tier={tier}" in page.url and "drill_metric=" in page.url  # (a default choice is left out)
+        eventually(page, lambda: f"drill_tier={tier}" in page.url and "drill_metric=" in page.url,
+                   "the link names the drill-down (a default choice is left out)")
         page.screenshot(path=str(screenshots / "review_drill.png"))
 
         # The same link in a new tab: the same filters, the same drill-down choices, the same clocks.
@@ -121,8 +122,9 @@ def test_saving_a_review_updates_the_counts_at_once(browser, server: str, screen
         page.get_by_label("Reviewer").fill("Browser test")
         page.get_by_role("button", name=re.compile("Save review")).click()
         settle(page)
-        assert page.get_by_text(re.compile(r"^Review of .+ saved\.$")).count() == 1
-        assert int(metric(page, "Without a review")) == before - 1  # no reload needed
+        expect(page.get_by_text(re.compile(r"^Review of .+ saved\.$"))).to_have_count(1)
+        eventually(page, lambda: int(metric(page, "Without a review")) == before - 1,
+                   "the count of incidents without a review drops by one, no reload needed")
         assert page.locator(EXCEPTION).count() == 0
         assert "duckdb" not in page.get_by_role("heading", name="Incident feedback").locator("..").inner_text()
         page.screenshot(path=str(screenshots / "feedback_saved.png"))

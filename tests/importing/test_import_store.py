@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ import pytest
 from sla_core.ingest import store as store_module
 from sla_core.ingest.loading import LoadError
 from sla_core.ingest.store import StoreError, attach_store, import_file, open_store, store_imports
+from sla_core.simulate.scenarios import SCENARIOS_DDL
 
 from .helpers import ROOT, accounted
 
@@ -219,3 +221,22 @@ def test_read_only_store_for_the_app(export, tmp_path, policy):
             con.execute("DELETE FROM tickets")
     finally:
         con.close()
+
+
+def test_a_table_another_session_is_creating_is_waited_for_not_refused(tmp_path: Path) -> None:
+    # Two sessions of the app open a new records file at once: while one's CREATE TABLE is not yet committed,
+    # the other's CREATE TABLE IF NOT EXISTS meets DuckDB's "write-write conflict on create". It waits for the
+    # first to commit and finds the table, instead of telling the user the store cannot be used.
+    path = tmp_path / "records.duckdb"
+    open_store(path).close()
+    first = duckdb.connect(str(path))  # the same database instance as the store's own connections
+    first.execute("BEGIN TRANSACTION")
+    first.execute(SCENARIOS_DDL)
+    done = threading.Timer(0.1, lambda: first.execute("COMMIT"))
+    done.start()
+    try:
+        with store_module.store_with(path, [SCENARIOS_DDL]) as con:
+            assert con.execute("SELECT count(*) FROM scenarios").fetchone() == (0,)
+    finally:
+        done.join()
+        first.close()
