@@ -35,7 +35,8 @@ SOURCES = ("plain", "zendesk", "jira", "freshdesk", "servicenow")
 PRESET_COLUMNS = sorted({
     column
     for name in ("zendesk", "jira", "freshdesk", "servicenow_incidents", "servicenow_audit")
-    for column in [*preset(name).columns.values(), *(d.column for d in preset(name).durations.values())]
+    for column in [*(n for canonical in preset(name).columns for n in preset(name).names(canonical)),
+                   *(d.column for d in preset(name).durations.values())]
 })
 HEADER_WORDS = [*TICKET_COLUMNS, *PRESET_COLUMNS, "at", "field", "value", "", "ticket_id", "created_at"]
 
