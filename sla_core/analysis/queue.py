@@ -230,3 +230,16 @@ def breach_queue(
         )
         .df()
     )
+
+
+def joined_late(frame: pd.DataFrame) -> pd.Series:
+    """Per clock of a breach queue: its responders missed the join window (False where no window was judged)."""
+    return frame["join_missed"].astype("boolean").fillna(False).astype(bool)
+
+
+def responders_missed(frame: pd.DataFrame) -> Optional[int]:
+    """Tickets of a breach queue whose responders missed the join window; None where no clock had a window
+    judged (no route names one, or the data holds no handoff to see a join by): the queue cannot say 0."""
+    if not frame["join_window_seconds"].notna().any():
+        return None
+    return int(frame.loc[joined_late(frame), "ticket_id"].nunique())

@@ -14,6 +14,8 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from sla_core.analysis import queue
+
 # Column -> the word a page shows. Percent and duration columns are listed below by kind.
 LABELS: dict[str, str] = {
     # tickets and clocks
@@ -124,7 +126,7 @@ def responders(frame: pd.DataFrame) -> pd.Series:
     "joined late: 42 m (window 15 m)", "not joined: 15 m window passed", "not joined yet: 6 m left"; a dash
     where the route names no window or the data cannot tell."""
     window, after = frame["join_window_seconds"], frame["joined_after_seconds"]
-    missed = frame["join_missed"].astype("boolean").fillna(False)
+    missed = queue.joined_late(frame)
     text = np.where(
         after.notna(),
         np.where(missed, "joined late: " + duration(after) + " (window " + duration(window) + ")",

@@ -165,6 +165,9 @@ def test_breach_queue_shows_the_cores_live_queue() -> None:
     assert {s for s in shown.State} <= {"breached", "at risk", "paused"}
     m = metrics(at)
     assert int(m["Breached"]) == int((expected.state == "breached").sum())
+    # the sample has handoffs and join windows: a count, not a dash, of the tickets whose rows say so
+    late = shown[shown.Responders.str.startswith(("joined late", "not joined:"))].Ticket.nunique()
+    assert m["Responders missed"] == str(late)
     assert at.selectbox(key=StateKeys.VIEWER_TZ).value == "America/New_York"
     assert at.sidebar.selectbox(key=StateKeys.PERIOD).disabled
 

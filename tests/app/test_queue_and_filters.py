@@ -175,9 +175,11 @@ def test_responders_must_join_within_the_routes_window() -> None:
     assert said == {"J1": "joined after 10 m", "J2": "joined late: 40 m (window 15 m)",
                     "J3": "not joined: 15 m window passed", "J4": "not joined yet: 10 m left",
                     "J5": "joined after 0 m"}
+    assert queue.responders_missed(frame) == 2  # J2 and J3, each counted once over its clocks
 
 
 def test_without_handoffs_the_queue_cannot_tell_who_joined(con: duckdb.DuckDBPyConnection) -> None:
     frame = live_queue(con)
     assert frame["join_window_seconds"].isna().all() and frame["join_missed"].isna().all()
     assert set(words.responders(frame)) == {words.MISSING}
+    assert queue.responders_missed(frame) is None  # not 0: the data cannot tell

@@ -51,8 +51,8 @@ def live_queue() -> None:
     cols[0].metric("Breached", int(counts.get("breached", 0)))
     cols[1].metric("At risk", int(counts.get("at_risk", 0)))
     cols[2].metric("Paused", int(counts.get("paused", 0)))
-    missed = frame.loc[frame["join_missed"].astype("boolean").fillna(False), "ticket_id"].nunique()
-    cols[3].metric("Responders missed", int(missed),
+    missed = queue.responders_missed(frame)
+    cols[3].metric("Responders missed", words.MISSING if missed is None else missed,
                    help="Tickets whose route names responders and a join window (`routes` in the policy) and no "
                         "handoff to one of those teams came within it. Without any handoffs in the data, the queue "
                         "cannot tell who joined and shows a dash.")
