@@ -28,7 +28,7 @@ from sla_core.ingest.audit import record
 from sla_core.ingest.store import audited_write, open_store
 from sla_core.policy import Policy
 from sla_core.policy.model import NotifyTarget
-from sla_core.sqlutil import fetch_one
+from sla_core.sqlutil import fetch_one, quote_ident
 
 PathLike = Union[str, Path]
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -37,9 +37,8 @@ OUTBOX_DDL = """CREATE TABLE IF NOT EXISTS notify_outbox (
     state VARCHAR NOT NULL, payload VARCHAR NOT NULL, queued_at TIMESTAMPTZ NOT NULL, sent_at TIMESTAMPTZ,
     attempts INTEGER NOT NULL DEFAULT 0, last_error VARCHAR,
     PRIMARY KEY (target, action, ticket_id, metric, state))"""
-# The running clocks a target may hear of, and the clocks whose PagerDuty alert is to be resolved.
-CLOCK_COLUMNS = ["ticket_id", "metric", "tier", "segment", "owner_team", "state", "due_at", "stopped_at",
-                 "time_left_seconds"]
+# What a message says of a running clock.
+CLOCK_COLUMNS = ["ticket_id", "metric", "tier", "segment", "owner_team", "state", "due_at", "time_left_seconds"]
 
 Sender = Callable[[str, bytes], tuple[int, str]]  # (url, JSON body) -> (HTTP status, short reason)
 
@@ -104,13 +103,36 @@ def _payload(target: NotifyTarget, clock: pd.Series, summary: str, now: datetime
                            "segment": str(clock["segment"] or "")}}}
 
 
-def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str, str, str]],
-            now: datetime) -> list[dict[str, Any]]:
+def _running(con: duckdb.DuckDBPyConnection, results: str, policy: Policy) -> pd.DataFrame:
+    """The running clocks some target may hear of (its states and tiers), selected in SQL: at 1M tickets the
+    store holds 3M clocks and a few hundred of them are news."""
+    states = sorted({s for t in policy.notify for s in t.states})
+    tiers = sorted({tier for t in policy.notify for tier in t.tiers})
+    return con.execute(
+        f"SELECT {', '.join(CLOCK_COLUMNS)} FROM {quote_ident(results)} WHERE stopped_at IS NULL "
+        "AND list_contains($states::VARCHAR[], state) AND list_contains($tiers::VARCHAR[], tier) "
+        "ORDER BY ticket_id, metric", {"states": states, "tiers": tiers}).df()
+
+
+def _stopped(con: duckdb.DuckDBPyConnection, results: str, clocks: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (ticket, metric) clocks have stopped."""
+    if not clocks:
+        return set()
+    ids, metrics = zip(*sorted(clocks))
+    rows = con.execute(
+        f"""WITH asked AS (SELECT unnest($ids::VARCHAR[]) AS ticket_id, unnest($metrics::VARCHAR[]) AS metric)
+            SELECT r.ticket_id, r.metric FROM {quote_ident(results)} r JOIN asked USING (ticket_id, metric)
+            WHERE r.stopped_at IS NOT NULL""", {"ids": list(ids), "metrics": list(metrics)}).fetchall()
+    return {(t, m) for t, m in rows}
+
+
+def _wanted(con: duckdb.DuckDBPyConnection, results: str, policy: Policy,
+            known: set[tuple[str, str, str, str, str]], now: datetime) -> list[dict[str, Any]]:
     """New outbox rows (those `known` lacks): each target's running clocks in its states and tiers, and a
     PagerDuty resolve for each triggered clock that has stopped."""
     triggered = {(k, t, m) for k, a, t, m, _ in known if a == "trigger"}
-    running = clocks[clocks["stopped_at"].isna()]
-    stopped = clocks[clocks["stopped_at"].notna()].set_index(["ticket_id", "metric"])
+    running = _running(con, results, policy)
+    stopped = _stopped(con, results, {(t, m) for _, t, m in triggered})
     rows: list[dict[str, Any]] = []
     for target in policy.notify:
         key = target_key(target)
@@ -125,7 +147,7 @@ def _wanted(clocks: pd.DataFrame, policy: Policy, known: set[tuple[str, str, str
                              "payload": _payload(target, clock, summary, now)})
         if target.to == "pagerduty":
             for ticket_id, metric in sorted(t[1:] for t in triggered if t[0] == key):
-                if (ticket_id, metric) in stopped.index and (key, "resolve", ticket_id, metric, "") not in known:
+                if (ticket_id, metric) in stopped and (key, "resolve", ticket_id, metric, "") not in known:
                     rows.append({"target": key, "action": "resolve", "ticket_id": ticket_id, "metric": metric,
                                  "state": "", "summary": f"clock stopped: {ticket_id} {metric}",
                                  "payload": {"event_action": "resolve", "dedup_key": dedup_key(ticket_id, metric)}})
@@ -172,7 +194,6 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
     actor = actor or local_actor()
     report = NotifyReport()
     source = store_source(policy, Path(store), as_of=now)
-    clocks = source.con.execute(f"SELECT {', '.join(CLOCK_COLUMNS)} FROM {source.results}").df()
     if dry_run:  # read only: the store is not touched
         con = duckdb.connect(str(store), read_only=True)
         try:
@@ -182,7 +203,7 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
                                ).fetchall() if has_outbox else []
         finally:
             con.close()
-        report.queued = _wanted(clocks, policy, {tuple(r[:5]) for r in rows}, now)
+        report.queued = _wanted(source.con, source.results, policy, {tuple(r[:5]) for r in rows}, now)
         report.pending = sum(1 for r in rows if r[5])
         return report
     require(actor, "admin", "sending notifications")
@@ -191,7 +212,7 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
         con.execute(OUTBOX_DDL)
         known = {tuple(r) for r in con.execute(
             "SELECT target, action, ticket_id, metric, state FROM notify_outbox").fetchall()}
-        report.queued = _wanted(clocks, policy, known, now)
+        report.queued = _wanted(source.con, source.results, policy, known, now)
         con.execute("BEGIN TRANSACTION")
         for row in report.queued:
             con.execute("INSERT INTO notify_outbox (target, action, ticket_id, metric, state, payload, queued_at) "
