@@ -34,3 +34,15 @@ def test_import_benchmark_accounts_every_row_for_both_formats():
             assert re.search(rf"^\| {fmt} \| .* \| 2,000 / 2,000 / 0 \|", out, flags=re.MULTILINE), out
     finally:
         shutil.rmtree(DATA / "import_2000", ignore_errors=True)
+
+
+def test_notify_benchmark_finds_the_same_messages_whether_the_results_fit_or_not():
+    try:
+        out = run("bench/notify.py", "--tickets", "20000", "--repeat", "1")
+        found = dict(re.findall(r"^20,000 tickets, (judged in full|kept): .* would queue (\d+) new messages", out,
+                                flags=re.MULTILINE))
+        assert set(found) == {"judged in full", "kept"} and found["kept"] == found["judged in full"], out
+        assert int(found["kept"]) > 0, out  # the store's open clocks at its end hold breaches to tell
+    finally:
+        for name in ("dashboard_20000.duckdb", "notify_20000.duckdb"):
+            (DATA / name).unlink(missing_ok=True)
