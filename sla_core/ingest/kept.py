@@ -26,9 +26,11 @@ from typing import Optional
 
 import duckdb
 import holidays
+import yaml
 
 from sla_core.clocks.engine import EVENT_INPUT_COLUMNS, INPUT_COLUMNS, evaluate
 from sla_core.policy import Policy
+from sla_core.policy.model import policy_to_dict
 from sla_core.sqlutil import fetch_one, quote_ident
 
 KEPT_RESULTS = "kept_results"  # rows of the tickets whose clocks had all stopped
@@ -71,10 +73,24 @@ def _zone_rules(zone: str) -> str:
     return _digest(data)
 
 
+# Policy keys the engine never reads (pages and `notify` read them live): editing one keeps the kept results, so
+# a changed goal or notify target does not cost every later load a full judging.
+# tests/importing/test_kept_results.py edits each and checks the kept results still equal a full evaluation.
+NOT_JUDGED: tuple[str, ...] = ("goals", "triage_required", "tags_required", "playbooks", "notify")
+
+
+def _judged_policy(policy: Policy) -> bytes:
+    """The policy's text without NOT_JUDGED, and of each route only its name (the result's `route` column)."""
+    data = {k: v for k, v in policy_to_dict(policy).items() if k not in NOT_JUDGED}
+    data["routes"] = {tier: route.route for tier, route in policy.routes.items()}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
+
+
 def judge_fingerprint(policy: Policy) -> str:
-    """Everything but the data that decides a result: the policy, the engine, the timezone's rules."""
+    """Everything but the data that decides a result: the policy as the engine reads it, the engine, the
+    timezone's rules."""
     # the policy's text, not its folder: no result depends on where the file lies
-    return f"{_digest(policy.to_yaml().encode())}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
+    return f"{_digest(_judged_policy(policy))}/{engine_fingerprint()}/{_zone_rules(policy.timezone)}"
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection, tickets: str, events: str) -> tuple[str, Optional[datetime]]:

@@ -24,6 +24,7 @@ from sla_core.ingest import kept
 from sla_core.ingest import store as store_module
 from sla_core.ingest.store import attach_store, import_file, keep_results, open_store
 from sla_core.policy import Policy
+from sla_core.policy.model import NotifyTarget
 
 from .helpers import ROOT
 
@@ -96,6 +97,42 @@ def test_not_used_for_another_policy(sample_store, policy):
     db, kept_at = sample_store
     other = policy.model_copy(update={"at_risk_ratio": 0.5})
     assert kept.policy_fingerprint(other) != kept.policy_fingerprint(policy)
+    used, rows = dashboard_rows(db, other, kept_at + timedelta(hours=1))
+    assert used is None
+    assert rows == full_evaluation(db, other, kept_at + timedelta(hours=1))
+
+
+def _edited(policy: Policy, key: str) -> Policy:
+    """The policy with one key the engine never reads changed (NOT_JUDGED, and a route's channel and people)."""
+    if key == "route channel, responders and window":
+        routes = {t: r.model_copy(update={"channel": "#elsewhere", "responders": ["someone"], "join_within": 60})
+                  for t, r in policy.routes.items()}
+        return policy.model_copy(update={"routes": routes})
+    edits = {
+        "goals": {t: 0.5 for t in policy.tiers},
+        "triage_required": {"low": ["environment"]},
+        "tags_required": {"high": ["needs-eng"]},
+        "playbooks": [],
+        "notify": [NotifyTarget(to="slack", url_env="SLACK_WEBHOOK_URL", tiers=["critical"])],
+    }
+    return policy.model_copy(update={key: edits[key]})
+
+
+@pytest.mark.parametrize("key", [*kept.NOT_JUDGED, "route channel, responders and window"])
+def test_used_after_editing_what_the_engine_never_reads(sample_store, policy, key):
+    # a full evaluation under the edited policy equals the kept rows: the engine indeed does not read the key
+    db, kept_at = sample_store
+    other = _edited(policy, key)
+    assert other.to_yaml() != policy.to_yaml()
+    used, rows = dashboard_rows(db, other, kept_at + timedelta(hours=1))
+    assert used == kept_at
+    assert rows == full_evaluation(db, other, kept_at + timedelta(hours=1))
+
+
+def test_not_used_once_a_route_is_renamed(sample_store, policy):
+    db, kept_at = sample_store  # the route's name is in every result row
+    routes = {t: r.model_copy(update={"route": f"{r.route}_v2"}) for t, r in policy.routes.items()}
+    other = policy.model_copy(update={"routes": routes})
     used, rows = dashboard_rows(db, other, kept_at + timedelta(hours=1))
     assert used is None
     assert rows == full_evaluation(db, other, kept_at + timedelta(hours=1))
