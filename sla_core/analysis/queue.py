@@ -239,7 +239,10 @@ def joined_late(frame: pd.DataFrame) -> pd.Series:
 
 def responders_missed(frame: pd.DataFrame) -> Optional[int]:
     """Tickets of a breach queue whose responders missed the join window; None where no clock had a window
-    judged (no route names one, or the data holds no handoff to see a join by): the queue cannot say 0."""
+    judged (no route names one, or the data holds no handoff to see a join by): the queue cannot say 0.
+    Nothing queued: none missed."""
+    if frame.empty:
+        return 0
     if not frame["join_window_seconds"].notna().any():
         return None
     return int(frame.loc[joined_late(frame), "ticket_id"].nunique())

@@ -44,7 +44,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tags": ("labels", "tag"),
     "account": ("organization", "organization_name", "organisation", "company", "company_name", "customer",
                 "customer_name", "org"),
-    "incident_ref": ("incident_id", "incident_number", "parent_incident", "major_incident"),
+    # not incident_id / incident_number: exports keyed by their incident name the ticket's own id so
+    "incident_ref": ("parent_incident", "major_incident", "related_incident", "pagerduty_incident"),
 }
 
 

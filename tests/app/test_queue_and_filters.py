@@ -120,9 +120,10 @@ def test_column_guesses() -> None:
         "owner_team": "Assignment group", "resolved_at": "Solved at",
     }
     assert guess_columns(["ticket_id", "id"])["ticket_id"] == "ticket_id"
-    assert guess_columns(["Key", "Opened", "Organization", "Incident ID"]) == {
-        "ticket_id": "Key", "created_at": "Opened", "account": "Organization", "incident_ref": "Incident ID",
+    assert guess_columns(["Key", "Opened", "Organization", "Parent incident"]) == {
+        "ticket_id": "Key", "created_at": "Opened", "account": "Organization", "incident_ref": "Parent incident",
     }
+    assert "incident_ref" not in guess_columns(["Incident ID", "Opened"])  # the ticket's own id, not a link
 
 
 def test_the_queue_names_missing_tags_and_the_routes_channel(con: duckdb.DuckDBPyConnection) -> None:
@@ -183,3 +184,4 @@ def test_without_handoffs_the_queue_cannot_tell_who_joined(con: duckdb.DuckDBPyC
     assert frame["join_window_seconds"].isna().all() and frame["join_missed"].isna().all()
     assert set(words.responders(frame)) == {words.MISSING}
     assert queue.responders_missed(frame) is None  # not 0: the data cannot tell
+    assert queue.responders_missed(frame.iloc[0:0]) == 0  # nothing queued: none missed

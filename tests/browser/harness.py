@@ -121,7 +121,13 @@ def eventually(page, check: Callable[[], bool], what: str, timeout: float = 30) 
     """Wait until `check()` holds: what a run changes (the link, a count) can land a beat after the page settles
     on a busy machine, so a test reads it until it holds rather than once."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        try:
+            if check():
+                return
+            seen = "not yet"
+        except Exception as err:  # noqa: BLE001 - e.g. a count drawn as a dash for a moment: read it again
+            seen = f"{type(err).__name__}: {err}"
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still not so after {timeout:.0f} s (page at {page.url})")
+            raise AssertionError(f"{what}: still not so after {timeout:.0f} s ({seen}; page at {page.url})")
         page.wait_for_timeout(200)

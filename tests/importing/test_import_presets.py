@@ -109,8 +109,8 @@ def test_servicenow_incident_list(con, policy):
     assert t["INC0010002"]["reopen_count"] == 1
     assert (t["INC0010001"]["owner_team"], t["INC0010002"]["owner_team"]) == ("Network Ops", "Service Desk")
     assert (t["INC0010001"]["source"], t["INC0010002"]["source"]) == ("monitoring", "customer")  # contact_type
-    # no company column: the caller is the account; no parent_incident: no incident reference
-    assert (t["INC0010001"]["account"], t["INC0010001"]["incident_ref"]) == ("Caller 12", None)
+    # no company column: the caller is the account
+    assert (t["INC0010001"]["account"], t["INC0010002"]["account"]) == ("Caller 12", "Caller 40")
     # the source's own `impact` column does not clash with the canonical one
     assert t["INC0010001"]["raw_impact"] == "1 - High"
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
