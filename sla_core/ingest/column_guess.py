@@ -44,7 +44,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tags": ("labels", "tag"),
     "account": ("organization", "organization_name", "organisation", "company", "company_name", "customer",
                 "customer_name", "org"),
-    # not incident_id / incident_number: exports keyed by their incident name the ticket's own id so
+    # not incident_id / incident_number: in an export keyed by its incidents, those name the ticket itself
     "incident_ref": ("parent_incident", "major_incident", "related_incident", "pagerduty_incident"),
 }
 
