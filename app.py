@@ -2,12 +2,12 @@
 
 The entry point draws what every page shares - sign-in (ui/access.py), navigation
 (ui/registry.py), the data source picker and the filters (kept in the URL, so a filtered view
-is a link) - and then runs the chosen page from ui/pages/.
+is a link) - and then runs the chosen page from pages/.
 """
 
 import streamlit as st
 
-from ui.access import account_box, signed_in_actor
+from ui.access import signed_in_actor
 from ui.registry import navigate
 from ui.sidebar import draw_frame
 from ui.state import StateKeys, init_state
@@ -17,7 +17,6 @@ init_state()
 actor = st.session_state[StateKeys.ACTOR] = signed_in_actor()  # with sign-in on, nothing is drawn before it
 spec, page = navigate(actor)
 draw_frame(spec)
-account_box(actor)
 try:
     page.run()
 except Exception as err:  # st.stop() and st.rerun() are BaseExceptions and pass through

@@ -26,12 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sla_core.analysis import review  # noqa: E402
-from sla_core.analysis.datasource import store_source  # noqa: E402
 from sla_core.analysis.filters import Filters  # noqa: E402
-from sla_core.clock import now as clock_now
 from sla_core.ingest.store import keep_results, open_store  # noqa: E402
+from sla_core.now import now as clock_now
 from sla_core.policy import load_policy  # noqa: E402
 from sla_core.sample import write_into  # noqa: E402
+from sla_core.sources import (
+    outcomes,  # noqa: E402
+    store_source,  # noqa: E402
+)
 
 
 def build_store(path: Path, n: int) -> None:
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = con.execute(f"SELECT count(*) FROM {source.results}").fetchone()[0]
     timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.clocks.engine", fromlist=["evaluate"]).evaluate(
         con.cursor(), policy, clock_now(), out="bench_results"), t)
-    period = max(review.month_clocks(con))
+    period = max(outcomes.month_clocks(con))
     for tier in (None, "critical", "high"):
         f = Filters(period=period, tier=tier)
         timed("core: review queries for one filter", lambda: (
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         warm.selectbox(key=key).set_value(value)
         timed("app: filter change", warm.run, t)
         assert not warm.exception, [e.value for e in warm.exception]
-    warm.switch_page("ui/pages/breach_queue.py")
+    warm.switch_page("pages/breach_queue.py")
     timed("app: breach queue render (live re-evaluation at now)", warm.run, t)
     assert not warm.exception, [e.value for e in warm.exception]
 

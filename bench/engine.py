@@ -34,8 +34,8 @@ import duckdb
 
 from bench.memory import current_rss, gib, phase_peak, process_peak, release_freed_heap, reset_phase_peak
 from sla_core.cli.common import parse_as_of
-from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
+from sla_core.now import now as clock_now
 from sla_core.policy import BUILTIN_24X7, Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
 

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import duckdb  # noqa: E402
 
 from bench.memory import gib  # noqa: E402
-from sla_core.clock import now as clock_now  # noqa: E402
+from sla_core.now import now as clock_now  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 FORMATS = ("csv", "parquet")

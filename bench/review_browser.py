@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 
 import duckdb  # noqa: E402
 
-from sla_core.clock import now as clock_now  # noqa: E402
+from sla_core.now import now as clock_now  # noqa: E402
 from tests.browser.app_server import CHROMIUM, LAUNCH_ARGS, AppDidNotStart, streamlit_app  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

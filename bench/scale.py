@@ -42,7 +42,7 @@ import duckdb  # noqa: E402
 
 from bench.engine import same_shape_floor_pass  # noqa: E402
 from bench.memory import gib, phase_peak, reset_phase_peak  # noqa: E402
-from sla_core.clock import now as clock_now  # noqa: E402
+from sla_core.now import now as clock_now  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 DEFAULT_POLICY = ROOT / "sample_data" / "policy.yaml"

@@ -78,7 +78,7 @@ def measure(con: duckdb.DuckDBPyConnection, policy: Policy) -> Agreement:
 def run(data: Path, policy_path: Path) -> Agreement:
     policy = load_policy(policy_path)
     con = duckdb.connect()
-    report = load_files(con, data, None, policy, source="servicenow")
+    report = load_files(con, data, None, policy, export_format="servicenow")
     result = measure(con, policy)
     result.load = report
     return result

@@ -33,8 +33,8 @@ import duckdb
 
 from sla_core import simulate as sim
 from sla_core.cli.common import parse_as_of
-from sla_core.clock import now as clock_now
 from sla_core.clocks.engine import evaluate
+from sla_core.now import now as clock_now
 from sla_core.policy import Policy, load_policy
 from sla_core.sample import DEFAULT_END, write_into
 

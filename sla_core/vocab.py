@@ -19,7 +19,7 @@ State = Literal["met", "breached", "paused", "at_risk", "running", "untimed"]
 Status = Literal["new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"]
 Severity = Literal["data_loss", "security", "outage", "blocked", "partial", "cosmetic", "question"]
 Factor = Literal["customers_affected", "segment", "severity", "regulatory", "workaround"]
-Source = Literal["customer", "monitoring"]
+FirstSeenBy = Literal["customer", "monitoring"]  # how a problem was first seen (the `source` column)
 EventField = Literal["status", "impact", "owner_team"]
 
 TIERS: tuple[Tier, ...] = get_args(Tier)
@@ -28,7 +28,7 @@ STATES: tuple[State, ...] = get_args(State)
 STATUSES: tuple[Status, ...] = get_args(Status)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 FACTORS: tuple[Factor, ...] = get_args(Factor)
-SOURCES: tuple[Source, ...] = get_args(Source)
+FIRST_SEEN_BY: tuple[FirstSeenBy, ...] = get_args(FirstSeenBy)
 EVENT_FIELDS: tuple[EventField, ...] = get_args(EventField)
 # The rubric inputs a ticket carries (segment alone does not make a ticket scoreable).
 RUBRIC_INPUTS: tuple[Factor, ...] = tuple(f for f in FACTORS if f != "segment")
@@ -41,9 +41,9 @@ UNASSIGNED = "unassigned"  # a team no `disciplines` rule matches
 INCIDENT_TIERS: tuple[Tier, ...] = ("critical", "high")
 
 # The export formats `import --source` and the Upload page know (presets in ingest/presets/).
-SOURCES_SUPPORTED: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "intercom", "eventlog")
+EXPORT_FORMATS: tuple[str, ...] = ("plain", "zendesk", "jira", "freshdesk", "servicenow", "intercom", "eventlog")
 # The monitoring and incident tools whose exports `import --source` reads as signals (presets of format: signals).
-SIGNAL_SOURCES: tuple[str, ...] = ("pagerduty", "opsgenie", "sentry", "datadog")
+SIGNAL_TOOLS: tuple[str, ...] = ("pagerduty", "opsgenie", "sentry", "datadog")
 
 # Where things are when nobody says otherwise.
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from sla_core.clock import NOW_ENV
 from sla_core.clocks.engine import evaluate
 from sla_core.columns import TICKET_COLUMNS, events_ddl, tickets_ddl
+from sla_core.now import NOW_ENV
 from sla_core.policy import Policy, policy_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

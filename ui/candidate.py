@@ -13,13 +13,13 @@ from pathlib import Path
 import streamlit as st
 
 from sla_core import simulate as sim
-from sla_core.analysis.datasource import DataSource
 from sla_core.ingest.store import StoreError
 from sla_core.policy import Policy
 from sla_core.policy.teams import on_call_words
 from sla_core.simulate import scenarios
+from sla_core.sources import DataSource
 from sla_core.vocab import FACTORS, METRICS, TIERS
-from ui.sources import simulation_baseline, simulation_replay, source_key
+from ui.data_sources import simulation_baseline, simulation_replay, source_key
 from ui.state import StateKeys
 
 URL_PARAM = "candidate"

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from sla_core.analysis import review
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.periods import month_label
 from sla_core.present import words
+from sla_core.sources import DataSource
 from sla_core.vocab import METRICS, TIERS
 from ui.state import ALL, StateKeys
 from ui.widgets import download, table

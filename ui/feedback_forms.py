@@ -16,8 +16,8 @@ import streamlit as st
 from sla_core.access import AccessError, Actor
 from sla_core.analysis import feedback
 from sla_core.analysis.feedback import FeedbackError, IncidentReview, SeverityValidation
-from sla_core.clock import now as clock_now
 from sla_core.ingest.store import StoreError
+from sla_core.now import now as clock_now
 from sla_core.vocab import TIERS
 
 FLASH = "feedback_flash"  # what the last save did, shown after the rerun that redraws the counts

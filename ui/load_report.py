@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_core.analysis.datasource import DataSource, rejects_csv
+from sla_core.sources import DataSource, rejects_csv
 from ui.widgets import download, table
 
 

@@ -1,6 +1,6 @@
 """The app's pages, once: what app.py navigates between and what each page's sidebar offers.
 
-Adding a page is one entry here and its file in ui/pages/.
+Adding a page is one entry here and its file in pages/.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ FilterSet = Literal["all", "no_month", "none"]
 
 @dataclass(frozen=True)
 class PageSpec:
-    name: str  # the file ui/pages/<name>.py, and its URL path
+    name: str  # the file pages/<name>.py, and its URL path
     title: str
     icon: str
     filters: FilterSet = "all"
@@ -29,7 +29,7 @@ class PageSpec:
 
     @property
     def path(self) -> str:
-        return f"ui/pages/{self.name}.py"
+        return f"pages/{self.name}.py"
 
 
 PAGES: tuple[PageSpec, ...] = (

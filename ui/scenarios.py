@@ -10,10 +10,10 @@ import streamlit as st
 
 from sla_core import simulate as sim
 from sla_core.access import AccessError, Actor
-from sla_core.analysis.datasource import DataSource
 from sla_core.ingest.store import StoreError
 from sla_core.policy import Policy
 from sla_core.simulate import scenarios as kept
+from sla_core.sources import DataSource
 from ui.access import current_actor
 from ui.candidate import SCENARIO_PARAM, URL_PARAM, open_scenario
 from ui.state import StateKeys

@@ -1,24 +1,29 @@
 """The frame every page shares: the data source picker and the filters, kept in the URL.
 
 app.py draws it before running the chosen page; a page run on its own
-(`streamlit run ui/pages/review.py`, a page test) draws it itself through
+(`streamlit run pages/review.py`, a page test) draws it itself through
 `page_context`. A filtered view is a link: the URL is read once per session
 and rewritten whenever a filter changes.
 """
 
 from __future__ import annotations
 
+import runpy
 from datetime import date
+from pathlib import Path
 from typing import Callable, Optional
 
 import streamlit as st
 
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import QUERY_KEYS, Filters
+from sla_core.sources import DataSource
 from sla_core.vocab import TIERS
+from ui.access import account_box, current_actor
+from ui.data_sources import safe_policy, source_picker
 from ui.registry import BY_NAME, PageSpec
-from ui.sources import safe_policy, source_picker
 from ui.state import ALL, StateKeys, init_state
+
+APP_PY = Path(__file__).resolve().parents[1] / "app.py"
 
 
 def _url_filters() -> Filters:
@@ -112,7 +117,7 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
             del st.query_params[key]
     return chosen
 def draw_frame(spec: PageSpec) -> None:
-    """The sidebar every page shares (data source, filters) and what the page will read."""
+    """The sidebar every page shares (data source, filters, who is signed in) and what the page will read."""
     st.sidebar.markdown("### SLA Board")
     policy = safe_policy()
     if policy is None:
@@ -127,14 +132,44 @@ def draw_frame(spec: PageSpec) -> None:
     st.session_state[StateKeys.ACTIVE_SOURCE] = source
     st.session_state[StateKeys.ACTIVE_FILTERS] = filters
     st.session_state[StateKeys.FRAME_DRAWN] = True
+    account_box(current_actor())
+
+
+def _run_through_app_py() -> None:
+    """Leave Streamlit's legacy multipage mode, in which a file of `pages/` runs without app.py.
+
+    Streamlit 1.67 starts a server in that mode whenever a `pages/` folder sits next to the entry script (the
+    layout docs/design.md names), and leaves it only once a run has called st.navigation; AppTest enters it on
+    every run. So the first visitor of a deep link (a shared `/breach_queue?tier=critical` right after a
+    restart) would get the page alone: the legacy page list, no sign-in, no data source picker. The mode is
+    one class flag: clear it, run app.py (whose st.navigation runs this page again, properly framed) and end
+    this bare run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(APP_PY), run_name="__main__")
+        st.stop()
 
 
 def page_context(name: str) -> tuple[Optional[DataSource], Filters]:
     """The source and filters the sidebar chose for this run of page `name` (drawn here when the page runs
-    without app.py)."""
+    without app.py).
+
+    A page run without app.py runs through it (see _run_through_app_py); run on its own (`streamlit run
+    pages/review.py`) it draws the sidebar itself. Either way it checks who may see it: app.py's navigation
+    is not the only door to a page.
+    """
     init_state()
+    if not st.session_state.get(StateKeys.FRAME_DRAWN):
+        _run_through_app_py()
+    spec = BY_NAME[name]
+    if not current_actor().can(spec.role):
+        st.error(f"The {spec.title} page is for the {spec.role} role: ask the board's admin.", icon=":material/block:")
+        st.stop()
     if not st.session_state.pop(StateKeys.FRAME_DRAWN, False):
-        draw_frame(BY_NAME[name])
+        draw_frame(spec)
         st.session_state.pop(StateKeys.FRAME_DRAWN, None)
     return st.session_state[StateKeys.ACTIVE_SOURCE], st.session_state[StateKeys.ACTIVE_FILTERS]
 

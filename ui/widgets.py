@@ -10,11 +10,11 @@ import streamlit as st
 
 from sla_core.analysis import insights
 from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missing
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.ingest.kept import policy_fingerprint
 from sla_core.present import words
+from sla_core.sources import DataSource
 
 
 def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:

@@ -14,8 +14,8 @@ from typing import Literal, Optional
 
 import pandas as pd
 
-from sla_core.analysis.datasource import DataSource
 from sla_core.periods import shift_month
+from sla_core.sources import DataSource
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import INCIDENT_TIERS, RUBRIC_INPUTS, UNASSIGNED
 

@@ -24,14 +24,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sla_core.access import Actor
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, Where, filtered
-from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
 from sla_core.ingest.store import audited_write, store_with
+from sla_core.now import now
 from sla_core.periods import last_quarter, quarter_end
+from sla_core.sources import DataSource
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, TIERS, Tier
 

@@ -32,9 +32,9 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import filtered
+from sla_core.sources import DataSource
 from sla_core.sqlutil import quote_ident
 from sla_core.vocab import INCIDENT_TIERS, TIERS
 

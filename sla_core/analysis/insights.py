@@ -44,13 +44,13 @@ from typing import Any, Optional
 import pandas as pd
 
 from sla_core.analysis import incidents
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import Where, filtered
 from sla_core.columns import tags_sql
 from sla_core.periods import shift_month
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_sql
+from sla_core.sources import DataSource
 from sla_core.sqlutil import fetch_one, quote_ident, table_columns
 from sla_core.vocab import INCIDENT_TIERS, TIERS, TRIAGE_FIELDS
 

@@ -19,9 +19,9 @@ import pandas as pd
 
 from sla_core.analysis.filters import Filters
 from sla_core.analysis.where import FILTER_COLUMNS, filtered
-from sla_core.clock import now
 from sla_core.columns import tags_sql
 from sla_core.ingest.kept import evaluate_tickets
+from sla_core.now import now
 from sla_core.policy import Policy, playbooks
 from sla_core.policy.teams import route_sql
 from sla_core.sqlutil import quote_ident, table_columns

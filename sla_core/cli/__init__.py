@@ -1,4 +1,4 @@
-"""`python -m sla_core evaluate | import | simulate | report | notify`: the stable command line of DESIGN.md.
+"""`python -m sla_core evaluate | import | simulate | report | notify | sample`: the command line of docs/design.md.
 
 One table of subcommands, each a module with `HELP`, `add_arguments(parser)`
 and `run(args) -> int`; only the chosen one is imported, so `--help` is quick.
@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("sla_core.cli.simulating", "replay history under a candidate policy"),
     "report": ("sla_core.cli.reporting", "write the monthly review as one HTML file"),
     "notify": ("sla_core.cli.notifying", "message the policy's notify targets about clocks turning at_risk or breached"),
+    "sample": ("sla_core.cli.sampling", "write a synthetic ticket set (the bundled sample's generator)"),
 }
 
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
-from sla_core.clock import now
 from sla_core.errors import UserError
+from sla_core.now import now
 from sla_core.vocab import DEFAULT_POLICY
 
 if TYPE_CHECKING:

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 from sla_core.cli import common
-from sla_core.vocab import SIGNAL_SOURCES, SOURCES_SUPPORTED
+from sla_core.vocab import EXPORT_FORMATS, SIGNAL_TOOLS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the export: .csv, .csv.gz or .parquet")
-    parser.add_argument("--source", choices=SOURCES_SUPPORTED + SIGNAL_SOURCES, default="plain",
+    parser.add_argument("--source", choices=EXPORT_FORMATS + SIGNAL_TOOLS, default="plain",
                         help="export format (default plain); pagerduty, opsgenie, sentry and datadog read signals "
                              "(alerts, incidents); a plain file of signals or survey answers is known by its header")
     parser.add_argument("--mapping", type=Path, help="mapping YAML (required for --source eventlog)")
@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sla_core.analysis.datasource import policy_path
     from sla_core.ingest.store import import_file
+    from sla_core.sources import policy_path
 
     if args.source == "eventlog" and args.mapping is None:
         raise common.UsageError("--source eventlog needs --mapping (a mapping file naming ticket_id, at and activity)")

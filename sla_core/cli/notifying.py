@@ -1,5 +1,5 @@
 """`python -m sla_core notify --db STORE [--policy P] [--dry-run]`: message the policy's `notify` targets about
-clocks that turned at_risk or breached since the last run (analysis/notify.py). Meant for cron, every minute."""
+clocks that turned at_risk or breached since the last run (sla_core/notify/). Meant for cron, every minute."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sla_core.analysis.notify import notify
     from sla_core.ingest.store import store_path
+    from sla_core.notify import notify
+    from sla_core.notify.http import http_post
     from sla_core.policy import load_policy
 
     policy = load_policy(args.policy)
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     path = store_path(args.db)
     if not path.is_file():
         raise common.UsageError(f"--db {path}: no such store (run `python -m sla_core import` first)")
-    report = notify(path, policy, common.now(), dry_run=args.dry_run)
+    report = notify(path, policy, common.now(), dry_run=args.dry_run, send=http_post)
     for line in report.lines(args.dry_run):
         print(line)
     return 1 if report.failed else 0

@@ -26,10 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
-    from sla_core.analysis.datasource import evaluated
     from sla_core.analysis.filters import Filters
     from sla_core.policy import load_policy
     from sla_core.present.report import write_report
+    from sla_core.sources import evaluated
 
     common.check_input(args, (".html", ".htm"), "an .html")
     try:

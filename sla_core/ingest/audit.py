@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from sla_core.access import Actor
-from sla_core.clock import now
+from sla_core.now import now
 
 AUDIT_DDL = """CREATE TABLE IF NOT EXISTS {db}audit (
     "at" TIMESTAMPTZ NOT NULL, who VARCHAR NOT NULL, role VARCHAR NOT NULL, action VARCHAR NOT NULL,

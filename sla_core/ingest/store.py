@@ -21,7 +21,6 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sla_core.access import Actor, Role, local_actor, require
-from sla_core.clock import now
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS, table_ddl
 from sla_core.errors import UserError
 from sla_core.ingest.audit import AUDIT_DDL, record
@@ -29,6 +28,7 @@ from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import SIGNAL_FORMATS, LoadReport, load_files
 from sla_core.ingest.loading.signals import SPECS, empty_tables
 from sla_core.ingest.mapping import Mapping, load_mapping
+from sla_core.now import now
 from sla_core.policy import Policy, load_policy
 from sla_core.sqlutil import connect, fetch_one, quote_ident, table_columns
 from sla_core.vocab import DEFAULT_POLICY, DEFAULT_STORE
@@ -55,7 +55,7 @@ class ImportReport(BaseModel):
     import_id: int
     store: str
     file: str
-    source: str
+    export_format: str
     load: LoadReport
     new: int = 0
     updated: int = 0
@@ -333,7 +333,7 @@ def _upsert_records(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[int, int
 
 
 def _record_import(
-    con: duckdb.DuckDBPyConnection, file: str, source: str, mapping: Optional[str], report: LoadReport,
+    con: duckdb.DuckDBPyConnection, file: str, export_format: str, mapping: Optional[str], report: LoadReport,
     new: int, updated: int, unchanged: int,
 ) -> int:
     import_id = fetch_one(con.execute("SELECT coalesce(max(id), 0) + 1 FROM st.imports"))[0]
@@ -343,7 +343,7 @@ def _record_import(
         rows = (report.rows_read, report.accepted, report.rejected)
     con.execute(
         "INSERT INTO st.imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [import_id, now(), file, source, mapping, *rows, report.accepted, report.rejected,
+        [import_id, now(), file, export_format, mapping, *rows, report.accepted, report.rejected,
          new, updated, unchanged],
     )
     con.execute(
@@ -355,7 +355,7 @@ def _record_import(
 
 def import_file(
     path: PathLike,
-    source: str = "plain",
+    export_format: str = "plain",
     mapping_path: Optional[PathLike] = None,
     db: Optional[PathLike] = None,
     rejects_path: Optional[PathLike] = None,
@@ -385,7 +385,7 @@ def import_file(
     work = connect(memory_limit)
     started = time.perf_counter()
     try:
-        report = load_files(work, path, events, policy, source=source, mapping=mapping)
+        report = load_files(work, path, events, policy, export_format=export_format, mapping=mapping)
         noun = SPECS[report.format].noun if report.format in SPECS else "tickets"
         progress(f"loaded: {report.accepted:,} {noun} accepted, {report.rejected:,} rejected"
                  f"{f', {report.events_accepted:,} events' if report.events_accepted else ''} "
@@ -400,10 +400,10 @@ def import_file(
                 kind = report.format if report.format in SIGNAL_FORMATS else "tickets"
                 new, updated, unchanged = _upsert(work) if kind == "tickets" else _upsert_records(work, kind)
                 import_id = _record_import(
-                    work, str(Path(path)), source, str(mapping_path) if mapping_path else None, report,
+                    work, str(Path(path)), export_format, str(mapping_path) if mapping_path else None, report,
                     new, updated, unchanged,
                 )
-                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({source}, {kind}), "
+                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({export_format}, {kind}), "
                        f"{new} new, {updated} updated, {unchanged} unchanged, {report.rejected} rejected", db="st")
                 work.execute("COMMIT")
             except BaseException:
@@ -426,7 +426,7 @@ def import_file(
     finally:
         work.close()
     return ImportReport(
-        import_id=import_id, store=str(target), file=str(path), source=source, load=report,
+        import_id=import_id, store=str(target), file=str(path), export_format=export_format, load=report,
         new=new, updated=updated, unchanged=unchanged, kind=kind,
         rejects_file=str(rejects_path) if rejects_path is not None else None, judged=judged, not_kept=not_kept,
     )

@@ -17,10 +17,10 @@ from typing import Optional, Sequence, Union
 import duckdb
 
 from sla_core.sqlutil import quote_ident
-from sla_core.vocab import SEVERITIES, SOURCES, TIERS
+from sla_core.vocab import FIRST_SEEN_BY, SEVERITIES, TIERS
 
 # The columns whose values the Upload page maps; enums map to the canonical words, free text to any name.
-ENUM_VALUES: dict[str, tuple[str, ...]] = {"impact": TIERS, "severity": SEVERITIES, "source": SOURCES}
+ENUM_VALUES: dict[str, tuple[str, ...]] = {"impact": TIERS, "severity": SEVERITIES, "source": FIRST_SEEN_BY}
 FREE_TEXT = ("segment", "owner_team")
 MAPPABLE: tuple[str, ...] = ("impact", "severity", "source", "segment", "owner_team")
 MOST_VALUES = 300  # a column with more distinct values shows its most frequent; the rest keep their text

@@ -16,10 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sla_core.analysis import insights, review
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label
 from sla_core.present import words
+from sla_core.sources import DataSource
 from sla_core.vocab import METRICS, TIERS, Tier
 
 TIER_COLORS = {"critical": "#e0484d", "high": "#f08c2e", "medium": "#3d8bd9", "low": "#9b8fd6"}

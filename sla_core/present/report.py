@@ -24,10 +24,10 @@ from plotly.offline import get_plotlyjs
 
 from sla_core import periods
 from sla_core.analysis import feedback, incidents, insights, review
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import Chart, insight_charts, review_charts
+from sla_core.sources import DataSource
 
 PathLike = Union[str, Path]
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}

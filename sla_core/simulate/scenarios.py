@@ -16,10 +16,10 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sla_core.access import Actor
-from sla_core.clock import now
 from sla_core.errors import UserError
 from sla_core.ingest.audit import record
 from sla_core.ingest.store import audited_write, store_with
+from sla_core.now import now
 
 PathLike = Union[str, Path]
 

@@ -136,21 +136,36 @@ def test_a_viewer_has_no_save_buttons_and_no_upload(tmp_path: Path, monkeypatch:
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric  # the Review, for a viewer
     assert any("val@example.com" in c.value and "viewer" in c.value for c in at.sidebar.caption)
-    at.switch_page("ui/pages/feedback.py").run()
+    at.switch_page("pages/feedback.py").run()
     assert not at.exception, [e.value for e in at.exception]
     keys = {b.key for b in at.button} | {b.key for b in at.get("form_submit_button")}
     assert not {"feedback_save_review", "feedback_save_items", "feedback_save_validation"} & keys
     assert "read-only" in at.info[0].value
-    at.switch_page("ui/pages/simulator.py").run()
+    at.switch_page("pages/simulator.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "sim_save" not in {b.key for b in at.button}
     with pytest.raises(Exception):  # the Upload page is not among a viewer's pages
-        at.switch_page("ui/pages/upload.py").run()
+        at.switch_page("pages/upload.py").run()
+
+
+def test_a_page_run_on_its_own_checks_the_role_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """app.py's navigation is not the only door to a page (`streamlit run pages/upload.py`, Streamlit's legacy
+    pages/ mode): the page refuses a role below its own."""
+    access = tmp_path / "access.yaml"
+    access.write_text(ACCESS)
+    monkeypatch.setenv("SLA_BOARD_ACCESS", str(access))
+    at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": "val@example.com"}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.file_uploader and "Upload an export" not in [t.value for t in at.title]
+    assert "for the admin role" in at.error[0].value
 
 
 def test_an_editor_sees_the_save_buttons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = signed_in(tmp_path, monkeypatch, {"is_logged_in": True, "email": "eddie@example.com"}).run()
-    at.switch_page("ui/pages/feedback.py").run()
+    at.switch_page("pages/feedback.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "feedback_save_review" in {b.key for b in at.get("form_submit_button")}
 

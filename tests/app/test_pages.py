@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sla_core.analysis import queue, review
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
-from sla_core.clock import now
+from sla_core.now import now
 from sla_core.periods import month_of, shift_month
+from sla_core.sources import DataSource
 from ui.state import ALL, StateKeys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_breach_queue_shows_the_cores_live_queue() -> None:
     at = app()
     at.context["timezone"] = "America/New_York"
     at.run()
-    at.switch_page("ui/pages/breach_queue.py").run()
+    at.switch_page("pages/breach_queue.py").run()
     assert not at.exception, [e.value for e in at.exception]
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
     with queue.live_results(source.con, source.policy, now()) as live:
@@ -174,7 +174,7 @@ def test_breach_queue_shows_the_cores_live_queue() -> None:
 
 def test_upload_counts_then_review_shows_the_upload() -> None:
     at = opened()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv")).run()
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -185,7 +185,7 @@ def test_upload_counts_then_review_shows_the_upload() -> None:
     reasons = shown_table(at, "Reason", "Rows")
     assert reasons.Rows.sum() == 2
     assert at.sidebar.radio(key=StateKeys.SOURCE).value == "upload"
-    at.switch_page("ui/pages/review.py").run()
+    at.switch_page("pages/review.py").run()
     filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
     assert at.session_state[StateKeys.ACTIVE_SOURCE] is upload
     assert filters.period.isoformat() == "2026-11-01"
@@ -200,7 +200,7 @@ def test_upload_counts_then_review_shows_the_upload() -> None:
 
 def test_an_upload_stays_in_its_session() -> None:
     mine, other = opened(), app().run()
-    mine.switch_page("ui/pages/upload.py").run()
+    mine.switch_page("pages/upload.py").run()
     mine.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv")).run()
     mine.button[0].click().run()
     assert StateKeys.UPLOAD in mine.session_state
@@ -212,7 +212,7 @@ def test_an_upload_stays_in_its_session() -> None:
 def test_a_custom_mapping_guesses_the_obvious_columns() -> None:
     csv = b"Ticket #,Opened,Priority,First response at\nA-1,2026-11-02 10:00,critical,2026-11-02 10:20\n"
     at = opened()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.selectbox(key=StateKeys.UPLOAD_PRESET).set_value("custom").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("vendor.csv", csv, "text/csv")).run()
     assert at.selectbox(key="map_ticket_id").value == "Ticket #"
@@ -249,7 +249,7 @@ def test_the_store_is_a_source_and_a_missing_one_says_so(tmp_path: Path, monkeyp
 def test_an_upload_with_events_counts_both_files() -> None:
     events = b"ticket_id,at,field,value\nU-3,2026-11-04 11:00,status,waiting_on_customer\nU-3,bad,status,open\n"
     at = opened()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("mine.csv", UPLOAD_CSV, "text/csv"))
     at.file_uploader(key=StateKeys.UPLOAD_EVENTS).set_value(("events.csv", events, "text/csv")).run()
     at.button[0].click().run()

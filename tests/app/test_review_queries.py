@@ -13,6 +13,7 @@ from sla_core.analysis import review
 from sla_core.analysis.filters import Filters
 from sla_core.clocks.engine import evaluate
 from sla_core.csv_safe import frame_csv_bytes
+from sla_core.sources import outcomes
 from tests.conftest import at, load_tables, make_policy
 
 POLICY = make_policy()
@@ -41,7 +42,7 @@ def con() -> duckdb.DuckDBPyConnection:
         ticket("EDGE", "2026-10-01 00:00", "critical", "2026-10-01 00:10", segment="self_serve", owner_team="support"),
     ], [])
     evaluate(con, POLICY, AS_OF)
-    review.prepare_outcomes(con, POLICY.timezone)
+    outcomes.prepare_outcomes(con, POLICY.timezone)
     return con
 
 
@@ -98,7 +99,7 @@ def test_trend_and_distribution(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_the_month_list_holds_the_months_with_data_and_the_month_in_progress(con: duckdb.DuckDBPyConnection) -> None:
     # October: 3 acknowledgements and 3 action plans (none posted: breached 2 h after creation); November: 4 + 4
-    clocks = review.month_clocks(con)
+    clocks = outcomes.month_clocks(con)
     assert clocks == {date(2026, 10, 1): 6, date(2026, 11, 1): 8}
     choices = periods.month_choices(clocks, AS_OF, POLICY.timezone)
     assert [(c.month, c.clocks, c.days_so_far) for c in choices] == [(date(2026, 11, 1), 8, 26),

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from sla_core.analysis.datasource import DataSource
 from sla_core.ingest.mapping import load_mapping
 from sla_core.ingest.value_guess import distinct_values, guess_value, value_map
+from sla_core.sources import DataSource
 from ui.state import StateKeys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def mapped(tmp_path: Path) -> tuple[AppTest, Path]:
     """The Upload page with the export chosen under "My own columns", one value corrected by the user."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.selectbox(key=StateKeys.UPLOAD_PRESET).set_value("custom").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("intercom.csv", EXPORT.encode(), "text/csv")).run()
     for canonical, column in {"ticket_id": "Conversation ID", "created_at": "Created", "impact": "Priority level",

@@ -11,10 +11,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from sla_core.analysis import queue
-from sla_core.analysis.datasource import sample_source
 from sla_core.analysis.filters import Filters
-from sla_core.clock import now
+from sla_core.now import now
 from sla_core.policy import load_policy
+from sla_core.sources import sample_source
 from tests.browser.harness import eventually, first_cells, settle
 from tests.browser.test_browser import EXCEPTION, metric, open_page
 from tests.conftest import SAMPLE_POLICY

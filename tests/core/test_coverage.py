@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sla_core.analysis.coverage import coverage, coverage_frame, missing
-from sla_core.analysis.datasource import upload_source
 from sla_core.policy import Policy, load_policy
+from sla_core.sources import upload_source
 from sla_core.vocab import DEFAULT_POLICY
 
 AS_OF = datetime(2026, 12, 3, 10, 36, tzinfo=timezone.utc)
@@ -91,7 +91,7 @@ def test_the_frame_says_how_to_fill_only_what_is_missing(found) -> None:  # noqa
 
 
 def test_the_sample_measures_every_clock(policy: Policy) -> None:
-    from sla_core.analysis.datasource import sample_source
+    from sla_core.sources import sample_source
 
     src = sample_source(policy, AS_OF)
     every = {c.figure: c for c in coverage(src, src.default_period)}

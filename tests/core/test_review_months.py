@@ -16,8 +16,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla_core.analysis.review import prepare_outcomes
 from sla_core.clocks.engine import RESULT_COLUMNS
+from sla_core.sources.outcomes import prepare_outcomes
 
 ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Kiritimati",
          "Pacific/Pago_Pago", "America/Santiago", "America/Vancouver", "America/St_Johns", "Africa/Casablanca", "UTC"]

@@ -174,7 +174,7 @@ def test_upload_bytes_and_file_objects(con, policy):
     from sla_core.ingest.loading import load_upload
 
     data = (FIXTURES / "freshdesk_tickets.csv").read_bytes()
-    report = load_upload(con, data, "export.csv", policy, source="freshdesk")
+    report = load_upload(con, data, "export.csv", policy, export_format="freshdesk")
     accounted(report)
     assert report.accepted == 3
     report = load_upload(con, io.BytesIO(b"ticket_id,created_at,impact\nU1,2026-01-05 09:00,low\n"),

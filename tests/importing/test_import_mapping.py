@@ -82,7 +82,7 @@ EVENT_MAPPING = {
 
 
 def test_mapping_for_an_event_log(con, policy, write):
-    report = load_files(con, write("log.csv", EVENT_LOG), None, policy, source="eventlog",
+    report = load_files(con, write("log.csv", EVENT_LOG), None, policy, export_format="eventlog",
                         mapping=mapping_from_dict(EVENT_MAPPING))
     accounted(report)
     assert (report.events_rows_read, report.events_accepted, report.events_rejected) == (14, 12, 2)
@@ -121,7 +121,7 @@ def test_mapping_for_an_event_log(con, policy, write):
 
 def test_event_log_needs_a_mapping(con, policy, write):
     with pytest.raises(LoadError, match="needs a mapping"):
-        load_files(con, write("log.csv", EVENT_LOG), None, policy, source="eventlog")
+        load_files(con, write("log.csv", EVENT_LOG), None, policy, export_format="eventlog")
 
 
 @pytest.mark.parametrize(

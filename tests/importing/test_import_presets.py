@@ -31,7 +31,7 @@ def test_every_preset_is_a_valid_mapping_that_names_its_sources(path):
 
 def test_zendesk_export(con, policy):
     # as Zendesk writes it: a byte order mark, CRLF lines, dates in the account's zone without an offset
-    report = load_files(con, FIXTURES / "zendesk_tickets.csv", None, policy, source="zendesk")
+    report = load_files(con, FIXTURES / "zendesk_tickets.csv", None, policy, export_format="zendesk")
     accounted(report)
     assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
     assert rejects(con) == [(5, "impact", "Sky-high", "unknown impact value")]
@@ -59,7 +59,7 @@ def test_zendesk_export(con, policy):
 
 
 def test_jira_service_management_export(con, policy):
-    report = load_files(con, FIXTURES / "jira_issues.csv", None, policy, source="jira")
+    report = load_files(con, FIXTURES / "jira_issues.csv", None, policy, export_format="jira")
     accounted(report)
     assert (report.accepted, report.rejected) == (3, 1)
     assert rejects(con) == [(6, "created_at", "31/Feb/26 9:00 AM", "unparseable timestamp")]
@@ -82,7 +82,7 @@ def test_jira_service_management_export(con, policy):
 
 
 def test_freshdesk_export(con, policy):
-    report = load_files(con, FIXTURES / "freshdesk_tickets.csv", None, policy, source="freshdesk")
+    report = load_files(con, FIXTURES / "freshdesk_tickets.csv", None, policy, export_format="freshdesk")
     accounted(report)
     assert (report.accepted, report.rejected) == (3, 1)
     assert rejects(con) == [(5, "resolved_at", "2026-01-08 11:00:00", "resolved before created")]
@@ -98,7 +98,7 @@ def test_freshdesk_export(con, policy):
 
 
 def test_servicenow_incident_list(con, policy):
-    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, source="servicenow")
+    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, export_format="servicenow")
     accounted(report)
     assert (report.accepted, report.rejected) == (3, 1)
     assert rejects(con) == [(5, "impact", "9 - Whatever", "unknown impact value")]
@@ -117,7 +117,7 @@ def test_servicenow_incident_list(con, policy):
 
 
 def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
-    report = load_files(con, FIXTURES / "servicenow_audit.csv", None, policy, source="servicenow")
+    report = load_files(con, FIXTURES / "servicenow_audit.csv", None, policy, export_format="servicenow")
     accounted(report)
     assert report.format == "events"
     assert (report.events_rows_read, report.events_rejected) == (13, 1)
@@ -160,7 +160,7 @@ def test_servicenow_audit_log_becomes_tickets_and_status_events(con, policy):
 
 def test_intercom_conversations_export(con, policy):
     # Report exports name the time zone in every timestamp header: those times are read in it, not the policy's
-    report = load_files(con, FIXTURES / "intercom_conversations.csv", None, policy, source="intercom")
+    report = load_files(con, FIXTURES / "intercom_conversations.csv", None, policy, export_format="intercom")
     accounted(report)
     assert (report.accepted, report.rejected) == (3, 0)
     assert any("read in Europe/Berlin, the time zone its headers name" in n for n in report.notes)
@@ -179,7 +179,7 @@ def test_an_export_without_an_acknowledgement_column_is_untimed_not_breached(con
     # A ServiceNow incident list has no first-response field: the acknowledge clocks are not measured.
     from sla_core.clocks.engine import evaluate
 
-    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, source="servicenow")
+    report = load_files(con, FIXTURES / "servicenow_incidents.csv", None, policy, export_format="servicenow")
     assert report.unmeasured["acknowledge"].startswith("not measured: the data has no acknowledged_at")
     con.execute("SET TimeZone = 'UTC'")
     evaluate(con, policy, utc("2026-03-01 00:00"))

@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla_core.analysis.datasource import store_source
-from sla_core.clock import now
 from sla_core.clocks.engine import RESULT_COLUMNS, evaluate
 from sla_core.ingest import kept
 from sla_core.ingest import store as store_module
 from sla_core.ingest.store import attach_store, import_file, keep_results, open_store
+from sla_core.now import now
 from sla_core.policy import Policy
 from sla_core.policy.model import NotifyTarget
+from sla_core.sources import store_source
 
 from .helpers import ROOT
 

@@ -69,7 +69,7 @@ DATADOG_API = {"data": [{"id": "00000000-0000-0000-0000-000000000042", "type": "
 
 def test_pagerduty_api_answer(tmp_path: Path, policy: Policy) -> None:
     con = duckdb.connect()
-    report = load_files(con, write(tmp_path, "incidents.json", PAGERDUTY_API), None, policy, source="pagerduty")
+    report = load_files(con, write(tmp_path, "incidents.json", PAGERDUTY_API), None, policy, export_format="pagerduty")
     accounted(report)
     got = signals(con)["PT4KHLK"]
     assert (got["source"], got["incident_ref"], got["service"], got["title"], got["severity"]) == (
@@ -83,7 +83,7 @@ def test_pagerduty_insights_csv(tmp_path: Path, policy: Policy) -> None:
            "1234,PT4KHLK,The server is on fire.,high,P2,My Mail Service,Mail,2015-10-06T21:30:42Z,"
            "2015-10-06T21:38:23Z\n")
     con = duckdb.connect()
-    accounted(load_files(con, write(tmp_path, "activity.csv", csv), None, policy, source="pagerduty"))
+    accounted(load_files(con, write(tmp_path, "activity.csv", csv), None, policy, export_format="pagerduty"))
     got = signals(con)["PT4KHLK"]
     assert (got["incident_ref"], got["service"], got["detected_at"]) == ("1234", "My Mail Service",
                                                                          utc("2015-10-06 21:30:42"))
@@ -91,7 +91,7 @@ def test_pagerduty_insights_csv(tmp_path: Path, policy: Policy) -> None:
 
 def test_opsgenie_alerts_close_after_created_plus_close_time(tmp_path: Path, policy: Policy) -> None:
     con = duckdb.connect()
-    accounted(load_files(con, write(tmp_path, "alerts.json", OPSGENIE_API), None, policy, source="opsgenie"))
+    accounted(load_files(con, write(tmp_path, "alerts.json", OPSGENIE_API), None, policy, export_format="opsgenie"))
     got = signals(con)
     closed, open_ = got["8418d193-2dab-4490-b331-8c02cdd196b7"], got["70413a06-38d6-4c85-92b8-5ebc900d42e2"]
     # the tool is Opsgenie, not the alert's own "source" (the sending system)
@@ -104,7 +104,7 @@ def test_opsgenie_alerts_close_after_created_plus_close_time(tmp_path: Path, pol
 
 def test_sentry_issues(tmp_path: Path, policy: Policy) -> None:
     con = duckdb.connect()
-    accounted(load_files(con, write(tmp_path, "issues.json", SENTRY_API), None, policy, source="sentry"))
+    accounted(load_files(con, write(tmp_path, "issues.json", SENTRY_API), None, policy, export_format="sentry"))
     got = signals(con)["1"]
     assert (got["incident_ref"], got["service"], got["severity"], got["detected_at"]) == (
         "PUMP-STATION-1", "pump-station", "high", utc("2018-11-06 21:19:55"))
@@ -112,7 +112,7 @@ def test_sentry_issues(tmp_path: Path, policy: Policy) -> None:
 
 def test_datadog_incidents_know_when_the_impact_began(tmp_path: Path, policy: Policy) -> None:
     con = duckdb.connect()
-    accounted(load_files(con, write(tmp_path, "incidents.json", DATADOG_API), None, policy, source="datadog"))
+    accounted(load_files(con, write(tmp_path, "incidents.json", DATADOG_API), None, policy, export_format="datadog"))
     got = signals(con)["00000000-0000-0000-0000-000000000042"]
     assert (got["started_at"], got["detected_at"], got["resolved_at"]) == (
         utc("2024-05-01 09:58"), utc("2024-05-01 10:03"), utc("2024-05-01 11:20"))
@@ -150,7 +150,7 @@ def test_a_preset_names_the_tool_so_its_ids_are_unique_per_file(tmp_path: Path, 
     alerts = {"data": [{"id": "a1", "source": "x", "createdAt": "2024-01-01T00:00:00Z"},
                        {"id": "a1", "source": "y", "createdAt": "2024-01-01T00:05:00Z"}]}
     con = duckdb.connect()
-    report = load_files(con, write(tmp_path, "alerts.json", alerts), None, policy, source="opsgenie")
+    report = load_files(con, write(tmp_path, "alerts.json", alerts), None, policy, export_format="opsgenie")
     assert (report.accepted, report.rejected) == (1, 1)
 
 

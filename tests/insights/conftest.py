@@ -38,8 +38,8 @@ from typing import Any, Callable, Optional
 import duckdb
 import pytest
 
-from sla_core.analysis.datasource import DataSource, evaluated
 from sla_core.policy import Policy
+from sla_core.sources import DataSource, evaluated
 from tests.conftest import load_tables, make_policy
 
 AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)

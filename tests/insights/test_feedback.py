@@ -11,9 +11,9 @@ import pytest
 from sla_core import periods
 from sla_core.access import local_actor
 from sla_core.analysis import feedback
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
 from sla_core.analysis.filters import Filters
+from sla_core.sources import DataSource
 
 NOV = Filters(period=date(2026, 11, 1))
 

@@ -22,10 +22,10 @@ from typing import Any, Callable
 import pytest
 
 from sla_core.analysis import incidents
-from sla_core.analysis.datasource import DataSource, sample_source
 from sla_core.analysis.filters import Filters
 from sla_core.columns import SIGNAL_COLUMNS
 from sla_core.policy import load_policy
+from sla_core.sources import DataSource, sample_source
 from sla_core.vocab import DEFAULT_POLICY
 from tests.insights.conftest import build_source, utc
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from sla_core.analysis import incidents, insights
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.filters import Filters
+from sla_core.sources import DataSource
 
 NOV = Filters(period=date(2026, 11, 1))
 H = 1.0  # one hour, for readability

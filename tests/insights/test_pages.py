@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from sla_core.access import local_actor
 from sla_core.analysis import feedback, incidents
-from sla_core.analysis.datasource import DataSource
 from sla_core.analysis.feedback import ActionItem
 from sla_core.analysis.filters import Filters
+from sla_core.sources import DataSource
 from tests.insights.conftest import ROOT
 from ui.state import StateKeys
 
@@ -37,7 +37,7 @@ def page(name: str, source: DataSource, filters: Filters = NOV, records: Optiona
     `records`, when given) and filters."""
     if records is not None:
         source = replace(source, writes_to=records)
-    at = AppTest.from_string(FRAME.format(path=str(ROOT / "ui" / "pages" / name)), default_timeout=60)
+    at = AppTest.from_string(FRAME.format(path=str(ROOT / "pages" / name)), default_timeout=60)
     at.session_state[StateKeys.ACTIVE_SOURCE] = source
     at.session_state[StateKeys.ACTIVE_FILTERS] = filters
     return at.run()
@@ -84,8 +84,8 @@ def test_insights_page_shows_the_cores_numbers(month_source: DataSource, store: 
 def test_insights_page_on_the_bundled_sample(store: Path) -> None:
     from datetime import datetime, timezone
 
-    from sla_core.analysis.datasource import sample_source
     from sla_core.policy import load_policy
+    from sla_core.sources import sample_source
 
     source = sample_source(load_policy(ROOT / "sample_data" / "policy.yaml"),
                            datetime(2026, 11, 26, 15, tzinfo=timezone.utc))

@@ -13,11 +13,11 @@ import pytest
 
 from sla_core.access import local_actor
 from sla_core.analysis import feedback
-from sla_core.analysis.datasource import DataSource, sample_source, upload_source
 from sla_core.analysis.feedback import ActionItem, IncidentReview, SeverityValidation
 from sla_core.ingest.store import store_path
 from sla_core.policy.model import load_policy
 from sla_core.simulate import scenarios as kept
+from sla_core.sources import DataSource, sample_source, upload_source
 from tests.insights.conftest import ROOT
 from tests.insights.test_pages import page
 

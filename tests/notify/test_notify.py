@@ -19,9 +19,10 @@ from typing import Iterator
 import pytest
 import yaml
 
-from sla_core.analysis.notify import notify
-from sla_core.clock import now
 from sla_core.ingest.store import audit_trail, import_file
+from sla_core.notify import notify
+from sla_core.notify.http import http_post
+from sla_core.now import now
 from sla_core.policy import load_policy
 from tests.conftest import ROOT, SAMPLE_POLICY
 
@@ -91,7 +92,7 @@ def test_each_turn_is_sent_once_failures_are_retried_and_a_stopped_clock_resolve
     store, policy_path = setup
     policy = load_policy(policy_path)
     endpoints.status["/slack"] = 500  # Slack is down for the first run
-    first = notify(store, policy, now())
+    first = notify(store, policy, now(), send=http_post)
     assert len(first.queued) == 3 and first.delivered == 1 and len(first.failed) == 2
     assert all("HTTP 500: rollup_error" in line for line in first.failed)
     [trigger] = sent(endpoints, "/pagerduty")
@@ -101,25 +102,25 @@ def test_each_turn_is_sent_once_failures_are_retried_and_a_stopped_clock_resolve
     assert trigger["payload"]["summary"].startswith("SLA breached: C-LATE acknowledge (critical, enterprise, engineering)")
 
     endpoints.status["/slack"] = 200  # back up: the two waiting messages go out, nothing new is queued
-    second = notify(store, policy, now())
+    second = notify(store, policy, now(), send=http_post)
     assert (len(second.queued), second.delivered, second.failed, second.pending) == (0, 2, [], 0)
     texts = sorted(body["text"] for body in sent(endpoints, "/slack"))
     assert texts[0].startswith("SLA at risk: C-RISK acknowledge (critical, self_serve, support), due 2026-12-03 10:40")
     assert texts[1].startswith("SLA breached: C-LATE acknowledge")
     assert len(sent(endpoints, "/pagerduty")) == 1  # not sent twice
 
-    third = notify(store, policy, now())
+    third = notify(store, policy, now(), send=http_post)
     assert (len(third.queued), third.delivered) == (0, 0) and len(endpoints.received) == 3
 
     # C-LATE is acknowledged at last: its clock stopped, so its PagerDuty alert resolves (once).
     tickets = tmp_path / "tickets.csv"
     tickets.write_text(TICKETS.format(late_ack="2026-12-03T10:30:00Z"))
     import_file(tickets, db=store, policy=policy_path)
-    fourth = notify(store, policy, now())
+    fourth = notify(store, policy, now(), send=http_post)
     assert [q["action"] for q in fourth.queued] == ["resolve"] and fourth.delivered == 1
     resolve = sent(endpoints, "/pagerduty")[-1]
     assert resolve == {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "sla-board:C-LATE:acknowledge"}
-    assert notify(store, policy, now()).delivered == 0
+    assert notify(store, policy, now(), send=http_post).delivered == 0
     deliveries = audit_trail(store)
     assert (deliveries.action == "notify delivery").sum() == 4
 
@@ -145,7 +146,7 @@ def test_the_command_line_sends_and_a_dry_run_sends_nothing(endpoints, setup) ->
 def test_a_missing_secret_keeps_the_message_for_later(endpoints, setup, monkeypatch: pytest.MonkeyPatch) -> None:
     store, policy_path = setup
     monkeypatch.delenv("PAGERDUTY_ROUTING_KEY")
-    report = notify(store, load_policy(policy_path), now())
+    report = notify(store, load_policy(policy_path), now(), send=http_post)
     assert report.failed == ["pagerduty:PAGERDUTY_ROUTING_KEY trigger C-LATE acknowledge breached: "
                              "environment variable PAGERDUTY_ROUTING_KEY is not set"]
     assert report.pending == 1 and len(sent(endpoints, "/slack")) == 2
@@ -155,12 +156,12 @@ def test_a_resolve_never_overtakes_its_failed_trigger(endpoints, setup, tmp_path
     store, policy_path = setup
     policy = load_policy(policy_path)
     endpoints.status["/pagerduty"] = 429  # PagerDuty throttles: the trigger of C-LATE waits
-    assert len(notify(store, policy, now()).failed) == 1
+    assert len(notify(store, policy, now(), send=http_post).failed) == 1
     tickets = tmp_path / "tickets.csv"
     tickets.write_text(TICKETS.format(late_ack="2026-12-03T10:30:00Z"))  # C-LATE stops meanwhile
     import_file(tickets, db=store, policy=policy_path)
     endpoints.status["/pagerduty"] = 202
-    second = notify(store, policy, now())
+    second = notify(store, policy, now(), send=http_post)
     assert [q["action"] for q in second.queued] == ["resolve"]
     actions = [body["event_action"] for body in sent(endpoints, "/pagerduty")]
     assert actions == ["trigger", "resolve"]  # in that order, so the incident it opened is closed
@@ -174,10 +175,10 @@ def test_two_targets_on_one_webhook_send_one_message_and_a_bad_url_stays_secret(
     data["notify"].append({"to": "slack", "url_env": "SLACK_WEBHOOK_URL", "states": ["breached"], "tiers": ["critical"]})
     policy_path.write_text(yaml.safe_dump(data))
     policy = load_policy(policy_path)
-    first = notify(store, policy, now())
+    first = notify(store, policy, now(), send=http_post)
     assert len(sent(endpoints, "/slack")) == 2 and first.failed == []  # C-LATE's breach once, not twice
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "hooks.example.invalid/services/T0/B0/SECRET-TOKEN")  # no scheme
     monkeypatch.setenv("SLA_BOARD_NOW", "2026-12-03T10:45:00+00:00")  # C-RISK has breached by now
-    later = notify(store, policy, now())
+    later = notify(store, policy, now(), send=http_post)
     assert len(later.failed) == 1 and "SECRET" not in " ".join(later.lines(False))
     assert later.failed[0].endswith("ValueError (the endpoint could not be reached)")

@@ -12,7 +12,7 @@ from ui.state import StateKeys
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 90  # the machine is shared: an evaluation of the sample can take a while
-APP_FILES = [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py")), ROOT / "sla_core" / "present" / "charts.py"]
+APP_FILES = [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py")), *sorted((ROOT / "pages").rglob("*.py")), ROOT / "sla_core" / "present" / "charts.py"]
 
 
 def app() -> AppTest:
@@ -32,7 +32,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
     """Load `content` as this session's tickets export on the Upload page."""
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value((name, content, "text/csv")).run()
     at.button[0].click().run()
     return at

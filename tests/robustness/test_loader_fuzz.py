@@ -31,7 +31,7 @@ HANG_SECONDS = 60
 # The deadline is per example; generous because the machine is shared, tight enough to catch a crawl.
 SETTINGS = settings(max_examples=60, deadline=15_000, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                               HealthCheck.too_slow])
-SOURCES = ("plain", "zendesk", "jira", "freshdesk", "servicenow")
+FUZZED_FORMATS = ("plain", "zendesk", "jira", "freshdesk", "servicenow")
 PRESET_COLUMNS = sorted({
     column
     for name in ("zendesk", "jira", "freshdesk", "servicenow_incidents", "servicenow_audit")
@@ -111,7 +111,7 @@ def load_or_refuse(folder: Path, tickets: bytes, events: Optional[bytes] = None,
     watchdog = threading.Timer(HANG_SECONDS, interrupt)
     watchdog.start()
     try:
-        report = load_files(con, tickets_path, events_path, POLICY, source=source)
+        report = load_files(con, tickets_path, events_path, POLICY, export_format=source)
     except LoadError as err:
         message = str(err)
         assert message and "\n" not in message and "Traceback" not in message, repr(message)
@@ -133,7 +133,7 @@ def test_any_bytes(tmp_path_factory, data):
 
 
 @SETTINGS
-@given(data=csvish(), source=st.sampled_from(SOURCES))
+@given(data=csvish(), source=st.sampled_from(FUZZED_FORMATS))
 def test_csvish_text_through_every_preset(tmp_path_factory, data, source):
     load_or_refuse(tmp_path_factory.mktemp("csvish"), data, source=source)
 

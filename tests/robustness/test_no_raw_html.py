@@ -91,7 +91,7 @@ def test_hostile_playbook_file_name_and_ticket_text_are_sent_as_text(hostile_pol
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state[StateKeys.UPLOAD].report.accepted == 2
     seen = []
-    for page in ("ui/pages/upload.py", "ui/pages/review.py", "ui/pages/breach_queue.py"):
+    for page in ("pages/upload.py", "pages/review.py", "pages/breach_queue.py"):
         at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
         allowing, text = html_flags_and_text(at)

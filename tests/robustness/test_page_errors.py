@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sla_core.analysis.datasource import DataSource, upload_source
 from sla_core.policy import load_policy
+from sla_core.sources import DataSource, upload_source
 from tests.conftest import SAMPLE_POLICY
 from ui.state import StateKeys
 
@@ -27,8 +27,8 @@ E-1,2026-11-02 10:00,critical,enterprise,engineering,2026-11-02 10:50,
 E-2,2026-11-03 10:00,high,self_serve,support,2026-11-03 10:30,2026-11-04 10:00
 E-3,2026-11-20 10:00,critical,enterprise,engineering,,
 """
-TITLES = {"ui/pages/review.py": "Monthly SLA review", "ui/pages/breach_queue.py": "Breach queue",
-          "ui/pages/upload.py": "Upload an export"}
+TITLES = {"pages/review.py": "Monthly SLA review", "pages/breach_queue.py": "Breach queue",
+          "pages/upload.py": "Upload an export"}
 
 
 def broken_source(tmp_path: Path, table: str) -> DataSource:
@@ -66,8 +66,8 @@ def renders_cleanly(at: AppTest, page: str) -> None:
 @pytest.mark.parametrize(
     "dropped, broken_pages, healthy_pages",
     [
-        ("review_outcomes", ["ui/pages/review.py"], ["ui/pages/breach_queue.py", "ui/pages/upload.py"]),
-        ("sla_results", ["ui/pages/breach_queue.py", "ui/pages/review.py", "ui/pages/upload.py"], []),
+        ("review_outcomes", ["pages/review.py"], ["pages/breach_queue.py", "pages/upload.py"]),
+        ("sla_results", ["pages/breach_queue.py", "pages/review.py", "pages/upload.py"], []),
     ],
 )
 def test_a_broken_table_breaks_only_the_page_that_reads_it(tmp_path, dropped, broken_pages, healthy_pages):
@@ -78,7 +78,7 @@ def test_a_broken_table_breaks_only_the_page_that_reads_it(tmp_path, dropped, br
         shows_error_on_page(at, TITLES[broken_page], dropped)
     for page in healthy_pages:
         renders_cleanly(at, page)
-        if page == "ui/pages/review.py":
+        if page == "pages/review.py":
             assert metrics(at)["Clocks met"].isdigit()  # real numbers from the intact outcomes
     # The session is still alive: back on the broken page, the same error box, not a dead app.
     at.switch_page(broken_pages[0]).run()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from sla_core.analysis import review
-from sla_core.analysis.datasource import DataSource
+from sla_core.sources import DataSource
 from ui.state import StateKeys
 
 from .conftest import APP_FILES, fresh_session, metrics, upload
@@ -49,7 +49,7 @@ def test_no_cached_function_reads_session_state():
 
 
 def review_headline(at) -> dict[str, str]:  # noqa: ANN001
-    at.switch_page("ui/pages/review.py").run()
+    at.switch_page("pages/review.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return metrics(at)
 
@@ -84,7 +84,7 @@ def test_two_uploads_with_the_same_name_and_size_stay_in_their_sessions():
 def test_the_simulator_keeps_an_uploads_replay_in_its_own_session():
     a, b = upload(fresh_session(), NAME, EXPORT_A), upload(fresh_session(), NAME, EXPORT_B)
     for at in (a, b):
-        at.switch_page("ui/pages/simulator.py").run()
+        at.switch_page("pages/simulator.py").run()
         assert not at.exception, [e.value for e in at.exception]
     private_a, private_b = a.session_state["sim_private"], b.session_state["sim_private"]
     assert private_a["key"][:2] == ("upload", a.session_state[StateKeys.UPLOAD].version)

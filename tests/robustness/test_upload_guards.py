@@ -57,7 +57,7 @@ def test_every_uploader_names_the_file_types_it_takes():
 
 def test_a_file_of_another_type_is_refused_before_it_is_read():
     at = fresh_session()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("report.pdf", b"%PDF-1.7\n" + VALID, "application/pdf"))
     at.run()
     refusals = [e.value for e in at.exception]
@@ -77,7 +77,7 @@ def test_a_file_of_another_type_is_refused_before_it_is_read():
 )
 def test_content_that_is_not_what_its_name_says_gets_one_clear_message(name, content, says):
     at = fresh_session()
-    at.switch_page("ui/pages/upload.py").run()
+    at.switch_page("pages/upload.py").run()
     at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value((name, content, "text/csv")).run()
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -8,11 +8,11 @@ import pyarrow.compute as pc
 import pytest
 
 from sla_core.analysis import review
-from sla_core.analysis.datasource import sample_source
-from sla_core.clock import now
+from sla_core.now import now
 from sla_core.periods import month_of, shift_month
 from sla_core.policy import load_policy
 from sla_core.sample import live_sample
+from sla_core.sources import outcomes, sample_source
 from tests.conftest import SAMPLE_POLICY
 
 POLICY = load_policy(SAMPLE_POLICY)
@@ -47,7 +47,7 @@ def test_a_year_of_trend_before_it(judged) -> None:  # noqa: ANN001
     at, source = judged
     current = month_of(at, POLICY.timezone)
     year = [shift_month(current, -i) for i in range(1, 13)]
-    clocks = review.month_clocks(source.con)
+    clocks = outcomes.month_clocks(source.con)
     assert all(clocks.get(month, 0) >= 300 for month in year), {m: clocks.get(m) for m in year}
 
 

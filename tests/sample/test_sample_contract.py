@@ -13,7 +13,7 @@ from sla_core.clocks.rubric import score_tickets
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS
 from sla_core.policy import load_policy
 from sla_core.sample import DEFAULT_END, DEFAULT_TIMEZONE, generate, write_into
-from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, SEVERITIES, SOURCES, STATUSES, TIERS
+from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, FIRST_SEEN_BY, SEVERITIES, STATUSES, TIERS
 from tests.conftest import SAMPLE_POLICY
 
 N = 4000
@@ -61,7 +61,7 @@ def test_every_value_is_allowed(con: duckdb.DuckDBPyConnection) -> None:
         "impact unknown": (f"impact IS NOT NULL AND impact NOT {one_of}", TIERS),
         "severity unknown": (f"severity IS NOT NULL AND severity NOT {one_of}", SEVERITIES),
         "owner_team unknown": (f"owner_team NOT {one_of}", DISCIPLINES),
-        "source unknown": (f"source NOT {one_of}", SOURCES),
+        "source unknown": (f"source NOT {one_of}", FIRST_SEEN_BY),
     }
     for name, (where, allowed) in listed.items():
         assert violations(con, {name: where}, [list(allowed)]) == {}

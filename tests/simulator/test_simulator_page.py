@@ -12,15 +12,15 @@ from streamlit.testing.v1 import AppTest
 
 from sla_core import simulate as sim
 from sla_core.access import local_actor
-from sla_core.analysis.datasource import DataSource
 from sla_core.cli import main as cli_main
 from sla_core.policy import load_policy, policy_from_dict
 from sla_core.simulate import scenarios as kept
+from sla_core.sources import DataSource
 from tests.conftest import ROOT, SAMPLE_POLICY
 from ui.state import StateKeys
 
 APP = str(ROOT / "app.py")
-PAGE = "ui/pages/simulator.py"
+PAGE = "pages/simulator.py"
 
 
 def open_simulator() -> AppTest:
@@ -218,7 +218,7 @@ def test_reset_brings_back_the_current_policy() -> None:
 def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from sla_core.analysis.datasource import upload_source
+    from sla_core.sources import upload_source
 
     tickets = tmp_path / "export.csv"
     # the sample's first 600 tickets: December 2025 to early 2026, so the last full quarter is Q4 2025 or Q1 2026

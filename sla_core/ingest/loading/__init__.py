@@ -31,7 +31,7 @@ from sla_core.ingest.mapping import ACTIVITY_KINDS, Mapping, MappingError, prese
 from sla_core.policy import Policy
 from sla_core.policy.teams import discipline_of
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import METRICS, SIGNAL_SOURCES, SOURCES_SUPPORTED, UNASSIGNED
+from sla_core.vocab import EXPORT_FORMATS, METRICS, SIGNAL_TOOLS, UNASSIGNED
 
 # Mapping formats that load beside the tickets, into their own tables (loading/signals.py).
 SIGNAL_FORMATS: tuple[str, ...] = tuple(SPECS)
@@ -53,29 +53,29 @@ def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 
 def resolve_mapping(
-    con: duckdb.DuckDBPyConnection, path: PathLike, source: str, mapping: Optional[Mapping]
+    con: duckdb.DuckDBPyConnection, path: PathLike, export_format: str, mapping: Optional[Mapping]
 ) -> Optional[Mapping]:
-    """The mapping a source implies: the given one, else the vendor preset (ServiceNow: list or audit log); a
+    """The mapping an export format implies: the given one, else the vendor preset (ServiceNow: list or audit log); a
     plain file whose header names signals or survey answers (and no ticket_id) reads as those."""
-    if source not in SOURCES_SUPPORTED + SIGNAL_SOURCES:
-        raise LoadError(f"unknown source {source!r} (one of {', '.join(SOURCES_SUPPORTED + SIGNAL_SOURCES)})")
+    if export_format not in EXPORT_FORMATS + SIGNAL_TOOLS:
+        raise LoadError(f"unknown export format {export_format!r} (one of {', '.join(EXPORT_FORMATS + SIGNAL_TOOLS)})")
     if mapping is not None:
         return mapping
-    if source == "plain":
+    if export_format == "plain":
         header = {c.strip().lower() for c in _peek_header(con, Path(path))}
         if "created_at" not in header and {"signal_id", "detected_at"} <= header:  # a signal may name its ticket
             return Mapping(format="signals")
         if "created_at" not in header and {"account", "at", "kind", "score"} <= header:
             return Mapping(format="surveys")
         return None
-    if source == "eventlog":
-        raise LoadError("--source eventlog needs a mapping file (--mapping) naming ticket_id, at and activity")
+    if export_format == "eventlog":
+        raise LoadError("--export_format eventlog needs a mapping file (--mapping) naming ticket_id, at and activity")
     try:
-        if source == "servicenow":
+        if export_format == "servicenow":
             header = set(_peek_header(con, Path(path)))
             audit = {"incident_state", "sys_mod_count"} <= header
             return preset("servicenow_audit" if audit else "servicenow_incidents")
-        return preset(source)
+        return preset(export_format)
     except MappingError as err:
         raise LoadError(str(err)) from None
 
@@ -86,7 +86,7 @@ def load_files(
     events: Optional[PathLike],
     policy: Policy,
     *,
-    source: str = "plain",
+    export_format: str = "plain",
     mapping: Optional[Mapping] = None,
 ) -> LoadReport:
     """Load a tickets file (or an event log) and an optional events file into `tickets`, `events`, `rejects`.
@@ -95,7 +95,7 @@ def load_files(
     problems become rejects. `tickets` has schema.TICKET_COLUMNS first, then the
     file's other columns as text.
     """
-    mapping = resolve_mapping(con, tickets, source, mapping)
+    mapping = resolve_mapping(con, tickets, export_format, mapping)
     fmt = mapping.format if mapping else "tickets"
     if mapping is not None and fmt in SIGNAL_FORMATS:
         if events is not None:
@@ -103,7 +103,7 @@ def load_files(
         raw = read_raw(con, tickets, "_load_raw_s", fmt)
         try:
             return load_signal_file(con, raw, mapping, policy, f"{fmt} {Path(tickets).name}",
-                                    tool=source if source in SIGNAL_SOURCES else None)
+                                    tool=export_format if export_format in SIGNAL_TOOLS else None)
         finally:
             for t in (raw.table, f"{raw.table}_bad"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -237,21 +237,21 @@ def load_upload(
     *,
     events: Optional[Union[bytes, BinaryIO]] = None,
     events_filename: str = "events.csv",
-    source: str = "plain",
+    export_format: str = "plain",
     mapping: Optional[Mapping] = None,
 ) -> LoadReport:
     """Load an uploaded file via a private temp folder (see save_upload)."""
     with tempfile.TemporaryDirectory(prefix="sla_upload_") as tmp:
         path = save_upload(data, filename, Path(tmp), "tickets")
         ev_path = save_upload(events, events_filename, Path(tmp), "events") if events is not None else None
-        return load_files(con, path, ev_path, policy, source=source, mapping=mapping)
+        return load_files(con, path, ev_path, policy, export_format=export_format, mapping=mapping)
 
 
 __all__ = [
     "ACTIVITY_KINDS",
     "LoadError",
     "LoadReport",
-    "SOURCES_SUPPORTED",
+    "EXPORT_FORMATS",
     "load_files",
     "load_upload",
     "save_upload",

@@ -9,7 +9,7 @@ import duckdb
 
 from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
-from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.tickets import (
     apply_durations,
     record_cleared,
@@ -70,7 +70,7 @@ def _classify_rows(con: duckdb.DuckDBPyConnection, typed: str, plan: Plan, mappi
     """`_load_l_rows`: every row with its activity kind and why it is rejected; `_load_l_ok`: the accepted ones,
     numbered per ticket in log order, with the status each sets."""
     # Activity kind, via the mapping's activities (case-insensitive); NULL = unmapped, kept as history.
-    kind = Sql().add("CASE")
+    kind = ParamSql().add("CASE")
     for key, value in mapping.activities.items():
         kind.add(" WHEN lower(activity) = ? THEN ?", key.strip().lower(), value)
     kind.add(" END")
@@ -90,7 +90,7 @@ def _classify_rows(con: duckdb.DuckDBPyConnection, typed: str, plan: Plan, mappi
         p = quote_ident(col + "__p")
         row_checks.append((col, f"{p} IS NOT NULL", quote_ident(col + "__n"), p))
     col_case, val_case, why_case = reject_expr(row_checks)
-    sel = Sql().add(
+    sel = ParamSql().add(
         f"""CREATE OR REPLACE TEMP TABLE _load_l_rows AS
         SELECT t.*, {ord_expr} AS __ord, ("""
     ).join([kind]).add(

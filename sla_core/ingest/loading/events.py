@@ -6,7 +6,7 @@ import duckdb
 
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.report import LoadError
-from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.values import (
     OUT_OF_RANGE,
     TimestampParser,
@@ -31,7 +31,7 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, raw: Raw, policy: Policy, la
     t = "NULLIF(trim(CAST(\"at\" AS VARCHAR)), '')"
     at_expr = parser.expr("at_t")
     fields = EVENT_FIELDS
-    sel = Sql().add(
+    sel = ParamSql().add(
         f"""CREATE OR REPLACE TEMP TABLE _load_e_typed AS
         SELECT {ROW}, ticket_id, at_t, field, value_t,
                CASE WHEN field = 'status' AND value_t = 'reopened' THEN 'open' ELSE value_t END AS value,

@@ -23,7 +23,7 @@ from sla_core.columns import (
 )
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
-from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.values import (
     OUT_OF_RANGE,
     TimestampParser,
@@ -176,62 +176,62 @@ def _stage(
     columns: dict[str, str],
 ) -> None:
     """`_side_typed`: ROW, per column its text (`__n`), typed value and problem (`__p`)."""
-    parts = [Sql().add(ROW)]
+    parts = [ParamSql().add(ROW)]
     for canonical, src in sources.items():
         cell = text_cell(src, mapping, repeats.get(canonical), mapping.separators.get(canonical))
-        parts.append(Sql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
+        parts.append(ParamSql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
     for target, src in durations.items():
-        parts.append(Sql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
-    sel = Sql().add("CREATE OR REPLACE TEMP TABLE _side_norm AS SELECT ").join(parts).add(f" FROM {raw.table}")
+        parts.append(ParamSql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
+    sel = ParamSql().add("CREATE OR REPLACE TEMP TABLE _side_norm AS SELECT ").join(parts).add(f" FROM {raw.table}")
     con.execute(sel.sql, sel.params)
 
     stamps = [c for c in sources if columns[c] == "TIMESTAMPTZ"]
     order = detect_slash_order(con, "_side_norm", [c + "__n" for c in stamps], label) if not mapping.formats else None
     parser = TimestampParser(zone or policy.timezone, mapping.formats, order)
-    inner = [Sql().add(ROW)]
+    inner = [ParamSql().add(ROW)]
     for c in sources:
         text = mapped_value(quote_ident(c + "__n"), c, mapping)
-        inner.append(Sql().add("lower(" if c in LOWERED else "(").join([text]).add(f") AS {quote_ident(c + '__t')}"))
-        inner.append(Sql().add(quote_ident(c + "__n")))
+        inner.append(ParamSql().add("lower(" if c in LOWERED else "(").join([text]).add(f") AS {quote_ident(c + '__t')}"))
+        inner.append(ParamSql().add(quote_ident(c + "__n")))
     for target in durations:
-        inner.append(Sql().add(quote_ident(target + "__dur")))
-    outer = [Sql().add(ROW)]
+        inner.append(ParamSql().add(quote_ident(target + "__dur")))
+    outer = [ParamSql().add(ROW)]
     for c in sources:
         t = quote_ident(c + "__t")
         if columns[c] == "TIMESTAMPTZ":
-            outer.append(Sql().join([parser.expr(t)]).add(f" AS {quote_ident(c)}"))
-            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(c)} IS NULL "
+            outer.append(ParamSql().join([parser.expr(t)]).add(f" AS {quote_ident(c)}"))
+            outer.append(ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(c)} IS NULL "
                                    f"THEN 'unparseable timestamp' WHEN {out_of_range_sql(quote_ident(c))} "
                                    f"THEN '{OUT_OF_RANGE}' END AS {quote_ident(c + '__p')}"))
         elif columns[c] == "INTEGER":  # digits only: a cast would round 6.5 to 7 (a detractor into a passive)
             whole = f"regexp_full_match(trim({t}), '[+-]?[0-9]+')"
-            outer.append(Sql().add(f"CASE WHEN {whole} THEN try_cast(trim({t}) AS INTEGER) END AS {quote_ident(c)}"))
-            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND NOT coalesce({whole} AND "
+            outer.append(ParamSql().add(f"CASE WHEN {whole} THEN try_cast(trim({t}) AS INTEGER) END AS {quote_ident(c)}"))
+            outer.append(ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND NOT coalesce({whole} AND "
                                    f"try_cast(trim({t}) AS INTEGER) IS NOT NULL, false) THEN 'not a whole number' END "
                                    f"AS {quote_ident(c + '__p')}"))
         elif c in VOCABULARIES:
             words = VOCABULARIES[c]
-            outer.append(Sql().add(f"CASE WHEN {t} IN ({', '.join('?' for _ in words)}) THEN {t} END "
+            outer.append(ParamSql().add(f"CASE WHEN {t} IN ({', '.join('?' for _ in words)}) THEN {t} END "
                                    f"AS {quote_ident(c)}", *words))
-            outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({', '.join('?' for _ in words)}) "
+            outer.append(ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({', '.join('?' for _ in words)}) "
                                    f"THEN 'unknown {c} value' END AS {quote_ident(c + '__p')}", *words))
         else:
-            outer.append(Sql().add(f"{t} AS {quote_ident(c)}"))
-            outer.append(Sql().add(f"CAST(NULL AS VARCHAR) AS {quote_ident(c + '__p')}"))
-        outer.append(Sql().add(quote_ident(c + "__n")))
+            outer.append(ParamSql().add(f"{t} AS {quote_ident(c)}"))
+            outer.append(ParamSql().add(f"CAST(NULL AS VARCHAR) AS {quote_ident(c + '__p')}"))
+        outer.append(ParamSql().add(quote_ident(c + "__n")))
     for target in durations:
         d = quote_ident(target + "__dur")
         since = mapping.durations[target].since
         secs = f"try_cast({d} AS DOUBLE) * ?"
         value = (f"{quote_ident(since)} + to_microseconds(CAST(round({secs} * 1e6) AS BIGINT))"
                  if since in sources else "NULL")
-        outer.append(Sql().add(f"CASE WHEN {secs} >= 0 THEN {value} END AS {quote_ident(target)}",
+        outer.append(ParamSql().add(f"CASE WHEN {secs} >= 0 THEN {value} END AS {quote_ident(target)}",
                                *([DURATION_UNITS[mapping.durations[target].unit]] * (2 if since in sources else 1))))
-        outer.append(Sql().add(f"CASE WHEN {d} IS NOT NULL AND try_cast({d} AS DOUBLE) IS NULL THEN 'not a number' "
+        outer.append(ParamSql().add(f"CASE WHEN {d} IS NOT NULL AND try_cast({d} AS DOUBLE) IS NULL THEN 'not a number' "
                                f"WHEN try_cast({d} AS DOUBLE) < 0 THEN 'negative duration' END "
                                f"AS {quote_ident(target + '__p')}"))
-        outer.append(Sql().add(f"{d} AS {quote_ident(target + '__n')}"))
-    sel = (Sql().add("CREATE OR REPLACE TEMP TABLE _side_typed AS SELECT ").join(outer).add(" FROM (SELECT ")
+        outer.append(ParamSql().add(f"{d} AS {quote_ident(target + '__n')}"))
+    sel = (ParamSql().add("CREATE OR REPLACE TEMP TABLE _side_typed AS SELECT ").join(outer).add(" FROM (SELECT ")
            .join(inner).add(" FROM _side_norm)"))
     con.execute(sel.sql, sel.params)
 

@@ -7,7 +7,7 @@ import duckdb
 
 from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
-from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.values import (
     FIXES,
     JUDGED,
@@ -39,15 +39,15 @@ def stage_typed(
 ) -> list[str]:
     """Create `out`: ROW, typed canonical columns (plus __n source text and __p problems), and the extras."""
     norm = f"{out}_n"
-    parts = [Sql().add(ROW)]
+    parts = [ParamSql().add(ROW)]
     for canonical, src in plan.sources.items():
         cell = text_cell(src, mapping, plan.repeats.get(canonical), mapping.separators.get(canonical))
-        parts.append(Sql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
+        parts.append(ParamSql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
     for target, src in plan.durations.items():
-        parts.append(Sql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
+        parts.append(ParamSql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
     for name, src in plan.extras.items():
-        parts.append(Sql().add(f"{quote_ident(src)} AS {quote_ident(name)}"))
-    sel = Sql().add(f"CREATE OR REPLACE TEMP TABLE {norm} AS SELECT ").join(parts).add(f" FROM {raw.table}")
+        parts.append(ParamSql().add(f"{quote_ident(src)} AS {quote_ident(name)}"))
+    sel = ParamSql().add(f"CREATE OR REPLACE TEMP TABLE {norm} AS SELECT ").join(parts).add(f" FROM {raw.table}")
     con.execute(sel.sql, sel.params)
 
     ts_cols = [c for c in plan.sources if c in TIMESTAMP_COLUMNS or c == "at"]
@@ -57,47 +57,47 @@ def stage_typed(
     parser = TimestampParser(plan.zone or policy.timezone, mapping.formats, order)
 
     canon = [c for c in plan.sources if c in TICKET_COLUMNS]
-    valued = [Sql().add(ROW)]
+    valued = [ParamSql().add(ROW)]
     for c in canon:
-        valued.append(Sql().join([mapped_value(quote_ident(c + "__n"), c, mapping)]).add(f" AS {quote_ident(c + '__t')}"))
-        valued.append(Sql().add(quote_ident(c + "__n")))
+        valued.append(ParamSql().join([mapped_value(quote_ident(c + "__n"), c, mapping)]).add(f" AS {quote_ident(c + '__t')}"))
+        valued.append(ParamSql().add(quote_ident(c + "__n")))
     for k in keys:
         if k in plan.sources:
-            valued.append(Sql().add(f"{quote_ident(k + '__n')} AS {quote_ident(k + '__t')}"))
+            valued.append(ParamSql().add(f"{quote_ident(k + '__n')} AS {quote_ident(k + '__t')}"))
     for target in plan.durations:
-        valued.append(Sql().add(f"{quote_ident(target + '__dur')}"))
+        valued.append(ParamSql().add(f"{quote_ident(target + '__dur')}"))
     for name in plan.extras:
-        valued.append(Sql().add(quote_ident(name)))
-    inner = Sql().add("SELECT ").join(valued).add(f" FROM {norm}")
+        valued.append(ParamSql().add(quote_ident(name)))
+    inner = ParamSql().add("SELECT ").join(valued).add(f" FROM {norm}")
 
-    outer = [Sql().add(ROW)]
+    outer = [ParamSql().add(ROW)]
     for c in canon:
         t = quote_ident(c + "__t")
         value, problem = typed_cell(c, t, parser)
-        outer.append(Sql().join([value]).add(f" AS {quote_ident(c)}"))
-        outer.append(Sql().join([problem]).add(f" AS {quote_ident(c + '__p')}"))
-        outer.append(Sql().add(quote_ident(c + "__n")))
+        outer.append(ParamSql().join([value]).add(f" AS {quote_ident(c)}"))
+        outer.append(ParamSql().join([problem]).add(f" AS {quote_ident(c + '__p')}"))
+        outer.append(ParamSql().add(quote_ident(c + "__n")))
     if "at" in keys and "at" in plan.sources:
         t = quote_ident("at__t")
-        outer.append(Sql().join([parser.expr(t)]).add(' AS "at"'))
-        outer.append(Sql().add(f"CASE WHEN {t} IS NOT NULL AND \"at\" IS NULL THEN 'unparseable timestamp' END "
+        outer.append(ParamSql().join([parser.expr(t)]).add(' AS "at"'))
+        outer.append(ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND \"at\" IS NULL THEN 'unparseable timestamp' END "
                                 '"at__p"'))
-        outer.append(Sql().add(t))
+        outer.append(ParamSql().add(t))
     for k in keys:
         if k != "at" and k in plan.sources:
-            outer.append(Sql().add(f"{quote_ident(k + '__t')} AS {quote_ident(k)}"))
+            outer.append(ParamSql().add(f"{quote_ident(k + '__t')} AS {quote_ident(k)}"))
     for target in plan.durations:
         d = quote_ident(target + "__dur")
-        outer.append(Sql().add(f"try_cast({d} AS DOUBLE) * ? AS {quote_ident(target + '__secs')}",
+        outer.append(ParamSql().add(f"try_cast({d} AS DOUBLE) * ? AS {quote_ident(target + '__secs')}",
                                 DURATION_UNITS[mapping.durations[target].unit]))
-        outer.append(Sql().add(
+        outer.append(ParamSql().add(
             f"CASE WHEN {d} IS NOT NULL AND try_cast({d} AS DOUBLE) IS NULL THEN 'not a number' "
             f"WHEN try_cast({d} AS DOUBLE) < 0 THEN 'negative duration' END AS {quote_ident(target + '__dp')}"
         ))
-        outer.append(Sql().add(d))
+        outer.append(ParamSql().add(d))
     for name in plan.extras:
-        outer.append(Sql().add(quote_ident(name)))
-    sel = Sql().add(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT ").join(outer).add(" FROM (").join([inner]).add(")")
+        outer.append(ParamSql().add(quote_ident(name)))
+    sel = ParamSql().add(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT ").join(outer).add(" FROM (").join([inner]).add(")")
     con.execute(sel.sql, sel.params)
     con.execute(f"DROP TABLE IF EXISTS {norm}")
     return canon

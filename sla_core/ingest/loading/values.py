@@ -13,15 +13,15 @@ import duckdb
 from sla_core.columns import TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Raw
 from sla_core.ingest.loading.report import LoadError
-from sla_core.ingest.loading.sql import ROW, Sql
+from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.mapping import Mapping
 from sla_core.sqlutil import fetch_one, placeholders, quote_ident
-from sla_core.vocab import SEVERITIES, SOURCES, TIERS
+from sla_core.vocab import FIRST_SEEN_BY, SEVERITIES, TIERS
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "impact": TIERS,
     "severity": SEVERITIES,
-    "source": SOURCES,
+    "source": FIRST_SEEN_BY,
 }
 # The columns whose bad value makes a row impossible to judge: the row is rejected. A bad value anywhere else is
 # left empty (free text is kept as it is), and the load report counts it with the fix (DESIGN.md).
@@ -188,7 +188,7 @@ def header_preview(raw: Raw) -> str:
     return f"{len(cols)} column{'s' if len(cols) != 1 else ''}: {shown}{', ...' if len(cols) > 8 else ''}"
 
 
-def text_cell(col: str, mapping: Mapping, copies: Optional[list[str]] = None, separator: Optional[str] = None) -> Sql:
+def text_cell(col: str, mapping: Mapping, copies: Optional[list[str]] = None, separator: Optional[str] = None) -> ParamSql:
     """A source column as trimmed text, NULL when empty or one of the mapping's null markers; a repeated
     column's copies joined into one comma list, and a list's own separator turned into commas."""
     if copies:
@@ -201,21 +201,21 @@ def text_cell(col: str, mapping: Mapping, copies: Optional[list[str]] = None, se
         base = f"NULLIF(array_to_string(list_filter(string_split({base}, ?), lambda x: trim(x) <> ''), ','), '')"
         base_params = [separator]
     if not mapping.null_values:
-        return Sql().add(base, *base_params)
-    return Sql().add(
+        return ParamSql().add(base, *base_params)
+    return ParamSql().add(
         f"(CASE WHEN {base} IN ({placeholders(len(mapping.null_values))}) THEN NULL ELSE {base} END)",
         *base_params, *mapping.null_values, *base_params,
     )
 
 
-def mapped_value(expr: str, canonical: str, mapping: Mapping) -> Sql:
+def mapped_value(expr: str, canonical: str, mapping: Mapping) -> ParamSql:
     """Translate through the mapping's `values` for this column; `*` maps any other non-empty value."""
     table = mapping.values.get(canonical, {})
     lowered = canonical in ENUMS or canonical in BOOLEANS
     default = f"lower({expr})" if lowered else expr
     if not table:
-        return Sql().add(default)
-    out = Sql().add(f"(CASE WHEN {expr} IS NULL THEN NULL")
+        return ParamSql().add(default)
+    out = ParamSql().add(f"(CASE WHEN {expr} IS NULL THEN NULL")
     for key, value in table.items():
         if key == "*":
             continue
@@ -238,17 +238,17 @@ class TimestampParser:
     formats: list[str]
     slash_order: Optional[str] = None  # "day" | "month" when the file uses d/m/y or m/d/y dates
 
-    def expr(self, t: str) -> Sql:
+    def expr(self, t: str) -> ParamSql:
         if self.formats:
             with_zone = [f for f in self.formats if "%z" in f or "%Z" in f]
             naive = [f for f in self.formats if f not in with_zone]
             parts = []
             if with_zone:
-                parts.append(Sql().add(f"try_strptime({t}, ?::VARCHAR[])", with_zone))
+                parts.append(ParamSql().add(f"try_strptime({t}, ?::VARCHAR[])", with_zone))
             if naive:
-                parts.append(Sql().add(f"timezone(?, try_strptime({t}, ?::VARCHAR[]))", self.zone, naive))
-            return Sql().add("coalesce(").join(parts).add(")")
-        out = Sql().add(
+                parts.append(ParamSql().add(f"timezone(?, try_strptime({t}, ?::VARCHAR[]))", self.zone, naive))
+            return ParamSql().add("coalesce(").join(parts).add(")")
+        out = ParamSql().add(
             f"(CASE WHEN regexp_matches({t}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN "
             f"CASE WHEN regexp_matches({t}, '\\d[T ]\\d') "
             f"AND regexp_matches({t}, '(Z|UTC|[+-]\\d{{2}}(:?\\d{{2}})?)$') "
@@ -302,18 +302,18 @@ def detect_slash_order(con: duckdb.DuckDBPyConnection, table: str, ts_cols: list
     )
 
 
-def typed_cell(canonical: str, t: str, ts: TimestampParser) -> tuple[Sql, Sql]:
+def typed_cell(canonical: str, t: str, ts: TimestampParser) -> tuple[ParamSql, ParamSql]:
     """(typed value, problem text or NULL) for one canonical column given its text expression."""
     typ = TICKET_COLUMNS[canonical]
     if typ == "TIMESTAMPTZ":
         # The problem reads the parsed value by its alias (DuckDB's lateral column alias): parsed once.
-        problem = Sql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(canonical)} IS NULL "
+        problem = ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {quote_ident(canonical)} IS NULL "
                              "THEN 'unparseable timestamp' END")
         return ts.expr(t), problem
     if canonical in ENUMS:
         allowed = ENUMS[canonical]
-        value = Sql().add(f"CASE WHEN {t} IN ({placeholders(len(allowed))}) THEN {t} END", *allowed)
-        problem = Sql().add(
+        value = ParamSql().add(f"CASE WHEN {t} IN ({placeholders(len(allowed))}) THEN {t} END", *allowed)
+        problem = ParamSql().add(
             f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({placeholders(len(allowed))}) THEN ? END",
             *allowed,
             f"unknown {canonical} value",
@@ -321,24 +321,24 @@ def typed_cell(canonical: str, t: str, ts: TimestampParser) -> tuple[Sql, Sql]:
         return value, problem
     if canonical in BOOLEANS:
         words = TRUE_WORDS + FALSE_WORDS
-        value = Sql().add(
+        value = ParamSql().add(
             f"CASE WHEN {t} IN ({placeholders(len(TRUE_WORDS))}) THEN true "
             f"WHEN {t} IN ({placeholders(len(FALSE_WORDS))}) THEN false END",
             *TRUE_WORDS,
             *FALSE_WORDS,
         )
-        problem = Sql().add(
+        problem = ParamSql().add(
             f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN ({placeholders(len(words))}) THEN 'not a boolean' END", *words
         )
         return value, problem
     if typ in ("BIGINT", "INTEGER"):
-        value = Sql().add(f"try_cast({t} AS {typ})")
+        value = ParamSql().add(f"try_cast({t} AS {typ})")
         if canonical == "csat":
             rule = f"WHEN try_cast({t} AS {typ}) NOT BETWEEN 1 AND 5 THEN 'csat out of 1..5'"
         else:
             rule = f"WHEN try_cast({t} AS {typ}) < 0 THEN 'negative count'"
-        problem = Sql().add(
+        problem = ParamSql().add(
             f"CASE WHEN {t} IS NOT NULL AND try_cast({t} AS {typ}) IS NULL THEN 'not a whole number' {rule} END"
         )
         return value, problem
-    return Sql().add(t), Sql().add("NULL")
+    return ParamSql().add(t), ParamSql().add("NULL")

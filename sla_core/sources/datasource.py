@@ -22,8 +22,6 @@ from typing import Any, Callable, Literal, Optional, Union
 
 import duckdb
 
-from sla_core.analysis.review import filter_choices, month_clocks, prepare_outcomes
-from sla_core.clock import now
 from sla_core.clocks.engine import evaluate
 from sla_core.columns import events_ddl
 from sla_core.csv_safe import write_csv_safe
@@ -31,10 +29,11 @@ from sla_core.ingest.kept import policy_fingerprint
 from sla_core.ingest.loading import load_files
 from sla_core.ingest.loading.signals import empty_tables
 from sla_core.ingest.store import StoreError, attach_store, open_store, store_path
+from sla_core.now import now
 from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
 from sla_core.policy import Policy
-from sla_core.sample import live_sample, load_tables
-from sla_core.sample_signals import add_signals_and_surveys
+from sla_core.sample import add_signals_and_surveys, live_sample, load_tables
+from sla_core.sources.outcomes import filter_choices, month_clocks, prepare_outcomes
 from sla_core.sqlutil import fetch_one
 from sla_core.vocab import DEFAULT_POLICY
 
@@ -231,7 +230,7 @@ def upload_source(
     policy: Policy,
     *,
     label: str,
-    source: str = "plain",
+    export_format: str = "plain",
     mapping: Optional[Any] = None,
     as_of: Optional[datetime] = None,
     progress: Callable[[str], None] = lambda step: None,
@@ -240,7 +239,7 @@ def upload_source(
     hears what is done once the rows are read and checked, before the clocks are judged."""
     con = duckdb.connect()
     report = load_files(
-        con, str(tickets_path), str(events_path) if events_path else None, policy, source=source, mapping=mapping
+        con, str(tickets_path), str(events_path) if events_path else None, policy, export_format=export_format, mapping=mapping
     )
     progress(f"{report.rows_read:,} rows read: {report.accepted:,} accepted, {report.rejected:,} rejected. "
              "Running the SLA clocks…")

@@ -1,4 +1,4 @@
-"""Synthetic SLA Board tickets: a realistic year of support work, drawn in bulk.
+"""The sample's tickets and events, drawn in bulk with numpy: a realistic year of support work.
 
 Why: the app, the tests and the benchmark need data that exercises every rule
 (business hours, pauses, reopens, tier changes, handoffs, empty impacts,
@@ -12,33 +12,21 @@ public holidays, so acknowledgements mostly meet the default policy
 `end` (the data horizon): later timestamps and events are cut off, which
 leaves running, paused and breached clocks at the end.
 
-Regenerate the committed sample (sample_data/tickets.csv and events.csv):
-
-    python -m sla_core.sample --tickets 3000 --seed 7 --out sample_data
-
-(the defaults are --format csv --start 2025-12-01 --end 2026-11-26T12:00
---timezone Europe/London; a date-only --end means midnight starting that day).
 """
 
 from __future__ import annotations
 
-import argparse
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime
 from typing import Optional, Union
 from zoneinfo import ZoneInfo
 
-import duckdb
 import holidays
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from sla_core.columns import FILE_COLUMNS, TICKET_COLUMNS, events_ddl, tickets_ddl
-from sla_core.sqlutil import quote_ident
-from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, SEVERITIES, SOURCES, STATUSES, TIERS
+from sla_core.columns import TICKET_COLUMNS
+from sla_core.vocab import DISCIPLINES, EVENT_FIELDS, FIRST_SEEN_BY, SEVERITIES, STATUSES, TIERS
 
 DEFAULT_START = "2025-12-01"
 DEFAULT_END = "2026-11-26T12:00"
@@ -138,7 +126,7 @@ _TEAM_BASE = len(STATUSES) + len(TIERS)
 _FIELD = {f: i for i, f in enumerate(EVENT_FIELDS)}
 
 
-def _moment(value: When, zone: ZoneInfo) -> float:
+def moment(value: When, zone: ZoneInfo) -> float:
     """A date (midnight), naive datetime (local) or aware datetime -> epoch seconds."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -395,7 +383,7 @@ def _ticket_columns(rng: np.random.Generator, d: Draws, horizon: float, ticket_i
         "regulatory": pa.array(d["regulatory"], mask=~has_inputs),
         "workaround": pa.array(d["workaround"], mask=~has_inputs),
         "owner_team": _pick(DISCIPLINES, d["team"]),
-        "source": _pick(SOURCES, d["monitoring"].astype(np.int64)),
+        "source": _pick(FIRST_SEEN_BY, d["monitoring"].astype(np.int64)),
         "detected_at": _ts(d["detected"], d["incident"]),
         "started_at": _ts(d["started"], d["incident"]),
         "acknowledged_at": _ts(live(d["ack"])),
@@ -466,10 +454,10 @@ def generate(
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     zone = ZoneInfo(timezone)
-    t_start, horizon = _moment(start, zone), _moment(end, zone)
+    t_start, horizon = moment(start, zone), moment(end, zone)
     if horizon <= t_start:
         raise ValueError(f"end {end} must be after start {start}")
-    visible = horizon if cut is None else min(_moment(cut, zone), horizon)
+    visible = horizon if cut is None else min(moment(cut, zone), horizon)
     rng = np.random.default_rng(seed)
     clock = _Clock(t_start - 2 * DAY, horizon + 400 * DAY, zone)
 
@@ -498,157 +486,3 @@ def generate(
     if visible < horizon:  # tickets are in creation order: the ones created by the cut are a prefix
         tickets = tickets.slice(0, int(np.searchsorted(d["created"], visible, side="left")))
     return tickets, events
-
-
-def write_into(
-    con: duckdb.DuckDBPyConnection,
-    n: int,
-    seed: int = 7,
-    start: When = DEFAULT_START,
-    end: When = DEFAULT_END,
-    timezone: str = DEFAULT_TIMEZONE,
-    *,
-    tickets: str = "tickets",
-    events: str = "events",
-) -> tuple[int, int]:
-    """Generate and load typed `tickets`/`events` tables (replacing them); returns their row counts."""
-    return load_tables(con, *generate(n, seed, start, end, timezone), tickets=tickets, events=events)
-
-
-def load_tables(
-    con: duckdb.DuckDBPyConnection,
-    ticket_table: pa.Table,
-    event_table: pa.Table,
-    *,
-    tickets: str = "tickets",
-    events: str = "events",
-) -> tuple[int, int]:
-    """Generated tables into typed `tickets`/`events` tables (replacing them); returns their row counts."""
-    event_table = event_table.append_column("seq", pa.array(np.arange(1, event_table.num_rows + 1)))
-    for name, table, ddl in ((tickets, ticket_table, tickets_ddl), (events, event_table, events_ddl)):
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
-        con.execute(ddl(quote_ident(name)))
-        view = f"_sample_{name}"
-        con.register(view, table)
-        try:
-            con.execute(f"INSERT INTO {quote_ident(name)} SELECT * FROM {quote_ident(view)}")
-        finally:
-            con.unregister(view)
-    return ticket_table.num_rows, event_table.num_rows
-
-
-# The live sample: about this many tickets a year, a year of full months before the month in progress.
-LIVE_PER_YEAR = 5000
-LIVE_MONTHS = 12
-
-
-def live_window(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> tuple[date, date]:
-    """(first day, day after the last) of the live sample drawn for `now`'s local date.
-
-    From the first day of the month LIVE_MONTHS before now's month to the end of
-    now's local day: the review always has a year of complete months behind it.
-    """
-    today = now.astimezone(ZoneInfo(timezone)).date()
-    index = today.year * 12 + today.month - 1 - LIVE_MONTHS
-    return date(index // 12, index % 12 + 1, 1), today + timedelta(days=1)
-
-
-def live_sample(
-    now: datetime, seed: int = 7, timezone: str = DEFAULT_TIMEZONE, per_year: int = LIVE_PER_YEAR
-) -> tuple[pa.Table, pa.Table]:
-    """The bundled sample as it stands at `now`: drawn for now's local date, cut at now.
-
-    The same seed and date give the same tickets all day; later in the day the
-    same tickets have moved on (more acknowledged, resolved, breached).
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must carry a timezone")
-    first, end = live_window(now, timezone)
-    n = max(1, round(per_year * (end - first).days / 365))
-    return generate(n, seed, first, end, timezone, cut=now)
-
-
-def _plain_text(table: pa.Table) -> pa.Table:
-    """Dictionary-encoded text -> plain strings, so a file's schema says `string`, not `dictionary`."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
-    return table
-
-
-def _iso_columns(table: pa.Table, timezone: str) -> pa.Table:
-    """Timestamp columns -> ISO 8601 text with the local offset (`2026-06-01T10:00:00+01:00`)."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type):
-            local = table.column(i).cast(pa.timestamp("s", tz=timezone))
-            text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S%z")
-            text = pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
-            table = table.set_column(i, field.name, text)
-    return table
-
-
-def write_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt: str = "csv", timezone: str = DEFAULT_TIMEZONE) -> list[Path]:
-    """DIR/tickets.<fmt> and DIR/events.<fmt>; CSV timestamps carry their offset, Parquet keeps them typed."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    tickets = tickets.select(list(FILE_COLUMNS))  # `unmeasured` is the loader's to fill
-    for name, table in (("tickets", tickets), ("events", events)):
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            pacsv.write_csv(_iso_columns(_plain_text(table), timezone), path, pacsv.WriteOptions(quoting_style="needed"))
-        else:
-            pq.write_table(_plain_text(table), path)
-        paths.append(path)
-    return paths
-
-
-def write_signal_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt: str, timezone_name: str, *,
-                       as_of: datetime, seed: int) -> list[Path]:
-    """DIR/signals.<fmt> and DIR/surveys.<fmt>: the sample's monitoring signals and survey answers at `as_of`
-    (sample_signals.py), written as the tickets are."""
-    from sla_core.sample_signals import add_signals_and_surveys
-
-    con = duckdb.connect()
-    load_tables(con, tickets, events)
-    add_signals_and_surveys(con, as_of, seed)
-    paths = []
-    for name in ("signals", "surveys"):
-        order = "signal_id" if name == "signals" else 'account, "at", kind'
-        table = con.sql(f"SELECT * FROM {name} ORDER BY {order}").to_arrow_table()
-        path = Path(out) / f"{name}.{fmt}"
-        if fmt == "csv":
-            pacsv.write_csv(_iso_columns(table, timezone_name), path, pacsv.WriteOptions(quoting_style="needed"))
-        else:
-            pq.write_table(table, path)
-        paths.append(path)
-    return paths
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sla_core.sample", description="Write a synthetic ticket set.")
-    parser.add_argument("--tickets", type=int, default=3000, help="number of tickets (default 3000)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    parser.add_argument("--start", default=DEFAULT_START, help=f"first creation instant (default {DEFAULT_START})")
-    parser.add_argument("--end", default=DEFAULT_END, help=f"data horizon: nothing at or after it (default {DEFAULT_END})")
-    parser.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"local zone of the team (default {DEFAULT_TIMEZONE})")
-    args = parser.parse_args(argv)
-    try:
-        tickets, events = generate(args.tickets, args.seed, args.start, args.end, args.timezone)
-    except (ValueError, KeyError) as err:
-        parser.exit(2, f"sample: {err}\n")
-    paths = write_files(tickets, events, args.out, args.format, args.timezone)
-    print(f"wrote {tickets.num_rows} tickets to {paths[0]} and {events.num_rows} events to {paths[1]}")
-    extra = write_signal_files(tickets, events, args.out, args.format, args.timezone,
-                               as_of=datetime.fromtimestamp(_moment(args.end, ZoneInfo(args.timezone)), timezone.utc),
-                               seed=args.seed)
-    print(f"wrote signals to {extra[0]} and survey answers to {extra[1]}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,17 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from sla_core import simulate as sim
-from sla_core.analysis.datasource import policy_fingerprint
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.policy import PolicyError
 from sla_core.policy.teams import on_call_words
 from sla_core.present import words
 from sla_core.present.charts import on_call_figure
+from sla_core.sources import policy_fingerprint
 from sla_core.vocab import METRICS, TIERS
 from ui.candidate import candidate_inputs, replay_controls
+from ui.data_sources import source_key
 from ui.scenarios import scenarios_section
 from ui.sidebar import require_data
-from ui.sources import source_key
 from ui.state import StateKeys
 from ui.widgets import download, pct, table
 

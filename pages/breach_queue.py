@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from sla_core.analysis import queue
-from sla_core.clock import now as clock_now
+from sla_core.now import now as clock_now
 from sla_core.policy import playbooks
 from sla_core.present import words
 from ui.sidebar import require_data

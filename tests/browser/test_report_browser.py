@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.browser.harness import run_in_chromium
-from tests.insights.conftest import EVERY_CHART, ROOT
+from tests.insights.conftest import EVERY_CHART, ROOT, sample_report  # noqa: F401 - the report fixture, shared
 
 SCREENSHOT = ROOT / "tests" / "screenshots" / "report.png"
 

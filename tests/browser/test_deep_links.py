@@ -17,9 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.harness import running_app
-
-from .conftest import run_in_chromium
+from tests.browser.harness import run_in_chromium, running_app
 
 NAV_TITLES = {"Review", "Breach queue", "Upload"}  # the titles app.py gives its st.Page entries
 

@@ -15,7 +15,10 @@ from typing import Any, Optional
 import streamlit as st
 
 from sla_core import simulate as sim
-from sla_core.analysis.datasource import (
+from sla_core.ingest.store import store_path
+from sla_core.now import now
+from sla_core.policy import Policy, PolicyError, load_policy
+from sla_core.sources import (
     DataSource,
     file_version,
     policy_fingerprint,
@@ -24,9 +27,6 @@ from sla_core.analysis.datasource import (
     store_problem,
     store_source,
 )
-from sla_core.clock import now
-from sla_core.ingest.store import store_path
-from sla_core.policy import Policy, PolicyError, load_policy
 from ui.state import StateKeys
 
 SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}

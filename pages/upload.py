@@ -7,16 +7,16 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from sla_core.analysis.datasource import upload_source
 from sla_core.ingest.column_guess import file_columns
 from sla_core.ingest.loading import save_upload
 from sla_core.ingest.mapping import MappingError, load_mapping
 from sla_core.policy import PolicyError
-from sla_core.vocab import SOURCES_SUPPORTED
+from sla_core.sources import upload_source
+from sla_core.vocab import EXPORT_FORMATS
+from ui.data_sources import current_policy
 from ui.load_report import show_load_report
 from ui.mapper import column_mapper
 from ui.sidebar import page_context
-from ui.sources import current_policy
 from ui.state import StateKeys
 from ui.widgets import coverage_panel
 
@@ -41,7 +41,7 @@ def saved(upload: "st.runtime.uploaded_file_manager.UploadedFile", folder: Path)
     return save_upload(upload, upload.name, folder, upload.file_id)
 
 
-presets = [p for p in PRESET_LABELS if p in SOURCES_SUPPORTED or p == CUSTOM]
+presets = [p for p in PRESET_LABELS if p in EXPORT_FORMATS or p == CUSTOM]
 preset = st.selectbox("Export format", presets, format_func=PRESET_LABELS.__getitem__, key=StateKeys.UPLOAD_PRESET)
 tickets_file = st.file_uploader(
     "Event log (CSV or Parquet)" if preset == "eventlog" else "Tickets export (CSV or Parquet)",
@@ -87,7 +87,7 @@ if tickets_file is not None and st.button("Load and evaluate", type="primary", i
         progress.progress(20, text="Reading and checking every row…")
         source = upload_source(
             tickets_path, events_path, current_policy(),
-            label=f"Upload {tickets_file.name}", source="plain" if preset == CUSTOM else preset, mapping=mapping,
+            label=f"Upload {tickets_file.name}", export_format="plain" if preset == CUSTOM else preset, mapping=mapping,
             progress=lambda step: progress.progress(60, text=step),
         )
         progress.progress(100, text="Done.")
@@ -114,5 +114,5 @@ show_load_report(upload)
 coverage_panel(upload, expanded=True)
 st.markdown("The sidebar's data source is now **This session's upload**:")
 links = st.columns(2)
-links[0].page_link("ui/pages/review.py", label="Review this upload", icon=":material/monitoring:")
-links[1].page_link("ui/pages/breach_queue.py", label="Its breach queue", icon=":material/alarm:")
+links[0].page_link("pages/review.py", label="Review this upload", icon=":material/monitoring:")
+links[1].page_link("pages/breach_queue.py", label="Its breach queue", icon=":material/alarm:")

@@ -10,7 +10,7 @@ context; every other context's Review headline equals a lone session's; no
 script in a file name, ticket id or link runs. Screenshots land in
 tests/screenshots/concurrent_*.png.
 
-The app server fixture comes from tests/browser/conftest.py (a missing
+The app server fixture comes from tests/browser/harness.py (a missing
 /usr/bin/chromium skips, or fails under CI=true); Chromium runs on its own
 thread (conftest.run_in_chromium) so it can coexist with tests/browser's.
 """
@@ -21,9 +21,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.browser.harness import settle
-
-from .conftest import run_in_chromium
+from tests.browser.harness import run_in_chromium, settle
 
 SESSIONS = 10
 UPLOADERS = range(5)  # contexts 0..4 upload, 5..9 only read

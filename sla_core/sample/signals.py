@@ -1,7 +1,7 @@
 """The sample's signals and survey answers, drawn in SQL from its tickets, so detection and the NPS cohorts
 have data wherever the sample is shown.
 
-Signals: one alert per incident of record (`incident_ref` "INC-<n>", see sample.py): a monitoring-first
+Signals: one alert per incident of record (`incident_ref` "INC-<n>", see draws.py): a monitoring-first
 incident's alert fired at the ticket's detection and knows when the problem began; a customer-first one's
 alert fired 10-90 minutes after the customer wrote and knows no start. Survey answers: every account answers
 an NPS survey about every other month and a CSAT pulse most months; an account hit by a critical incident in
