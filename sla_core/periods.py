@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Optional, Sequence
 from zoneinfo import ZoneInfo
 
@@ -48,46 +48,75 @@ def days_so_far(month: date, as_of: datetime, timezone: str) -> Optional[int]:
     return today.day if today.replace(day=1) == month else None
 
 
-def default_month(months: Sequence[date], as_of: datetime, timezone: str) -> date:
-    """The month a monthly review opens on: the last complete month when it has decided clocks,
-    else the latest month that has; the month in progress when none has."""
-    current = month_of(as_of, timezone)
-    complete = shift_month(current, -1)
-    if complete in months:
-        return complete
-    return max(months) if months else current
+@dataclass(frozen=True)
+class DataSpan:
+    """The instants a data set knows of: its first ticket, and the last thing that happened in it (never after
+    "now"). A month the span covers only in part is partial and is not compared as if it were whole."""
+
+    first: datetime
+    last: datetime
 
 
 @dataclass(frozen=True)
 class MonthChoice:
-    """A month the review can show, with how many clocks were decided in it."""
+    """A month the review can show, with how many clocks were decided in it and how much of it the data covers."""
 
     month: date
     clocks: int
-    days_so_far: Optional[int] = None  # set for the month in progress
+    days_so_far: Optional[int] = None  # the month in progress at "now": which day of it is today
+    starts: Optional[date] = None  # the data starts within the month, on this day
+    ends: Optional[date] = None  # the data ends within the month, on this day (before its last day)
+
+    @property
+    def partial(self) -> bool:
+        """The data covers only part of the month: in progress, or the data starts or ends within it."""
+        return self.days_so_far is not None or self.starts is not None or self.ends is not None
+
+    @property
+    def coverage(self) -> str:
+        """What part of the month the data covers, in words ('' for a whole month)."""
+        if self.days_so_far is not None:
+            return f"{self.days_so_far} day{'s' if self.days_so_far != 1 else ''} so far"
+        parts = [f"data starts {self.starts:%-d %b}" if self.starts else "",
+                 f"data ends {self.ends:%-d %b}" if self.ends else ""]
+        return ", ".join(p for p in parts if p)
 
     @property
     def label(self) -> str:
-        """`2026-11 · 612 clocks`, `2026-12 · 3 days so far · 40 clocks`."""
-        parts = [month_label(self.month)]
-        if self.days_so_far is not None:
-            parts.append(f"{self.days_so_far} day{'s' if self.days_so_far != 1 else ''} so far")
-        parts.append(f"{self.clocks:,} clock{'s' if self.clocks != 1 else ''}")
-        return " · ".join(parts)
+        """`2026-11 · 612 clocks`, `2026-12 · 3 days so far · 40 clocks`, `2017-02 · data ends 17 Feb · 9 clocks`."""
+        parts = [month_label(self.month), self.coverage, f"{self.clocks:,} clock{'s' if self.clocks != 1 else ''}"]
+        return " · ".join(p for p in parts if p)
 
 
-def month_choices(clocks_per_month: dict[date, int], as_of: datetime, timezone: str) -> list[MonthChoice]:
-    """Months that hold decided clocks, and the month in progress, newest first.
+def month_choices(
+    clocks_per_month: dict[date, int], as_of: datetime, timezone: str, span: Optional[DataSpan] = None
+) -> list[MonthChoice]:
+    """Months that hold decided clocks, newest first, each saying how much of it the data covers.
 
-    Months without data are left out: a store of last year's tickets should not
-    open a list on a hundred empty months.
+    Months without clocks are left out (a store of last year's tickets should not open a list on a year of
+    empty months, nor on the month in progress); only when no month has any is the month in progress offered.
     """
+    zone = ZoneInfo(timezone)
     current = month_of(as_of, timezone)
-    months = {m: n for m, n in clocks_per_month.items() if m <= current}
-    months.setdefault(current, 0)
-    return [
-        MonthChoice(m, months[m], days_so_far(m, as_of, timezone)) for m in sorted(months, reverse=True)
-    ]
+    months = {m: n for m, n in clocks_per_month.items() if m <= current and n > 0} or {current: 0}
+    first = span.first.astimezone(zone).date() if span else None
+    last = min(span.last, as_of).astimezone(zone).date() if span else None
+    choices = []
+    for month in sorted(months, reverse=True):
+        last_day = shift_month(month, 1) - timedelta(days=1)
+        so_far = days_so_far(month, as_of, timezone)
+        starts = first if first is not None and month < first <= last_day else None
+        ends = last if so_far is None and last is not None and month <= last < last_day else None
+        choices.append(MonthChoice(month, months[month], so_far, starts, ends))
+    return choices
+
+
+def default_month(choices: Sequence[MonthChoice], as_of: datetime, timezone: str) -> date:
+    """The month a monthly review opens on: the newest month the data covers whole and that has decided clocks;
+    else the newest month that has; the month in progress when none has."""
+    whole = [c.month for c in choices if c.clocks and not c.partial]
+    decided = [c.month for c in choices if c.clocks]
+    return max(whole or decided or [month_of(as_of, timezone)])
 
 
 def quarter_start(day: date) -> date:

@@ -16,9 +16,10 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, Union
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -30,9 +31,9 @@ from sla_core.ingest.loading import load_files
 from sla_core.ingest.loading.signals import empty_tables
 from sla_core.ingest.store import StoreError, attach_store, open_store, store_path
 from sla_core.now import now
-from sla_core.periods import MonthChoice, days_so_far, default_month, month_choices
+from sla_core.periods import DataSpan, MonthChoice, days_so_far, default_month, month_choices
 from sla_core.policy import Policy
-from sla_core.sample import add_signals_and_surveys, live_sample, load_tables
+from sla_core.sample import add_signals_and_surveys, live_sample, live_window, load_tables
 from sla_core.sources.outcomes import filter_choices, month_clocks, prepare_outcomes
 from sla_core.sqlutil import fetch_one
 from sla_core.vocab import DEFAULT_POLICY
@@ -58,6 +59,7 @@ class DataSource:
     disciplines: tuple[str, ...] = ()
     months: tuple[date, ...] = ()  # months with decided clocks, oldest first
     choices: tuple[MonthChoice, ...] = ()  # what the month filter offers, newest first (periods.month_choices)
+    span: Optional[DataSpan] = None  # the instants the data knows of (None: no tickets)
     results: str = "sla_results"
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
@@ -90,11 +92,11 @@ class DataSource:
 
     @property
     def default_period(self) -> date:
-        """The month a review opens on (periods.default_month)."""
-        return default_month(self.months, self.as_of, self.policy.timezone)
+        """The month a review opens on (periods.default_month): the newest the data covers whole."""
+        return default_month(self.choices, self.as_of, self.policy.timezone)
 
     def month_choice(self, month: date) -> MonthChoice:
-        """The month as the filter lists it (a month outside the list: no clocks)."""
+        """The month as the filter lists it (a month outside the list: no clocks; not offered)."""
         found = {choice.month: choice for choice in self.choices}
         return found.get(month) or MonthChoice(month, 0, days_so_far(month, self.as_of, self.policy.timezone))
 
@@ -125,11 +127,13 @@ def evaluated(
     report: Optional[Any] = None,
     kept_at: Optional[datetime] = None,
     writes_to: Optional[Path] = None,
+    span: Optional[DataSpan] = None,
 ) -> DataSource:
     """Run the engine over the connection's tickets/events and prepare the review's outcomes.
 
     `kept_at`: `sla_results` already holds every clock, from the store's kept
     results (judged at that instant) and the running tickets judged at `as_of`.
+    `span`: the instants the data covers, when known better than its tickets tell (the live sample's window).
     """
     con.execute("SET TimeZone = 'UTC'")
     has_events = fetch_one(con.execute(
@@ -143,6 +147,7 @@ def evaluated(
     prepare_outcomes(con, policy.timezone)
     tickets = fetch_one(con.execute("SELECT count(*) FROM tickets"))[0]
     clocks = month_clocks(con)
+    span = span or data_span(con, as_of)
     private = None
     if writes_to is None:  # only the store writes to a store; the sample and an upload get scratch files
         if kind == "store":
@@ -156,12 +161,25 @@ def evaluated(
         kind=kind, label=label, version=version, con=con, policy=policy, as_of=as_of, tickets=int(tickets),
         segments=tuple(filter_choices(con, "segment")), owner_teams=tuple(filter_choices(con, "owner_team")),
         disciplines=tuple(filter_choices(con, "discipline")),
-        months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone)),
+        months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone, span)), span=span,
         report=report, kept_at=kept_at, writes_to=writes_to,
     )
     if private is not None:
         weakref.finalize(source, shutil.rmtree, private, True)  # an upload's records go with it
     return source
+
+
+def data_span(con: duckdb.DuckDBPyConnection, as_of: datetime) -> Optional[DataSpan]:
+    """From the first ticket's creation to the last instant anything happened (a ticket's stamp or an event),
+    never after `as_of`: what decides which months the data covers only in part."""
+    first, last = fetch_one(con.cursor().execute(
+        """SELECT min(created_at),
+                  greatest(max(greatest(created_at, acknowledged_at, action_plan_at, resolved_at)),
+                           (SELECT max("at") FROM events))
+           FROM tickets"""))
+    if first is None:
+        return None
+    return DataSpan(first, min(last or first, as_of))
 
 
 def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int = 7) -> DataSource:
@@ -171,7 +189,10 @@ def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int
     con = duckdb.connect()
     load_tables(con, *live_sample(as_of, seed, policy.timezone))
     add_signals_and_surveys(con, as_of, seed)
-    return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed))
+    first_day, _ = live_window(as_of, policy.timezone)
+    window = DataSpan(datetime.combine(first_day, time(), ZoneInfo(policy.timezone)), as_of)
+    return evaluated(con, policy, as_of, kind="sample", label="Bundled sample", version=sample_version(as_of, seed),
+                     span=window)
 
 
 def sample_scratch() -> Path:

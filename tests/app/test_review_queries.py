@@ -97,7 +97,7 @@ def test_trend_and_distribution(con: duckdb.DuckDBPyConnection) -> None:
     assert set(dist.target_minutes) == {30.0}
 
 
-def test_the_month_list_holds_the_months_with_data_and_the_month_in_progress(con: duckdb.DuckDBPyConnection) -> None:
+def test_the_month_list_holds_the_months_with_clocks(con: duckdb.DuckDBPyConnection) -> None:
     # October: 3 acknowledgements and 3 action plans (none posted: breached 2 h after creation); November: 4 + 4
     clocks = outcomes.month_clocks(con)
     assert clocks == {date(2026, 10, 1): 6, date(2026, 11, 1): 8}
@@ -105,9 +105,9 @@ def test_the_month_list_holds_the_months_with_data_and_the_month_in_progress(con
     assert [(c.month, c.clocks, c.days_so_far) for c in choices] == [(date(2026, 11, 1), 8, 26),
                                                                      (date(2026, 10, 1), 6, None)]
     assert [c.label for c in choices] == ["2026-11 · 26 days so far · 8 clocks", "2026-10 · 6 clocks"]
-    # a year on: the month in progress, then the months that hold data; no empty month between them
+    # a year on: the months that hold data, no empty month between them nor the empty month in progress
     later = periods.month_choices(clocks, at("2027-12-03 09:00"), POLICY.timezone)
-    assert [c.label for c in later] == ["2027-12 · 3 days so far · 0 clocks", "2026-11 · 8 clocks", "2026-10 · 6 clocks"]
+    assert [c.label for c in later] == ["2026-11 · 8 clocks", "2026-10 · 6 clocks"]
 
 
 def test_csv_download_escapes_formulas() -> None:
