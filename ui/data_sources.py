@@ -24,12 +24,13 @@ from sla_core.sources import (
     policy_fingerprint,
     policy_path,
     sample_source,
+    store_configured,
     store_problem,
     store_source,
 )
 from ui.state import StateKeys
 
-SOURCE_LABELS = {"sample": "Bundled sample", "store": "Persistent store", "upload": "This session's upload"}
+SOURCE_LABELS = {"store": "Persistent store", "sample": "Bundled sample (demo)", "upload": "This session's upload"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,26 +80,78 @@ def store_data_source(policy: Policy) -> Optional[DataSource]:
     return _store(str(path.resolve()), file_version(path, Path(f"{path}.wal")), policy_fingerprint(policy), policy)
 
 
+DATA_PARAM = "data"  # the link's data source: ?data=store or ?data=sample
+
+
+def notice(text: str) -> None:
+    """Say, at the top of the page, what a link or a change of data asked for that this data does not have;
+    it stays until the reader changes a filter or the data source."""
+    notices: list[str] = st.session_state.setdefault(StateKeys.NOTICES, [])
+    if text not in notices:
+        notices.append(text)
+
+
+def clear_notices() -> None:
+    st.session_state[StateKeys.NOTICES] = []
+
+
+def _read_link_source() -> None:
+    """The data source the link names (once per session): a shared link opens on the data it was made on."""
+    if st.session_state.get(StateKeys.SOURCE_LINK_READ):
+        return
+    st.session_state[StateKeys.SOURCE_LINK_READ] = True
+    linked = st.query_params.get(DATA_PARAM)
+    if linked in ("sample", "store"):
+        st.session_state[StateKeys.CHOSEN_SOURCE] = linked
+    elif linked == "upload":
+        notice("This link was made on an upload, which only its own browser session can see: showing "
+               f"the {SOURCE_LABELS[st.session_state[StateKeys.CHOSEN_SOURCE]].lower()} instead.")
+    elif linked:
+        notice(f"URL parameter {DATA_PARAM}={linked!r} ignored: use store or sample.")
+
+
+def _on_source_change() -> None:
+    st.session_state[StateKeys.CHOSEN_SOURCE] = st.session_state[StateKeys.SOURCE]
+    clear_notices()
+
+
 def source_picker(policy: Policy) -> Optional[DataSource]:
-    """The sidebar's data source radio; returns the chosen source, or None when it has no data."""
+    """The sidebar's data source radio (a team's store first when there is one); returns the chosen source, or
+    None when it has no data. The choice travels in the link (?data=)."""
+    _read_link_source()
     pending = st.session_state.pop(StateKeys.PENDING_SOURCE, None)
     if pending is not None:
         st.session_state[StateKeys.CHOSEN_SOURCE] = pending
-    options = ["sample", "store"] + (["upload"] if StateKeys.UPLOAD in st.session_state else [])
+    options = ["store", "sample"] + (["upload"] if StateKeys.UPLOAD in st.session_state else [])
     chosen = st.session_state.get(StateKeys.CHOSEN_SOURCE, "sample")
     st.session_state[StateKeys.SOURCE] = chosen if chosen in options else "sample"
     kind = st.sidebar.radio(
         "Data source", options, format_func=SOURCE_LABELS.__getitem__, key=StateKeys.SOURCE,
-        on_change=lambda: st.session_state.update({StateKeys.CHOSEN_SOURCE: st.session_state[StateKeys.SOURCE]}),
-        help="The bundled sample, the persistent store (python -m sla_core import …) or a file uploaded "
-        "in this browser session (only you see it).",
+        on_change=_on_source_change,
+        help="Your team's persistent store (python -m sla_core import … or sync), the bundled sample (demo data), "
+        "or a file uploaded in this browser session (only you see it).",
     )
     st.session_state[StateKeys.CHOSEN_SOURCE] = kind
+    if kind in ("store", "sample") and st.query_params.get(DATA_PARAM) != kind:
+        st.query_params[DATA_PARAM] = kind
+    elif kind == "upload" and DATA_PARAM in st.query_params:
+        del st.query_params[DATA_PARAM]  # an upload cannot be shared: a link made on it names no data
     if kind == "upload":
         return st.session_state[StateKeys.UPLOAD]
     if kind == "store":
         return store_data_source(policy)
     return sample_data_source(policy)
+
+
+def demo_banner(source: DataSource) -> None:
+    """The bundled sample is a demo, said on every page it is shown on, so its numbers are never taken for a
+    team's own."""
+    configured = store_path()
+    where = (f"Your store `{configured}` is one click away in the sidebar (Persistent store)." if store_configured()
+             else "To see your own tickets, import an export into a store (`python -m sla_core import FILE "
+             "--source …`) and start the board with `SLA_BOARD_DB` pointing at it.")
+    st.warning(f"**Demo data: the bundled sample**, generated for today, not a team's tickets. {where}",
+               icon=":material/science:")
 
 
 def source_key(source: DataSource) -> tuple[str, str, str, str]:

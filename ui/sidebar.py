@@ -17,9 +17,11 @@ import streamlit as st
 
 from sla_core.analysis.filters import QUERY_KEYS, Filters
 from sla_core.sources import DataSource
-from sla_core.vocab import TIERS
+from sla_core.periods import month_label
+from sla_core.present.words import NO_DISCIPLINES
+from sla_core.vocab import TIERS, UNASSIGNED
 from ui.access import account_box, current_actor
-from ui.data_sources import safe_policy, source_picker
+from ui.data_sources import clear_notices, demo_banner, notice, safe_policy, source_picker
 from ui.registry import BY_NAME, PageSpec
 from ui.state import ALL, StateKeys, init_state
 
@@ -47,6 +49,7 @@ def _remember_filter(key: str) -> None:
     value = st.session_state[key]
     filters: Filters = st.session_state[StateKeys.FILTERS]
     st.session_state[StateKeys.FILTERS] = filters.model_copy(update={_FILTER_FIELD[key]: None if value == ALL else value})
+    clear_notices()
 
 
 def _select(
@@ -57,8 +60,6 @@ def _select(
     The canonical copy outlives the widget (a page without filters, a widget
     redrawn elsewhere), so the sidebar never forgets a choice.
     """
-    if current not in options:
-        options = options + [current]
     st.session_state[key] = current
     return st.sidebar.selectbox(
         label, options, key=key, format_func=fmt, disabled=disabled, on_change=_remember_filter, args=(key,),
@@ -66,24 +67,46 @@ def _select(
     )
 
 
+def _on_this_data(source: DataSource, wanted: Filters) -> Filters:
+    """The wanted filters (the link's, or those of the data shown before) that this data has. One it lacks is
+    never changed silently: it is dropped with a notice naming it and what is shown instead."""
+    update: dict[str, object] = {}
+    if wanted.period is not None and wanted.period not in source.periods:
+        notice(f"Month {month_label(wanted.period)} has no SLA clocks in {source.label}: showing "
+               f"{source.month_choice(source.default_period).label} instead.")
+        update["period"] = None
+    for field, values, what in (("segment", source.segments, "segment"), ("owner_team", source.owner_teams, "team"),
+                                ("discipline", source.disciplines, "discipline")):
+        value = getattr(wanted, field)
+        if value is not None and value not in values:
+            notice(f"No ticket in {source.label} has {what} \"{value}\": showing all {what}s instead.")
+            update[field] = None
+    return wanted.model_copy(update=update) if update else wanted
+
+
+def _discipline_filter(source: DataSource, wanted: Filters) -> object:
+    """The discipline filter, offered only where it divides the data; where the policy maps no team to a
+    discipline, the sidebar says so instead of offering "unassigned" alone."""
+    if len(source.disciplines) > 1:
+        return _select("Discipline", [ALL, *source.disciplines], StateKeys.DISCIPLINE, wanted.discipline or ALL,
+                       lambda v: "All disciplines" if v == ALL else str(v))
+    if list(source.disciplines) == [UNASSIGNED]:
+        st.sidebar.caption(NO_DISCIPLINES)
+    return wanted.discipline or ALL
+
+
 def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
     """Period, segment, owner team and tier in the sidebar, mirrored into the URL.
 
     A page that is always "now" (the breach queue) shows the month greyed out, keeping its value.
     """
-    wanted = _url_filters()
-    seen = (source.kind, source.version)
-    if st.session_state.get(StateKeys.SEEN_SOURCE, seen) != seen:
-        # Another data set: its months differ, so start at its latest month.
-        wanted = wanted.model_copy(update={"period": None})
-    st.session_state[StateKeys.SEEN_SOURCE] = seen
+    wanted = _on_this_data(source, _url_filters())
     for problem in st.session_state.get(StateKeys.URL_PROBLEMS, []):
         st.sidebar.warning(problem)
-    periods, default_period = list(source.periods), source.default_period
     all_label = lambda what: (lambda v: f"All {what}" if v == ALL else str(v))  # noqa: E731
     st.sidebar.subheader("Filters")
     period = _select(
-        "Month", periods, StateKeys.PERIOD, wanted.period or default_period,
+        "Month", list(source.periods), StateKeys.PERIOD, wanted.period or source.default_period,
         lambda d: source.month_choice(d).label,  # type: ignore[arg-type]
         disabled=not with_period,
     )
@@ -91,10 +114,7 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
         "Segment", [ALL, *source.segments],
         StateKeys.SEGMENT, wanted.segment or ALL, all_label("segments"),
     )
-    discipline = _select(
-        "Discipline", [ALL, *source.disciplines],
-        StateKeys.DISCIPLINE, wanted.discipline or ALL, all_label("disciplines"),
-    )
+    discipline = _discipline_filter(source, wanted)
     team = _select(
         "Owner team", [ALL, *source.owner_teams],
         StateKeys.TEAM, wanted.owner_team or ALL, all_label("teams"),
@@ -116,6 +136,8 @@ def sidebar_filters(source: DataSource, *, with_period: bool = True) -> Filters:
         elif key not in wanted_query and key in st.query_params:
             del st.query_params[key]
     return chosen
+
+
 def draw_frame(spec: PageSpec) -> None:
     """The sidebar every page shares (data source, filters, who is signed in) and what the page will read."""
     st.sidebar.markdown("### SLA Board")
@@ -123,6 +145,10 @@ def draw_frame(spec: PageSpec) -> None:
     if policy is None:
         st.stop()
     source = source_picker(policy)  # type: ignore[arg-type]
+    sample = source is not None and source.kind == "sample"
+    st.set_page_config(page_title=f"{spec.title}{' (sample)' if sample else ''} · SLA Board")
+    if sample:
+        demo_banner(source)  # type: ignore[arg-type]
     if source is not None and spec.filters != "none":
         filters = sidebar_filters(source, with_period=spec.filters == "all")
     else:
@@ -132,6 +158,8 @@ def draw_frame(spec: PageSpec) -> None:
     st.session_state[StateKeys.ACTIVE_SOURCE] = source
     st.session_state[StateKeys.ACTIVE_FILTERS] = filters
     st.session_state[StateKeys.FRAME_DRAWN] = True
+    for text in st.session_state.get(StateKeys.NOTICES, []):
+        st.info(text, icon=":material/link:")
     account_box(current_actor())
 
 

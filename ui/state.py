@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sla_core.analysis.filters import Filters
+from sla_core.sources import store_configured
 
 ALL = "__all__"  # the "all" choice of a filter or drill-down selectbox
 
@@ -18,12 +19,13 @@ class StateKeys:
 
     SOURCE = "source"  # sidebar radio: sample | store | upload
     CHOSEN_SOURCE = "chosen_source"  # the radio's value, kept while the radio is not drawn
+    SOURCE_LINK_READ = "source_link_read"  # the link's data source was read once for this session
+    NOTICES = "link_notices"  # what a link or a change of data asked for that this data does not have
     PENDING_SOURCE = "pending_source"  # set by a page, applied before the radio is drawn
     UPLOAD = "upload_source"  # this session's DataSource from an upload (never cached)
     FILTERS = "filters"  # the canonical Filters; widgets below mirror it
     URL_READ = "url_read"  # the URL's filters were read once for this session
     URL_PROBLEMS = "url_problems"
-    SEEN_SOURCE = "seen_source"  # (kind, version) of the source the filters were last drawn for
     ACTIVE_SOURCE = "active_source"  # what the current run's page reads
     ACTIVE_FILTERS = "active_filters"
     ACTOR = "actor"  # who uses this session (ui.access), set before any page draws
@@ -57,6 +59,6 @@ class StateKeys:
     SIM_PRIVATE = "sim_private"  # an upload's baseline / replays (never in the shared cache)
     SIM_SEEN_SOURCE = "sim_seen_source"  # the data set the period was chosen for
 def init_state() -> None:
-    """Fill the defaults a fresh session needs."""
-    st.session_state.setdefault(StateKeys.CHOSEN_SOURCE, "sample")
+    """Fill the defaults a fresh session needs: a team's store when there is one, else the bundled sample."""
+    st.session_state.setdefault(StateKeys.CHOSEN_SOURCE, "store" if store_configured() else "sample")
     st.session_state.setdefault(StateKeys.FILTERS, Filters())

@@ -89,6 +89,10 @@ DURATION_MINUTES = frozenset({"target_minutes", "elapsed_minutes", "overdue_minu
 VALUE_WORDS: dict[str, str] = {"action_plan": "action plan", "at_risk": "at risk"}
 WORDED = ("metric", "state", "tier_current", "tier_candidate", "rubric_tier")
 MISSING = "—"
+# Where the policy maps no owner team to a discipline, every team reads "unassigned": said where the discipline
+# would show, so it never reads as "nobody owns it".
+NO_DISCIPLINES = ("No discipline mapped: the policy rolls no owner team up to engineering, product or support "
+                  "(add `disciplines` to the policy, see docs/policy.md).")
 
 
 def label(column: str) -> str:

@@ -207,6 +207,12 @@ def sample_version(as_of: datetime, seed: int = 7) -> str:
     return f"sample:{seed}:{as_of.isoformat()}"
 
 
+def store_configured() -> bool:
+    """Whether the board has a team's store to open on: the file SLA_BOARD_DB names, else sla_board.duckdb here,
+    exists. Then the store, not the sample, is what a visitor sees first."""
+    return store_path().is_file()
+
+
 def store_problem(path: Path) -> Optional[str]:
     """Why the store cannot be shown (missing, locked, not a store, empty), or None when it can.
 
@@ -287,8 +293,9 @@ __all__ = [
     "policy_path",
     "rejects_csv",
     "sample_source",
-    "store_problem",
+    "store_configured",
     "store_path",
+    "store_problem",
     "store_source",
     "upload_source",
 ]

@@ -84,4 +84,4 @@ def test_content_that_is_not_what_its_name_says_gets_one_clear_message(name, con
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and says in errors[0] and "\n" not in errors[0], errors
     assert StateKeys.UPLOAD not in at.session_state
-    assert at.sidebar.radio(key=StateKeys.SOURCE).options == ["Bundled sample", "Persistent store"]
+    assert at.sidebar.radio(key=StateKeys.SOURCE).options == ["Persistent store", "Bundled sample (demo)"]
