@@ -6,7 +6,8 @@ upload (never the user's store). Editors and admins edit; a viewer reads (ui/fee
 
 import streamlit as st
 
-from sla_core.analysis import feedback
+from sla_core import feedback
+from sla_core.analysis import feedback_loops
 from sla_core.ingest.store import StoreError, audit_trail
 from sla_core.periods import month_label
 from ui.access import current_actor
@@ -36,7 +37,7 @@ except StoreError as err:
     st.error(f"The store cannot be used: {err}")
     st.stop()
 
-incidents = feedback.critical_incidents(source, filters, reviewed)
+incidents = feedback_loops.critical_incidents(source, filters, reviewed)
 cols = st.columns(3)
 cols[0].metric(f"Critical incidents, {month}", len(incidents))
 cols[1].metric("Without a review", int((~incidents["reviewed"]).sum()) if not incidents.empty else 0)
@@ -79,7 +80,7 @@ st.caption("After a customer follow-up, record the impact it really had next to 
            "ticket came in.")
 ticket_id = st.text_input("Ticket id", key="feedback_validate_ticket").strip() if editing else ""
 if ticket_id:
-    assessed = feedback.assessed_impact(source, ticket_id)
+    assessed = feedback_loops.assessed_impact(source, ticket_id)
     if assessed is None:
         st.error(f"ticket_id {ticket_id!r}: not in {source.label}.")
     else:
@@ -92,12 +93,12 @@ else:
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Assessed (rows) vs validated (columns)**")
-        table(feedback.confusion_matrix(checked), "feedback_matrix", hide_index=False)
+        table(feedback_loops.confusion_matrix(checked), "feedback_matrix", hide_index=False)
         share = float(checked["misclassified"].mean())
         st.metric("Misclassified", f"{share:.0%}", help=f"of {len(checked)} validated tickets")
     with right:
         st.markdown("**Misclassified tickets**")
-        table(feedback.misclassified(checked), "feedback_misclassified")
+        table(feedback_loops.misclassified(checked), "feedback_misclassified")
 
 with st.expander("Audit trail: every write, who and when", icon=":material/history:"):
     st.caption("Each save on this page, each import and each saved scenario adds a row; nothing here can be edited.")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_core import periods
-from sla_core.analysis import feedback, incidents, insights
+from sla_core.analysis import incidents, insights
 from sla_core.analysis.coverage import missing
 from sla_core.periods import month_label, shift_month
 from sla_core.present import report
@@ -155,11 +155,11 @@ with tabs[5]:
     quarter = st.selectbox("Quarter", quarters, format_func=periods.quarter_label, key="insights_quarter")
     st.caption("Per tier and metric: the target the quarter's stopped clocks would have met 90 % / 95 % of the "
                "time (in the metric's calendar hours), next to the current target.")
-    retro = feedback.retrospective(source, filters, quarter)
+    retro = insights.retrospective(source, filters, quarter)
     if retro.empty:
         st.info(f"No clock stopped in {periods.quarter_label(quarter)}.")
     else:
         table(retro, "insights_retro")
         download(retro, f"retrospective_{periods.quarter_label(quarter)}.csv", "insights_retro_dl")
     st.subheader("Capacity used")
-    table(feedback.capacity(source, filters, quarter), "insights_capacity")
+    table(insights.capacity(source, filters, quarter), "insights_capacity")

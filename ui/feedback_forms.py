@@ -13,9 +13,9 @@ from typing import Callable, Optional
 import pandas as pd
 import streamlit as st
 
+from sla_core import feedback
 from sla_core.access import AccessError, Actor
-from sla_core.analysis import feedback
-from sla_core.analysis.feedback import FeedbackError, IncidentReview, SeverityValidation
+from sla_core.feedback import FeedbackError, IncidentReview, SeverityValidation
 from sla_core.ingest.store import StoreError
 from sla_core.now import now as clock_now
 from sla_core.vocab import TIERS

@@ -1,5 +1,5 @@
 """Incidents: the tickets and monitoring signals of one problem, grouped, with how it was first seen and
-what it did to the satisfaction of the accounts it hit (DESIGN.md: Signals, Survey answers).
+what it did to the satisfaction of the accounts it hit (docs/design.md: Signals, Survey answers).
 
 Grouping (all in one query; a signal's incident is its `incident_ref`, else its own `signal_id`):
 - a ticket joins the incident of a signal that names it (`ticket_id`), or whose `signal_id` or
@@ -33,6 +33,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.query import frame, in_period, local
 from sla_core.analysis.where import filtered
 from sla_core.sources import DataSource
 from sla_core.sqlutil import quote_ident
@@ -41,15 +42,6 @@ from sla_core.vocab import INCIDENT_TIERS, TIERS
 COHORT_WINDOW_DAYS = 30
 MIN_ANSWERS = 5
 FIRST_SEEN: tuple[str, ...] = ("monitoring", "customer")
-
-
-def _frame(src: DataSource, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    """On a fresh cursor: the source is shared by Streamlit's threads."""
-    return src.con.cursor().execute(sql, params).df()
-
-
-def _local(expr: str) -> str:
-    return f"timezone($tz, {expr})"
 
 
 def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any]]:
@@ -117,14 +109,14 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
                     THEN 'monitoring' ELSE 'customer' END AS first_seen
         FROM joined
     )
-    SELECT incident, tier, first_seen, {_local("started_at")} AS started, {_local("detected_at")} AS detected,
-           {_local("monitoring_at")} AS first_alert, {_local("customer_at")} AS first_ticket,
+    SELECT incident, tier, first_seen, {local("started_at")} AS started, {local("detected_at")} AS detected,
+           {local("monitoring_at")} AS first_alert, {local("customer_at")} AS first_ticket,
            CASE WHEN started_at <= detected_at THEN (epoch(detected_at) - epoch(started_at)) / 60.0 END
                AS detect_minutes,
-           {_local("resolved_at")} AS resolved, tickets, signals, ticket_ids, tools, services, title,
+           {local("resolved_at")} AS resolved, tickets, signals, ticket_ids, tools, services, title,
            accounts, started_at AS started_utc, detected_at AS detected_utc, resolved_at AS resolved_utc
     FROM judged
-    WHERE ($period IS NULL OR CAST(date_trunc('month', timezone($tz, detected_at)) AS DATE) = $period)
+    WHERE {in_period("detected_at")}
       AND ($tier IS NULL AND (tier IS NULL OR list_contains($incident_tiers::VARCHAR[], tier)) OR tier = $tier)
       {"AND passes" if by_ticket else ""}"""
     return sql, params
@@ -134,7 +126,7 @@ def time_to_detect(src: DataSource, filters: Filters) -> pd.DataFrame:
     """Per first-seen source (monitoring, customer): incidents, how many have a start to time from
     (`timed`), median / 90th percentile / mean minutes to detect, and the share of the incidents."""
     rows, params = incidents_sql(src, filters)
-    return _frame(
+    return frame(
         src,
         f"""SELECT first_seen, count(*) AS incidents, count(detect_minutes) AS timed,
                median(detect_minutes) AS median_minutes, quantile_cont(detect_minutes, 0.9) AS p90_minutes,
@@ -156,7 +148,7 @@ def monitoring_share(detect: pd.DataFrame) -> Optional[float]:
 def detect_incidents(src: DataSource, filters: Filters, first_seen: Optional[str] = None) -> pd.DataFrame:
     """The incidents behind `time_to_detect` (one first-seen source, or all), slowest detection first."""
     rows, params = incidents_sql(src, filters)
-    return _frame(
+    return frame(
         src,
         f"""SELECT incident, tier, first_seen, started, first_alert, first_ticket, detected, detect_minutes,
                tickets, signals, ticket_ids, tools, services, title
@@ -211,7 +203,7 @@ def satisfaction_cohorts(src: DataSource, filters: Filters) -> pd.DataFrame:
     unaffected ones, every incident's windows pooled (an answer counts once per group and side). Columns: group,
     nps_before, nps_after, nps_change, csat_before, csat_after, and the NPS answers behind each side."""
     ctes, params = _cohort_ctes(src, filters)
-    return _frame(
+    return frame(
         src,
         f"""{ctes}, a AS (SELECT DISTINCT account, "at", kind, score, side, impacted FROM answers), g AS (
             SELECT 'impacted accounts' AS "group", 1 AS k, {_scores('before', 'impacted')},
@@ -231,7 +223,7 @@ def incident_cohorts(src: DataSource, filters: Filters) -> pd.DataFrame:
     """Per critical incident of the month: its accounts, and NPS / CSAT of them and of everyone else in its
     windows (the rows behind `satisfaction_cohorts`)."""
     ctes, params = _cohort_ctes(src, filters)
-    return _frame(
+    return frame(
         src,
         f"""{ctes}, s AS (
             SELECT incident, {_scores('before', 'impacted')}, {_scores('after', 'impacted')},

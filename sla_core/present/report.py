@@ -22,8 +22,8 @@ from typing import Any, Optional, Union
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from sla_core import periods
-from sla_core.analysis import feedback, incidents, insights, review
+from sla_core import feedback, periods
+from sla_core.analysis import feedback_loops, incidents, insights, review
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import Chart, insight_charts, review_charts
@@ -158,12 +158,12 @@ def _breached_section(src: DataSource, filters: Filters, month: _Month) -> list[
 
 
 def _beyond_section(src: DataSource, filters: Filters, month: _Month) -> list[str]:
-    """The systemic metrics of insights.py: charts and tables."""
+    """The systemic metrics of sla_core.analysis.insights: charts and tables."""
     parts: list[str] = []
     add = parts.append
     add("<h2>Beyond the timers</h2>")
     add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
-        "sla_core/analysis/insights.py. " + html.escape(insights.cohort_rule(src)) + ".</p>")
+        "sla_core/analysis/insights/. " + html.escape(insights.cohort_rule(src)) + ".</p>")
     summary = insights.summarize(src, filters)
     parts.extend(_chart_html(c) for c in insight_charts(summary))
     share = incidents.monitoring_share(summary.detect)
@@ -197,8 +197,8 @@ def _retrospective_section(src: DataSource, filters: Filters) -> list[str]:
     add = parts.append
     quarter = periods.last_quarter(src.as_of, src.policy.timezone)
     add(f"<h2>Quarterly retrospective, {html.escape(periods.quarter_label(quarter))}</h2>")
-    add(table_html(feedback.retrospective(src, filters, quarter), percent=("met_share",)))
-    add(table_html(feedback.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
+    add(table_html(insights.retrospective(src, filters, quarter), percent=("met_share",)))
+    add(table_html(insights.capacity(src, filters, quarter), empty="No tickets created in the quarter."))
     return parts
 
 
@@ -214,12 +214,12 @@ def _feedback_section(src: DataSource, filters: Filters, month: _Month, feedback
         open_items = feedback.action_items(feedback_db, open_only=True, today=today)
         add(f"<h3>Open action items ({len(open_items)}; {int(open_items['overdue'].sum())} overdue on {today})</h3>")
         add(table_html(open_items, empty="No open action items."))
-        missing = feedback.incidents_without_review(src, filters, feedback_db)
+        missing = feedback_loops.incidents_without_review(src, filters, feedback_db)
         add(f"<h3>Critical incidents of {html.escape(month.label)} without a review ({len(missing)})</h3>")
         add(table_html(missing, empty="Every critical incident of the month has a review."))
         checked = feedback.validations(feedback_db)
         add("<h3>Severity validation: assessed (rows) vs validated (columns)</h3>")
-        add(table_html(feedback.confusion_matrix(checked).reset_index()))
+        add(table_html(feedback_loops.confusion_matrix(checked).reset_index()))
     return parts
 
 

@@ -12,9 +12,9 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
+from sla_core import feedback
 from sla_core.access import AccessError, AccessFile, Actor, exposed, load_access, local_actor
-from sla_core.analysis import feedback
-from sla_core.analysis.feedback import ActionItem, IncidentReview, SeverityValidation
+from sla_core.feedback import ActionItem, IncidentReview, SeverityValidation
 from sla_core.ingest.store import audit_trail
 from sla_core.simulate import scenarios as kept
 from tests.conftest import ROOT

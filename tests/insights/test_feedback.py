@@ -8,11 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sla_core import periods
+from sla_core import feedback, periods
 from sla_core.access import local_actor
-from sla_core.analysis import feedback
-from sla_core.analysis.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
+from sla_core.analysis import feedback_loops, insights
 from sla_core.analysis.filters import Filters
+from sla_core.feedback import ActionItem, FeedbackError, IncidentReview, SeverityValidation
 from sla_core.sources import DataSource
 
 NOV = Filters(period=date(2026, 11, 1))
@@ -124,18 +124,18 @@ def test_a_bad_review_or_validation_names_its_field() -> None:
 
 def test_incidents_without_review(month_source: DataSource, store: Path) -> None:
     # November's critical incidents are A and B; once A is reviewed only B is missing one.
-    assert set(feedback.incidents_without_review(month_source, NOV, store)["ticket_id"]) == {"A", "B"}
+    assert set(feedback_loops.incidents_without_review(month_source, NOV, store)["ticket_id"]) == {"A", "B"}
     feedback.save_review(review("A"), store, actor=local_actor())
-    missing = feedback.incidents_without_review(month_source, NOV, store)
+    missing = feedback_loops.incidents_without_review(month_source, NOV, store)
     assert list(missing["ticket_id"]) == ["B"]
-    listed = feedback.critical_incidents(month_source, NOV, feedback.reviewed_ids(store))
+    listed = feedback_loops.critical_incidents(month_source, NOV, feedback.reviewed_ids(store))
     assert dict(zip(listed["ticket_id"], listed["reviewed"])) == {"A": True, "B": False}
     feedback.delete_review("A", store, actor=local_actor())
     assert feedback.reviewed_ids(store) == []
 
 
 def test_severity_validation_confusion_matrix_and_misclassified(month_source: DataSource, store: Path) -> None:
-    assert feedback.assessed_impact(month_source, "C") == "high"
+    assert feedback_loops.assessed_impact(month_source, "C") == "high"
     for ticket, assessed, validated in (("A", "critical", "critical"), ("C", "high", "critical"),
                                         ("E", "medium", "low"), ("F", "low", "low")):
         feedback.save_validation(SeverityValidation(ticket_id=ticket, assessed_impact=assessed,
@@ -146,13 +146,13 @@ def test_severity_validation_confusion_matrix_and_misclassified(month_source: Da
                                                 validated_at=date(2026, 12, 1), note="confirmed"), store, actor=local_actor())
     checked = feedback.validations(store)
     assert len(checked) == 4
-    matrix = feedback.confusion_matrix(checked)
+    matrix = feedback_loops.confusion_matrix(checked)
     assert matrix.loc["critical", "critical"] == 1 and matrix.loc["high", "critical"] == 1
     assert matrix.loc["medium", "low"] == 1 and matrix.loc["low", "low"] == 1
     assert int(matrix.to_numpy().sum()) == 4 and list(matrix.index) == ["critical", "high", "medium", "low"]
-    wrong = feedback.misclassified(checked)
+    wrong = feedback_loops.misclassified(checked)
     assert dict(zip(wrong["ticket_id"], wrong["error"])) == {"C": "under-assessed", "E": "over-assessed"}
-    assert feedback.confusion_matrix(checked.iloc[0:0]).to_numpy().sum() == 0
+    assert feedback_loops.confusion_matrix(checked.iloc[0:0]).to_numpy().sum() == 0
 
 
 def test_quarterly_retrospective_percentiles_and_capacity(month_source: DataSource) -> None:
@@ -160,7 +160,7 @@ def test_quarterly_retrospective_percentiles_and_capacity(month_source: DataSour
     # G 10:00 -> 10:30 = 0.5h. Sorted [0.5, 0.5, 1]: p90 at position 1.8 = 0.5 + 0.8 * 0.5 = 0.9h,
     # p95 at 1.9 = 0.95h; all met the 2h target; p90 / target = 0.45.
     q4 = date(2026, 10, 1)
-    retro = feedback.retrospective(month_source, Filters(), q4)
+    retro = insights.retrospective(month_source, Filters(), q4)
     high_ack = retro[(retro["tier"] == "high") & (retro["metric"] == "acknowledge")].iloc[0]
     assert high_ack["clocks"] == 3 and high_ack["target_hours"] == pytest.approx(2)
     assert high_ack["p90_hours"] == pytest.approx(0.9) and high_ack["p95_hours"] == pytest.approx(0.95)
@@ -168,12 +168,12 @@ def test_quarterly_retrospective_percentiles_and_capacity(month_source: DataSour
     untimed = retro[(retro["tier"] == "critical") & (retro["metric"] == "resolution")].iloc[0]
     assert untimed["clocks"] == 2 and untimed["met_share"] != untimed["met_share"]  # NaN: nothing to meet
     # Capacity: created in Q4 (92 days = 13.14 weeks): critical 2, high 3 (C and D share a week), medium 2, low 2.
-    cap = feedback.capacity(month_source, Filters(), q4).set_index("tier")
+    cap = insights.capacity(month_source, Filters(), q4).set_index("tier")
     assert cap["tickets"].to_dict() == {"critical": 2, "high": 3, "medium": 2, "low": 2}
     assert cap.loc["high", "per_week"] == pytest.approx(3 / (92 / 7))
     assert cap.loc["high", "busiest_week"] == 2
     # By default the last full quarter before as_of (1 Dec 2026) is Q3: nothing of this data set.
     assert periods.last_quarter(month_source.as_of, "Europe/London") == date(2026, 7, 1)
-    assert feedback.retrospective(month_source, Filters()).empty
+    assert insights.retrospective(month_source, Filters()).empty
     with pytest.raises(ValueError, match="first day of a quarter"):
-        feedback.retrospective(month_source, Filters(), date(2026, 11, 1))
+        insights.retrospective(month_source, Filters(), date(2026, 11, 1))

@@ -10,10 +10,11 @@ from typing import Optional
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sla_core import feedback
 from sla_core.access import local_actor
-from sla_core.analysis import feedback, incidents
-from sla_core.analysis.feedback import ActionItem
+from sla_core.analysis import incidents, insights
 from sla_core.analysis.filters import Filters
+from sla_core.feedback import ActionItem
 from sla_core.sources import DataSource
 from tests.insights.conftest import ROOT
 from ui.state import StateKeys
@@ -93,7 +94,7 @@ def test_insights_page_on_the_bundled_sample(store: Path) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="insights_quarter").value == date(2026, 7, 1)
     retro = table_with(at, "90th percentile (h)", "95th percentile (h)", "Target (h)")
-    assert len(retro) == len(feedback.retrospective(source, Filters(), date(2026, 7, 1)))
+    assert len(retro) == len(insights.retrospective(source, Filters(), date(2026, 7, 1)))
 
 
 def test_reviews_entered_on_the_page_survive_a_restart(month_source: DataSource, store: Path) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from sla_core import feedback
 from sla_core.access import local_actor
-from sla_core.analysis import feedback
-from sla_core.analysis.feedback import ActionItem, IncidentReview, SeverityValidation
+from sla_core.feedback import ActionItem, IncidentReview, SeverityValidation
 from sla_core.ingest.store import store_path
 from sla_core.policy.model import load_policy
 from sla_core.simulate import scenarios as kept

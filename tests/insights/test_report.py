@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from sla_core import feedback
 from sla_core.access import local_actor
-from sla_core.analysis import feedback
-from sla_core.analysis.feedback import ActionItem, IncidentReview
 from sla_core.analysis.filters import Filters
 from sla_core.cli import main
+from sla_core.feedback import ActionItem, IncidentReview
 from sla_core.ingest.store import import_file
 from sla_core.present import report
 from tests.insights.conftest import (
