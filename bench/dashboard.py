@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     for tier in (None, "critical", "high"):
         f = Filters(period=period, tier=tier)
         timed("core: review queries for one filter", lambda: (
-            review.headline(con, f), review.adherence_table(con, f), review.adherence_trend(con, f),
-            review.elapsed_distribution(con, f, "acknowledge"), review.breaches_by_team(con, f),
-            review.tickets_behind(con, f, policy.timezone, limit=2000), review.count_behind(con, f)), t)
+            review.headline(source, f), review.adherence_table(source, f), review.adherence_trend(source, f),
+            review.elapsed_distribution(source, f, "acknowledge"), review.breaches_by_team(source, f),
+            review.tickets_behind(source, f, limit=2000), review.count_behind(source, f)), t)
     con.close()  # frees its memory before the app runs
 
     from streamlit.testing.v1 import AppTest

@@ -15,7 +15,6 @@ from ui.state import ALL, StateKeys
 from ui.widgets import coverage_panel, download, pct, table
 
 source, filters = require_data("review")
-con, outcomes = source.con, source.outcomes
 month = month_label(filters.period)
 previous = month_label(shift_month(filters.period, -1))
 tz = source.policy.timezone
@@ -34,9 +33,9 @@ st.caption(
     f"{source.as_of.astimezone(source.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}"
 )
 
-head = review.headline(con, filters, outcomes=outcomes)
+head = review.headline(source, filters)
 so_far = source.month_choice(filters.period).days_so_far
-checks = review.goal_checks(con, filters, source.policy.goals, outcomes=outcomes)
+checks = review.goal_checks(source, filters)
 cols = st.columns(5)
 if so_far is None:
     cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence),
@@ -87,7 +86,7 @@ def drill_to_row() -> None:
 
 
 st.subheader("Adherence per tier and clock")
-adherence = review.adherence_table(con, filters, outcomes=outcomes, goals=source.policy.goals)
+adherence = review.adherence_table(source, filters)
 shown = adherence[["tier", "metric", "met", "breached", "adherence", "goal", "prev_adherence", "adherence_12m"]]
 table(
     shown.rename(columns={"adherence": f"Adherence {month}", "prev_adherence": previous,
@@ -98,7 +97,7 @@ table(
 st.caption("Select a row: its breached clocks are listed right below. " + CLOCKS)
 download(adherence, f"adherence_{month}.csv", "dl_adherence")
 tickets_behind_the_numbers(source, filters, list(source.owner_teams))
-trend = review.adherence_trend(con, filters, outcomes=outcomes)
+trend = review.adherence_trend(source, filters)
 if not trend.empty:
     st.subheader("Trend, last 12 months")
     if source.policy.goals:
@@ -114,7 +113,7 @@ dist_tier = review.distribution_tier(filters)
 st.subheader(f"Response times, {dist_tier} tickets, {month}")
 dist_cols = st.columns(2)
 for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
-    dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+    dist = review.elapsed_distribution(source, filters, metric)
     with col:
         if dist.empty:
             st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
@@ -128,12 +127,12 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
         download(dist, f"{dist_tier}_{metric}_{month}.csv", f"dl_dist_{metric}")
 
 st.subheader(f"Breaches by owner team, {month}")
-teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+teams = review.breaches_by_team(source, filters)
 team_cols = st.columns([3, 2])
 with team_cols[0]:
     metric_table(
         teams, "team_table", lambda row: review.tickets_behind(
-            con, filters, tz, outcomes=outcomes, owner_team=pick(row, "owner_team"), metric=pick(row, "metric"),
+            source, filters, owner_team=pick(row, "owner_team"), metric=pick(row, "metric"),
         )[BEHIND_COLUMNS], month, f"No clock breached in {month} for these filters.",
     )
 with team_cols[1]:
@@ -143,7 +142,7 @@ with team_cols[1]:
 with st.expander("Load per route: tickets created per month", icon=":material/call_split:"):
     st.caption("Each tier's route from the policy's `routes` (who the tier sends work to); the months up to "
                f"{month}, newest first.")
-    load = review.route_load(con, filters, tz, results=source.results)
+    load = review.route_load(source, filters)
     if len(load.columns) > 1:
         shown = load.assign(month=load["month"].map(month_label))
         table(shown.rename(columns={c: c.replace("_", " ") for c in shown.columns if c != "month"}),

@@ -44,7 +44,7 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
 
     The selectors are bound to the URL (Streamlit's `bind="query-params"`), so a shared link keeps them.
     """
-    con, outcomes, tz = source.con, source.outcomes, source.policy.timezone
+    tz = source.policy.timezone
     period: date = filters.period  # type: ignore[assignment]
     st.subheader("Tickets behind the numbers", anchor="tickets-behind")
     sel = st.columns(5)
@@ -66,8 +66,8 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
         "window": window, "state": state, "tier": None if tier == ALL else tier,
         "metric": None if metric == ALL else metric, "owner_team": None if team == ALL else team,
     }
-    total = review.count_behind(con, filters, outcomes=outcomes, **drill)
-    behind = review.tickets_behind(con, filters, tz, outcomes=outcomes, limit=SHOWN, **drill)
+    total = review.count_behind(source, filters, **drill)
+    behind = review.tickets_behind(source, filters, limit=SHOWN, **drill)
     st.markdown(
         f"**{total:,}** clock{'s' if total != 1 else ''} {OUTCOME_VERBS[state]} in "
         f"{window_months(period, window)}" + (f" (the latest {SHOWN:,} shown; the download has all)"
@@ -82,7 +82,7 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
     st.download_button(
         "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month_label(period)}.csv",
         mime="text/csv", on_click="ignore", icon=":material/download:",
-        data=lambda: frame_csv_bytes(review.tickets_behind(con, filters, tz, outcomes=outcomes, **drill)),
+        data=lambda: frame_csv_bytes(review.tickets_behind(source, filters, **drill)),
     )
 
 

@@ -1,12 +1,13 @@
 """The monthly SLA review: adherence, counts, distributions and the tickets behind them.
 
-Every number is computed in DuckDB over an "outcomes" table prepared once per
-evaluation (`prepare_outcomes`), so a filter change is a handful of small,
-parameterized aggregate queries. Each function opens its own cursor: the
-Streamlit server calls them from several threads.
+Every number is computed in DuckDB over the source's "outcomes" table, prepared once per
+evaluation (`sla_core.sources.outcomes`), so a filter change is a handful of small,
+parameterized aggregate queries. Every figure takes the source and the filters, as the
+other figures do, and runs on a cursor of its own (`query.frame`): the Streamlit server
+calls them from several threads.
 
 Adherence for a month = met / (met + breached) over the clocks decided in that
-month (DESIGN.md): a stopped clock is decided when it stopped, a clock still
+month (docs/design.md, SLA semantics): a stopped clock is decided when it stopped, a clock still
 running past its due time when it breached (its `due_at`). Months are
 calendar months in the policy's timezone.
 """
@@ -15,23 +16,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Literal, Mapping, Optional
-from zoneinfo import ZoneInfo
+from typing import Literal, Optional
 
-import duckdb
 import pandas as pd
 
 from sla_core.analysis.filters import Filters
+from sla_core.analysis.query import frame, month
 from sla_core.analysis.where import Where, filtered
 from sla_core.periods import shift_month
+from sla_core.sources import DataSource
 from sla_core.sources.outcomes import monthly_table
 from sla_core.sqlutil import fetch_one, quote_ident
-from sla_core.vocab import METRICS, TIERS, Tier
+from sla_core.vocab import METRICS, TIERS
 
 Window = Literal["month", "previous", "12m"]
 StateChoice = Literal["breached", "met", "all"]
 TREND_MONTHS = 12
 NO_TEAM = "(no owner team)"
+
 
 def _where(filters: Filters, first: date, last: date) -> Where:
     """The outcomes of months [first, last] under the shared filters."""
@@ -52,10 +54,6 @@ def _require_period(filters: Filters) -> date:
     if filters.period is None:
         raise ValueError("the review needs a period (a month)")
     return filters.period
-
-
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    return con.cursor().execute(sql, params).df()
 
 
 @dataclass(frozen=True)
@@ -80,80 +78,74 @@ class Headline:
     last_12_months: Counts
 
 
-def counts(
-    con: duckdb.DuckDBPyConnection, filters: Filters, window: Window = "month", *, outcomes: str = "review_outcomes"
-) -> Counts:
+def counts(source: DataSource, filters: Filters, window: Window = "month") -> Counts:
+    """Met and breached clocks decided in the window, under the filters."""
     where = _where(filters, *window_bounds(_require_period(filters), window))
-    met, breached = fetch_one(con.cursor().execute(
+    met, breached = fetch_one(source.con.cursor().execute(
         f"""
         SELECT CAST(coalesce(sum(met), 0) AS BIGINT), CAST(coalesce(sum(breached), 0) AS BIGINT)
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
+        FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
         """,
         where.params,
     ))
     return Counts(met=int(met), breached=int(breached))
 
 
-def headline(con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes") -> Headline:
+def headline(source: DataSource, filters: Filters) -> Headline:
     """Met / breached / adherence for the month, the month before and the last 12 months."""
     return Headline(
-        month=counts(con, filters, "month", outcomes=outcomes),
-        previous=counts(con, filters, "previous", outcomes=outcomes),
-        last_12_months=counts(con, filters, "12m", outcomes=outcomes),
+        month=counts(source, filters, "month"),
+        previous=counts(source, filters, "previous"),
+        last_12_months=counts(source, filters, "12m"),
     )
 
 
-def route_load(
-    con: duckdb.DuckDBPyConnection, filters: Filters, timezone: str, *, results: str = "sla_results"
-) -> pd.DataFrame:
+def route_load(source: DataSource, filters: Filters) -> pd.DataFrame:
     """Tickets created per month and route (the policy's `routes`: who each tier sends work to), over the last
     12 months to the selected one, in the policy's timezone. Columns: month, then one per route."""
     period = _require_period(filters)
-    zone = ZoneInfo(timezone)
+    zone = source.policy.zone
     first, _ = window_bounds(period, "12m")
     # One row per ticket (every ticket has an acknowledge row), and only the window's tickets are put into months.
     where = filtered(filters).add("metric = 'acknowledge' AND created_at >= $lo AND created_at < $hi",
                                   lo=datetime.combine(first, time(), zone),
                                   hi=datetime.combine(shift_month(period, 1), time(), zone))
-    frame = _frame(
-        con,
+    created = frame(
+        source,
         f"""
-        SELECT CAST(date_trunc('month', timezone($tz, created_at)) AS DATE) AS month,
-               coalesce(route, 'no route') AS route, count(*) AS tickets
-        FROM {quote_ident(results)}
+        SELECT {month("created_at")} AS month, coalesce(route, 'no route') AS route, count(*) AS tickets
+        FROM {quote_ident(source.results)}
         WHERE {where.sql}
         GROUP BY ALL
         """,
-        {**where.params, "tz": timezone},
+        {**where.params, "tz": source.policy.timezone},
     )
-    if frame.empty:
+    if created.empty:
         return pd.DataFrame(columns=["month"])
-    frame["month"] = pd.to_datetime(frame["month"]).dt.date
-    table = frame.pivot_table(index="month", columns="route", values="tickets", fill_value=0, aggfunc="sum")
+    created["month"] = pd.to_datetime(created["month"]).dt.date
+    table = created.pivot_table(index="month", columns="route", values="tickets", fill_value=0, aggfunc="sum")
     return table.sort_index(ascending=False).reset_index().rename_axis(columns=None)
 
 
-def _tier_metric_order(frame: pd.DataFrame) -> pd.DataFrame:
+def _tier_metric_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Most urgent tier first, then the clocks in the order a ticket meets them (vocab)."""
     order = {tier: i for i, tier in enumerate(TIERS)}
     morder = {metric: i for i, metric in enumerate(METRICS)}
-    keys = frame["tier"].map(order).fillna(len(order)) * 10 + frame["metric"].map(morder).fillna(len(morder))
-    return frame.assign(_k=keys).sort_values(["_k", "tier", "metric"]).drop(columns="_k").reset_index(drop=True)
+    keys = table["tier"].map(order).fillna(len(order)) * 10 + table["metric"].map(morder).fillna(len(morder))
+    return table.assign(_k=keys).sort_values(["_k", "tier", "metric"]).drop(columns="_k").reset_index(drop=True)
 
 
-def adherence_table(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes",
-    goals: Mapping[Tier, float] = {},
-) -> pd.DataFrame:
+def adherence_table(source: DataSource, filters: Filters) -> pd.DataFrame:
     """Per tier and metric: counts and adherence this month, the month before, the last 12 months.
 
-    Columns: tier, metric, met, breached, adherence, goal (the policy's, per tier; None without one), prev_met,
+    Columns: tier, metric, met, breached, adherence, goal (the policy's `goals`, per tier; None without one), prev_met,
     prev_breached, prev_adherence, met_12m, breached_12m, adherence_12m (adherence None when nothing was
     decided). Rows: every tier/metric with an outcome in 12 months.
     """
     period = _require_period(filters)
     where = _where(filters, *window_bounds(period, "12m")).bind(period=period, previous=shift_month(period, -1))
-    frame = _frame(
-        con,
+    table = frame(
+        source,
         f"""
         WITH c AS (
             SELECT tier, metric,
@@ -163,7 +155,7 @@ def adherence_table(
                    CAST(coalesce(sum(breached) FILTER (WHERE month = $previous), 0) AS BIGINT) AS prev_breached,
                    CAST(sum(met) AS BIGINT) AS met_12m,
                    CAST(sum(breached) AS BIGINT) AS breached_12m
-            FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
+            FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
             GROUP BY tier, metric
         )
         SELECT tier, metric, met, breached,
@@ -176,8 +168,9 @@ def adherence_table(
         """,
         where.params,
     )
-    frame.insert(5, "goal", frame["tier"].map(lambda tier: goals.get(tier)).astype("float64"))
-    return _tier_metric_order(frame)
+    goals = source.policy.goals
+    table.insert(5, "goal", table["tier"].map(lambda tier: goals.get(tier)).astype("float64"))
+    return _tier_metric_order(table)
 
 
 @dataclass(frozen=True)
@@ -193,35 +186,31 @@ class GoalCheck:
         return None if self.adherence is None else self.adherence >= self.goal
 
 
-def goal_checks(
-    con: duckdb.DuckDBPyConnection, filters: Filters, goals: Mapping[Tier, float], *, outcomes: str = "review_outcomes"
-) -> list[GoalCheck]:
-    """Each tier with a goal and clocks decided in the month, most urgent first."""
-    checks = []
+def goal_checks(source: DataSource, filters: Filters) -> list[GoalCheck]:
+    """Each tier with a goal (the policy's `goals`) and clocks decided in the month, most urgent first."""
+    goals, checks = source.policy.goals, []
     for tier in TIERS:
         if tier in goals and (filters.tier is None or filters.tier == tier):
-            month = counts(con, filters.model_copy(update={"tier": tier}), "month", outcomes=outcomes)
-            if month.decided:
-                checks.append(GoalCheck(tier=tier, adherence=month.adherence, goal=goals[tier]))
+            decided = counts(source, filters.model_copy(update={"tier": tier}), "month")
+            if decided.decided:
+                checks.append(GoalCheck(tier=tier, adherence=decided.adherence, goal=goals[tier]))
     return checks
 
 
-def adherence_trend(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes"
-) -> pd.DataFrame:
+def adherence_trend(source: DataSource, filters: Filters) -> pd.DataFrame:
     """Adherence per month, tier and metric over the 12 months ending at the period.
 
     Columns: month (DATE), tier, metric, met, breached, adherence.
     """
     where = _where(filters, *window_bounds(_require_period(filters), "12m"))
-    return _frame(
-        con,
+    return frame(
+        source,
         f"""
         SELECT month, tier, metric,
                CAST(sum(met) AS BIGINT) AS met,
                CAST(sum(breached) AS BIGINT) AS breached,
                sum(met) / (sum(met) + sum(breached)) AS adherence
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
+        FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
         GROUP BY month, tier, metric
         ORDER BY month, tier, metric
         """,
@@ -234,9 +223,7 @@ def distribution_tier(filters: Filters) -> str:
     return filters.tier or "critical"
 
 
-def elapsed_distribution(
-    con: duckdb.DuckDBPyConnection, filters: Filters, metric: str, *, outcomes: str = "review_outcomes"
-) -> pd.DataFrame:
+def elapsed_distribution(source: DataSource, filters: Filters, metric: str) -> pd.DataFrame:
     """Time to `metric` in minutes for the distribution tier's clocks decided in the month.
 
     Columns: ticket_id, elapsed_minutes, target_minutes, state. Elapsed time is
@@ -245,12 +232,12 @@ def elapsed_distribution(
     period = _require_period(filters)
     where = _where(filters.model_copy(update={"tier": distribution_tier(filters)}), period, period)
     where.add("metric = $metric", metric=metric)
-    return _frame(
-        con,
+    return frame(
+        source,
         f"""
         SELECT ticket_id, elapsed_seconds / 60.0 AS elapsed_minutes,
                target_seconds / 60.0 AS target_minutes, state
-        FROM {quote_ident(outcomes)}
+        FROM {quote_ident(source.outcomes)}
         WHERE {where.sql}
         ORDER BY elapsed_minutes
         """,
@@ -258,20 +245,18 @@ def elapsed_distribution(
     )
 
 
-def breaches_by_team(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, outcomes: str = "review_outcomes"
-) -> pd.DataFrame:
+def breaches_by_team(source: DataSource, filters: Filters) -> pd.DataFrame:
     """Per owner team and metric in the month: breached, met, adherence; most breaches first."""
     period = _require_period(filters)
     where = _where(filters, period, period)
-    return _frame(
-        con,
+    return frame(
+        source,
         f"""
         SELECT coalesce(owner_team, $no_team) AS owner_team, discipline, metric,
                CAST(sum(breached) AS BIGINT) AS breached,
                CAST(sum(met) AS BIGINT) AS met,
                sum(met) / (sum(met) + sum(breached)) AS adherence
-        FROM {quote_ident(monthly_table(outcomes))} WHERE {where.sql}
+        FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
         GROUP BY ALL
         ORDER BY breached DESC, owner_team, metric
         """,
@@ -296,9 +281,8 @@ def _drill_where(
 
 
 def tickets_behind(
-    con: duckdb.DuckDBPyConnection,
+    source: DataSource,
     filters: Filters,
-    timezone: str,
     *,
     window: Window = "month",
     state: StateChoice = "breached",
@@ -306,20 +290,19 @@ def tickets_behind(
     metric: Optional[str] = None,
     owner_team: Optional[str] = None,
     limit: Optional[int] = None,
-    outcomes: str = "review_outcomes",
 ) -> pd.DataFrame:
     """The clocks behind a number: the filters plus an optional tier / metric / owner team.
 
-    Times are shown in `timezone` (the policy's); overdue_minutes is how far
+    Times are shown in the policy's timezone; overdue_minutes is how far
     past its target a breached clock ran, in the metric's open hours.
     """
-    where = _drill_where(filters, window, state, tier, metric, owner_team).bind(tz=timezone)
+    where = _drill_where(filters, window, state, tier, metric, owner_team).bind(tz=source.policy.timezone)
     limit_sql = ""
     if limit is not None:
         limit_sql = " LIMIT $limit"
         where.params["limit"] = int(limit)
-    return _frame(
-        con,
+    return frame(
+        source,
         f"""
         SELECT ticket_id, tier, metric, state, segment, owner_team, discipline,
                timezone($tz, created_at) AS created,
@@ -328,7 +311,7 @@ def tickets_behind(
                round(target_seconds / 60.0, 1) AS target_minutes,
                round(elapsed_seconds / 60.0, 1) AS elapsed_minutes,
                round(greatest(elapsed_seconds - target_seconds, 0) / 60.0, 1) AS overdue_minutes
-        FROM {quote_ident(outcomes)}
+        FROM {quote_ident(source.outcomes)}
         WHERE {where.sql}
         ORDER BY decided_at DESC, ticket_id, metric{limit_sql}
         """,
@@ -337,7 +320,7 @@ def tickets_behind(
 
 
 def count_behind(
-    con: duckdb.DuckDBPyConnection,
+    source: DataSource,
     filters: Filters,
     *,
     window: Window = "month",
@@ -345,9 +328,8 @@ def count_behind(
     tier: Optional[str] = None,
     metric: Optional[str] = None,
     owner_team: Optional[str] = None,
-    outcomes: str = "review_outcomes",
 ) -> int:
     """How many rows `tickets_behind` returns without a limit."""
     where = _drill_where(filters, window, state, tier, metric, owner_team)
-    return int(fetch_one(con.cursor().execute(f"SELECT count(*) FROM {quote_ident(outcomes)} WHERE {where.sql}",
-                                    where.params))[0])
+    return int(fetch_one(source.con.cursor().execute(
+        f"SELECT count(*) FROM {quote_ident(source.outcomes)} WHERE {where.sql}", where.params))[0])

@@ -167,21 +167,21 @@ def _tier_lines(frame: pd.DataFrame, y: str, extra: tuple[str, str]) -> go.Figur
 
 def review_charts(src: DataSource, filters: Filters) -> list[Chart]:
     """The Review's charts for the filtered month: trend, response-time distributions, breaches by team."""
-    con, outcomes, month = src.con, src.outcomes, month_label(filters.period)  # type: ignore[arg-type]
+    month = month_label(filters.period)  # type: ignore[arg-type]
     charts: list[Chart] = []
-    trend = review.adherence_trend(con, filters, outcomes=outcomes)
+    trend = review.adherence_trend(src, filters)
     if not trend.empty:
         charts.append(Chart("adherence_trend", "Adherence trend, last 12 months", _layout(trend_figure(trend, src.policy.goals), 320)))
     tier = review.distribution_tier(filters)
     for metric in ("acknowledge", "action_plan"):
-        dist = review.elapsed_distribution(con, filters, metric, outcomes=outcomes)
+        dist = review.elapsed_distribution(src, filters, metric)
         if dist.empty:
             continue
         edge = distribution_edge(dist)
         figure = distribution_figure(dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
         charts.append(Chart(f"dist_{metric}", f"Time to {metric.replace('_', ' ')}, {tier} tickets, {month}",
                             _layout(figure, 300)))
-    teams = review.breaches_by_team(con, filters, outcomes=outcomes)
+    teams = review.breaches_by_team(src, filters)
     if not teams.empty:
         charts.append(Chart("breaches_by_team", f"Breaches by owner team, {month}", _layout(team_figure(teams), 300)))
     return charts

@@ -108,7 +108,7 @@ def _adherence_section(src: DataSource, filters: Filters, month: _Month) -> list
     """Headline cards and adherence per tier and metric against the month before."""
     parts: list[str] = []
     add = parts.append
-    head = review.headline(src.con, filters, outcomes=src.outcomes)
+    head = review.headline(src, filters)
     add("<h2>Adherence</h2><div class='cards'>")
     for title, value in (
         (f"Adherence {month.label}", _pct(head.month.adherence)),
@@ -119,7 +119,7 @@ def _adherence_section(src: DataSource, filters: Filters, month: _Month) -> list
     ):
         add(f"<div class='card'>{html.escape(title)}<b>{html.escape(value)}</b></div>")
     add("</div>")
-    table = review.adherence_table(src.con, filters, outcomes=src.outcomes)
+    table = review.adherence_table(src, filters)
     add(f"<h3>Per tier and metric, {html.escape(month.label)} vs {html.escape(month.previous)}</h3>")
     add(table_html(
         table[["tier", "metric", "met", "breached", "adherence", "prev_met", "prev_breached", "prev_adherence"]]
@@ -147,9 +147,8 @@ def _breached_section(src: DataSource, filters: Filters, month: _Month) -> list[
     """The breached clocks of the month, the latest BREACHED_ROWS of them."""
     parts: list[str] = []
     add = parts.append
-    total = review.count_behind(src.con, filters, outcomes=src.outcomes, state="breached")
-    breached = review.tickets_behind(src.con, filters, src.policy.timezone, state="breached", limit=BREACHED_ROWS,
-                                     outcomes=src.outcomes)
+    total = review.count_behind(src, filters, state="breached")
+    breached = review.tickets_behind(src, filters, state="breached", limit=BREACHED_ROWS)
     add(f"<h2>Breached clocks, {html.escape(month.label)} ({total:,})</h2>")
     if total > BREACHED_ROWS:
         add(f"<p class='note'>The latest {BREACHED_ROWS:,} are listed; the app's Review page downloads all.</p>")

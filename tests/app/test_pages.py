@@ -47,10 +47,10 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def shown_headline(source: DataSource, filters: Filters) -> dict[str, str]:
     """The headline as the Review page should print it, from the core."""
-    head = review.headline(source.con, filters, outcomes=source.outcomes)
+    head = review.headline(source, filters)
     pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
     month = f"{filters.period:%Y-%m}"
-    checks = review.goal_checks(source.con, filters, source.policy.goals, outcomes=source.outcomes)
+    checks = review.goal_checks(source, filters)
     return {
         f"Adherence {month}": pct(head.month.adherence),
         "Clocks met": f"{head.month.met:,}",
@@ -82,7 +82,7 @@ def test_review_renders_the_cores_headline(review_app: AppTest) -> None:
     # The live sample opens on the last complete month, with hundreds of decided clocks, met and breached.
     assert filters.period == shift_month(month_of(now(), source.policy.timezone), -1)
     assert metrics(review_app) == shown_headline(source, filters)
-    head = review.headline(source.con, filters)
+    head = review.headline(source, filters)
     assert head.month.decided >= 200 and head.month.met > 0 and head.month.breached > 0
     assert not review_app.info  # not the empty state
 
@@ -126,7 +126,7 @@ def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     at = opened()
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
     filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
-    table = review.adherence_table(source.con, filters)
+    table = review.adherence_table(source, filters)
     cell = table.sort_values("breached", ascending=False, kind="stable").iloc[0]  # the row with the most breaches
     at.selectbox(key=StateKeys.DRILL_TIER).set_value(cell.tier)
     at.selectbox(key=StateKeys.DRILL_METRIC).set_value(cell.metric).run()
@@ -139,11 +139,11 @@ def test_drill_down_lists_exactly_the_clocks_behind_a_number() -> None:
     def stops(frame: pd.DataFrame) -> list[str]:
         return [t.strftime("%Y-%m-%d %H:%M") if pd.notna(t) else "still open" for t in frame.stopped]
 
-    core = review.tickets_behind(source.con, filters, source.policy.timezone, tier=cell.tier, metric=cell.metric)
+    core = review.tickets_behind(source, filters, tier=cell.tier, metric=cell.metric)
     assert list(listed.Ticket) == list(core.ticket_id) and list(listed.Stopped) == stops(core)
     at.selectbox(key=StateKeys.DRILL_TIER).set_value(ALL)
     at.selectbox(key=StateKeys.DRILL_METRIC).set_value(ALL).run()
-    every = review.tickets_behind(source.con, filters, source.policy.timezone, limit=2000)
+    every = review.tickets_behind(source, filters, limit=2000)
     assert list(shown_table(at, "Ticket", "Over target").Stopped) == stops(every)
 
 

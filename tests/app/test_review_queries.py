@@ -13,7 +13,8 @@ from sla_core.analysis import review
 from sla_core.analysis.filters import Filters
 from sla_core.clocks.engine import evaluate
 from sla_core.csv_safe import frame_csv_bytes
-from sla_core.sources import outcomes
+from sla_core.policy import Policy
+from sla_core.sources import DataSource, outcomes
 from tests.conftest import at, load_tables, make_policy
 
 POLICY = make_policy()
@@ -25,8 +26,14 @@ def ticket(tid: str, created: str, impact: str, ack: str | None, **extra: object
             "acknowledged_at": at(ack) if ack else None, **extra}
 
 
+def source_over(con: duckdb.DuckDBPyConnection, policy: Policy = POLICY) -> DataSource:
+    """The judged tables of `con` as the figures read them (a data source, without the loader around it)."""
+    return DataSource(kind="upload", label="hand-built", version="test", con=con, policy=policy, as_of=AS_OF,
+                      tickets=0)
+
+
 @pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
+def source() -> DataSource:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     load_tables(con, [
@@ -43,63 +50,63 @@ def con() -> duckdb.DuckDBPyConnection:
     ], [])
     evaluate(con, POLICY, AS_OF)
     outcomes.prepare_outcomes(con, POLICY.timezone)
-    return con
+    return source_over(con)
 
 
-def ack_counts(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
-    table = review.adherence_table(con, filters)
+def ack_counts(source: DataSource, filters: Filters) -> tuple[int, int]:
+    table = review.adherence_table(source, filters)
     row = table[(table.tier == "critical") & (table.metric == "acknowledge")].iloc[0]
     return int(row.met), int(row.breached)
 
 
-def test_month_counts_follow_stop_or_breach_time(con: duckdb.DuckDBPyConnection) -> None:
-    assert ack_counts(con, Filters(period="2026-11")) == (2, 2)  # NOV-MET, NOV-MET2 / NOV-LATE, NOV-OPEN
-    assert ack_counts(con, Filters(period="2026-10")) == (2, 1)  # OCT-MET, EDGE / OCT-LATE
+def test_month_counts_follow_stop_or_breach_time(source: DataSource) -> None:
+    assert ack_counts(source, Filters(period="2026-11")) == (2, 2)  # NOV-MET, NOV-MET2 / NOV-LATE, NOV-OPEN
+    assert ack_counts(source, Filters(period="2026-10")) == (2, 1)  # OCT-MET, EDGE / OCT-LATE
 
 
-def test_headline_adherence_and_previous_month(con: duckdb.DuckDBPyConnection) -> None:
+def test_headline_adherence_and_previous_month(source: DataSource) -> None:
     nov = Filters(period="2026-11", tier="critical")
-    head = review.headline(con, nov)
-    acks = review.adherence_table(con, nov)
+    head = review.headline(source, nov)
+    acks = review.adherence_table(source, nov)
     assert head.month.met == int(acks.met.sum()) and head.month.breached == int(acks.breached.sum())
     assert head.month.adherence == pytest.approx(head.month.met / head.month.decided)
-    assert head.previous == review.counts(con, Filters(period="2026-10", tier="critical"))
+    assert head.previous == review.counts(source, Filters(period="2026-10", tier="critical"))
     assert head.last_12_months.decided == head.month.decided + head.previous.decided
 
 
-def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
-    assert ack_counts(con, Filters(period="2026-11", segment="enterprise")) == (1, 2)
-    assert ack_counts(con, Filters(period="2026-11", owner_team="support")) == (1, 1)
-    empty = review.headline(con, Filters(period="2026-11", segment="nobody"))
+def test_filters_narrow_the_numbers(source: DataSource) -> None:
+    assert ack_counts(source, Filters(period="2026-11", segment="enterprise")) == (1, 2)
+    assert ack_counts(source, Filters(period="2026-11", owner_team="support")) == (1, 1)
+    empty = review.headline(source, Filters(period="2026-11", segment="nobody"))
     assert empty.month.decided == 0 and empty.month.adherence is None
 
 
-def test_tickets_behind_a_number_are_exactly_its_clocks(con: duckdb.DuckDBPyConnection) -> None:
+def test_tickets_behind_a_number_are_exactly_its_clocks(source: DataSource) -> None:
     nov = Filters(period="2026-11")
-    behind = review.tickets_behind(con, nov, POLICY.timezone, tier="critical", metric="acknowledge")
+    behind = review.tickets_behind(source, nov, tier="critical", metric="acknowledge")
     assert sorted(behind.ticket_id) == ["NOV-LATE", "NOV-OPEN"]
-    assert review.count_behind(con, nov, tier="critical", metric="acknowledge") == 2
-    met = review.tickets_behind(con, nov, POLICY.timezone, state="met", metric="acknowledge")
+    assert review.count_behind(source, nov, tier="critical", metric="acknowledge") == 2
+    met = review.tickets_behind(source, nov, state="met", metric="acknowledge")
     assert sorted(met.ticket_id) == ["NOV-MET", "NOV-MET2"]
-    by_team = review.breaches_by_team(con, nov)
+    by_team = review.breaches_by_team(source, nov)
     support_ack = by_team[(by_team.owner_team == "support") & (by_team.metric == "acknowledge")].iloc[0]
-    listed = review.tickets_behind(con, nov, POLICY.timezone, owner_team="support", metric="acknowledge")
+    listed = review.tickets_behind(source, nov, owner_team="support", metric="acknowledge")
     assert int(support_ack.breached) == len(listed) == 1
 
 
-def test_trend_and_distribution(con: duckdb.DuckDBPyConnection) -> None:
-    trend = review.adherence_trend(con, Filters(period="2026-11", tier="critical"))
+def test_trend_and_distribution(source: DataSource) -> None:
+    trend = review.adherence_trend(source, Filters(period="2026-11", tier="critical"))
     ack = trend[trend.metric == "acknowledge"].set_index("month")
     assert ack.loc[pd.Timestamp(2026, 10, 1), "adherence"] == pytest.approx(2 / 3)
     assert ack.loc[pd.Timestamp(2026, 11, 1), "adherence"] == pytest.approx(2 / 4)
-    dist = review.elapsed_distribution(con, Filters(period="2026-10"), "acknowledge")
+    dist = review.elapsed_distribution(source, Filters(period="2026-10"), "acknowledge")
     assert sorted(dist.elapsed_minutes.round(6)) == [10.0, 10.0, 60.0]
     assert set(dist.target_minutes) == {30.0}
 
 
-def test_the_month_list_holds_the_months_with_clocks(con: duckdb.DuckDBPyConnection) -> None:
+def test_the_month_list_holds_the_months_with_clocks(source: DataSource) -> None:
     # October: 3 acknowledgements and 3 action plans (none posted: breached 2 h after creation); November: 4 + 4
-    clocks = outcomes.month_clocks(con)
+    clocks = outcomes.month_clocks(source.con)
     assert clocks == {date(2026, 10, 1): 6, date(2026, 11, 1): 8}
     choices = periods.month_choices(clocks, AS_OF, POLICY.timezone)
     assert [(c.month, c.clocks, c.days_so_far) for c in choices] == [(date(2026, 11, 1), 8, 26),
@@ -134,8 +141,9 @@ def test_route_load_counts_tickets_per_month_and_route() -> None:
         ('C', 'acknowledge', 'low', 'self_serve', 'support', 'support', NULL, TIMESTAMPTZ '2026-11-03 10:00:00+00')
     ) t(ticket_id, metric, tier, segment, owner_team, discipline, route, created_at)""")
     # A is created 23:30 UTC on 31 Oct: already 1 Nov in Europe/Berlin. Each ticket counts once, not per clock.
-    load = route_load(con, Filters(period=date(2026, 11, 1)), "Europe/Berlin")
+    load = route_load(source_over(con, make_policy(timezone="Europe/Berlin")), Filters(period=date(2026, 11, 1)))
     assert list(load.columns) == ["month", "engineering_on_call", "no route", "support"]
     assert load.to_dict("records") == [{"month": date(2026, 11, 1), "engineering_on_call": 1, "no route": 1, "support": 1}]
-    assert route_load(con, Filters(period=date(2026, 11, 1), tier="low"), "UTC").to_dict("records") == [
+    assert route_load(source_over(con, make_policy(timezone="UTC")), Filters(period=date(2026, 11, 1), tier="low")
+                      ).to_dict("records") == [
         {"month": date(2026, 11, 1), "no route": 1, "support": 1}]

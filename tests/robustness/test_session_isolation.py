@@ -67,7 +67,7 @@ def test_two_uploads_with_the_same_name_and_size_stay_in_their_sessions():
     assert a.session_state[StateKeys.ACTIVE_SOURCE] is source_a and b.session_state[StateKeys.ACTIVE_SOURCE] is source_b
     # Each page shows what the core computes from that session's own upload, and the two differ.
     for at, numbers, source in ((a, numbers_a, source_a), (b, numbers_b, source_b)):
-        head = review.headline(source.con, at.session_state[StateKeys.ACTIVE_FILTERS], outcomes=source.outcomes)
+        head = review.headline(source, at.session_state[StateKeys.ACTIVE_FILTERS])
         assert numbers["Clocks met"] == f"{head.month.met:,}" and numbers["Clocks breached"] == f"{head.month.breached:,}"
     assert (numbers_a["Clocks met"], numbers_a["Clocks breached"]) == ("8", "0")
     assert (numbers_b["Clocks met"], numbers_b["Clocks breached"]) == ("4", "4")

@@ -39,7 +39,7 @@ def test_the_last_full_month_has_hundreds_of_clocks_met_and_breached(judged) -> 
     at, source = judged
     last = shift_month(month_of(at, POLICY.timezone), -1)
     assert source.default_period == last
-    counts = review.counts(source.con, review.Filters(period=last))
+    counts = review.counts(source, review.Filters(period=last))
     assert counts.decided >= 300 and counts.met > 0 and counts.breached > 0
 
 
