@@ -1,25 +1,23 @@
 """Beyond the timers: why tickets are slow - owners, handoffs, reopens, detection, CSAT - and the retrospective."""
 
+from functools import partial
 from typing import Callable, Optional
 
 import pandas as pd
 import streamlit as st
 
-from sla_core import periods
 from sla_core.analysis import incidents, insights
-from sla_core.analysis.coverage import missing
-from sla_core.periods import month_label, shift_month
+from sla_core.periods import month_label
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
 from ui.drill import metric_table, pick
+from ui.retrospective import quarterly_retrospective
 from ui.sidebar import require_data
-from ui.widgets import cannot_tell, download, session_coverage, session_summary, table
+from ui.widgets import cannot_tell, empty_reason, session_coverage, session_summary
 
 source, filters = require_data("insights")
 month = month_label(filters.period) if filters.period else "all months"
 store = source.records
-narrowed = [name for name, value in (("segment", filters.segment), ("discipline", filters.discipline),
-                                      ("owner team", filters.owner_team), ("tier", filters.tier)) if value]
 
 st.title("Beyond the timers")
 st.caption(
@@ -44,14 +42,7 @@ def chart(key: str) -> None:
         st.plotly_chart(charts[key].figure, key=f"insights_chart_{key}")
 
 
-def why_empty(what: str, *figures: str) -> str:
-    """Why a table has no rows: the input this data lacks, else the month and the filters that left nothing."""
-    for figure in figures:
-        gap = missing(found, figure)
-        if gap is not None:
-            return f"No {what}: this data holds no {gap.needs} (see above for how to add it)."
-    scope = f" with the {', '.join(narrowed)} filter{'s' if len(narrowed) > 1 else ''} set" if narrowed else ""
-    return f"No {what} in {month}{scope}."
+why_empty = partial(empty_reason, found, filters)  # why a table has no rows: the input missing, else the filters
 
 
 def drill_table(frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
@@ -150,16 +141,4 @@ with tabs[4]:
                 why_empty("handoff to engineering", "Handoffs and time with each owner", "Triage fields"))
 
 with tabs[5]:
-    latest = periods.last_quarter(source.as_of, source.policy.timezone)
-    quarters = [shift_month(latest, -3 * i) for i in range(4)]
-    quarter = st.selectbox("Quarter", quarters, format_func=periods.quarter_label, key="insights_quarter")
-    st.caption("Per tier and metric: the target the quarter's stopped clocks would have met 90 % / 95 % of the "
-               "time (in the metric's calendar hours), next to the current target.")
-    retro = insights.retrospective(source, filters, quarter)
-    if retro.empty:
-        st.info(f"No clock stopped in {periods.quarter_label(quarter)}.")
-    else:
-        table(retro, "insights_retro")
-        download(retro, f"retrospective_{periods.quarter_label(quarter)}.csv", "insights_retro_dl")
-    st.subheader("Capacity used")
-    table(insights.capacity(source, filters, quarter), "insights_capacity")
+    quarterly_retrospective(source, filters)

@@ -1,7 +1,5 @@
 """Review: the monthly SLA review - adherence, trends, distributions, and the tickets behind each number."""
 
-from typing import Optional
-
 import pandas as pd
 import streamlit as st
 
@@ -10,22 +8,15 @@ from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
+from ui.headline import CLOCKS, headline_metrics
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
-from ui.widgets import coverage_panel, download, pct, table
+from ui.widgets import coverage_panel, download, table
 
 source, filters = require_data("review")
 month = month_label(filters.period)
 previous = month_label(shift_month(filters.period, -1))
 tz = source.policy.timezone
-
-
-def points(now: Optional[float], before: Optional[float]) -> Optional[str]:
-    return None if now is None or before is None else f"{(now - before) * 100:+.1f} pts vs {previous}"
-
-
-CLOCKS = ("Counts are SLA clocks, not tickets: a ticket has up to three (acknowledge, action plan, resolution), "
-          "each met or breached on its own, and counts in the month its clock was met or breached.")
 
 st.title("Monthly SLA review")
 st.caption(
@@ -33,36 +24,7 @@ st.caption(
     f"{source.as_of.astimezone(source.policy.zone):%Y-%m-%d %H:%M} ({tz}) · months in {tz}"
 )
 
-head = review.headline(source, filters)
-so_far = source.month_choice(filters.period).days_so_far
-checks = review.goal_checks(source, filters)
-cols = st.columns(5)
-if so_far is None:
-    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), points(head.month.adherence, head.previous.adherence),
-                   help=CLOCKS)
-    cols[2].metric(
-        "Clocks breached", f"{head.month.breached:,}",
-        f"{head.month.breached - head.previous.breached:+,} vs {previous}", delta_color="inverse", help=CLOCKS,
-    )
-else:  # a month in progress is not compared with a whole one
-    progress = f"month in progress: {so_far} day{'s' if so_far != 1 else ''} so far"
-    cols[0].metric(f"Adherence {month}", pct(head.month.adherence), progress, delta_color="off", delta_arrow="off",
-                   help=CLOCKS)
-    cols[2].metric("Clocks breached", f"{head.month.breached:,}", progress, delta_color="off", delta_arrow="off",
-                   help=CLOCKS)
-cols[1].metric("Clocks met", f"{head.month.met:,}", help=CLOCKS)
-if checks:
-    short = [c for c in checks if not c.reached]
-    cols[3].metric(
-        "Tiers at their goal", f"{len(checks) - len(short)} of {len(checks)}",
-        "below: " + ", ".join(f"{c.tier} {pct(c.adherence)} < {c.goal:.0%}" for c in short) if short
-        else "every tier at its goal", delta_color="off" if short else "normal", delta_arrow="off",
-        help="The policy's `goals`: the share of a tier's clocks (all metrics) it aims to meet each month.",
-    )
-else:
-    cols[3].metric("Tiers at their goal", "—", "the policy names no goals" if not source.policy.goals else
-                   "no clock met or breached", delta_color="off", delta_arrow="off")
-cols[4].metric("Adherence, last 12 months", pct(head.last_12_months.adherence))
+head = headline_metrics(source, filters)
 
 if head.month.decided == 0:
     st.info(

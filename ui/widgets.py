@@ -13,6 +13,7 @@ from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missi
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
 from sla_core.ingest.kept import policy_fingerprint
+from sla_core.periods import month_label
 from sla_core.present import words
 from sla_core.sources import DataSource
 
@@ -119,3 +120,17 @@ def cannot_tell(found: list[Coverage], *figures: str) -> None:
         if gap is not None:
             st.info(f"**{gap.figure}: this data cannot tell.** None of the {gap.tickets:,} tickets it is about "
                     f"holds {gap.needs}. {gap.fill}", icon=":material/help:")
+
+
+def empty_reason(found: list[Coverage], filters: Filters, what: str, *figures: str) -> str:
+    """Why a figure's table has no rows: the input this data lacks (see `cannot_tell`), else the month and the
+    filters that left nothing."""
+    for figure in figures:
+        gap = missing(found, figure)
+        if gap is not None:
+            return f"No {what}: this data holds no {gap.needs} (see above for how to add it)."
+    month = month_label(filters.period) if filters.period else "all months"
+    narrowed = [name for name, value in (("segment", filters.segment), ("discipline", filters.discipline),
+                                          ("owner team", filters.owner_team), ("tier", filters.tier)) if value]
+    scope = f" with the {', '.join(narrowed)} filter{'s' if len(narrowed) > 1 else ''} set" if narrowed else ""
+    return f"No {what} in {month}{scope}."
