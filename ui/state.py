@@ -35,7 +35,6 @@ class StateKeys:
     TEAM = "filter_team"
     DISCIPLINE = "filter_discipline"
     TIER = "filter_tier"
-    VIEWER_TZ = "viewer_timezone"
     DRILL_WINDOW = "drill_window"
     DRILL_STATE = "drill_state"
     DRILL_TIER = "drill_tier"

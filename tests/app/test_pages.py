@@ -12,6 +12,7 @@ from sla_core.analysis import queue, review
 from sla_core.analysis.filters import Filters
 from sla_core.now import now
 from sla_core.periods import month_of, shift_month
+from sla_core.present import words
 from sla_core.sources import DataSource
 from ui.state import ALL, StateKeys
 
@@ -155,20 +156,20 @@ def test_breach_queue_shows_the_cores_live_queue() -> None:
     assert not at.exception, [e.value for e in at.exception]
     source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
     with queue.live_results(source.con, source.policy, now()) as live:
-        expected = queue.breach_queue(source.con, source.policy, live, Filters(), "America/New_York")
+        expected = queue.breach_queue(source.con, source.policy, live, Filters(), source.policy.timezone)
     shown = shown_table(at, "Ticket", "Time left")
     assert list(shown.Ticket) == list(expected.ticket_id) and len(shown) > 0
     assert (expected.priority.diff().dropna() >= 0).all()  # in the order to act on them
-    # due times as the viewer reads them; a paused clock says why it has none
-    assert list(shown.Due) == [d.strftime("%Y-%m-%d %H:%M") if pd.notna(d) else "when it runs again"
-                                for d in expected.due]
+    # what to do first, and only that: route, channel, responders and triage are in a row's detail
+    assert list(shown.columns) == ["Ticket", "State", "Time left", "Tier", "Clock", "Playbook"]
     assert {s for s in shown.State} <= {"breached", "at risk", "paused"}
     m = metrics(at)
     assert int(m["Breached"]) == int((expected.state == "breached").sum())
     # the sample has handoffs and join windows: a count, not a dash, of the tickets whose rows say so
-    late = shown[shown.Responders.str.startswith(("joined late", "not joined:"))].Ticket.nunique()
-    assert m["Responders missed"] == str(late)
-    assert at.selectbox(key=StateKeys.VIEWER_TZ).value == "America/New_York"
+    late = expected[words.responders(expected).str.startswith(("joined late", "not joined:"))].ticket_id.nunique()
+    assert m["Responders missed"] == str(late) and late > 0
+    # one zone on every page, the policy's, whatever the browser's (New York here), with the date beside "as of"
+    assert any(c.value.endswith("· Europe/London") for c in at.caption), [c.value for c in at.caption]
     assert at.sidebar.selectbox(key=StateKeys.PERIOD).disabled
 
 
@@ -206,7 +207,7 @@ def test_an_upload_stays_in_its_session() -> None:
     assert StateKeys.UPLOAD in mine.session_state
     other.run()
     assert StateKeys.UPLOAD not in other.session_state
-    assert other.sidebar.radio(key=StateKeys.SOURCE).options == ["Bundled sample", "Persistent store"]
+    assert other.sidebar.radio(key=StateKeys.SOURCE).options == ["Persistent store", "Bundled sample (demo)"]
 
 
 def test_a_custom_mapping_guesses_the_obvious_columns() -> None:

@@ -124,11 +124,29 @@ def test_upload_shows_counts_and_stays_in_its_session(browser, server: str, scre
         other.close()
 
 
-def test_queue_due_times_default_to_the_browsers_timezone(browser, server: str) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 2000}, timezone_id="Asia/Tokyo")
+def test_the_queue_shows_the_policys_zone_whatever_the_browsers_and_a_row_opens_its_detail(
+    browser, server: str, screenshots: Path  # noqa: ANN001
+) -> None:
+    """One zone rule on every page (the policy's): a browser in Tokyo still reads London times, with the date and
+    the zone beside "as of"; what to do first fits at 1440 px, the rest is in the row's detail."""
+    context = browser.new_context(viewport={"width": 1440, "height": 2000}, timezone_id="Asia/Tokyo")
     try:
         page = open_page(context, server, "breach_queue")
-        assert page.get_by_text("due (Asia/Tokyo)").count() > 0 or "Nothing is breached" in page.content()
+        assert page.get_by_text(re.compile(r"times are in Europe/London")).count() == 1
+        assert page.get_by_text(re.compile(r"^\w{3} \d\d \w{3} \d{4} · Europe/London$")).count() == 1
+        assert page.get_by_text("Asia/Tokyo").count() == 0
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        headers = grid.locator('[role="columnheader"]').all_inner_texts()
+        assert [h for h in headers if h.strip()][:6] == ["Ticket", "State", "Time left", "Tier", "Clock",
+                                                         "First step (playbook)"], headers
+        box = grid.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1440  # nothing to scroll sideways for
+        first_cells(grid, 6)
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box (rows are 35 px)
+        page.get_by_text("Select a row for its due time").wait_for(state="detached", timeout=30_000)
+        for label in ("Route", "Channel", "Responders", "Missing triage"):
+            assert page.get_by_text(label, exact=True).count() >= 1, label
+        page.screenshot(path=str(screenshots / "queue_detail.png"))
         assert page.locator(EXCEPTION).count() == 0
     finally:
         context.close()
