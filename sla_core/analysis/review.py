@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal, Optional
+from typing import Literal, Optional, TypedDict, Unpack
 
 import pandas as pd
 
@@ -264,39 +264,37 @@ def breaches_by_team(source: DataSource, filters: Filters) -> pd.DataFrame:
     )
 
 
-def _drill_where(
-    filters: Filters,
-    window: Window,
-    state: StateChoice,
-    tier: Optional[str],
-    metric: Optional[str],
-    owner_team: Optional[str],
-) -> Where:
+class Cell(TypedDict, total=False):
+    """What a drill-down narrows the filters to: a window (default the month) and an outcome (default breached),
+    and optionally one tier, metric and owner team (a table cell)."""
+
+    window: Window
+    state: StateChoice
+    tier: Optional[str]
+    metric: Optional[str]
+    owner_team: Optional[str]
+
+
+def _drill_where(filters: Filters, cell: Cell) -> Where:
     """The WHERE clause of one drill-down: the filters narrowed to a table cell."""
+    tier, owner_team, state = cell.get("tier"), cell.get("owner_team"), cell.get("state", "breached")
     narrowed = filters.model_copy(update={"tier": tier}) if tier is not None else filters
-    where = _where(narrowed, *window_bounds(_require_period(filters), window)).equal("metric", metric, "metric")
+    where = _where(narrowed, *window_bounds(_require_period(filters), cell.get("window", "month")))
+    where.equal("metric", cell.get("metric"), "metric")
     if owner_team is not None:
         where.add("coalesce(owner_team, $no_team) = $cell_team", no_team=NO_TEAM, cell_team=owner_team)
     return where.equal("state", None if state == "all" else state, "state")
 
 
 def tickets_behind(
-    source: DataSource,
-    filters: Filters,
-    *,
-    window: Window = "month",
-    state: StateChoice = "breached",
-    tier: Optional[str] = None,
-    metric: Optional[str] = None,
-    owner_team: Optional[str] = None,
-    limit: Optional[int] = None,
+    source: DataSource, filters: Filters, *, limit: Optional[int] = None, **cell: Unpack[Cell]
 ) -> pd.DataFrame:
-    """The clocks behind a number: the filters plus an optional tier / metric / owner team.
+    """The clocks behind a number: the filters narrowed to a cell (window, state, tier, metric, owner team).
 
     Times are shown in the policy's timezone; overdue_minutes is how far
     past its target a breached clock ran, in the metric's open hours.
     """
-    where = _drill_where(filters, window, state, tier, metric, owner_team).bind(tz=source.policy.timezone)
+    where = _drill_where(filters, cell).bind(tz=source.policy.timezone)
     limit_sql = ""
     if limit is not None:
         limit_sql = " LIMIT $limit"
@@ -319,17 +317,8 @@ def tickets_behind(
     )
 
 
-def count_behind(
-    source: DataSource,
-    filters: Filters,
-    *,
-    window: Window = "month",
-    state: StateChoice = "breached",
-    tier: Optional[str] = None,
-    metric: Optional[str] = None,
-    owner_team: Optional[str] = None,
-) -> int:
+def count_behind(source: DataSource, filters: Filters, **cell: Unpack[Cell]) -> int:
     """How many rows `tickets_behind` returns without a limit."""
-    where = _drill_where(filters, window, state, tier, metric, owner_team)
+    where = _drill_where(filters, cell)
     return int(fetch_one(source.con.cursor().execute(
         f"SELECT count(*) FROM {quote_ident(source.outcomes)} WHERE {where.sql}", where.params))[0])
