@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_core.sources import DataSource, rejects_csv
+from sla_core.sources import DataSource, first_rejects, rejects_csv
 from ui.widgets import download, table
+
+
+SHOWN_REJECTS = 20
 
 
 def show_load_report(upload: DataSource) -> None:
@@ -24,6 +27,8 @@ def show_load_report(upload: DataSource) -> None:
         cols[0].metric("Event rows read", f"{report.events_rows_read:,}")
         cols[1].metric("Events accepted", f"{report.events_accepted:,}")
         cols[2].metric("Events rejected", f"{report.events_rejected:,}")
+    if upload.seconds is not None:
+        st.caption(f"Read, checked and judged in {upload.seconds:.1f} s.")
     for note in report.notes:
         st.caption(note)
     reasons = pd.DataFrame(
@@ -35,6 +40,11 @@ def show_load_report(upload: DataSource) -> None:
     else:
         table(reasons, "reasons_table")
         download(reasons, "reject_reasons.csv", "dl_reasons", "Download reasons")
+        first = first_rejects(upload, SHOWN_REJECTS)
+        every = report.rejected + report.events_rejected
+        st.markdown(f"**The first {len(first)} of {every:,} rejected rows** (the download has them all):"
+                    if every > len(first) else "**The rejected rows** (a row is the file's line; the header is 1):")
+        table(first, "rejects_table")
         st.download_button(
             "Download rejected rows (row, column, value, reason)", data=lambda: rejects_csv(upload),
             file_name="rejects.csv", mime="text/csv", key="dl_rejects", on_click="ignore", icon=":material/download:",

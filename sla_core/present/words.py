@@ -73,6 +73,7 @@ LABELS: dict[str, str] = {
     "contrib_workaround": "From workaround", "name": "Scenario", "saved_at": "Saved",
     # load report and what the data can tell
     "figure": "Figure", "status": "Status", "needs": "Needs", "reason": "Reason", "rows": "Rows", "file": "File",
+    "row_number": "Row", "column": "Column", "value": "Value",
     # imports into a store (store.IMPORTS_DDL)
     "id": "Import", "mapping": "Mapping", "rows_read": "Rows read", "accepted": "Accepted", "rejected": "Rejected",
     "tickets_accepted": "Tickets accepted", "tickets_rejected": "Tickets rejected", "new": "New",

@@ -10,6 +10,7 @@ the dashboard is open).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -18,10 +19,12 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from time import monotonic
 from typing import Any, Callable, Literal, Optional, Union
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 
 from sla_core.clocks.engine import evaluate
 from sla_core.columns import events_ddl
@@ -63,6 +66,7 @@ class DataSource:
     results: str = "sla_results"
     outcomes: str = "review_outcomes"
     report: Optional[Any] = field(default=None, repr=False)  # the loader's LoadReport, for uploads
+    seconds: Optional[float] = None  # how long an upload took to read, check and judge
     kept_at: Optional[datetime] = None  # the store's kept results were used, judged at this instant
     # Where this source's own records (incident reviews, action items, validations, scenarios) are saved: the
     # store for the store; a scratch file for the sample and for an upload, so neither ever writes to a user's
@@ -264,16 +268,26 @@ def upload_source(
 ) -> DataSource:
     """An uploaded export in a connection of its own (never cached: it belongs to one session). `progress`
     hears what is done once the rows are read and checked, before the clocks are judged."""
+    started = monotonic()
     con = duckdb.connect()
     report = load_files(
         con, str(tickets_path), str(events_path) if events_path else None, policy, export_format=export_format, mapping=mapping
     )
     progress(f"{report.rows_read:,} rows read: {report.accepted:,} accepted, {report.rejected:,} rejected. "
              "Running the SLA clocks…")
-    return evaluated(
+    judged = evaluated(
         con, policy, as_of or now(), kind="upload", label=label,
         version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,
     )
+    return dataclasses.replace(judged, seconds=monotonic() - started)
+
+
+def first_rejects(source: DataSource, limit: int = 20) -> pd.DataFrame:
+    """The first rows the loader refused (file, row number, column, value, reason), in file order: what a person
+    checking an export reads on the page before downloading all of them."""
+    return source.con.cursor().execute(
+        'SELECT file, row_number, "column", value, reason FROM rejects ORDER BY file DESC, row_number LIMIT ?',
+        [limit]).df()
 
 
 def rejects_csv(source: DataSource) -> bytes:
@@ -291,6 +305,7 @@ __all__ = [
     "file_version",
     "policy_fingerprint",
     "policy_path",
+    "first_rejects",
     "rejects_csv",
     "sample_source",
     "store_configured",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pandas as pd
@@ -185,6 +187,11 @@ def test_upload_counts_then_review_shows_the_upload() -> None:
     assert metrics(at)["Rejected"] == "2"
     reasons = shown_table(at, "Reason", "Rows")
     assert reasons.Rows.sum() == 2
+    # the rejected rows themselves, on the page: U-4 on line 5 (the header is line 1), U-5 on line 6
+    rejected = shown_table(at, "Row", "Column", "Value")
+    assert list(rejected.Row) == [5, 6] and rejected.Value.iloc[0] == "not a date"
+    assert rejected.Column.iloc[0] == "created_at"
+    assert any(re.fullmatch(r"Read, checked and judged in \d+\.\d s\.", c.value) for c in at.caption)
     assert at.sidebar.radio(key=StateKeys.SOURCE).value == "upload"
     at.switch_page("pages/review.py").run()
     filters: Filters = at.session_state[StateKeys.ACTIVE_FILTERS]
