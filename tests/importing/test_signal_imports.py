@@ -67,6 +67,28 @@ DATADOG_API = {"data": [{"id": "00000000-0000-0000-0000-000000000042", "type": "
     "fields": {}}}], "meta": {"pagination": {"offset": 0, "next_offset": 1, "size": 1}}}
 
 
+# PagerDuty's Insights "Incident Activity" CSV (support.pagerduty.com/main/docs/insights).
+PAGERDUTY_CSV = ("Number,Incident ID,Title,Urgency,Priority,Service,Team,Created at,Resolved at\n"
+                 "1234,PT4KHLK,The server is on fire.,high,P2,My Mail Service,Mail,2015-10-06T21:30:42Z,"
+                 "2015-10-06T21:38:23Z\n")
+# A plain signals file, one problem per line (the test below reads it line by line).
+PLAIN_SIGNALS_CSV = ("signal_id,source,detected_at,started_at,resolved_at,severity,ticket_id\n"
+                     "A1,grafana,2026-11-02T09:50:00Z,2026-11-02T09:30:00Z,,high,T-1\n"   # line 2: kept whole
+                     ",grafana,2026-11-02T09:51:00Z,,,,\n"                                # 3: no id
+                     "A2,grafana,yesterday,,,,\n"                                         # 4: no readable alert time
+                     "A1,grafana,2026-11-02T09:52:00Z,,,,\n"                              # 5: A1 again
+                     "A3,,2026-11-02T10:00:00Z,,,,\n"                                     # 6: no tool
+                     "A4,grafana,bad,,,,\n"                                               # 7: a bad first copy of A4 ...
+                     "A4,grafana,2026-11-02T11:00:00Z,soon,2026-11-02T10:00:00Z,SEV-9,\n")  # 8: ... and a good one
+# Two alerts with one id whose own `source` field differs: the preset names the tool, so they are one alert.
+REPEATED_ALERTS = {"data": [{"id": "a1", "source": "x", "createdAt": "2024-01-01T00:00:00Z"},
+                            {"id": "a1", "source": "y", "createdAt": "2024-01-01T00:05:00Z"}]}
+# Survey answers: a repeat, a csat out of range, no account, an unknown kind, a word, a half point, an nps of 11.
+SURVEYS_CSV = ("account,at,kind,score\nacme,2026-01-02T10:00:00Z,NPS,9\nacme,2026-01-02T10:00:00Z,nps,9\n"
+              "globex,2026-01-03,csat,7\n,2026-01-03,nps,3\nx,2026-01-03T00:00:00Z,poll,3\ny,2026-01-04,nps,ten\n"
+              "z,2026-01-05,nps,6.5\nw,2026-01-06,nps,11\nw,2026-01-06,nps,10\n")
+
+
 def test_pagerduty_api_answer(tmp_path: Path, policy: Policy) -> None:
     con = duckdb.connect()
     report = load_files(con, write(tmp_path, "incidents.json", PAGERDUTY_API), None, policy, export_format="pagerduty")
@@ -79,11 +101,8 @@ def test_pagerduty_api_answer(tmp_path: Path, policy: Policy) -> None:
 
 
 def test_pagerduty_insights_csv(tmp_path: Path, policy: Policy) -> None:
-    csv = ("Number,Incident ID,Title,Urgency,Priority,Service,Team,Created at,Resolved at\n"
-           "1234,PT4KHLK,The server is on fire.,high,P2,My Mail Service,Mail,2015-10-06T21:30:42Z,"
-           "2015-10-06T21:38:23Z\n")
     con = duckdb.connect()
-    accounted(load_files(con, write(tmp_path, "activity.csv", csv), None, policy, export_format="pagerduty"))
+    accounted(load_files(con, write(tmp_path, "activity.csv", PAGERDUTY_CSV), None, policy, export_format="pagerduty"))
     got = signals(con)["PT4KHLK"]
     assert (got["incident_ref"], got["service"], got["detected_at"]) == ("1234", "My Mail Service",
                                                                          utc("2015-10-06 21:30:42"))
@@ -120,16 +139,8 @@ def test_datadog_incidents_know_when_the_impact_began(tmp_path: Path, policy: Po
 
 
 def test_a_plain_signals_file_rejects_with_reasons_and_keeps_the_rest(tmp_path: Path, policy: Policy) -> None:
-    csv = ("signal_id,source,detected_at,started_at,resolved_at,severity,ticket_id\n"
-           "A1,grafana,2026-11-02T09:50:00Z,2026-11-02T09:30:00Z,,high,T-1\n"   # line 2: kept whole
-           ",grafana,2026-11-02T09:51:00Z,,,,\n"                                # 3: no id
-           "A2,grafana,yesterday,,,,\n"                                         # 4: no readable alert time
-           "A1,grafana,2026-11-02T09:52:00Z,,,,\n"                              # 5: A1 again
-           "A3,,2026-11-02T10:00:00Z,,,,\n"                                     # 6: no tool
-           "A4,grafana,bad,,,,\n"                                               # 7: a bad first copy of A4 ...
-           "A4,grafana,2026-11-02T11:00:00Z,soon,2026-11-02T10:00:00Z,SEV-9,\n")  # 8: ... and a good one
     con = duckdb.connect()
-    report = load_files(con, write(tmp_path, "alerts.csv", csv), None, policy)
+    report = load_files(con, write(tmp_path, "alerts.csv", PLAIN_SIGNALS_CSV), None, policy)
     accounted(report)
     assert (report.format, report.rows_read, report.accepted, report.rejected) == ("signals", 7, 2, 5)
     assert con.execute('SELECT row_number, "column", reason FROM rejects ORDER BY row_number').fetchall() == [
@@ -147,19 +158,14 @@ def test_a_plain_signals_file_rejects_with_reasons_and_keeps_the_rest(tmp_path: 
 
 
 def test_a_preset_names_the_tool_so_its_ids_are_unique_per_file(tmp_path: Path, policy: Policy) -> None:
-    alerts = {"data": [{"id": "a1", "source": "x", "createdAt": "2024-01-01T00:00:00Z"},
-                       {"id": "a1", "source": "y", "createdAt": "2024-01-01T00:05:00Z"}]}
     con = duckdb.connect()
-    report = load_files(con, write(tmp_path, "alerts.json", alerts), None, policy, export_format="opsgenie")
+    report = load_files(con, write(tmp_path, "alerts.json", REPEATED_ALERTS), None, policy, export_format="opsgenie")
     assert (report.accepted, report.rejected) == (1, 1)
 
 
 def test_survey_answers_are_checked_whole(tmp_path: Path, policy: Policy) -> None:
-    csv = ("account,at,kind,score\nacme,2026-01-02T10:00:00Z,NPS,9\nacme,2026-01-02T10:00:00Z,nps,9\n"
-           "globex,2026-01-03,csat,7\n,2026-01-03,nps,3\nx,2026-01-03T00:00:00Z,poll,3\ny,2026-01-04,nps,ten\n"
-           "z,2026-01-05,nps,6.5\nw,2026-01-06,nps,11\nw,2026-01-06,nps,10\n")
     con = duckdb.connect()
-    report = load_files(con, write(tmp_path, "answers.csv", csv), None, policy)
+    report = load_files(con, write(tmp_path, "answers.csv", SURVEYS_CSV), None, policy)
     accounted(report)
     # acme once (the repeat rejected), and w's good answer after its bad one
     assert (report.format, report.accepted) == ("surveys", 2)
