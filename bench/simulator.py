@@ -131,7 +131,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     n_tickets, n_events = write_into(con, args.tickets, args.seed)
     gen_seconds = time.perf_counter() - started
     baseline = sim.prepare_baseline(con, policy, as_of)
-    period = sim.last_full_quarter(con, policy, as_of)
+    period = sim.default_quarter(con, policy, as_of)
     replay = sim.prepare_replay(baseline, period)
 
     print(f"# Simulator benchmark ({clock_now().astimezone():%Y-%m-%d %H:%M %Z})\n")

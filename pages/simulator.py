@@ -11,11 +11,12 @@ from sla_core.policy.teams import on_call_words
 from sla_core.present import words
 from sla_core.present.charts import on_call_figure
 from sla_core.sources import policy_fingerprint
-from sla_core.vocab import METRICS, TIERS
-from ui.candidate import candidate_inputs, replay_controls
+from sla_core.vocab import METRICS
+from ui.candidate import candidate_inputs, replay_controls, rubric_inputs_note
 from ui.data_sources import source_key
 from ui.scenarios import scenarios_section
 from ui.sidebar import require_data
+from ui.sim_agreement import rubric_agreement
 from ui.state import StateKeys
 from ui.widgets import download, pct, table
 
@@ -38,7 +39,11 @@ if replay.ticket_count == 0:
     st.info("No tickets were created in this period. Pick another one.")
     st.stop()
 
-inputs, inputs_query = candidate_inputs(policy, source.records)
+rubric_inputs_note(replay)
+inputs, inputs_query, problems = candidate_inputs(policy, source.records)
+if problems:
+    st.warning("The candidate cannot be judged as it stands: " + " ".join(problems.values()), icon=":material/error:")
+    st.stop()
 try:
     candidate = sim.apply_changes(policy, sim.changes_from_inputs(policy, inputs))
 except PolicyError as err:
@@ -133,18 +138,7 @@ else:
     )
 
 # ---- rubric agreement: apart from the moves, since the current side keeps the tiers people assigned
-with st.expander("Rubric agreement: the impact people assigned vs the current rubric"):
-    cal = sim.calibration(replay)
-    st.markdown(f"The current rubric agrees with the assigned impact on **{pct(cal.agreement)}** of the "
-                f"{cal.compared:,} tickets that have both. These tickets keep their assigned tier on both sides "
-                "unless the candidate's rubric moves them.")
-    st.dataframe(cal.matrix, key="sim_calibration")
-    agree = st.columns(2)
-    assigned = agree[0].selectbox("Assigned impact", list(TIERS), key="sim_agree_impact")
-    by_rubric = agree[1].selectbox("Current rubric tier", list(TIERS), key="sim_agree_rubric",
-                                   index=1 if assigned == TIERS[0] else 0)
-    table(sim.agreement_tickets(replay, assigned, by_rubric), "sim_agreement_cell", height=240,
-          zone=policy.timezone)
+rubric_agreement(replay)
 
 # ---- scenarios
 scenarios_section(source, candidate, {"change tier or state": changed_total, **summary}, inputs_query)

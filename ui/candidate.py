@@ -73,38 +73,54 @@ def reset_inputs() -> None:
     st.session_state.pop(StateKeys.SIM_CELL, None)
 
 
-def candidate_inputs(policy: Policy, records: Path) -> tuple[dict[str, float], str]:
-    """Draw the inputs in the sidebar; returns their values and their link text, which it writes into the URL
-    (dropping a scenario name the inputs no longer match)."""
+def _problem_here(problems: dict[str, str], group: str) -> None:
+    """A bad candidate's sentence, next to the inputs that caused it."""
+    if group in problems:
+        st.error(problems[group], icon=":material/error:")
+
+
+def candidate_inputs(policy: Policy, records: Path) -> tuple[dict[str, float], str, dict[str, str]]:
+    """Draw the inputs in the sidebar; returns their values, their link text and what makes them unusable (one
+    sentence per group of inputs, shown beside them). A usable candidate is written into the URL (dropping a
+    scenario name the inputs no longer match); an unusable one never is, so a link keeps the last good one."""
     _seed(policy, records)
+    inputs = {name: float(st.session_state[_key(name)]) for name in sim.current_inputs(policy)}
+    problems = sim.input_problems(inputs)
+    low, high = sim.RANGES["target"]
     with st.sidebar:
         st.subheader("Candidate policy")
         st.button("Reset to the current policy", on_click=reset_inputs, key="sim_reset", icon=":material/restart_alt:")
         with st.expander("Weights", expanded=True):
+            _problem_here(problems, "weight")
             for factor in FACTORS:
                 st.slider(factor.replace("_", " "), -1.0, 1.0, step=0.01, key=_key(f"weight.{factor}"))
         with st.expander("Thresholds (score ≥ threshold → tier)", expanded=True):
+            _problem_here(problems, "threshold")
             for tier in sim.THRESHOLD_TIERS:
                 st.slider(tier, 0.0, 1.5, step=0.01, key=_key(f"threshold.{tier}"))
-        with st.expander("Scale values"):
+        with st.expander("Scale values", expanded="scale" in problems):
+            _problem_here(problems, "scale")
             for factor, scale in (policy.rubric.scales.items() if policy.rubric else []):
                 st.markdown(f"**{factor.replace('_', ' ')}**")
                 for key in scale:
                     label = f"≥ {key} customers" if factor == "customers_affected" else str(key).lower()
                     st.slider(label, 0.0, 1.0, step=0.05, key=_key(f"scale.{factor}.{str(key).lower()}"))
-        with st.expander("Targets (hours of the metric's calendar; 0 = untimed)"):
+        with st.expander("Targets (hours of the metric's calendar; 0 = untimed)", expanded="target" in problems):
+            _problem_here(problems, "target")
             for tier in TIERS:
                 st.markdown(f"**{tier}** ({policy.tiers[tier].calendar or '24x7'})")
-                for col, metric in zip(st.columns(3), METRICS):
+                for metric in METRICS:
                     calendar = policy.tiers[tier].target(metric)[0]
                     own = calendar != (policy.tiers[tier].calendar or "24x7")
-                    col.number_input(metric.replace("_", " ") + (f" ({calendar})" if own else ""), min_value=0.0,
-                                     step=0.5, format="%g", key=_key(f"target.{tier}.{metric}"))
+                    st.number_input(f"{tier} {metric.replace('_', ' ')}, hours" + (f" ({calendar})" if own else ""),
+                                    min_value=low, max_value=high, step=0.5, format="%g",
+                                    key=_key(f"target.{tier}.{metric}"))
             if policy.segments:
                 st.caption("Segment overrides (" + ", ".join(policy.segments) + ") are kept as they are.")
     inputs = {name: float(st.session_state[_key(name)]) for name in sim.current_inputs(policy)}
+    problems = sim.input_problems(inputs)
     query = sim.inputs_to_query(policy, inputs)
-    if st.query_params.get(URL_PARAM, "") != query:
+    if not problems and st.query_params.get(URL_PARAM, "") != query:
         if query:
             st.query_params[URL_PARAM] = query
         else:
@@ -116,7 +132,21 @@ def candidate_inputs(policy: Policy, records: Path) -> tuple[dict[str, float], s
         found = None  # the records are busy: the link keeps its name until they can be read
     if found is not None and found.inputs != query:
         st.query_params.pop(SCENARIO_PARAM, None)
-    return inputs, query
+    return inputs, query, problems
+
+
+def rubric_inputs_note(replay: sim.Replay) -> None:
+    """Which rubric inputs the period's tickets lack: without them, weights, scale values and thresholds cannot
+    move a ticket's tier, and a green "nothing changes" would say less than it seems."""
+    lacking = [f.replace("_", " ") for f, n in replay.factor_counts.items() if n == 0]
+    if len(lacking) == len(replay.factor_counts):
+        st.warning("This data has none of the rubric's inputs (" + ", ".join(lacking) + "): no ticket can move tier, "
+                   "whatever the weights, scale values and thresholds. Targets still change what is met or "
+                   "breached. Map the inputs at import (`columns:` in a mapping) to simulate the rubric.",
+                   icon=":material/info:")
+    elif lacking:
+        st.caption("No ticket of this period carries " + ", ".join(lacking) + ": those weights and scale values "
+                   "move nothing.")
 
 
 def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:
@@ -132,7 +162,8 @@ def replay_controls(source: DataSource) -> tuple[sim.Replay, sim.Period, int]:
     if default_period.start is not None:
         st.session_state.setdefault(StateKeys.SIM_PERIOD, (default_period.start, default_period.end - timedelta(days=1)))
         picked = top[0].date_input("Replay tickets created", key=StateKeys.SIM_PERIOD,
-                                   help="Default: the last full quarter of the data (policy timezone).")
+                                   help="Default: the latest full quarter (policy timezone) holding at least half "
+                                        "as many tickets as the busiest one.")
         if not isinstance(picked, (tuple, list)) or len(picked) != 2:
             st.info("Pick the last day of the period too.")
             st.stop()

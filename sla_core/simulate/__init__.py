@@ -25,9 +25,11 @@ from sla_core.simulate.candidate import (
 )
 from sla_core.simulate.frames import scenario_summary
 from sla_core.simulate.inputs import (
+    RANGES,
     THRESHOLD_TIERS,
     changes_from_inputs,
     current_inputs,
+    input_problems,
     inputs_from_query,
     inputs_to_query,
 )
@@ -38,7 +40,7 @@ from sla_core.simulate.replay import (
     Period,
     Replay,
     busiest_on_call_week,
-    last_full_quarter,
+    default_quarter,
     prepare_baseline,
     prepare_replay,
     score_profiles,
@@ -46,6 +48,7 @@ from sla_core.simulate.replay import (
 from sla_core.simulate.simulation import Simulation, simulate, write_diff
 
 __all__ = [
+    "RANGES",
     "THRESHOLD_TIERS",
     "TICKET_KEY",
     "UNTIERED",
@@ -63,10 +66,11 @@ __all__ = [
     "changed_targets",
     "changes_from_inputs",
     "current_inputs",
+    "input_problems",
     "inputs_from_query",
     "inputs_to_query",
     "clock_settings_changed",
-    "last_full_quarter",
+    "default_quarter",
     "policy_diff",
     "prepare_baseline",
     "prepare_replay",

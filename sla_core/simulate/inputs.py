@@ -95,3 +95,23 @@ def inputs_from_query(policy: Policy, text: str) -> tuple[dict[str, float], list
             continue
         inputs[name] = value
     return inputs, problems
+
+
+def input_problems(inputs: Mapping[str, float]) -> dict[str, str]:
+    """What makes a candidate unusable, as one plain sentence per group of inputs (weight, scale, threshold,
+    target), so the page can say it next to the inputs that caused it instead of failing as a whole."""
+    problems: dict[str, str] = {}
+    for name, value in inputs.items():
+        kind = name.partition(".")[0]
+        low, high = RANGES[kind]
+        if kind not in problems and not low <= value <= high:
+            what = name.partition(".")[2].replace(".", " ").replace("_", " ")
+            unit = " hours" if kind == "target" else ""
+            problems[kind] = f"{what} is {value:g}{unit}: it must lie between {low:g} and {high:,g}{unit}."
+    tiers = [t for t in THRESHOLD_TIERS if f"threshold.{t}" in inputs]
+    values = [inputs[f"threshold.{t}"] for t in tiers]
+    if "threshold" not in problems and any(a < b for a, b in zip(values, values[1:])):
+        now = ", ".join(f"{t} {v:g}" for t, v in zip(tiers, values))
+        problems["threshold"] = (f"Thresholds must not rise from critical to high to medium (a ticket that scores "
+                                 f"enough for a tier scores enough for the ones below it); now {now}.")
+    return problems

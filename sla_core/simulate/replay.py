@@ -20,7 +20,7 @@ import duckdb
 
 from sla_core.clocks.engine import INPUT_COLUMNS, PreparedClocks, code_sql, evaluate, prepared_tables, text_sql
 from sla_core.clocks.rubric import score_tickets
-from sla_core.periods import previous_quarter, quarter_start
+from sla_core.periods import quarter_end, quarter_start
 from sla_core.policy import Policy
 from sla_core.policy.teams import on_call_tiers
 from sla_core.simulate.tables import OwnedTables
@@ -59,24 +59,30 @@ class Period:
         return f"{self.start or '…'} to {last or '…'}"
 
 
-def last_full_quarter(
+def default_quarter(
     con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime, tickets: str = "tickets"
 ) -> Period:
-    """The latest calendar quarter (policy timezone) that ended by the last ticket created by `as_of`.
+    """The quarter a replay opens on: the latest full calendar quarter (policy timezone; ended by the last ticket
+    created by `as_of`) that holds at least half as many tickets as the busiest full quarter, so a store whose
+    tickets mostly came in one spring does not open on a thin tail of its last months.
 
     When no quarter ended inside the data (less than a quarter of history), all of it.
     """
-    first, last = fetch_one(con.cursor().execute(
-        f"SELECT CAST(min(timezone($z, created_at)) AS DATE), CAST(max(timezone($z, created_at)) AS DATE) "
-        f"FROM {tickets} WHERE created_at <= $as_of",
+    rows = con.cursor().execute(
+        f"""SELECT CAST(date_trunc('quarter', day) AS DATE) AS quarter, count(*) AS n, max(max(day)) OVER () AS last
+            FROM (SELECT CAST(timezone($z, created_at) AS DATE) AS day FROM {tickets} WHERE created_at <= $as_of)
+            GROUP BY ALL ORDER BY quarter""",
         {"z": policy.timezone, "as_of": as_of},
-    ))
-    if first is None:
+    ).fetchall()
+    if not rows:
         return Period()
-    end = quarter_start(last + timedelta(days=1))
-    if end <= first:
+    end = quarter_start(rows[0][2] + timedelta(days=1))
+    full = [(quarter, n) for quarter, n, _ in rows if quarter_end(quarter) <= end]
+    if not full:
         return Period()
-    return Period(previous_quarter(end), end)
+    busiest = max(n for _, n in full)
+    start = max(quarter for quarter, n in full if 2 * n >= busiest)
+    return Period(start, quarter_end(start))
 
 
 def _period_where(period: Period, alias: str = "t") -> tuple[str, dict[str, Any]]:
@@ -110,7 +116,7 @@ class Baseline(OwnedTables):
         self.policy, self.as_of, self.ticket_table, self.event_table = policy, as_of, tickets, events
         started = time.perf_counter()
         self.results = evaluate(con.cursor(), policy, as_of, tickets=tickets, events=events, out=self.name("results"))
-        self.default_period = last_full_quarter(con, policy, as_of, tickets)
+        self.default_period = default_quarter(con, policy, as_of, tickets)
         self.seconds = time.perf_counter() - started
 
 
@@ -201,6 +207,10 @@ class Replay(OwnedTables):
             f"FROM {self.profiled_tickets} GROUP BY ALL"
         )
         self.ticket_count = int(fetch_one(cur.execute(f"SELECT count(*) FROM {self.profiled_tickets}"))[0])
+        present = fetch_one(cur.execute(
+            f"SELECT {', '.join(f'count({c})' for c in _PROFILE_COLUMNS)} FROM {self.profiled_tickets}"))
+        # How many of the period's tickets carry each rubric input: a factor none carries cannot move a tier.
+        self.factor_counts: dict[str, int] = {c: int(n) for c, n in zip(_PROFILE_COLUMNS, present)}
         self.profile_count = int(fetch_one(cur.execute(f"SELECT count(*) FROM {self.profiles}"))[0])
         self.seconds = time.perf_counter() - started
 

@@ -10,7 +10,6 @@ the dashboard is open).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import shutil
@@ -132,12 +131,14 @@ def evaluated(
     kept_at: Optional[datetime] = None,
     writes_to: Optional[Path] = None,
     span: Optional[DataSpan] = None,
+    started: Optional[float] = None,
 ) -> DataSource:
     """Run the engine over the connection's tickets/events and prepare the review's outcomes.
 
     `kept_at`: `sla_results` already holds every clock, from the store's kept
     results (judged at that instant) and the running tickets judged at `as_of`.
     `span`: the instants the data covers, when known better than its tickets tell (the live sample's window).
+    `started`: when the load began (time.monotonic), for the seconds an upload took.
     """
     con.execute("SET TimeZone = 'UTC'")
     has_events = fetch_one(con.execute(
@@ -167,6 +168,7 @@ def evaluated(
         disciplines=tuple(filter_choices(con, "discipline")),
         months=tuple(clocks), choices=tuple(month_choices(clocks, as_of, policy.timezone, span)), span=span,
         report=report, kept_at=kept_at, writes_to=writes_to,
+        seconds=None if started is None else monotonic() - started,
     )
     if private is not None:
         weakref.finalize(source, shutil.rmtree, private, True)  # an upload's records go with it
@@ -275,11 +277,11 @@ def upload_source(
     )
     progress(f"{report.rows_read:,} rows read: {report.accepted:,} accepted, {report.rejected:,} rejected. "
              "Running the SLA clocks…")
-    judged = evaluated(
+    return evaluated(
         con, policy, as_of or now(), kind="upload", label=label,
         version=file_version(tickets_path) + (file_version(events_path) if events_path else ""), report=report,
+        started=started,
     )
-    return dataclasses.replace(judged, seconds=monotonic() - started)
 
 
 def first_rejects(source: DataSource, limit: int = 20) -> pd.DataFrame:

@@ -115,13 +115,35 @@ def test_a_shared_link_opens_the_filtered_view() -> None:
     assert metrics(at) == shown_headline(at.session_state[StateKeys.ACTIVE_SOURCE], filters)
 
 
-def test_an_empty_period_shows_the_empty_state() -> None:
+def test_a_link_to_a_month_without_clocks_says_so_and_shows_the_review_month() -> None:
     at = app()
     at.query_params["period"] = "2024-01"
     at.run()
     assert not at.exception
-    assert any("No SLA clock was met or breached in 2024-01" in i.value for i in at.info)
-    assert metrics(at)["Clocks met"] == "0" and metrics(at)["Adherence 2024-01"] == "—"
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    shown = source.month_choice(source.default_period).label
+    assert [i.value for i in at.info if "2024-01" in i.value] == [
+        f"Month 2024-01 has no SLA clocks in Bundled sample: showing {shown} instead."]
+    assert at.session_state[StateKeys.ACTIVE_FILTERS].period == source.default_period
+    assert at.query_params["period"] == f"{source.default_period:%Y-%m}"
+
+
+def test_data_without_a_decided_clock_shows_the_empty_state(tmp_path: Path) -> None:
+    from sla_core.policy import load_policy
+    from sla_core.sources import upload_source
+    from tests.conftest import SAMPLE_POLICY
+
+    # one ticket created moments ago: nothing met or breached yet, in the only month offered (the one in progress)
+    tickets = tmp_path / "fresh.csv"
+    tickets.write_text(f"ticket_id,created_at,impact\nF-1,{now().isoformat(timespec='seconds')},low\n")
+    at = app()
+    at.session_state[StateKeys.UPLOAD] = upload_source(tickets, None, load_policy(SAMPLE_POLICY), label="fresh.csv")
+    at.session_state[StateKeys.PENDING_SOURCE] = "upload"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    month = f"{month_of(now(), 'Europe/London'):%Y-%m}"
+    assert any(f"No SLA clock was met or breached in {month}" in i.value for i in at.info)
+    assert metrics(at)["Clocks met"] == "0" and metrics(at)[f"Adherence {month}"] == "—"
     assert not at.dataframe  # no tables of nothing
 
 

@@ -50,4 +50,4 @@ def generated() -> Iterator[duckdb.DuckDBPyConnection]:
 def replay(generated: duckdb.DuckDBPyConnection, policy: Policy) -> sim.Replay:
     """The last full quarter of the generated tickets, current side judged once."""
     baseline = sim.prepare_baseline(generated, policy, AS_OF)
-    return sim.prepare_replay(baseline, sim.last_full_quarter(generated, policy, AS_OF))
+    return sim.prepare_replay(baseline, sim.default_quarter(generated, policy, AS_OF))

@@ -23,10 +23,40 @@ def full_diff(result: sim.Simulation) -> pd.DataFrame:
     return frame.drop(columns=["changed", "why_factor", "why_delta", "reason"]).reset_index(drop=True)
 
 
-def test_the_default_period_is_the_last_full_quarter(replay: sim.Replay) -> None:
+def test_the_default_period_is_the_default_quarter(replay: sim.Replay) -> None:
     # the generator's data ends on 2026-11-26: Q4 is running, so Q3 is replayed
     assert replay.period == sim.Period(date(2026, 7, 1), date(2026, 10, 1))
     assert replay.ticket_count > 500
+    # the sample carries every rubric input
+    assert all(n > 0 for n in replay.factor_counts.values()), replay.factor_counts
+
+
+def test_the_default_quarter_is_the_latest_with_most_of_the_data(policy: Policy) -> None:
+    # Q1 2016 holds 4 tickets, Q2 10, Q3 2 (a thin tail: under half of Q2's), Q4 6 (at least half), and the data
+    # ends in Q1 2017 (not a full quarter): Q4 2016 is the latest full quarter with at least half the busiest's
+    days = ["2016-02-29"] * 4 + ["2016-05-02"] * 10 + ["2016-08-01"] * 2 + ["2016-11-01"] * 6 + ["2017-02-16"]
+    con = duckdb.connect()
+    rows = [{"ticket_id": f"T{i}", "created_at": at(f"{d} 10:00"), "impact": "low"} for i, d in enumerate(days)]
+    load_tables(con, rows, [])
+    as_of = at("2026-12-07 10:00")
+    assert sim.default_quarter(con, policy, as_of) == sim.Period(date(2016, 10, 1), date(2017, 1, 1))
+    # without Q4's tickets the tail is thin: back to the busy spring
+    con.execute("DELETE FROM tickets WHERE created_at >= ? AND created_at < ?", [at("2016-10-01 00:00"),
+                                                                               at("2017-01-01 00:00")])
+    assert sim.default_quarter(con, policy, as_of) == sim.Period(date(2016, 4, 1), date(2016, 7, 1))
+
+
+def test_a_bad_candidate_is_one_sentence_about_its_own_inputs(policy: Policy) -> None:
+    inputs = sim.current_inputs(policy)
+    assert sim.input_problems(inputs) == {}
+    # a threshold of 0 for high under medium's 0.25: the thresholds say so, nothing else does
+    problems = sim.input_problems({**inputs, "threshold.high": 0.0})
+    assert list(problems) == ["threshold"]
+    assert problems["threshold"].startswith("Thresholds must not rise from critical to high to medium")
+    assert "high 0" in problems["threshold"] and "\n" not in problems["threshold"]
+    # a target of 10^8 hours is out of the inputs' range, said of the target
+    problems = sim.input_problems({**inputs, "target.critical.acknowledge": 1e8})
+    assert problems == {"target": "critical acknowledge is 1e+08 hours: it must lie between 0 and 8,760 hours."}
 
 
 @pytest.mark.parametrize("only_affected", [True, False], ids=["affected-only", "every-ticket"])

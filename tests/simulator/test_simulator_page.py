@@ -59,10 +59,10 @@ def test_the_page_starts_from_the_current_policy(page: AppTest) -> None:
     assert {m.label: m.value for m in page.metric}["Change tier"] == "0"
     assert page.slider(key="sim_in:weight.severity").value == pytest.approx(0.35)
     assert page.number_input(key="sim_in:target.medium.acknowledge").value == pytest.approx(8.0)
-    assert not page.warning and not page.error
+    assert not [w for w in page.warning if w.icon != ":material/science:"] and not page.error  # the demo banner
     # the default period is the last full quarter of the sample
     source: DataSource = page.session_state[StateKeys.ACTIVE_SOURCE]
-    quarter = sim.last_full_quarter(source.con, source.policy, source.as_of)
+    quarter = sim.default_quarter(source.con, source.policy, source.as_of)
     assert core_result(page).replay.period == quarter
     # the default capacity: the busiest current week, rounded up to a multiple of 5
     busiest = sim.busiest_on_call_week(core_result(page).replay)
@@ -132,7 +132,12 @@ def test_a_lenient_tier_with_a_shorter_target_warns(page: AppTest) -> None:
 def test_thresholds_out_of_order_are_an_error_not_a_crash(page: AppTest) -> None:
     page.slider(key="sim_in:threshold.medium").set_value(0.9).run()
     assert not page.exception
-    assert any("thresholds out of order" in e.value for e in page.error)
+    # one plain sentence beside the thresholds, a pointer to it on the page, and the link keeps no bad value
+    assert [e.value for e in page.sidebar.error] == [
+        "Thresholds must not rise from critical to high to medium (a ticket that scores enough for a tier scores "
+        "enough for the ones below it); now critical 0.75, high 0.5, medium 0.9."]
+    assert any(w.value.startswith("The candidate cannot be judged as it stands") for w in page.warning)
+    assert "threshold.medium" not in page.query_params.get("candidate", "")
     page.slider(key="sim_in:threshold.medium").set_value(0.25).run()
     assert not page.error
 
@@ -236,8 +241,34 @@ def test_an_upload_is_simulated_in_its_own_session_only(tmp_path: Path) -> None:
     assert held["baseline"].con is uploaded.con  # judged in the upload's own connection
     result = core_result(at)
     assert result.replay.baseline is held["baseline"]
-    assert result.replay.period == sim.last_full_quarter(uploaded.con, uploaded.policy, uploaded.as_of)
+    assert result.replay.period == sim.default_quarter(uploaded.con, uploaded.policy, uploaded.as_of)
     at.slider(key="sim_in:threshold.high").set_value(0.4).run()
     assert not at.exception
     matrix = shown_matrix(at)
     assert matrix.loc["medium", "high"] > 0 and matrix.to_numpy().sum() == result.replay.ticket_count
+
+
+def test_data_without_rubric_inputs_says_the_rubric_cannot_move_it(tmp_path: Path) -> None:
+    """The real ServiceNow export carries none of the rubric's inputs: a moved weight would change nothing, and
+    the page says why instead of a bare "nothing changes"."""
+    from datetime import datetime, timezone
+
+    import duckdb
+
+    from sla_core.sources import upload_source
+
+    tickets = tmp_path / "bare.csv"
+    duckdb.sql(f"COPY (SELECT ticket_id, created_at, impact, acknowledged_at, resolved_at "
+               f"FROM read_csv('{SAMPLE_POLICY.parent / 'tickets.csv'}', all_varchar = true)) TO '{tickets}'")
+    uploaded = upload_source(tickets, None, load_policy(SAMPLE_POLICY), label="bare.csv",
+                             as_of=datetime(2026, 11, 26, 12, tzinfo=timezone.utc))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[StateKeys.UPLOAD] = uploaded
+    at.session_state[StateKeys.PENDING_SOURCE] = "upload"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith("This data has none of the rubric's inputs (customers affected, segment, severity, "
+                                  "regulatory, workaround)") for w in at.warning), [w.value for w in at.warning]
+    at.slider(key="sim_in:weight.severity").set_value(0.9).run()
+    assert {m.label: m.value for m in at.metric}["Change tier"] == "0"
