@@ -1,4 +1,4 @@
-"""The canonical ticket and event columns of DESIGN.md (docs/data.md), in one place.
+"""The canonical ticket and event columns of docs/design.md and docs/data.md, in one place.
 
 Loaders, the engine, the generator and the pages all name columns from here,
 so a renamed column breaks loudly instead of silently reading NULL. The words

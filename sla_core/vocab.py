@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 Tier = Literal["critical", "high", "medium", "low"]  # most urgent first
 Metric = Literal["acknowledge", "action_plan", "resolution"]
-# A clock's state at `as_of` (DESIGN.md "SLA semantics").
+# A clock's state at `as_of` (docs/design.md "SLA semantics").
 State = Literal["met", "breached", "paused", "at_risk", "running", "untimed"]
 Status = Literal["new", "open", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"]
 Severity = Literal["data_loss", "security", "outage", "blocked", "partial", "cosmetic", "question"]

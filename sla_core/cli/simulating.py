@@ -1,4 +1,4 @@
-"""`python -m sla_core simulate`: replay history under a candidate policy (DESIGN.md "Command line").
+"""`python -m sla_core simulate`: replay history under a candidate policy (docs/design.md "Command line").
 
 Writes one row per ticket and metric with both sides (`tier_current`,
 `tier_candidate`, `state_current`, `state_candidate`, ...), and prints the

@@ -1,6 +1,6 @@
 """The SLA clocks: every ticket x metric evaluated in DuckDB SQL at one `as_of`.
 
-The semantics are DESIGN.md's "SLA semantics"; this module is their only
+The semantics are docs/design.md's "SLA semantics"; this module is their only
 implementation. All instants are handled as epoch microseconds (BIGINT) so
 that comparisons are exact; F(cal, t) is a calendar's open microseconds
 before t (see calendars.py).
@@ -82,7 +82,7 @@ def evaluate(
 ) -> str:
     """Evaluate every clock of every ticket created by `as_of`; (re)creates table `out`.
 
-    A ticket's tier is its assigned impact, else the rubric's (DESIGN.md).
+    A ticket's tier is its assigned impact, else the rubric's (docs/design.md).
     Events after `as_of` and stops after it are not known yet: those clocks
     are still running.
     `metrics` limits the clocks computed (the simulator re-judges only the

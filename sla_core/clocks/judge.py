@@ -38,7 +38,7 @@ def targets_frame(policy: Policy) -> pd.DataFrame:
 
 
 def state_code_sql(j: str) -> str:
-    """SQL: the clock's state code (index in STATES) at `$as_of`, per DESIGN.md "SLA semantics"."""
+    """SQL: the clock's state code (index in STATES) at `$as_of`, per docs/design.md "SLA semantics"."""
     code = {state: STATES.index(state) for state in STATES}
     return f"""CASE WHEN {j}.target_us IS NULL THEN {code['untimed']}
                     WHEN {j}.stop_us IS NOT NULL THEN
@@ -90,7 +90,7 @@ def clock_rows_sql(
                    coalesce(c.initial_tier_i, tm.base_tier_i) AS initial_tier_i
             FROM tm LEFT JOIN changed c USING (key)
         ), targeted AS (
-            -- a metric the ticket's export cannot time is not measured: no target, so untimed (DESIGN.md)
+            -- a metric the ticket's export cannot time is not measured: no target, so untimed (docs/design.md)
             SELECT tiered.* EXCLUDE (seg_i, unmeasured_i), coalesce(g.cal_i, 0) AS cal_i,
                    (tiered.unmeasured_i >> tiered.metric_i) & 1 = 1 AS unmeasured,
                    CASE WHEN NOT unmeasured THEN g.target_us END AS target_us

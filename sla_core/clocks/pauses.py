@@ -1,6 +1,6 @@
 """The pause rule, in one place: which statuses stop which clock, the pause spans, and the due point around them.
 
-DESIGN.md: elapsed time counts the open hours of the metric's calendar minus
+docs/design.md: elapsed time counts the open hours of the metric's calendar minus
 the time spent in one of the metric's pause statuses (and, under `on_reopen:
 resume`, the resolved spans of a reopened ticket); `due_at` is the earliest
 instant at which unpaused open time reaches the target, and a clock paused

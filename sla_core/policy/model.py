@@ -1,6 +1,6 @@
 """The policy file: pydantic models, loading and the one-line error messages.
 
-The policy is a public, versioned file (DESIGN.md). Every key it may hold is
+The policy is a public, versioned file (docs/design.md). Every key it may hold is
 declared here, extra keys are refused, and every refusal names the key path.
 """
 

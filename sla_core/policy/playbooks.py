@@ -1,7 +1,7 @@
 """Playbooks: which runbooks apply to a clock, and what they say first.
 
 Why here: the queue, the notifications and the report all show "what to do
-now", and must agree on it. The policy's rules (DESIGN.md `playbooks`) are
+now", and must agree on it. The policy's rules (docs/design.md `playbooks`) are
 matched in SQL over the whole queue; every rule that matches applies. A file
 that is missing is reported where playbooks are shown and stops nothing.
 """

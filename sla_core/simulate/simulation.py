@@ -1,6 +1,6 @@
 """A candidate policy replayed over a period: which tickets can differ, judged again in codes, compared.
 
-The current side is what the Review shows (DESIGN.md "simulate"): every
+The current side is what the Review shows (docs/design.md "simulate"): every
 ticket keeps the tier it was judged at (its assigned impact, else the current
 rubric's tier). A ticket moves only where the candidate's rubric tiers it
 differently from the current rubric, and then takes the candidate's tier; so
@@ -110,7 +110,7 @@ class Simulation(SimulationFrames, OwnedTables):
 
     def _candidate_tiers(self) -> str:
         """SQL: (ticket_key, tier) under the candidate - the tier the ticket was judged at, unless the candidate's
-        rubric tiers it differently from the current one (DESIGN.md), read from the scored profiles."""
+        rubric tiers it differently from the current one (docs/design.md), read from the scored profiles."""
         replay = self.replay
         return (
             f"SELECT k.{TICKET_KEY} AS ticket_key, "
