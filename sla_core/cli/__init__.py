@@ -1,4 +1,4 @@
-"""`python -m sla_core evaluate | import | simulate | report | notify | sample`: the command line of docs/design.md.
+"""`python -m sla_core evaluate | import | simulate | report | notify | sync | sample`: the command line of docs/design.md.
 
 One table of subcommands, each a module with `HELP`, `add_arguments(parser)`
 and `run(args) -> int`; only the chosen one is imported, so `--help` is quick.
@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("sla_core.cli.simulating", "replay history under a candidate policy"),
     "report": ("sla_core.cli.reporting", "write the monthly review as one HTML file"),
     "notify": ("sla_core.cli.notifying", "message the policy's notify targets about clocks turning at_risk or breached"),
+    "sync": ("sla_core.cli.syncing", "pull what changed in each configured tool's API into the store"),
     "sample": ("sla_core.cli.sampling", "write a synthetic ticket set (the bundled sample's generator)"),
 }
 

@@ -1,20 +1,39 @@
-"""The persistent store: one DuckDB file that monthly imports upsert into.
+"""The persistent store: one DuckDB file that imports and syncs upsert into.
 
 An import loads the export into a private in-memory database first (so a bad
 file never touches the store), then writes the new and changed tickets, their
 events and an `imports` record in ONE transaction: a failure or a killed
 process leaves the store as it was, and re-importing the same export changes
 nothing. Then it judges the whole store and keeps the results (kept.py).
+`sync` writes each page of a tool's API the same way (`store_loaded`), with its
+cursor in the same transaction.
+
+Several writers, one file. DuckDB lets one process at a time hold a file
+open for writing (and none may read it meanwhile), and `import`, `sync` and
+`notify` from cron meet the app's saves on one store. So every writer here
+takes an exclusive lock on `STORE.lock` beside the file for its write (waited
+for in turn, `writer_lock`), and every open of the file, reading or writing,
+waits while another process holds it (`_retrying`). Both waits are bounded by
+`SLA_BOARD_LOCK_WAIT` seconds (default 120); past the bound the message says
+who holds it and for how long it was waited for. Nothing is written while
+waiting, so a wait that gives up loses nothing: the command can run again.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterator, Optional, Sequence, TypeVar, Union
+
+try:  # POSIX; elsewhere the store's own lock (and the wait on it) is all there is
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 import duckdb
 import pandas as pd
@@ -88,11 +107,98 @@ def store_path(db: Optional[PathLike] = None) -> Path:
     return Path(os.environ.get("SLA_BOARD_DB") or DEFAULT_STORE)
 
 
-def _store_error(path: Path, err: BaseException) -> StoreError:
+LOCK_WAIT_ENV = "SLA_BOARD_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 120.0  # seconds: longer than an import of a large export takes to write and judge
+T = TypeVar("T")
+
+
+def lock_wait() -> float:
+    """How long a writer waits for another (SLA_BOARD_LOCK_WAIT seconds, default 120)."""
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_WAIT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise StoreError(f"{LOCK_WAIT_ENV}={text!r}: give the seconds to wait for another writer (e.g. 120)")
+    return seconds
+
+
+def _is_locked(err: BaseException) -> bool:
+    """DuckDB's refusal because another process holds the file."""
+    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
+
+
+def _retrying(path: Path, attempt: Callable[[], T]) -> T:
+    """`attempt()` (an open or attach of the store), again while another process holds the file, for up to
+    lock_wait() seconds; then the StoreError says how long it waited."""
+    bound, delay = lock_wait(), 0.02
+    deadline = time.monotonic() + bound
+    while True:
+        try:
+            return attempt()
+        except duckdb.Error as err:
+            if not _is_locked(err) or time.monotonic() >= deadline:
+                raise _store_error(path, err, waited=bound if _is_locked(err) else None) from None
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.5)
+
+
+_HELD = threading.local()  # lock files this thread holds, with how deeply: a writer may call another writer
+
+
+@contextmanager
+def writer_lock(path: PathLike) -> Iterator[None]:
+    """Hold the store's writer lock (`STORE.lock`, an exclusive flock) for one write, waiting in turn for the
+    writer that holds it, for up to lock_wait() seconds. Re-entrant within a thread. Other processes and other
+    threads of the app wait; a process killed while holding it lets go with its death (the kernel drops it)."""
+    target = Path(f"{store_path(path)}.lock")
+    held: dict[str, int] = _HELD.__dict__.setdefault("depth", {})
+    key = str(target.resolve())
+    if held.get(key) or fcntl is None:
+        held[key] = held.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    bound = lock_wait()
+    deadline, delay = time.monotonic() + bound, 0.01
+    try:
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise StoreError(f"store {store_path(path)}: cannot open its lock file {target} ({err.strerror})") from None
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"store {store_path(path)} is busy: another writer (an import, sync, notify or the app) held "
+                        f"it for the {bound:.0f} s waited ({LOCK_WAIT_ENV}); nothing was written, run again later"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+        held[key] = 1
+        try:
+            yield
+        finally:
+            held[key] = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _store_error(path: Path, err: BaseException, *, waited: Optional[float] = None) -> StoreError:
     text = " ".join(str(err).split())
     low = text.lower()
     if "lock" in low:
-        return StoreError(f"store {path} is in use by another process; wait for it to finish ({text[:160]})")
+        after = f" after waiting {waited:.0f} s ({LOCK_WAIT_ENV})" if waited is not None else ""
+        return StoreError(f"store {path} is in use by another process{after}; wait for it to finish ({text[:160]})")
     if "not a valid duckdb database" in low or "corrupt" in low or "database file" in low or "magic" in low:
         return StoreError(f"store {path} is not a readable DuckDB database (corrupt or another kind of file)")
     return StoreError(f"store {path}: {text[:200]}")
@@ -133,10 +239,7 @@ def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> d
     path = store_path(path)
     if read_only and not path.is_file():
         raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as err:
-        raise _store_error(path, err) from None
+    con = _retrying(path, lambda: duckdb.connect(str(path), read_only=read_only))
     if not read_only:
         try:
             _ensure_schema(con)
@@ -168,7 +271,7 @@ def audited_write(
     the refusal); `ddl` makes sure the tables exist; the caller's statements and its audit row (`record`) commit
     together or not at all."""
     require(actor, needs, doing)
-    with store_with(path, ddl) as con:
+    with writer_lock(path), store_with(path, ddl) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
@@ -204,10 +307,7 @@ def attach_store(
     path = store_path(path)
     if not path.is_file():
         raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
-    try:
-        con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(path)])
-    except duckdb.Error as err:
-        raise _store_error(path, err) from None
+    _retrying(path, lambda: con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(path)]))
     try:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'sla_store'"
@@ -243,11 +343,25 @@ def _policy(policy: Optional[Union[Policy, PathLike]]) -> Policy:
 
 
 def _attach_for_writing(work: duckdb.DuckDBPyConnection, target: Path) -> None:
-    """Attach the store file as `st` to the private connection `work`; StoreError when it cannot be."""
-    try:
-        work.execute("ATTACH ? AS st", [str(target)])
-    except duckdb.Error as err:
-        raise _store_error(target, err) from None
+    """Attach the store file as `st` to the private connection `work` (waiting while another process holds it);
+    StoreError when it cannot be. Callers hold writer_lock(target)."""
+    _retrying(target, lambda: work.execute("ATTACH ? AS st", [str(target)]))
+
+
+@contextmanager
+def attached_for_writing(work: duckdb.DuckDBPyConnection, path: Optional[PathLike] = None) -> Iterator[Path]:
+    """The store attached as `st` to `work`, its tables present, under the writer lock; detached at the end."""
+    target = store_path(path)
+    with writer_lock(target):
+        _attach_for_writing(work, target)
+        try:
+            try:
+                _ensure_schema(work, "st")
+            except duckdb.Error as err:
+                raise _store_error(target, err) from None
+            yield target
+        finally:
+            work.execute("DETACH st")
 
 
 def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy, PathLike]] = None) -> int:
@@ -255,11 +369,8 @@ def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy,
     policy = _policy(policy)
     work = duckdb.connect()
     try:
-        _attach_for_writing(work, store_path(path))
-        try:
+        with attached_for_writing(work, path):
             return write_kept(work, policy, now(), db="st")
-        finally:
-            work.execute("DETACH st")
     finally:
         work.close()
 
@@ -353,6 +464,67 @@ def _record_import(
     return int(import_id)
 
 
+@dataclass
+class Stored:
+    """What one write of loaded data changed in the store."""
+
+    kind: str  # tickets, or the signal / survey kind loaded
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    import_id: Optional[int] = None  # its `imports` row, when one was written
+
+
+def store_loaded(
+    work: duckdb.DuckDBPyConnection,
+    report: Optional[LoadReport],
+    *,
+    actor: Actor,
+    file: str,
+    export_format: str,
+    mapping: Optional[str],
+    action: str,
+    describe: Callable[[Stored], Optional[str]],
+    also: Callable[[duckdb.DuckDBPyConnection, Stored], None] = lambda con, stored: None,
+    quiet_when_unchanged: bool = False,
+) -> Stored:
+    """In ONE transaction of the store attached to `work` as `st` (attached_for_writing): upsert what `work`
+    loaded (`report`; None when nothing was), its `imports` row and rejects, the caller's own statements (`also`,
+    such as a sync cursor) and the audit row `describe` words (None: no row). All of it commits or none does.
+
+    quiet_when_unchanged: write no `imports` row for a load that changed and rejected nothing (a sync page
+    fetched again), so a run with nothing new leaves the store as it was.
+    """
+    kind = report.format if report is not None and report.format in SIGNAL_FORMATS else "tickets"
+    stored = Stored(kind)
+    work.execute("BEGIN TRANSACTION")
+    try:
+        if report is not None:
+            upsert = _upsert(work) if kind == "tickets" else _upsert_records(work, kind)
+            stored.new, stored.updated, stored.unchanged = upsert
+            changed = stored.new or stored.updated or report.rejected or report.events_rejected
+            if changed or not quiet_when_unchanged:
+                stored.import_id = _record_import(work, file, export_format, mapping, report, *upsert)
+        also(work, stored)
+        what = describe(stored)
+        if what:
+            record(work, actor, action, what, db="st")
+        work.execute("COMMIT")
+    except BaseException:
+        _rollback(work)
+        raise
+    return stored
+
+
+def judge_and_keep(work: duckdb.DuckDBPyConnection, policy: Policy) -> tuple[int, Optional[str]]:
+    """Judge the store attached as `st` now and keep the results (kept.py): (clocks judged, why none were kept).
+    The data is in by then, so a failure costs only speed and is reported, not raised."""
+    try:
+        return write_kept(work, policy, now(), db="st"), None
+    except Exception as err:  # noqa: BLE001 - whatever it was, the write itself is done
+        return 0, " ".join(str(err).split())[:200] or type(err).__name__
+
+
 def import_file(
     path: PathLike,
     export_format: str = "plain",
@@ -392,37 +564,25 @@ def import_file(
                  f"({time.perf_counter() - started:.1f} s)")
         if rejects_path is not None:
             write_csv_safe(work, "rejects", rejects_path, order_by=("file DESC", "row_number"))
-        _attach_for_writing(work, target)
-        try:
-            _ensure_schema(work, "st")
-            work.execute("BEGIN TRANSACTION")
-            try:
-                kind = report.format if report.format in SIGNAL_FORMATS else "tickets"
-                new, updated, unchanged = _upsert(work) if kind == "tickets" else _upsert_records(work, kind)
-                import_id = _record_import(
-                    work, str(Path(path)), export_format, str(mapping_path) if mapping_path else None, report,
-                    new, updated, unchanged,
-                )
-                record(work, actor, "import", f"import {import_id}: {Path(path).name} ({export_format}, {kind}), "
-                       f"{new} new, {updated} updated, {unchanged} unchanged, {report.rejected} rejected", db="st")
-                work.execute("COMMIT")
-            except BaseException:
-                work.execute("ROLLBACK")
-                raise
+        with attached_for_writing(work, target):
+            stored = store_loaded(
+                work, report, actor=actor, file=str(Path(path)), export_format=export_format,
+                mapping=str(mapping_path) if mapping_path else None, action="import",
+                describe=lambda done: (f"import {done.import_id}: {Path(path).name} ({export_format}, {done.kind}), "
+                                       f"{done.new} new, {done.updated} updated, {done.unchanged} unchanged, "
+                                       f"{report.rejected} rejected"),
+            )
+            kind, new, updated, unchanged = stored.kind, stored.new, stored.updated, stored.unchanged
+            import_id = int(stored.import_id or 0)
             progress(f"stored: {new:,} new, {updated:,} updated, {unchanged:,} unchanged "
                      f"({time.perf_counter() - started:.1f} s)")
             # The whole store judged once, so the dashboard starts without judging all history again.
             # The data is in by now: a failure here costs only speed, and is reported, not raised.
             judged, not_kept = 0, None
             if kind == "tickets":  # signals and answers change no clock
-                try:
-                    judged = write_kept(work, policy, now(), db="st")
-                except Exception as err:  # noqa: BLE001 - whatever it was, the import itself is done
-                    not_kept = " ".join(str(err).split())[:200] or type(err).__name__
+                judged, not_kept = judge_and_keep(work, policy)
                 progress(f"judged: {judged:,} clocks kept for the dashboard "
                          f"({time.perf_counter() - started:.1f} s)")
-        finally:
-            work.execute("DETACH st")
     finally:
         work.close()
     return ImportReport(
@@ -464,8 +624,14 @@ __all__ = [
     "import_file",
     "keep_results",
     "open_store",
+    "Stored",
+    "attached_for_writing",
     "audit_trail",
     "audited_write",
+    "judge_and_keep",
+    "lock_wait",
+    "store_loaded",
+    "writer_lock",
     "store_with",
     "store_imports",
     "store_path",
