@@ -149,8 +149,10 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'tickets'").fetchall()}
     needs = list(NEEDS)
     triage = _triage_need(src, columns)
-    if triage is not None:
+    triage_tiers: dict[str, object] = {}
+    if triage is not None:  # DuckDB refuses a parameter the SQL does not name: only with the need that reads it
         needs.append(triage)
+        triage_tiers["triage_tiers"] = [t for t, f in src.policy.triage_required.items() if f]
     customer = "OR " + _present("customer", alias="t") if "customer" in columns else ""
     owner_history = fetch_one(con.execute("SELECT count(*) > 0 FROM events WHERE field = 'owner_team'"))[0]
     has_surveys = fetch_one(con.execute("SELECT count(*) > 0 FROM surveys"))[0]
@@ -158,10 +160,10 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
         "owner_history": bool(owner_history),
         "has_surveys": bool(has_surveys),
         "incident_tiers": list(INCIDENT_TIERS),
-        "triage_tiers": [t for t, f in src.policy.triage_required.items() if f],
         "tz": src.policy.timezone,
         "start": month,
         "end": shift_month(month, 1) if month else None,
+        **triage_tiers,
     }
     counts = ", ".join(
         f"count(*) FILTER (WHERE {need.scope}), count(*) FILTER (WHERE {need.scope} AND {need.holds})"

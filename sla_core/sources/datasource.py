@@ -299,20 +299,3 @@ def rejects_csv(source: DataSource) -> bytes:
         write_csv_safe(source.con, "rejects", path)
         return path.read_bytes()
 
-
-__all__ = [
-    "DataSource",
-    "SourceKind",
-    "evaluated",
-    "file_version",
-    "policy_fingerprint",
-    "policy_path",
-    "first_rejects",
-    "rejects_csv",
-    "sample_source",
-    "store_configured",
-    "store_path",
-    "store_problem",
-    "store_source",
-    "upload_source",
-]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -30,6 +32,17 @@ def open_page(context, server: str, name: str, timeout: float = 60_000):  # noqa
     page.get_by_role("heading", name=TITLES[name]).wait_for(timeout=timeout)
     settle(page)
     return page
+
+
+@contextmanager
+def page_of(browser, server: str, name: str, *, width: int = 1400, height: int = 2000,  # noqa: ANN001
+            timeout: float = 60_000, **options: Any) -> Iterator[Any]:
+    """Page `name` in a browser context of its own (closed afterwards): one visitor's tab."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    try:
+        yield open_page(context, server, name, timeout)
+    finally:
+        context.close()
 
 
 def metric(page, label: str) -> str:  # noqa: ANN001
@@ -73,9 +86,7 @@ def test_every_page_renders_without_an_exception(browser, server: str, screensho
 
 
 def test_a_filter_changes_the_numbers_and_the_link(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    try:
-        page = open_page(context, server, "review")
+    with page_of(browser, server, "review", width=1400, height=2400) as page:
         before = metric(page, "Clocks met")
         choose(page, "Tier", "critical")
         eventually(page, lambda: "tier=critical" in page.url, "the link names the tier")
@@ -91,8 +102,6 @@ def test_a_filter_changes_the_numbers_and_the_link(browser, server: str, screens
             assert metric(shared, "Clocks met") == metric(page, "Clocks met")
         finally:
             colleague.close()
-    finally:
-        context.close()
 
 
 def test_upload_shows_counts_and_stays_in_its_session(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
@@ -129,9 +138,7 @@ def test_the_queue_shows_the_policys_zone_whatever_the_browsers_and_a_row_opens_
 ) -> None:
     """One zone rule on every page (the policy's): a browser in Tokyo still reads London times, with the date and
     the zone beside "as of"; what to do first fits at 1440 px, the rest is in the row's detail."""
-    context = browser.new_context(viewport={"width": 1440, "height": 2000}, timezone_id="Asia/Tokyo")
-    try:
-        page = open_page(context, server, "breach_queue")
+    with page_of(browser, server, "breach_queue", width=1440, height=2000, timezone_id="Asia/Tokyo") as page:
         assert page.get_by_text(re.compile(r"times are in Europe/London")).count() == 1
         assert page.get_by_text(re.compile(r"^\w{3} \d\d \w{3} \d{4} · Europe/London$")).count() == 1
         assert page.get_by_text("Asia/Tokyo").count() == 0
@@ -148,14 +155,10 @@ def test_the_queue_shows_the_policys_zone_whatever_the_browsers_and_a_row_opens_
             assert page.get_by_text(label, exact=True).count() >= 1, label
         page.screenshot(path=str(screenshots / "queue_detail.png"))
         assert page.locator(EXCEPTION).count() == 0
-    finally:
-        context.close()
 
 
 def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 3300})
-    try:
-        page = open_page(context, server, "review")
+    with page_of(browser, server, "review", width=1400, height=3300) as page:
         grid = page.locator('.st-key-adherence_table [data-testid="stDataFrame"]')  # adherence per tier and metric
         first_row = first_cells(grid, 4)  # tier, metric, met, breached
         box = grid.bounding_box()
@@ -178,8 +181,6 @@ def test_selecting_a_row_lists_the_tickets_behind_it(browser, server: str, scree
         assert listed.count(first_row[1]) >= int(first_row[3])  # ...and that metric
         assert page.locator(EXCEPTION).count() == 0
         page.screenshot(path=str(screenshots / "review_row_selected.png"))
-    finally:
-        context.close()
 
 
 def test_a_deep_link_opened_first_after_a_restart_gets_the_whole_app(browser, tmp_path: Path) -> None:  # noqa: ANN001

@@ -16,7 +16,7 @@ from sla_core.now import now
 from sla_core.policy import load_policy
 from sla_core.sources import sample_source
 from tests.browser.harness import eventually, first_cells, settle
-from tests.browser.test_browser import EXCEPTION, metric, open_page
+from tests.browser.test_browser import EXCEPTION, metric, open_page, page_of
 from tests.conftest import SAMPLE_POLICY
 
 
@@ -67,9 +67,7 @@ def test_the_queue_starts_with_what_can_still_be_saved(browser, server: str, scr
     with queue.live_results(source.con, source.policy, now(), results=source.results) as live:
         expected = queue.breach_queue(source.con, source.policy, live, Filters(), "UTC")
     assert (expected.priority.diff().dropna() >= 0).all() and len(expected) > 5
-    context = browser.new_context(viewport={"width": 1800, "height": 1200}, timezone_id="UTC")
-    try:
-        page = open_page(context, server, "breach_queue")
+    with page_of(browser, server, "breach_queue", width=1800, height=1200, timezone_id="UTC") as page:
         cells = grid_cells(page, "Breach queue")
         headers = page.locator('[data-testid="stDataFrame"]').first.locator('[role="columnheader"]').all_inner_texts()
         columns = len(headers)
@@ -81,14 +79,10 @@ def test_the_queue_starts_with_what_can_still_be_saved(browser, server: str, scr
         assert rows[0][2].endswith("left" if first.time_left_seconds >= 0 else "overdue")
         assert not any("_" in r[1] for r in rows)  # "at risk", never at_risk
         page.screenshot(path=str(screenshots / "breach_queue_order.png"))
-    finally:
-        context.close()
 
 
 def test_a_saved_scenario_is_there_after_a_reload(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    try:
-        page = open_page(context, server, "simulator", timeout=90_000)
+    with page_of(browser, server, "simulator", width=1400, height=2400, timeout=90_000) as page:
         page.get_by_label("Scenario name").fill("browser reload check")
         page.get_by_label("Scenario name").press("Enter")
         settle(page)
@@ -107,14 +101,10 @@ def test_a_saved_scenario_is_there_after_a_reload(browser, server: str, screensh
         assert page.locator(EXCEPTION).count() == 0
         page.get_by_role("heading", name="Scenarios").scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "simulator_scenario_after_reload.png"))
-    finally:
-        context.close()
 
 
 def test_saving_a_review_updates_the_counts_at_once(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 1800})
-    try:
-        page = open_page(context, server, "feedback")
+    with page_of(browser, server, "feedback", width=1400, height=1800) as page:
         before = int(metric(page, "Without a review"))
         if before == 0:
             pytest.fail("the sample's month should hold critical incidents without a review")
@@ -128,8 +118,6 @@ def test_saving_a_review_updates_the_counts_at_once(browser, server: str, screen
         assert page.locator(EXCEPTION).count() == 0
         assert "duckdb" not in page.get_by_role("heading", name="Incident feedback").locator("..").inner_text()
         page.screenshot(path=str(screenshots / "feedback_saved.png"))
-    finally:
-        context.close()
 
 
 def test_detection_and_nps_of_the_incidents_on_beyond_the_timers(browser, server: str,  # noqa: ANN001
@@ -139,14 +127,10 @@ def test_detection_and_nps_of_the_incidents_on_beyond_the_timers(browser, server
 
     month = Filters(period=source.default_period)
     share = incidents.monitoring_share(incidents.time_to_detect(source, month))
-    context = browser.new_context(viewport={"width": 1400, "height": 2200}, timezone_id="UTC")
-    try:
-        page = open_page(context, server, "insights")
+    with page_of(browser, server, "insights", width=1400, height=2200, timezone_id="UTC") as page:
         page.get_by_role("tab", name="Detection and NPS").click()
         settle(page)
         assert metric(page, "Incidents monitoring saw first") == f"{share:.0%}"
         page.get_by_role("heading", name="NPS and CSAT of the accounts hit by critical incidents").wait_for()
         assert page.locator(EXCEPTION).count() == 0
         page.screenshot(path=str(screenshots / "insights_detection_nps.png"), full_page=True)
-    finally:
-        context.close()

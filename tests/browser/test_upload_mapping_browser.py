@@ -9,13 +9,11 @@ import yaml
 
 from tests.app.test_upload_values import EXPORT
 from tests.browser.harness import settle
-from tests.browser.test_browser import open_page
+from tests.browser.test_browser import open_page, page_of
 
 
 def test_map_columns_and_values_then_load(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1400, "height": 2600})
-    try:
-        page = open_page(context, server, "upload")
+    with page_of(browser, server, "upload", width=1400, height=2600) as page:
         page.get_by_label("Export format").first.click()
         page.get_by_role("option", name="My own columns (map them below)").click()
         settle(page)
@@ -53,5 +51,3 @@ def test_map_columns_and_values_then_load(browser, server: str, screenshots: Pat
         assert "NPS and CSAT of incident cohorts" in told
         panel.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "upload_value_mapping_loaded.png"), full_page=True)
-    finally:
-        context.close()

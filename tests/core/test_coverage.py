@@ -104,3 +104,15 @@ def test_the_sample_measures_every_clock(policy: Policy) -> None:
     ).fetchone()
     csat = every["CSAT after incidents (ratings)"]
     assert (csat.holding, csat.tickets) == rated  # November is on GMT: local month = UTC month
+
+
+def test_a_policy_that_requires_no_triage_field_has_no_triage_figure(tmp_path: Path) -> None:
+    """The real ServiceNow policy names no `triage_required`: the figures are read all the same (the triage
+    parameter was once passed to a query that no longer named it, and the Review could not be drawn)."""
+    from tests.conftest import make_policy
+
+    path = tmp_path / "tickets.csv"
+    path.write_text(TICKETS, encoding="utf-8")
+    src = upload_source(path, None, make_policy(), label="no triage", as_of=AS_OF)
+    found = {c.figure: c for c in coverage(src, date(2026, 11, 1))}
+    assert "Triage fields" not in found and found["Acknowledge clock"].tickets == 3

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from typing import Any, Callable
 
 from streamlit.testing.v1 import AppTest
 
@@ -13,6 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 90  # the machine is shared: an evaluation of the sample can take a while
 APP_FILES = [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py")), *sorted((ROOT / "pages").rglob("*.py")), ROOT / "sla_core" / "present" / "charts.py"]
+
+
+def app_nodes(wanted: Callable[[ast.AST], bool]) -> list[tuple[str, Any]]:
+    """("file:line", node) for every node of the app's source files that `wanted` picks: what a source check
+    (no cache reads session state, every uploader names its types) walks."""
+    return [(f"{path.name}:{getattr(node, 'lineno', 0)}", node)
+            for path in APP_FILES for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+            if wanted(node)]
 
 
 def app() -> AppTest:

@@ -16,7 +16,7 @@ from sla_core.analysis import review
 from sla_core.sources import DataSource
 from ui.state import StateKeys
 
-from .conftest import APP_FILES, fresh_session, metrics, upload
+from .conftest import app_nodes, fresh_session, metrics, upload
 
 HEADER = "ticket_id,created_at,impact,segment,owner_team,action_plan_at,acknowledged_at\n"
 # Same name, same size, different outcomes: A's critical tickets are acknowledged in 10 minutes, B's in 2 h 10
@@ -28,20 +28,14 @@ EXPORT_B = (HEADER + LATE_ROWS).encode()
 NAME = "export.csv"
 
 
-def _cached_functions() -> list[tuple[str, ast.FunctionDef]]:
-    found = []
-    for path in APP_FILES:
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.FunctionDef):
-                for deco in node.decorator_list:
-                    target = deco.func if isinstance(deco, ast.Call) else deco
-                    if getattr(target, "attr", "") in ("cache_data", "cache_resource"):
-                        found.append((f"{path.name}:{node.lineno} {node.name}", node))
-    return found
+def _cached(node: ast.AST) -> bool:
+    return isinstance(node, ast.FunctionDef) and any(
+        getattr(deco.func if isinstance(deco, ast.Call) else deco, "attr", "") in ("cache_data", "cache_resource")
+        for deco in node.decorator_list)
 
 
 def test_no_cached_function_reads_session_state():
-    cached = _cached_functions()
+    cached = [(f"{where} {func.name}", func) for where, func in app_nodes(_cached)]
     assert cached, "expected the app's cached sources (sample, store)"
     for where, func in cached:
         names = {getattr(n, "attr", getattr(n, "id", "")) for n in ast.walk(func)}

@@ -17,7 +17,7 @@ import pytest
 
 from ui.state import StateKeys
 
-from .conftest import APP_FILES, ROOT, fresh_session
+from .conftest import ROOT, app_nodes, fresh_session
 
 DOCUMENTED_LIMIT_MB = 200  # pages/upload.py and the README promise exports of up to 200 MB
 VALID = b"ticket_id,created_at,impact\nG-1,2026-11-02 10:00,high\n"
@@ -37,12 +37,7 @@ def test_the_upload_size_limit_is_set_and_streamlit_reads_it():
 
 
 def _uploader_calls() -> list[tuple[str, ast.Call]]:
-    calls = []
-    for path in APP_FILES:
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "file_uploader":
-                calls.append((f"{path.name}:{node.lineno}", node))
-    return calls
+    return app_nodes(lambda node: isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "file_uploader")
 
 
 def test_every_uploader_names_the_file_types_it_takes():
