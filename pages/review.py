@@ -8,7 +8,7 @@ from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
-from ui.headline import CLOCKS, headline_metrics
+from ui.headline import CLOCKS, headline_metrics, trend_note
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
 from ui.widgets import coverage_panel, download, table
@@ -66,6 +66,7 @@ if not trend.empty:
         st.caption("Dotted lines: each tier's goal.")
     fig = trend_figure(trend, source.policy.goals)
     st.plotly_chart(fig, key="trend_chart")
+    st.caption(trend_note(trend))
     download(trend, "adherence_trend.csv", "dl_trend")
 
 if head.month.decided == 0:

@@ -32,6 +32,7 @@ from sla_core.vocab import METRICS, TIERS
 Window = Literal["month", "previous", "12m"]
 StateChoice = Literal["breached", "met", "all"]
 TREND_MONTHS = 12
+MIN_TREND_CLOCKS = 10  # fewer decided clocks in a month than this tell nothing: no trend point (too_few)
 NO_TEAM = "(no owner team)"
 
 
@@ -198,23 +199,33 @@ def goal_checks(source: DataSource, filters: Filters) -> list[GoalCheck]:
 
 
 def adherence_trend(source: DataSource, filters: Filters) -> pd.DataFrame:
-    """Adherence per month, tier and metric over the 12 months ending at the period.
+    """Adherence per month, tier and metric over the 12 months ending at the period, every month of the window
+    present: a month without clocks has no adherence (a gap in a line, never a joined one), and a month with
+    fewer than MIN_TREND_CLOCKS decided clocks has none either and says so (`too_few`), not a 0 % or 100 % spike.
 
-    Columns: month (DATE), tier, metric, met, breached, adherence.
+    Columns: month (DATE), tier, metric, met, breached, adherence, too_few.
     """
-    where = _where(filters, *window_bounds(_require_period(filters), "12m"))
+    first, last = window_bounds(_require_period(filters), "12m")
+    where = _where(filters, first, last)
     return frame(
         source,
         f"""
-        SELECT month, tier, metric,
-               CAST(sum(met) AS BIGINT) AS met,
-               CAST(sum(breached) AS BIGINT) AS breached,
-               sum(met) / (sum(met) + sum(breached)) AS adherence
-        FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
-        GROUP BY month, tier, metric
+        WITH counts AS (
+            SELECT month, tier, metric, CAST(sum(met) AS BIGINT) AS met, CAST(sum(breached) AS BIGINT) AS breached
+            FROM {quote_ident(monthly_table(source.outcomes))} WHERE {where.sql}
+            GROUP BY month, tier, metric
+        ), grid AS (
+            SELECT CAST(m AS DATE) AS month, tier, metric
+            FROM range(CAST($first AS TIMESTAMP), CAST($last AS TIMESTAMP) + INTERVAL 1 MONTH, INTERVAL 1 MONTH) r(m)
+            CROSS JOIN (SELECT DISTINCT tier, metric FROM counts)
+        )
+        SELECT month, tier, metric, coalesce(met, 0) AS met, coalesce(breached, 0) AS breached,
+               CASE WHEN coalesce(met + breached, 0) >= $fewest THEN met / (met + breached) END AS adherence,
+               coalesce(met + breached, 0) BETWEEN 1 AND $fewest - 1 AS too_few
+        FROM grid LEFT JOIN counts USING (month, tier, metric)
         ORDER BY month, tier, metric
         """,
-        where.params,
+        {**where.params, "fewest": MIN_TREND_CLOCKS},
     )
 
 

@@ -40,6 +40,14 @@ class Chart:
     figure: go.Figure
 
 
+def plain(values: pd.Series) -> pd.Series:
+    """Labels from data as Plotly's text: Plotly reads a subset of HTML in every label (axis ticks, legend,
+    hover, annotations), so a team named `<a href=…>` would be a live link and `<b>x</b>` bold. Escaped, it is
+    shown as typed, in the app and in the report alike."""
+    return values.map(lambda v: v if not isinstance(v, str) else
+                      v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
 def _layout(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
     fig.update_layout(height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     fig.update_xaxes(**AXES)
@@ -74,8 +82,8 @@ def trend_figure(trend: pd.DataFrame, goals: Mapping[Tier, float] = {}) -> go.Fi
         )
         for tier in TIERS:
             rows = trend[(trend["metric"] == metric) & (trend["tier"] == tier)]
-            if rows.empty:
-                continue
+            if rows["adherence"].isna().all():
+                continue  # a month without (enough) clocks is a gap in its line, never a point
             traces.append(go.Scatter(
                 x=rows["month"], y=rows["adherence"], xaxis=f"x{axis}", yaxis="y", mode="lines+markers",
                 name=tier, legendgroup=tier, showlegend=not any(t.name == tier for t in traces),
@@ -124,7 +132,8 @@ def team_figure(teams: pd.DataFrame) -> go.Figure:
     """Breached clocks per owner team, one bar per metric."""
     fig = go.Figure(
         [
-            go.Bar(x=rows["owner_team"], y=rows["breached"], name=words.value(metric), marker={"color": METRIC_COLORS[metric]})
+            go.Bar(x=plain(rows["owner_team"]), y=rows["breached"], name=words.value(metric),
+                   marker={"color": METRIC_COLORS[metric]})
             for metric in METRICS
             if not (rows := teams[teams["metric"] == metric]).empty
         ]
@@ -142,7 +151,7 @@ def distribution_edge(dist: pd.DataFrame) -> float:
 def _bars(frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str) -> go.Figure:
     """Grouped bars: one trace per column of `series` ({column: legend name})."""
     fig = go.Figure([
-        go.Bar(x=frame[x], y=frame[col], name=name, marker={"color": color})
+        go.Bar(x=plain(frame[x]), y=frame[col], name=name, marker={"color": color})
         for (col, name), color in zip(series.items(), PAIR_COLORS * 2)
     ])
     fig.update_layout(barmode="group", yaxis_title=y_title, xaxis_title=x.replace("_", " "))

@@ -26,12 +26,16 @@ from sla_core import feedback, periods
 from sla_core.analysis import feedback_loops, incidents, insights, review
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
+from sla_core.present import words
 from sla_core.present.charts import Chart, insight_charts, review_charts
 from sla_core.sources import DataSource
 
 PathLike = Union[str, Path]
 OUTCOME_COLORS = {"met": "#2e9d5b", "breached": "#e0484d"}
 BREACHED_ROWS = 500  # the report lists at most this many breached clocks (and says how many there were)
+# What a breached clock's row shows, as narrow as the Review's drill-down (the state is in the heading).
+BREACHED_COLUMNS = ["ticket_id", "tier", "metric", "owner_team", "created", "due", "stopped", "target_minutes",
+                    "elapsed_minutes", "overdue_minutes"]
 CHART_HEIGHT = 360
 
 
@@ -44,7 +48,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:,.1f}"
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -52,16 +56,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = "Nothing to show.") -> str:
-    """A frame as an HTML table; every cell and header escaped, percentages formatted."""
+def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), empty: str = "Nothing to show.",
+               zone: Optional[str] = None) -> str:
+    """A frame as an HTML table in the words the app's pages use (words.for_people: labelled columns, durations
+    in hours and days, a dash in an empty cell); every cell and header escaped, shares as percentages."""
     if frame.empty:
         return f'<p class="empty">{html.escape(empty)}</p>'
+    shares = {words.label(c) for c in frame.columns if isinstance(c, str) and words.is_share(c, percent)}
+    frame = words.for_people(frame, percent=percent, zone=zone)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, record):
-            if col in percent and isinstance(value, (int, float)) and not pd.isna(value):
+            if col in shares and isinstance(value, (int, float)) and not pd.isna(value):
                 text = f"{value:.1%}"
             else:
                 text = _cell(value)
@@ -152,7 +160,8 @@ def _breached_section(src: DataSource, filters: Filters, month: _Month) -> list[
     add(f"<h2>Breached clocks, {html.escape(month.label)} ({total:,})</h2>")
     if total > BREACHED_ROWS:
         add(f"<p class='note'>The latest {BREACHED_ROWS:,} are listed; the app's Review page downloads all.</p>")
-    add(table_html(breached, empty=f"No clock breached in {month.label}."))
+    add(table_html(breached[BREACHED_COLUMNS], empty=f"No clock breached in {month.label}.",
+                   zone=src.policy.timezone))
     return parts
 
 
@@ -161,8 +170,8 @@ def _beyond_section(src: DataSource, filters: Filters, month: _Month) -> list[st
     parts: list[str] = []
     add = parts.append
     add("<h2>Beyond the timers</h2>")
-    add("<p class='note'>Wall-clock hours unless a column names an SLA clock. Definitions: see "
-        "sla_core/analysis/insights/. " + html.escape(insights.cohort_rule(src)) + ".</p>")
+    add("<p class='note'>Wall-clock hours unless a column names an SLA clock; every word is defined in the "
+        "board's glossary (docs/glossary.md). " + html.escape(insights.cohort_rule(src)) + ".</p>")
     summary = insights.summarize(src, filters)
     parts.extend(_chart_html(c) for c in insight_charts(summary))
     share = incidents.monitoring_share(summary.detect)

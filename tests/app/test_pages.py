@@ -288,3 +288,40 @@ def test_an_upload_with_events_counts_both_files() -> None:
     assert (m["Event rows read"], m["Events accepted"], m["Events rejected"]) == ("2", "1", "1")
     reasons = at.dataframe[0].value
     assert set(reasons.File) == {"tickets", "events"} and reasons.Rows.sum() == 3
+
+
+HEADLINE_CSV = """ticket_id,created_at,impact,acknowledged_at
+O1,2026-10-01T10:00:00+01:00,critical,2026-10-01T10:10:00+01:00
+O2,2026-10-02T10:00:00+01:00,critical,2026-10-02T11:00:00+01:00
+N1,2026-11-02T10:00:00+00:00,critical,2026-11-02T10:10:00+00:00
+N2,2026-11-05T10:00:00+00:00,critical,2026-11-05T11:00:00+00:00
+"""
+
+
+def headline_deltas(tmp_path: Path, csv: str, period: str) -> dict[str, str]:
+    from sla_core.policy import load_policy
+    from sla_core.sources import upload_source
+    from tests.conftest import SAMPLE_POLICY
+
+    tickets = tmp_path / "headline.csv"
+    tickets.write_text(csv)
+    at = app()
+    at.session_state[StateKeys.UPLOAD] = upload_source(tickets, None, load_policy(SAMPLE_POLICY), label="headline")
+    at.session_state[StateKeys.PENDING_SOURCE] = "upload"
+    at.query_params["period"] = period
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return {m.label: m.delta for m in at.metric}
+
+
+def test_a_partial_month_is_not_compared_and_no_change_says_so(tmp_path: Path) -> None:
+    # The data ends on 5 Nov: November is partial, so neither its adherence nor its breaches are set against
+    # a whole October.
+    partial = headline_deltas(tmp_path, HEADLINE_CSV, "2026-11")
+    assert partial["Adherence 2026-11"] == partial["Clocks breached"] == "partial month: data ends 5 Nov, not compared"
+    # With a ticket met on 30 Nov, the data reaches November's last day: 2 of 3 met against October's 1 of 2
+    # (+16.7 pts), and one breach in each month is no change, not a red "+0".
+    whole = headline_deltas(tmp_path, HEADLINE_CSV + "N3,2026-11-30T10:00:00+00:00,critical,2026-11-30T10:05:00+00:00\n",
+                            "2026-11")
+    assert whole["Adherence 2026-11"] == "+16.7 pts vs 2026-10"
+    assert whole["Clocks breached"] == "no change vs 2026-10"

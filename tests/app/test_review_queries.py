@@ -94,7 +94,8 @@ def test_tickets_behind_a_number_are_exactly_its_clocks(source: DataSource) -> N
     assert int(support_ack.breached) == len(listed) == 1
 
 
-def test_trend_and_distribution(source: DataSource) -> None:
+def test_trend_and_distribution(source: DataSource, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review, "MIN_TREND_CLOCKS", 3)  # this hand-built month holds 3 and 4 clocks
     trend = review.adherence_trend(source, Filters(period="2026-11", tier="critical"))
     ack = trend[trend.metric == "acknowledge"].set_index("month")
     assert ack.loc[pd.Timestamp(2026, 10, 1), "adherence"] == pytest.approx(2 / 3)
@@ -102,6 +103,18 @@ def test_trend_and_distribution(source: DataSource) -> None:
     dist = review.elapsed_distribution(source, Filters(period="2026-10"), "acknowledge")
     assert sorted(dist.elapsed_minutes.round(6)) == [10.0, 10.0, 60.0]
     assert set(dist.target_minutes) == {30.0}
+
+
+def test_the_trend_has_every_month_and_no_point_from_too_few_clocks(source: DataSource) -> None:
+    """Twelve months, each present: the ten without clocks are gaps (no adherence, not too few), and October (3
+    clocks) and November (4) hold too few to mean anything (under 10): no 67 % or 50 % point, said as such."""
+    trend = review.adherence_trend(source, Filters(period="2026-11", tier="critical"))
+    ack = trend[trend.metric == "acknowledge"].set_index("month")
+    assert list(ack.index) == list(pd.date_range("2025-12-01", "2026-11-01", freq="MS"))
+    assert ack.adherence.isna().all()
+    assert list(ack.index[ack.too_few]) == [pd.Timestamp(2026, 10, 1), pd.Timestamp(2026, 11, 1)]
+    assert (ack.loc[pd.Timestamp(2026, 10, 1), ["met", "breached"]] == [2, 1]).all()
+    assert (ack.loc[~ack.too_few, ["met", "breached"]] == 0).all().all()
 
 
 def test_the_month_list_holds_the_months_with_clocks(source: DataSource) -> None:
