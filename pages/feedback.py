@@ -15,6 +15,8 @@ from ui.feedback_forms import flash, items_editor, review_form, validation_form
 from ui.sidebar import require_data
 from ui.widgets import table
 
+ITEM_NUMBER = {"id": "item"}  # an action item's number (`id` labels an import elsewhere)
+
 source, filters = require_data("feedback")
 actor = current_actor()
 editing = actor.can("editor")
@@ -65,7 +67,8 @@ else:
         if editing:
             items_editor(ticket, items, store, actor)
         else:
-            table(items[["id", "description", "owner", "deadline", "done"]], "feedback_items_read")
+            table(items[["id", "description", "owner", "deadline", "done"]].rename(columns=ITEM_NUMBER),
+                  "feedback_items_read")
     elif editing:
         st.caption("Save the review first; its action items come next.")
 
@@ -73,7 +76,7 @@ st.subheader("Overdue action items")
 if overdue.empty:
     st.success("No open action item is past its deadline.", icon=":material/check_circle:")
 else:
-    table(overdue, "feedback_overdue")
+    table(overdue.rename(columns=ITEM_NUMBER), "feedback_overdue")
 
 st.subheader("Severity validation")
 st.caption("After a customer follow-up, record the impact it really had next to the one assessed when the "

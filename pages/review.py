@@ -7,6 +7,8 @@ from sla_core.analysis import review
 from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
+from sla_core.present.words import NO_DISCIPLINES
+from sla_core.vocab import UNASSIGNED
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
 from ui.headline import CLOCKS, headline_metrics, trend_note
 from ui.sidebar import require_data
@@ -91,6 +93,9 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
 
 st.subheader(f"Breaches by owner team, {month}")
 teams = review.breaches_by_team(source, filters)
+if list(source.disciplines) == [UNASSIGNED]:  # a column of "unassigned" would read as "nobody owns it"
+    teams = teams.drop(columns="discipline")
+    st.caption(NO_DISCIPLINES)
 team_cols = st.columns([3, 2])
 with team_cols[0]:
     metric_table(

@@ -61,6 +61,7 @@ LABELS: dict[str, str] = {
     "why_delta": "Its points", "state_changes": "Clocks that changed",
     # incident feedback
     "reviewed": "Reviewed", "description": "Action item", "deadline": "Deadline", "done": "Done",
+    "item": "No.",
     "overdue": "Overdue", "assessed_impact": "Assessed impact", "validated_impact": "Validated impact",
     "validated_at": "Validated", "note": "Note", "summary": "Summary", "reviewer": "Reviewer",
     "reviewed_at": "Reviewed on", "error": "Error",

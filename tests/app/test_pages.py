@@ -325,3 +325,28 @@ def test_a_partial_month_is_not_compared_and_no_change_says_so(tmp_path: Path) -
                             "2026-11")
     assert whole["Adherence 2026-11"] == "+16.7 pts vs 2026-10"
     assert whole["Clocks breached"] == "no change vs 2026-10"
+
+
+def test_where_no_team_maps_to_a_discipline_the_board_says_so_instead_of_unassigned(tmp_path: Path) -> None:
+    from sla_core.policy import load_policy
+    from sla_core.present.words import NO_DISCIPLINES
+    from sla_core.sources import upload_source
+    from tests.conftest import SAMPLE_POLICY
+
+    # ServiceNow-like group names: the sample policy's `disciplines` match none of them
+    tickets = tmp_path / "groups.csv"
+    tickets.write_text(HEADLINE_CSV.replace("critical,", "critical,").replace(
+        "ticket_id,created_at,impact,acknowledged_at", "ticket_id,created_at,impact,acknowledged_at,owner_team")
+        .replace("+01:00\n", "+01:00,Group 70\n").replace("+00:00\n", "+00:00,Group 24\n"))
+    source = upload_source(tickets, None, load_policy(SAMPLE_POLICY), label="groups")
+    assert list(source.disciplines) == ["unassigned"]
+    at = app()
+    at.session_state[StateKeys.UPLOAD] = source
+    at.session_state[StateKeys.PENDING_SOURCE] = "upload"
+    at.query_params["period"] = "2026-10"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert StateKeys.DISCIPLINE not in {s.key for s in at.sidebar.selectbox}  # a filter that divides nothing
+    assert NO_DISCIPLINES in [c.value for c in at.sidebar.caption] and NO_DISCIPLINES in [c.value for c in at.caption]
+    teams = shown_table(at, "Owner team", "Breached")
+    assert "Discipline" not in teams.columns and list(teams["Owner team"]) == ["Group 70"]
