@@ -378,13 +378,14 @@ def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy,
 def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """Write loaded `tickets`/`events` into `st.*`: new and changed tickets only. Returns (new, updated, unchanged)."""
     store_cols = table_columns(con, "st.tickets")
+    # DuckDB's names ignore case: ServiceNow's `state` and Intercom's `State` are one column of the store
     for extra in table_columns(con, "tickets"):
-        if extra not in store_cols:
+        if extra.lower() not in {c.lower() for c in store_cols}:
             con.execute(f"ALTER TABLE st.tickets ADD COLUMN {quote_ident(extra)} VARCHAR")
             store_cols.append(extra)
-    incoming = set(table_columns(con, "tickets"))
+    incoming = {c.lower() for c in table_columns(con, "tickets")}
     select = ", ".join(
-        f"i.{quote_ident(c)}" if c in incoming else f"NULL AS {quote_ident(c)}" for c in store_cols
+        f"i.{quote_ident(c)}" if c.lower() in incoming else f"NULL AS {quote_ident(c)}" for c in store_cols
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _in AS SELECT {select} FROM tickets i")
     whole = lambda alias: "struct_pack(" + ", ".join(  # noqa: E731 - the full row, for comparison

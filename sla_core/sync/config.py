@@ -168,10 +168,8 @@ class ServiceNowSource(_Source):
         return value
 
 
-class PagerDutySource(_Source):
-    tool: Literal["pagerduty"]
-    service_ids: list[str] = Field(default_factory=list)  # none: every service
-    window: Seconds = 30 * 86400.0  # incidents are listed by creation time in windows this long (≤ 6 months)
+class _Windowed(_Source):
+    window: Seconds = 30 * 86400.0  # records are listed by creation time in windows this long (≤ 6 months)
 
     @field_validator("window", mode="before")
     @classmethod
@@ -182,6 +180,11 @@ class PagerDutySource(_Source):
         return number
 
 
+class PagerDutySource(_Windowed):
+    tool: Literal["pagerduty"]
+    service_ids: list[str] = Field(default_factory=list)  # none: every service
+
+
 class FreshdeskSource(_Source):
     tool: Literal["freshdesk"]
 
@@ -190,7 +193,7 @@ class IntercomSource(_Source):
     tool: Literal["intercom"]
 
 
-class OpsgenieSource(_Source):
+class OpsgenieSource(_Windowed):
     tool: Literal["opsgenie"]
     query: str = ""  # an alert search query, e.g. `tag: production`; sync adds the time window
 

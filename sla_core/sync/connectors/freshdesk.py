@@ -19,7 +19,7 @@ longer than a page is read by page number.
 
 Each ticket becomes a row of the ticket export spelled as the preset reads it: Ticket ID, Subject, Status,
 Priority, Source and Type as their labels, Group, Company Name, Created time, Initial response time
-(stats.first_responded_at), Resolved time, Closed time, Tags (comma separated), custom fields by label.
+(stats.first_responded_at), Resolved time, Tags (comma separated), custom fields by label.
 What the API does not give on a ticket that the export has: "Survey results" (the satisfaction survey is
 another endpoint, /api/v2/surveys/satisfaction_ratings, not read yet).
 """
@@ -72,7 +72,6 @@ def row(ticket: dict[str, Any], names: _Names, ctx: Context) -> dict[str, Any]:
         "Created time": stamp(ticket.get("created_at")),
         "Initial response time": stamp(stats.get("first_responded_at")),
         "Resolved time": stamp(stats.get("resolved_at")),
-        "Closed time": stamp(stats.get("closed_at")),
         "Tags": ",".join(ticket.get("tags") or []) or None,
     }
     for field, value in sorted((ticket.get("custom_fields") or {}).items()):
@@ -93,6 +92,7 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         tickets = [t for t in answer.body or [] if isinstance(t, dict)]
         done = len(tickets) < ctx.source.page_size or not answer.next_link()
         stamps = [instant(t.get("updated_at")) for t in tickets]
+        fresh = [t for t, s in zip(tickets, stamps) if not (s == since and t.get("id") in seen)]
         if tickets and all(s == since for s in stamps):  # a tie longer than a page: the next page of it
             seen |= {t.get("id") for t in tickets}
             page_number += 1
@@ -103,7 +103,7 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         if done:
             page_number = 1
         state = {"since": iso(since), "seen": sorted(seen), "page": page_number}
-        yield Page(rows=[row(t, names, ctx) for t in tickets], cursor=state, fetched=len(tickets))
+        yield Page(rows=[row(t, names, ctx) for t in fresh], cursor=state, fetched=len(tickets))
         if done:
             return
 

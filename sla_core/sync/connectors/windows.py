@@ -25,12 +25,13 @@ def windowed(ctx: Context, cursor: Optional[Cursor], window: float, listing: Lis
     until = instant(state.get("until"))
     offset = int(state.get("offset") or 0)
     seen: set[str] = set()
+    edge = ctx.now - timedelta(seconds=ctx.source.overlap)
     while True:
-        if until is None:
-            until = min(ctx.now, since + timedelta(seconds=window))
+        if until is None:  # the last `overlap` before now is left to the next run: a record the tool is still
+            until = max(since, min(edge, since + timedelta(seconds=window)))  # writing, or a clock a little behind
         records, more = listing(since, until, offset) if since < until else ([], False)
         seen.update(str(r.get("id")) for r in records)
-        last = not more and until >= ctx.now
+        last = not more and until >= edge
         if more:
             offset += len(records)
             state = {"since": iso(since), "until": iso(until), "offset": offset}

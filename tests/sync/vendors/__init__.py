@@ -9,7 +9,7 @@ from typing import Any, Literal, Optional
 
 from tests.sync.server import Vendor
 
-TOOLS = ("zendesk", "jira", "servicenow", "pagerduty")
+TOOLS = ("zendesk", "jira", "servicenow", "freshdesk", "intercom", "pagerduty", "opsgenie", "sentry", "datadog")
 
 
 class World(Vendor):
