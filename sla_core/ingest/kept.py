@@ -76,7 +76,8 @@ def _zone_rules(zone: str) -> str:
 # Policy keys the engine never reads (pages and `notify` read them live): editing one keeps the kept results, so
 # a changed goal or notify target does not cost every later load a full judging.
 # tests/importing/test_kept_results.py edits each and checks the kept results still equal a full evaluation.
-NOT_JUDGED: tuple[str, ...] = ("goals", "triage_required", "tags_required", "playbooks", "notify")
+NOT_JUDGED: tuple[str, ...] = ("goals", "triage_required", "tags_required", "playbooks", "notify", "post_mortem",
+                                "context_window", "forecast")
 
 
 def _judged_policy(policy: Policy) -> bytes:

@@ -17,9 +17,15 @@ from sla_core.sqlutil import quote_ident
 CLOCK_COLUMNS = ["ticket_id", "metric", "tier", "segment", "owner_team", "state", "due_at", "time_left_seconds"]
 
 
+def clock_targets(policy: Policy) -> list[NotifyTarget]:
+    """The targets that hear of clocks (a weekly digest target hears of reviews and action items instead)."""
+    return [target for target in policy.notify if target.digest is None]
+
+
 def target_key(target: NotifyTarget) -> str:
     """A target's name in the outbox: its kind and the variable holding its secret (never the secret)."""
-    return f"{target.to}:{target.url_env if target.to == 'slack' else target.routing_key_env}"
+    kind = f"{target.to}:{target.url_env if target.to == 'slack' else target.routing_key_env}"
+    return f"{kind}:{target.digest}" if target.digest else kind
 
 
 def _summary(clock: pd.Series, zone: str) -> str:
@@ -50,8 +56,8 @@ def _payload(target: NotifyTarget, clock: pd.Series, summary: str, now: datetime
 def _running(con: duckdb.DuckDBPyConnection, results: str, policy: Policy) -> pd.DataFrame:
     """The running clocks some target may hear of (its states and tiers), selected in SQL: at 1M tickets the
     store holds 3M clocks and a few hundred of them are news."""
-    states = sorted({s for t in policy.notify for s in t.states})
-    tiers = sorted({tier for t in policy.notify for tier in t.tiers})
+    states = sorted({s for t in clock_targets(policy) for s in t.states})
+    tiers = sorted({tier for t in clock_targets(policy) for tier in t.tiers})
     return con.execute(
         f"SELECT {', '.join(CLOCK_COLUMNS)} FROM {quote_ident(results)} WHERE stopped_at IS NULL "
         "AND list_contains($states::VARCHAR[], state) AND list_contains($tiers::VARCHAR[], tier) "
@@ -78,7 +84,7 @@ def wanted(con: duckdb.DuckDBPyConnection, results: str, policy: Policy,
     running = _running(con, results, policy)
     stopped = _stopped(con, results, {(t, m) for _, t, m in triggered})
     rows: list[dict[str, Any]] = []
-    for target in policy.notify:
+    for target in clock_targets(policy):
         key = target_key(target)
         action = "message" if target.to == "slack" else "trigger"
         hits = running[running["state"].isin(target.states) & running["tier"].isin(target.tiers)]

@@ -297,14 +297,37 @@ class NotifyTarget(_Strict):
     routing_key_env: Optional[str] = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     states: list[Literal["at_risk", "breached"]] = Field(default=["at_risk", "breached"], min_length=1)
     tiers: list[Tier] = Field(default_factory=lambda: list(TIERS), min_length=1)
+    # `weekly`: instead of clock messages, one message a week listing the post-incident reviews due or overdue
+    # and the action items due this week or overdue (slack only).
+    digest: Optional[Literal["weekly"]] = None
 
     @model_validator(mode="after")
     def _secret_named(self) -> "NotifyTarget":
+        if self.digest is not None and self.to != "slack":
+            raise ValueError("a digest goes to a slack target (one message a week to its channel)")
         if self.to == "slack" and not self.url_env:
             raise ValueError("a slack target needs url_env: the environment variable holding the webhook URL")
         if self.to == "pagerduty" and not self.routing_key_env:
             raise ValueError("a pagerduty target needs routing_key_env: the environment variable holding the key")
         return self
+
+
+class PostMortem(_Strict):
+    """Which incidents need a post-incident review, and how soon after they were resolved it is due."""
+
+    tiers: list[Tier] = Field(default_factory=lambda: list(TIERS[:1]), min_length=1)  # critical
+    due_within: int = Field(default=5 * 86400)  # seconds, from a duration such as 5d (24-hour days)
+
+    _duration = field_validator("due_within", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+
+
+class Forecast(_Strict):
+    """The breach forecast for the shift: how far ahead it looks by default and the interval it shows."""
+
+    horizon: int = Field(default=8 * 3600)  # seconds, from a duration such as 8h
+    interval: float = Field(default=0.8, gt=0, lt=1)  # the probability the interval holds the outcome
+
+    _duration = field_validator("horizon", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
 
 class Policy(_Strict):
@@ -326,6 +349,9 @@ class Policy(_Strict):
     routes: dict[Tier, Route] = Field(default_factory=dict)
     playbooks: list[PlaybookRule] = Field(default_factory=list)
     notify: list[NotifyTarget] = Field(default_factory=list)
+    post_mortem: PostMortem = Field(default_factory=PostMortem)
+    context_window: int = Field(default=6 * 3600)  # seconds: deploys and signals shown before an incident started
+    forecast: Forecast = Field(default_factory=Forecast)
     # Where the file was read from: playbook paths are relative to it. Not a key of the file.
     base_dir: Optional[Path] = Field(default=None, exclude=True)
 
@@ -339,6 +365,7 @@ class Policy(_Strict):
         return zone
 
     _legacy_playbooks = field_validator("playbooks", mode="before")(classmethod(lambda cls, v: _playbook_rules(v)))
+    _window = field_validator("context_window", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
 
     @field_validator("goals")
     @classmethod
@@ -471,6 +498,10 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         {"file": rule.file, "when": rule.when.model_dump(exclude_none=True)} for rule in policy.playbooks
     ]
     data["notify"] = [target.model_dump(exclude_none=True) for target in policy.notify]
+    data["post_mortem"] = {"tiers": list(policy.post_mortem.tiers),
+                           "due_within": format_duration(policy.post_mortem.due_within)}
+    data["context_window"] = format_duration(policy.context_window)
+    data["forecast"] = {"horizon": format_duration(policy.forecast.horizon), "interval": policy.forecast.interval}
     return data
 
 
@@ -522,9 +553,11 @@ def load_policy(path: Union[str, Path]) -> Policy:
 __all__ = [
     "BUILTIN_24X7",
     "Calendar",
+    "Forecast",
     "MetricTarget",
     "Policy",
     "PolicyError",
+    "PostMortem",
     "Rubric",
     "TierTargets",
     "format_duration",

@@ -23,7 +23,7 @@ from sla_core.ingest import store as store_module
 from sla_core.ingest.store import attach_store, import_file, keep_results, open_store
 from sla_core.now import now
 from sla_core.policy import Policy
-from sla_core.policy.model import NotifyTarget
+from sla_core.policy.model import Forecast, NotifyTarget, PostMortem
 from sla_core.sources import store_source
 
 from .helpers import ROOT
@@ -114,6 +114,9 @@ def _edited(policy: Policy, key: str) -> Policy:
         "tags_required": {"high": ["needs-eng"]},
         "playbooks": [],
         "notify": [NotifyTarget(to="slack", url_env="SLACK_WEBHOOK_URL", tiers=["critical"])],
+        "post_mortem": PostMortem(tiers=["critical", "high"], due_within=3 * 86400),
+        "context_window": 3600,
+        "forecast": Forecast(horizon=4 * 3600, interval=0.9),
     }
     return policy.model_copy(update={key: edits[key]})
 
