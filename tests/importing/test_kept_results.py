@@ -114,9 +114,9 @@ def _edited(policy: Policy, key: str) -> Policy:
         "tags_required": {"high": ["needs-eng"]},
         "playbooks": [],
         "notify": [NotifyTarget(to="slack", url_env="SLACK_WEBHOOK_URL", tiers=["critical"])],
-        "post_mortem": PostMortem(tiers=["critical", "high"], due_within=3 * 86400),
+        "post_mortem": PostMortem(tiers=["critical", "high"], due_within="3d"),
         "context_window": 3600,
-        "forecast": Forecast(horizon=4 * 3600, interval=0.9),
+        "forecast": Forecast(horizon="4h", interval=0.9),
     }
     return policy.model_copy(update={key: edits[key]})
 
