@@ -62,17 +62,41 @@ def fetch_one(result: Any) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
-    """An in-memory DuckDB; with `memory_limit` (a size such as 2GB, checked by the caller) it holds to it and
-    spills to a temp folder past it instead of growing."""
+MEMORY_ENV = "SLA_BOARD_MEMORY_LIMIT"
+DEFAULT_LIMIT_CAP = 4 * 1024**3  # the default limit: the smaller of this and half the machine's memory
+
+
+def default_memory_limit() -> str:
+    """The smaller of 4 GiB and half the RAM: every connection holds to it unless told otherwise, so a 10M-ticket
+    evaluate spills instead of taking 18 GB, and several sessions or cron jobs on one machine leave room for each
+    other."""
+    import os
+
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = 2 * DEFAULT_LIMIT_CAP
+    return f"{min(DEFAULT_LIMIT_CAP, ram // 2) // 1024**2}MiB"
+
+
+def connection_config(memory_limit: Optional[str] = None) -> dict[str, str]:
+    """DuckDB settings every connection of the product gets: a memory limit (`memory_limit`, else
+    SLA_BOARD_MEMORY_LIMIT, else default_memory_limit()) and a private spill folder that goes with the process
+    (never DuckDB's shared `.tmp` beside a store, which two processes would share)."""
     import atexit
+    import os
     import shutil
     import tempfile
 
-    import duckdb
-
-    if memory_limit is None:
-        return duckdb.connect()
     spill = tempfile.mkdtemp(prefix="sla_board_spill_")
     atexit.register(shutil.rmtree, spill, True)  # the spilled pages go with the process
-    return duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill})
+    limit = memory_limit or os.environ.get(MEMORY_ENV) or default_memory_limit()
+    return {"memory_limit": limit.strip(), "temp_directory": spill}
+
+
+def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
+    """An in-memory DuckDB held to the memory limit (connection_config), spilling to a private folder past it
+    instead of growing."""
+    import duckdb
+
+    return duckdb.connect(config=connection_config(memory_limit))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 from sla_core.errors import UserError
 from sla_core.now import now
+from sla_core.sqlutil import MEMORY_ENV
 from sla_core.vocab import DEFAULT_POLICY
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ class UsageError(UserError, ValueError):
     """A bad argument value, reported as one line."""
 
 
-MEMORY_ENV = "SLA_BOARD_MEMORY_LIMIT"
 _SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
@@ -38,7 +38,7 @@ def add_memory_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--memory-limit", dest="memory_limit", default=None,
         help=f"most memory DuckDB may hold, such as 2GB or 512MiB; past it, work spills to a temp folder "
-             f"instead of growing (default: ${MEMORY_ENV}, else DuckDB's own: 80%% of RAM)")
+             f"instead of growing (default: ${MEMORY_ENV}, else the smaller of 4 GiB and half the RAM)")
 
 
 def memory_limit(args: argparse.Namespace) -> Optional[str]:

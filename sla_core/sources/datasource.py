@@ -37,7 +37,7 @@ from sla_core.periods import DataSpan, MonthChoice, days_so_far, default_month, 
 from sla_core.policy import Policy
 from sla_core.sample import add_signals_and_surveys, live_sample, live_window, load_tables
 from sla_core.sources.outcomes import filter_choices, month_clocks, prepare_outcomes
-from sla_core.sqlutil import fetch_one
+from sla_core.sqlutil import connect, fetch_one
 from sla_core.vocab import DEFAULT_POLICY
 
 SourceKind = Literal["sample", "store", "upload"]
@@ -192,7 +192,7 @@ def sample_source(policy: Policy, as_of: Optional[datetime] = None, *, seed: int
     """The bundled sample as it stands at `as_of` (default: now), judged then: its last ticket came in just
     before, so the review has a year of full months behind it and the queue is live on any day."""
     as_of = as_of or now()
-    con = duckdb.connect()
+    con = connect()
     load_tables(con, *live_sample(as_of, seed, policy.timezone))
     add_signals_and_surveys(con, as_of, seed)
     first_day, _ = live_window(as_of, policy.timezone)
@@ -250,7 +250,7 @@ def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[da
     path = path or store_path()
     version = file_version(path, Path(f"{path}.wal"))
     as_of = as_of or now()
-    con = duckdb.connect()
+    con = connect()
     con.execute("SET TimeZone = 'UTC'")
     kept_at = attach_store(con, path, kept_for=(policy, as_of))
     return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version, kept_at=kept_at,
@@ -271,7 +271,7 @@ def upload_source(
     """An uploaded export in a connection of its own (never cached: it belongs to one session). `progress`
     hears what is done once the rows are read and checked, before the clocks are judged."""
     started = monotonic()
-    con = duckdb.connect()
+    con = connect()
     report = load_files(
         con, str(tickets_path), str(events_path) if events_path else None, policy, export_format=export_format, mapping=mapping
     )
