@@ -7,7 +7,7 @@ user's file) cannot, so every one of them goes through `quote_ident`.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
 if TYPE_CHECKING:
     import duckdb
@@ -79,7 +79,7 @@ def default_memory_limit() -> str:
     return f"{min(DEFAULT_LIMIT_CAP, ram // 2) // 1024**2}MiB"
 
 
-def connection_config(memory_limit: Optional[str] = None) -> dict[str, str]:
+def connection_config(memory_limit: Optional[str] = None) -> dict[str, Union[str, bool, int, float, list[str]]]:
     """DuckDB settings every connection of the product gets: a memory limit (`memory_limit`, else
     SLA_BOARD_MEMORY_LIMIT, else default_memory_limit()) and a private spill folder that goes with the process
     (never DuckDB's shared `.tmp` beside a store, which two processes would share)."""
