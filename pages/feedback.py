@@ -1,4 +1,5 @@
-"""Incident feedback: post-incident reviews with action items, severity validation, and the audit trail.
+"""Incident feedback: this week's post-mortems (ui/weekly.py), post-incident reviews with action items, severity
+validation, and the audit trail.
 
 Saved where the data source keeps its records: the store for the store, a scratch file for the sample or an
 upload (never the user's store). Editors and admins edit; a viewer reads (ui/feedback_forms.py).
@@ -13,6 +14,7 @@ from sla_core.periods import month_label
 from ui.access import current_actor
 from ui.feedback_forms import flash, items_editor, review_form, validation_form
 from ui.sidebar import require_data
+from ui.weekly import this_week
 from ui.widgets import table
 
 ITEM_NUMBER = {"id": "item"}  # an action item's number (`id` labels an import elsewhere)
@@ -30,7 +32,8 @@ if not editing:
     st.info(f"You are signed in as a {actor.role}: reviews, action items and validations are read-only here.",
             icon=":material/visibility:")
 flash()
-
+this_week(source)
+st.divider()
 
 try:
     reviewed = feedback.reviewed_ids(store)

@@ -1,5 +1,6 @@
 """`python -m sla_core notify --db STORE [--policy P] [--dry-run]`: message the policy's `notify` targets about
-clocks that turned at_risk or breached since the last run (sla_core/notify/). Meant for cron, every minute."""
+clocks that turned at_risk or breached since the last run, and each `digest: weekly` target once a week about the
+post-incident reviews and action items due (sla_core/notify/). Meant for cron, every minute."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, help="store file (default: $SLA_BOARD_DB or sla_board.duckdb)")
     common.add_policy_argument(parser)
     parser.add_argument("--dry-run", dest="dry_run", action="store_true",
-                        help="print what would be queued and sent; send and write nothing")
+                        help="print what would be queued and sent (a digest in full); send and write nothing")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -76,7 +76,21 @@ def reviews(path: PathLike) -> pd.DataFrame:
 def reviewed_ids(path: PathLike) -> list[str]:
     """The tickets that have a review, for the figures that ask which incidents still lack one."""
     with feedback_store(path) as con:
-        return [r[0] for r in con.execute("SELECT ticket_id FROM incident_reviews ORDER BY 1").fetchall()]
+        return reviewed_in(con)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the open file holds `table` (a store opened read-only may hold no feedback tables yet)."""
+    return bool(fetch_one(con.cursor().execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?",
+        [table]))[0])
+
+
+def reviewed_in(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tickets that have a review, read from an open records file (none when it holds no reviews table)."""
+    if not _has_table(con, "incident_reviews"):
+        return []
+    return [r[0] for r in con.cursor().execute("SELECT ticket_id FROM incident_reviews ORDER BY 1").fetchall()]
 
 
 def save_action_items(ticket_id: str, items: Sequence[ActionItem], path: PathLike, *, actor: Actor) -> None:
@@ -132,6 +146,21 @@ def action_items(
         ).df()
     frame["deadline"] = pd.to_datetime(frame["deadline"]).dt.date  # a day, not a midnight
     return frame
+
+
+def open_items_due(con: duckdb.DuckDBPyConnection, last_day: date, today: date) -> pd.DataFrame:
+    """The open action items due on or before `last_day`, overdue ones included, by owner then deadline, read from
+    an open records file (none when it holds no action items table). An item is overdue when its deadline is
+    before `today`. Columns: owner, item (its number), ticket_id, description, deadline, overdue."""
+    columns = ["owner", "item", "ticket_id", "description", "deadline", "overdue"]
+    if not _has_table(con, "action_items"):
+        return pd.DataFrame({name: pd.Series(dtype="bool" if name == "overdue" else "object") for name in columns})
+    frame = con.cursor().execute(
+        """SELECT owner, id AS item, ticket_id, description, deadline, deadline < ? AS overdue
+           FROM action_items WHERE NOT done AND deadline <= ?
+           ORDER BY owner, deadline, id""", [today, last_day]).df()
+    frame["deadline"] = pd.to_datetime(frame["deadline"]).dt.date  # a day, not a midnight
+    return frame[columns]
 
 
 def overdue_action_items(path: PathLike, today: Optional[date] = None) -> pd.DataFrame:

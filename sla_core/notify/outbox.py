@@ -1,8 +1,10 @@
-"""`python -m sla_core notify`: tell the policy's `notify` targets when a running clock turns at_risk or breached.
+"""`python -m sla_core notify`: tell the policy's `notify` targets when a running clock turns at_risk or breached,
+and a weekly digest target once a week of the post-incident reviews and action items due (digest.py).
 
 An outbox in the store makes it safe to run from cron every minute: each run judges the store at now, queues one
 message per (target, clock, state) it has not queued before, resolves a PagerDuty alert once its clock stops,
-then delivers every message not yet delivered. A repeated run sends nothing twice; an endpoint that fails keeps
+queues one digest per digest target and ISO week (the row's ticket_id is the week, e.g. 2026-W50), then delivers
+every message not yet delivered. A repeated run sends nothing twice; an endpoint that fails keeps
 its messages for the next run; nothing is lost. Payloads follow Slack's incoming webhooks (`{"text": ...}`, 200 =
 delivered) and PagerDuty's Events API v2 (`routing_key`, `event_action`, `dedup_key`, `payload`; 202 = accepted).
 Secrets come from the environment at send time and are never stored, printed or logged.
@@ -22,6 +24,7 @@ import duckdb
 from sla_core.access import Actor, local_actor, require
 from sla_core.ingest.audit import record
 from sla_core.ingest.store import audited_write, open_store
+from sla_core.notify.digest import digest_of, digest_rows
 from sla_core.notify.messages import target_key, wanted
 from sla_core.policy import Policy
 from sla_core.sources import store_source
@@ -37,6 +40,11 @@ OUTBOX_DDL = """CREATE TABLE IF NOT EXISTS notify_outbox (
 Sender = Callable[[str, bytes], tuple[int, str]]  # (url, JSON body) -> (HTTP status, short reason)
 
 
+def _named(*ident: str) -> str:
+    """An outbox row in one line: its key's parts, the empty ones (a digest has no metric or state) left out."""
+    return " ".join(part for part in ident if part)
+
+
 @dataclass
 class NotifyReport:
     queued: list[dict[str, Any]] = field(default_factory=list)  # new messages of this run
@@ -48,8 +56,11 @@ class NotifyReport:
         if dry_run:
             out = [f"would queue {len(self.queued)} new message{'s' if len(self.queued) != 1 else ''}; "
                    f"{self.pending} waiting from earlier runs"]
-            return out + [f"  {m['target']} {m['action']} {m['ticket_id']} {m['metric']} {m['state']}: {m['summary']}"
-                          for m in self.queued]
+            for m in self.queued:
+                out.append(f"  {_named(m['target'], m['action'], m['ticket_id'], m['metric'], m['state'])}: {m['summary']}")
+                text = digest_of(m)  # a digest is printed whole, as the channel would read it
+                out += [f"    {line}" for line in text.splitlines()] if text else []
+            return out
         return [f"queued {len(self.queued)}, delivered {self.delivered}, failed {len(self.failed)} "
                 f"(kept for the next run), waiting {self.pending}", *[f"  {line}" for line in self.failed]]
 
@@ -83,13 +94,14 @@ def _deliver(pending: list[tuple], policy: Policy, send: Sender, report: NotifyR
             problem = f"HTTP {status}: {reason.strip()[:80]}" if status else reason
             outcomes.append((ident, problem))
             blocked.add((key, ticket_id, metric))
-            report.failed.append(f"{key} {action} {ticket_id} {metric} {state}: {problem}")
+            report.failed.append(f"{_named(key, action, ticket_id, metric, state)}: {problem}")
     return outcomes
 
 
 def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = False, send: Sender,
            actor: Optional[Actor] = None) -> NotifyReport:
-    """Queue what turned at_risk or breached since the last run, then deliver everything not yet delivered."""
+    """Queue what turned at_risk or breached since the last run and this week's digests not yet queued, then
+    deliver everything not yet delivered."""
     actor = actor or local_actor()
     report = NotifyReport()
     source = store_source(policy, Path(store), as_of=now)
@@ -100,9 +112,11 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'notify_outbox'"))[0])
             rows = con.execute("SELECT target, action, ticket_id, metric, state, sent_at IS NULL FROM notify_outbox"
                                ).fetchall() if has_outbox else []
+            known = {tuple(r[:5]) for r in rows}
+            report.queued = [*wanted(source.con, source.results, policy, known, now),
+                             *digest_rows(source, policy, known, con)]
         finally:
             con.close()
-        report.queued = wanted(source.con, source.results, policy, {tuple(r[:5]) for r in rows}, now)
         report.pending = sum(1 for r in rows if r[5])
         return report
     require(actor, "admin", "sending notifications")
@@ -111,7 +125,8 @@ def notify(store: PathLike, policy: Policy, now: datetime, *, dry_run: bool = Fa
         con.execute(OUTBOX_DDL)
         known = {tuple(r) for r in con.execute(
             "SELECT target, action, ticket_id, metric, state FROM notify_outbox").fetchall()}
-        report.queued = wanted(source.con, source.results, policy, known, now)
+        report.queued = [*wanted(source.con, source.results, policy, known, now),
+                         *digest_rows(source, policy, known, con)]
         con.execute("BEGIN TRANSACTION")
         for row in report.queued:
             con.execute("INSERT INTO notify_outbox (target, action, ticket_id, metric, state, payload, queued_at) "
