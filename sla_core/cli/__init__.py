@@ -1,4 +1,4 @@
-"""`python -m sla_core evaluate | import | simulate | report | notify | sync | sample`: the command line of docs/design.md.
+"""`python -m sla_core evaluate | import | simulate | report | notify | sync | init | template | sample`: the command line of docs/design.md.
 
 One table of subcommands, each a module with `HELP`, `add_arguments(parser)`
 and `run(args) -> int`; only the chosen one is imported, so `--help` is quick.
@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("sla_core.cli.reporting", "write the monthly review as one HTML file"),
     "notify": ("sla_core.cli.notifying", "message the policy's notify targets about clocks turning at_risk or breached"),
     "sync": ("sla_core.cli.syncing", "pull what changed in each configured tool's API into the store"),
+    "init": ("sla_core.cli.initializing", "write a commented starter policy, a tool's mapping and sync.yaml"),
+    "template": ("sla_core.cli.templating", "render a policy as the SLA agreement and triage checklist"),
     "sample": ("sla_core.cli.sampling", "write a synthetic ticket set (the bundled sample's generator)"),
 }
 
