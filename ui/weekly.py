@@ -23,6 +23,7 @@ LAST_WEEK = "last week"
 RESOLVED = ["ticket_id", "tier", "segment", "owner_team", "resolved", "due", "time_left", "reviewed"]
 OVERDUE = ["ticket_id", "tier", "segment", "owner_team", "resolved", "due", "time_left"]
 ITEMS = ["item", "ticket_id", "description", "deadline", "overdue"]
+WIDE = {words.label("time_left"): st.column_config.TextColumn(width="medium")}  # "17 d 17 h overdue" whole
 
 
 def _with_time_left(frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,10 +44,16 @@ def _rows(count: int, one: str, many: str) -> str:
 
 
 def this_week(source: DataSource) -> None:
-    """Draw the view; a records file that cannot be read says so and leaves the rest of the page to draw."""
+    """Draw the view in a container of its own (`weekly_view`); a records file that cannot be read says so and
+    leaves the rest of the page to draw."""
+    with st.container(key="weekly_view"):
+        _draw(source)
+
+
+def _draw(source: DataSource) -> None:
     week = weekly.current_week(source)
     post_mortem = source.policy.post_mortem
-    tiers = " and ".join(post_mortem.tiers)
+    tiers = " or ".join(post_mortem.tiers)
     due_within = words.duration(pd.Series([post_mortem.due_within])).iloc[0]
     st.subheader(f"This week: {week.words()}")
     st.caption(f"A {tiers} incident needs a post-incident review within {due_within} of its resolution (the "
@@ -74,12 +81,12 @@ def this_week(source: DataSource) -> None:
     if resolved.empty:
         st.info(f"No {tiers} incident was resolved in {when.words()}.")
     else:
-        table(_with_time_left(resolved)[RESOLVED], "weekly_resolved")
+        table(_with_time_left(resolved)[RESOLVED], "weekly_resolved", column_config=WIDE)
     st.markdown("#### Reviews overdue")
     if overdue.empty:
         st.success("No review is overdue.", icon=":material/check_circle:")
     else:
-        table(_with_time_left(overdue)[OVERDUE], "weekly_overdue")
+        table(_with_time_left(overdue)[OVERDUE], "weekly_overdue", column_config=WIDE)
     st.markdown(f"#### Action items due by Sun {week.sunday.day} {week.sunday:%b} or overdue, by owner")
     if items.empty:
         st.success("No open action item is due this week or overdue.", icon=":material/check_circle:")
