@@ -30,6 +30,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from sla_core import feedback
@@ -136,6 +137,14 @@ def test_no_records_yet_means_nothing_due_and_the_incidents_still_listed(tmp_pat
     assert list(listed.resolved["ticket_id"]) == ["P2", "P3", "P4"]  # none reviewed: by due time
     # Without reviews, P8 (due 27 Nov) and P2 (due 9 Dec 06:00 UTC) are overdue too, in order of due time.
     assert list(listed.overdue["ticket_id"]) == ["P7", "P8", "P1", "P2"]
+    # A store that never held a review (notify's dry run opens it read-only: no tables are created) reads the same.
+    duckdb.connect(str(tmp_path / "bare.duckdb")).close()
+    bare = duckdb.connect(str(tmp_path / "bare.duckdb"), read_only=True)
+    try:
+        again = weekly.weekly(source, records=bare)
+    finally:
+        bare.close()
+    assert again.items.empty and list(again.overdue["ticket_id"]) == ["P7", "P8", "P1", "P2"]
 
 
 def test_the_this_week_view_on_incident_feedback(week_source: DataSource, monkeypatch: pytest.MonkeyPatch) -> None:
