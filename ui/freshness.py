@@ -31,8 +31,8 @@ def _sources(store: str, version: str, config: str, config_version: str) -> tupl
             problem = str(err)
     try:
         return freshness(Path(store), settings), problem
-    except UserError as err:  # a store busy past the wait, or not one: say so, never break the page
-        return [], problem or str(err)
+    except UserError:  # a store busy past the wait, or not one: the data source picker says so already
+        return [], problem
 
 
 def freshness_line(store_path: Path) -> None:

@@ -26,6 +26,7 @@ records written, cursor not yet), `cursor` (cursor written, not committed) and `
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -84,7 +85,6 @@ class SourceReport:
     cursor: Optional[Cursor] = None
     error: Optional[str] = None
     skipped: Optional[str] = None
-    changed_tickets: bool = False
 
     def counted(self, loaded: Optional[LoadReport], stored: Optional[Stored]) -> None:
         self.pages += 1
@@ -94,11 +94,9 @@ class SourceReport:
         if stored is not None:
             self.new, self.updated, self.unchanged = (
                 self.new + stored.new, self.updated + stored.updated, self.unchanged + stored.unchanged)
-            self.changed_tickets |= stored.kind == "tickets" and bool(stored.new or stored.updated)
 
     def line(self) -> str:
-        import json
-
+        """What the command prints for the source, and its audit row says."""
         head = f"{self.name} ({self.tool}): "
         if self.skipped:
             return head + f"skipped: {self.skipped}"
@@ -113,6 +111,8 @@ class SourceReport:
 
 @dataclass
 class SyncReport:
+    """What a run did: each source's report, and the judging after them."""
+
     sources: list[SourceReport] = field(default_factory=list)
     judged: int = 0
     not_kept: Optional[str] = None
@@ -176,8 +176,6 @@ def _read_store(target: Path, sql: str, params: Sequence[Any], table: str) -> li
 
 
 def _stored_cursor(target: Path, name: str) -> Optional[Cursor]:
-    import json
-
     rows = _read_store(target, "SELECT cursor FROM sync_state WHERE source = ?", [name], "sync_state")
     return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
@@ -328,6 +326,8 @@ def _judge(target: Path, policy: Policy, report: SyncReport) -> None:
                 report.judged, report.not_kept = judge_and_keep(work, policy)
                 if report.not_kept is None:
                     state.judged(work)
+    except StoreError as err:  # the pages are in; the next run judges them (judge_pending stays)
+        report.not_kept = str(err)
     finally:
         work.close()
 
