@@ -3,6 +3,7 @@
     python bench/load.py                       # 1 session (repeated) and 20 at once, floor and SLA Board
     python bench/load.py --sessions 1,8,20 --repeat 5
     python bench/load.py --store bench/data/review_1000000.duckdb   # the Review on a store instead of the sample
+    python bench/load.py --profile 20 --py-spy /tmp/pyspy/bin/py-spy  # where a new session's server CPU goes
 
 Starts two `streamlit run` servers the way the browser tests do (tests/browser/app_server.py): SLA Board
 (`app.py`, the bundled sample unless --store) and the floor, `bench/floor_app.py`, a page holding one
@@ -14,12 +15,17 @@ this process: a few milliseconds of protobuf parsing per session).
 
 Per batch (N sessions opened at once): the time from opening the websocket to the delta carrying the
 "Clocks met" metric (the headline) and to `script_finished` (page done), per session; the server process's
-CPU seconds (utime + stime from /proc/PID/stat) over the batch, divided by N; its RSS (/proc/PID/status,
+CPU seconds (utime + stime from /proc/PID/stat) over the batch, divided by N (pooled over the batches:
+/proc counts in 10 ms ticks); its RSS (/proc/PID/status,
 sampled every 20 ms; VmHWM is the process's peak since start). Each server gets one session first after
 its start (a visitor warming it: the sample judged, the caches filled), reported apart; the batches after
 it are new visitors on a warm server. Floor and SLA Board alternate batch by batch, so both see the same
-machine. Targets (issue 27, item 5): a new session's server CPU <= 1.5x the floor's and its headline <= 2x
-the floor's time; 20 at once: the median time to the headline <= 2x the floor page's under the same load.
+machine. `--profile N` instead samples the SLA Board server with py-spy (not a dependency: `pip install
+--target DIR py-spy`) over N new sessions, one after another on a warm server, and prints the functions
+that hold the most samples, inclusive of what they call.
+
+Targets (issue 27, item 5): a new session's server CPU <= 1.5x the floor's and its headline <= 2x the
+floor's time; 20 at once: the median time to the headline <= 2x the floor page's under the same load.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +43,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -209,6 +218,37 @@ def run_batch(server: Server, n: int, timeout: float) -> Batch:
     return Batch(server.name, sessions, cpu, peak[0], memory_kib(server.pid)["VmHWM"], wall)
 
 
+def profile(board: Server, n: int, spy: str, timeout: float, shown: int = 60) -> None:
+    """py-spy over N new sessions on the warm server: the functions holding the most of the server's samples
+    (inclusive: a function and what it calls), and the lines that spend them (self)."""
+    out = Path(tempfile.mkdtemp(prefix="sla_board_spy_")) / "samples.txt"
+    recorder = subprocess.Popen([spy, "record", "-p", str(board.pid), "-o", str(out), "-f", "raw", "-r", "250",
+                                 "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)  # py-spy attaches
+    cpu = cpu_seconds(board.pid)
+    for _ in range(n):
+        run_batch(board, 1, timeout)
+    cpu = cpu_seconds(board.pid) - cpu
+    recorder.send_signal(signal.SIGINT)
+    recorder.wait(timeout=60)
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        total += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+        own[stack.split(";")[-1]] += int(count)
+    print(f"{n} new sessions, {cpu / n:.3f} s server CPU each; {total} samples at 250 Hz\n\ninclusive:")
+    for frame, count in inclusive.most_common(shown):
+        print(f"{100 * count / total:5.1f} %  {frame}")
+    print("\nself:")
+    for frame, count in own.most_common(shown // 3):
+        print(f"{100 * count / total:5.1f} %  {frame}")
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -216,7 +256,7 @@ def _median(values: list[float]) -> float:
 def row(label: str, n: int, batches: list[Batch]) -> tuple[str, dict[str, float]]:
     heads = [t for b in batches for t in b.times("headline")]
     dones = [t for b in batches for t in b.times("done")]
-    cpu = _median([b.cpu / n for b in batches])
+    cpu = sum(b.cpu for b in batches) / (n * len(batches))  # /proc counts in 10 ms ticks: pooled, not a median
     kib = [s.received / 1024 for b in batches for s in b.sessions]
     failed = sum(1 for b in batches for s in b.sessions if s.headline is None)
     figures = {"median": _median(heads), "max": max(heads, default=float("nan")), "cpu": cpu}
@@ -232,12 +272,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="batches of each size per server (default 5)")
     parser.add_argument("--store", type=Path, help="a store for SLA Board to open on (default: the sample)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a session may take")
+    parser.add_argument("--profile", type=int, metavar="N", help="profile N new sessions with py-spy instead")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable (for --profile)")
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.sessions.split(",")]
 
     folder = Path(tempfile.mkdtemp(prefix="sla_board_load_"))
     store = args.store.resolve() if args.store else folder / "none.duckdb"  # no store: the sample
     env = {"SLA_BOARD_DB": str(store)}
+    if args.profile:
+        with serve("SLA Board", "app.py", folder / "app.log", env) as board:
+            run_batch(board, 1, args.timeout)  # the visitor who warms the server
+            profile(board, args.profile, args.py_spy, args.timeout)
+        return 0
     data = f"the store {store.name}" if args.store else "the sample"
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average "
           f"{' '.join(load_average())}; SLA Board on {data}")
@@ -255,7 +302,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"load average after: {' '.join(load_average())}\n")
 
     print("| page | sessions at once | batches | headline median (s) | headline max (s) | page done median (s) "
-          "| server CPU per session (s), median | range | peak RSS in batch (MiB) | KiB sent per session | failed |")
+          "| server CPU per session (s) | range over batches | peak RSS in batch (MiB) | KiB per session | failed |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for name, batch in first.items():
         print(row(f"{name}, first visitor after the start", 1, [batch])[0])

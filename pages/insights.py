@@ -10,6 +10,7 @@ from sla_core.analysis import incidents, insights
 from sla_core.periods import month_label
 from sla_core.present import report
 from sla_core.present.charts import insight_charts
+from ui.data_sources import settle_process, shared_figure
 from ui.drill import metric_table, pick
 from ui.retrospective import quarterly_retrospective
 from ui.sidebar import require_data
@@ -34,7 +35,7 @@ if filters.period is not None:
 
 summary = session_summary(source, filters)
 found = session_coverage(source, filters.period)
-charts = {chart.key: chart for chart in insight_charts(summary)}
+charts = shared_figure("insights", source, (filters,), lambda: {chart.key: chart for chart in insight_charts(summary)})
 
 
 def chart(key: str) -> None:
@@ -47,7 +48,7 @@ why_empty = partial(empty_reason, found, filters)  # why a table has no rows: th
 
 def drill_table(frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame],
                 empty: str, percent: tuple[str, ...] = ()) -> None:
-    metric_table(frame, key, behind, month, empty, percent=percent)
+    metric_table(frame, key, behind, month, empty, percent=percent, of=(source, (filters,)))
 
 
 tabs = st.tabs(["Owners and handoffs", "Reopens", "Detection and NPS", "CSAT after incidents", "Handoff quality",
@@ -142,3 +143,5 @@ with tabs[4]:
 
 with tabs[5]:
     quarterly_retrospective(source, filters)
+
+settle_process()  # once an hour: what lives as long as the server is left out of the collections after each run

@@ -9,11 +9,17 @@ from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from sla_core.present.words import NO_DISCIPLINES
 from sla_core.vocab import UNASSIGNED
+from ui.data_sources import settle_process, shared, shared_figure
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
 from ui.headline import CLOCKS, headline_metrics, trend_note
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
 from ui.widgets import coverage_panel, download, table
+
+def store_import_history(source: object) -> pd.DataFrame:
+    """The store's imports: read once per store version (an import changes it), not on every run."""
+    return pd.DataFrame(store_imports(store_path()))
+
 
 source, filters = require_data("review")
 month = month_label(filters.period)
@@ -50,23 +56,23 @@ def drill_to_row() -> None:
 
 
 st.subheader("Adherence per tier and clock")
-adherence = review.adherence_table(source, filters)
+adherence = shared(review.adherence_table, source, filters)
 shown = adherence[["tier", "metric", "met", "breached", "adherence", "goal", "prev_adherence", "adherence_12m"]]
 table(
     shown.rename(columns={"adherence": f"Adherence {month}", "prev_adherence": previous,
                           "adherence_12m": "Last 12 months"}),
-    "adherence_table", percent=(f"Adherence {month}", previous, "Last 12 months"),
+    "adherence_table", percent=(f"Adherence {month}", previous, "Last 12 months"), of=(source, (filters,)),
     on_select=drill_to_row, selection_mode="single-row",
 )
 st.caption("Select a row: its breached clocks are listed right below. " + CLOCKS)
 download(adherence, f"adherence_{month}.csv", "dl_adherence")
 tickets_behind_the_numbers(source, filters, list(source.owner_teams))
-trend = review.adherence_trend(source, filters)
+trend = shared(review.adherence_trend, source, filters)
 if not trend.empty:
     st.subheader("Trend, last 12 months")
     if source.policy.goals:
         st.caption("Dotted lines: each tier's goal.")
-    fig = trend_figure(trend, source.policy.goals)
+    fig = shared_figure("trend", source, (filters,), lambda: trend_figure(trend, source.policy.goals))
     st.plotly_chart(fig, key="trend_chart")
     st.caption(trend_note(trend))
     download(trend, "adherence_trend.csv", "dl_trend")
@@ -78,21 +84,22 @@ dist_tier = review.distribution_tier(filters)
 st.subheader(f"Response times, {dist_tier} tickets, {month}")
 dist_cols = st.columns(2)
 for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
-    dist = review.elapsed_distribution(source, filters, metric)
+    dist = shared(review.elapsed_distribution, source, filters, metric)
     with col:
         if dist.empty:
             st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
             continue
         edge = distribution_edge(dist)
         beyond = int((dist["elapsed_minutes"] > edge).sum())
-        fig = distribution_figure(dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
+        fig = shared_figure("distribution", source, (filters, metric), lambda: distribution_figure(
+            dist, edge, f"time to {metric.replace('_', ' ')} (minutes)"))
         st.plotly_chart(fig, key=f"dist_{metric}")
         if beyond:
             st.caption(f"{beyond} clock{'s' if beyond != 1 else ''} beyond {edge:,.0f} min drawn at the right edge.")
         download(dist, f"{dist_tier}_{metric}_{month}.csv", f"dl_dist_{metric}")
 
 st.subheader(f"Breaches by owner team, {month}")
-teams = review.breaches_by_team(source, filters)
+teams = shared(review.breaches_by_team, source, filters)
 if list(source.disciplines) == [UNASSIGNED]:  # a column of "unassigned" would read as "nobody owns it"
     teams = teams.drop(columns="discipline")
     st.caption(NO_DISCIPLINES)
@@ -101,29 +108,32 @@ with team_cols[0]:
     metric_table(
         teams, "team_table", lambda row: review.tickets_behind(
             source, filters, owner_team=pick(row, "owner_team"), metric=pick(row, "metric"),
-        )[BEHIND_COLUMNS], month, f"No clock breached in {month} for these filters.",
+        )[BEHIND_COLUMNS], month, f"No clock breached in {month} for these filters.", of=(source, (filters,)),
     )
 with team_cols[1]:
     if not teams.empty:
-        st.plotly_chart(team_figure(teams), key="team_chart")
+        st.plotly_chart(shared_figure("teams", source, (filters, list(teams.columns)), lambda: team_figure(teams)),
+                        key="team_chart")
 
 with st.expander("Load per route: tickets created per month", icon=":material/call_split:"):
     st.caption("Each tier's route from the policy's `routes` (who the tier sends work to); the months up to "
                f"{month}, newest first.")
-    load = review.route_load(source, filters)
+    load = shared(review.route_load, source, filters)
     if len(load.columns) > 1:
         shown = load.assign(month=load["month"].map(month_label))
         table(shown.rename(columns={c: c.replace("_", " ") for c in shown.columns if c != "month"}),
-              "route_load_table")
+              "route_load_table", of=(source, (filters,)))
     else:
         st.caption("No ticket created in these months for these filters, or the policy names no routes.")
 
 if source.kind == "store":
     with st.expander("Imports into this store", icon=":material/history:"):
         try:
-            imports = pd.DataFrame(store_imports(store_path()))
+            imports = shared(store_import_history, source)
         except StoreError as err:
             st.caption(f"The import history cannot be read: {err}")
         else:
-            table(imports, "store_imports_table")
+            table(imports, "store_imports_table", of=(source, ()))
             download(imports, "store_imports.csv", "dl_imports")
+
+settle_process()  # once an hour: what lives as long as the server is left out of the collections after each run

@@ -3,14 +3,24 @@
 What is cached where is decided here: the policy per file version, the
 sample and the store for every session per data version and policy
 (st.cache_resource; never keyed by anything a user uploaded), an upload only
-in its own session's state.
+in its own session's state. What a page computes from the sample or the store
+(`shared`, `shared_figure`) is cached for every session too, keyed by the data
+set (`source_key`) and the arguments; from an upload, it is kept with the
+upload, where no other session can reach it.
 """
 
 from __future__ import annotations
 
+import gc
+import threading
+import weakref
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from time import monotonic
+from typing import Any, Optional, TypeVar
+
+from pydantic import BaseModel
 
 import streamlit as st
 
@@ -21,13 +31,13 @@ from sla_core.policy import Policy, PolicyError, load_policy
 from sla_core.sources import (
     DataSource,
     file_version,
-    policy_fingerprint,
     policy_path,
     sample_source,
     store_configured,
     store_problem,
     store_source,
 )
+from sla_core.sources import policy_fingerprint as _policy_fingerprint
 from ui.state import StateKeys
 
 SOURCE_LABELS = {"store": "Persistent store", "sample": "Bundled sample (demo)", "upload": "This session's upload"}
@@ -51,6 +61,21 @@ def safe_policy() -> Optional[Policy]:
     except PolicyError as err:
         st.error(f"The policy file cannot be used: {err}")
         return None
+
+
+_FINGERPRINTS: dict[int, tuple[Policy, str]] = {}
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """sla_core's policy_fingerprint, once per policy object: it writes the whole policy out as YAML (2 ms), and
+    every run asks for it several times (the cache keys of the sources and of what pages compute from them). A
+    Policy is frozen; the object is held with its fingerprint, so its id cannot be reused by another."""
+    held = _FINGERPRINTS.get(id(policy))
+    if held is None or held[0] is not policy:
+        if len(_FINGERPRINTS) > 32:  # a policy per file version and per simulator candidate: drop the old ones
+            _FINGERPRINTS.clear()
+        held = _FINGERPRINTS[id(policy)] = (policy, _policy_fingerprint(policy))
+    return held[1]
 
 
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner="Evaluating the sample's SLA clocks…")
@@ -155,8 +180,110 @@ def demo_banner(source: DataSource) -> None:
 
 
 def source_key(source: DataSource) -> tuple[str, str, str, str]:
-    """What a simulation's current side depends on: the data, the policy and the instant judged at."""
+    """What a simulation's current side, and every figure a page computes, depends on: the data, the policy and
+    the instant judged at."""
     return (source.kind, source.version, policy_fingerprint(source.policy), source.as_of.isoformat())
+
+
+T = TypeVar("T")
+
+
+def _spelled(value: Any) -> str:
+    """An argument of a shared computation in words, for its cache key (filters by their JSON)."""
+    return value.model_dump_json() if isinstance(value, BaseModel) else repr(value)
+
+
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
+def _shared_data(what: str, data: tuple[str, str, str, str], arguments: str, _compute: Callable[[], Any]) -> Any:
+    return _compute()
+
+
+@st.cache_resource(max_entries=128, ttl=3600, show_spinner=False)
+def _shared_object(what: str, data: tuple[str, str, str, str], arguments: str, _compute: Callable[[], Any]) -> Any:
+    return _compute()
+
+
+# An upload's computations, kept with the upload object (they go when it goes): only the session that holds the
+# upload can look them up, and no cache every session reads ever sees them.
+_UPLOAD_MEMO: weakref.WeakKeyDictionary[DataSource, dict[tuple[str, str], Any]] = weakref.WeakKeyDictionary()
+_UPLOAD_MEMO_LOCK = threading.Lock()
+_UPLOAD_MEMO_ENTRIES = 64
+
+
+def _in_upload(source: DataSource, what: str, arguments: str, compute: Callable[[], T]) -> T:
+    key = (what, arguments)
+    with _UPLOAD_MEMO_LOCK:
+        memo = _UPLOAD_MEMO.setdefault(source, {})
+        if key in memo:
+            return memo[key]
+    value = compute()
+    with _UPLOAD_MEMO_LOCK:
+        while len(memo) >= _UPLOAD_MEMO_ENTRIES:
+            memo.pop(next(iter(memo)))  # the oldest
+        memo[key] = value
+    return value
+
+
+def shared_value(what: str, source: DataSource, arguments: tuple[Any, ...], compute: Callable[[], T], *,
+                 copied: bool = True) -> T:
+    """`compute()`, run once per data set and arguments for the whole server.
+
+    What the pages show of the sample or the store depends only on the data set (`source_key`: kind, data
+    version, policy, as_of) and on what it is computed with, `arguments` (the filters, a metric, a drill-down
+    cell: all of them, as `what` names the computation), so the first session to ask computes it and every later
+    one (a new visitor, a rerun) reads it: st.cache_data, a copy for each caller, or with `copied=False`
+    st.cache_resource, the same object for every caller, which none may change. An upload's is computed in its
+    own session and kept with the upload (`_in_upload`), never in a cache another session reads.
+    """
+    key = "|".join(map(_spelled, arguments))
+    if source.kind == "upload":
+        return _in_upload(source, what, key, compute)
+    return (_shared_data if copied else _shared_object)(what, source_key(source), key, compute)
+
+
+def shared(compute: Callable[..., T], source: DataSource, *args: Any, **kwargs: Any) -> T:
+    """`compute(source, *args, **kwargs)` once per data set and arguments for the whole server (`shared_value`):
+    a core function of the data set and the arguments it is given, and of nothing else."""
+    arguments = (*args, *(f"{name}={_spelled(value)}" for name, value in sorted(kwargs.items())))
+    return shared_value(f"{compute.__module__}.{compute.__qualname__}", source, arguments,
+                        lambda: compute(source, *args, **kwargs))
+
+
+def shared_figure(what: str, source: DataSource, arguments: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """A chart built once per data set and arguments (`what` names the chart, `arguments` what it is drawn from
+    besides the data set: the filters, a metric) and handed to every session as the same object: a plotly
+    figure costs more to copy than to draw, and st.plotly_chart only reads it. Never change a figure it returns."""
+    return shared_value(f"figure:{what}", source, arguments, build, copied=False)
+
+
+_SETTLE_LOCK = threading.Lock()
+_SETTLE_EVERY = 3600.0  # seconds between two settlings
+_settled_at: Optional[float] = None
+
+
+def settle_process() -> None:
+    """After a page is drawn, at most once an hour: hide what is alive from the garbage collector's full passes.
+
+    Streamlit runs a full collection after every script run (`runner.postScriptGC`), and a full collection walks
+    every tracked object: about 160,000 once the app's imports are in (Streamlit, pandas, plotly, holidays,
+    pydantic), 65 ms a run, a quarter of the server CPU a new session cost. Nearly all of them live as long as
+    the process, so the collector walks them for nothing: `gc.freeze()` moves what is alive now to a generation
+    it never scans, and what sessions create later is collected as before. A frozen object is still freed when
+    nothing refers to it; one in a reference cycle (a session that was open at the freeze, with what its state
+    held) is not, until the next settling, an hour later at most, thaws everything, collects and freezes again.
+    """
+    global _settled_at
+    if _settled_at is not None and monotonic() - _settled_at < _SETTLE_EVERY:
+        return
+    if not _SETTLE_LOCK.acquire(blocking=False):  # another session is settling right now
+        return
+    try:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        _settled_at = monotonic()
+    finally:
+        _SETTLE_LOCK.release()
 
 
 # The sample and the store are shared by every session, so their current side is too; an upload is not.

@@ -7,7 +7,7 @@ sla_core.analysis.review.tickets_behind returns, so a number and its tickets can
 from __future__ import annotations
 
 from datetime import date
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +19,7 @@ from sla_core.periods import month_label
 from sla_core.present import words
 from sla_core.sources import DataSource
 from sla_core.vocab import METRICS, TIERS
+from ui.data_sources import shared, shared_value
 from ui.state import ALL, StateKeys
 from ui.widgets import download, table
 
@@ -66,19 +67,20 @@ def tickets_behind_the_numbers(source: DataSource, filters: Filters, team_values
         "window": window, "state": state, "tier": None if tier == ALL else tier,
         "metric": None if metric == ALL else metric, "owner_team": None if team == ALL else team,
     }
-    total = review.count_behind(source, filters, **drill)
-    behind = review.tickets_behind(source, filters, limit=SHOWN, **drill)
+    total = shared(review.count_behind, source, filters, **drill)
+    behind = shared(review.tickets_behind, source, filters, limit=SHOWN, **drill)
     st.markdown(
         f"**{total:,}** clock{'s' if total != 1 else ''} {OUTCOME_VERBS[state]} in "
         f"{window_months(period, window)}" + (f" (the latest {SHOWN:,} shown; the download has all)"
                                               if total > SHOWN else "")
         + f" · times in {tz}"
     )
-    # A clock breached while still running has no stop yet: say so.
-    stopped = behind["stopped"].dt.strftime("%Y-%m-%d %H:%M").fillna("still open")
     # One outcome picked: its state is in the line above, and the column's room goes to the times.
     columns = [c for c in BEHIND_COLUMNS if c != "state" or state == "all"]
-    table(behind[columns].assign(stopped=stopped), "behind_table", column_config=NARROW)
+    # A clock breached while still running has no stop yet: say so.
+    listed = shared_value("behind_listed", source, (filters, drill), lambda: behind[columns].assign(
+        stopped=behind["stopped"].dt.strftime("%Y-%m-%d %H:%M").fillna("still open")))
+    table(listed, "behind_table", column_config=NARROW, of=(source, (filters, drill)))
     st.download_button(
         "Download CSV", key="dl_behind", file_name=f"tickets_{state}_{window}_{month_label(period)}.csv",
         mime="text/csv", on_click="ignore", icon=":material/download:",
@@ -92,14 +94,15 @@ def pick(row: Optional[pd.Series], column: str) -> Optional[str]:
 
 def metric_table(
     frame: pd.DataFrame, key: str, behind: Callable[[Optional[pd.Series]], pd.DataFrame], month: str, empty: str,
-    *, percent: tuple[str, ...] = (),
+    *, percent: tuple[str, ...] = (), of: Optional[tuple[DataSource, tuple[Any, ...]]] = None,
 ) -> None:
     """The metric's table; a selected row (handed to `behind`) narrows the tickets listed right under it.
-    `empty` says why there is nothing to show (which input is missing), in place of the table."""
+    `empty` says why there is nothing to show (which input is missing), in place of the table. `of`: what the
+    frame was computed from (widgets.table), so its words are worked out once for every session."""
     if frame.empty:
         st.info(empty, icon=":material/info:")
         return
-    event = table(frame, key, percent=percent, on_select="rerun", selection_mode="single-row")
+    event = table(frame, key, percent=percent, of=of, on_select="rerun", selection_mode="single-row")
     rows = event.selection.rows if event else []
     if not rows and not st.toggle("List every ticket behind this table", key=f"{key}_all"):
         return

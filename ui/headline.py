@@ -13,6 +13,7 @@ from sla_core.analysis import review
 from sla_core.analysis.filters import Filters
 from sla_core.periods import month_label, shift_month
 from sla_core.sources import DataSource
+from ui.data_sources import shared
 from ui.widgets import pct
 
 CLOCKS = ("Counts are SLA clocks, not tickets: a ticket has up to three (acknowledge, action plan, resolution), "
@@ -27,9 +28,9 @@ def headline_metrics(source: DataSource, filters: Filters) -> review.Headline:
     """
     period = filters.period
     month, previous = month_label(period), month_label(shift_month(period, -1))  # type: ignore[arg-type]
-    head = review.headline(source, filters)
+    head = shared(review.headline, source, filters)
     this, before = source.month_choice(period), source.month_choice(shift_month(period, -1))  # type: ignore[arg-type]
-    checks = review.goal_checks(source, filters)
+    checks = shared(review.goal_checks, source, filters)
     cols = st.columns(5)
     if this.partial or before.partial:
         partial = (f"partial month: {this.coverage}" if this.partial

@@ -12,10 +12,10 @@ from sla_core.analysis import insights
 from sla_core.analysis.coverage import Coverage, coverage, coverage_frame, missing
 from sla_core.analysis.filters import Filters
 from sla_core.csv_safe import frame_csv_bytes
-from sla_core.ingest.kept import policy_fingerprint
 from sla_core.periods import month_label
 from sla_core.present import words
 from sla_core.sources import DataSource
+from ui.data_sources import shared, shared_value
 
 
 def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
@@ -27,10 +27,15 @@ def download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CS
 
 
 def table(frame: pd.DataFrame, key: str, *, percent: tuple[str, ...] = (), column_config: Optional[dict] = None,
-          zone: Optional[str] = None, **kwargs: Any) -> Any:
+          zone: Optional[str] = None, of: Optional[tuple[DataSource, tuple[Any, ...]]] = None, **kwargs: Any) -> Any:
     """A table in the words people use (sla_core.present.words): labelled columns, shares as percents, one
-    decimal for other fractions, a dash in an empty cell. Returns st.dataframe's selection event."""
-    shown = words.for_people(frame, percent=percent, zone=zone)
+    decimal for other fractions, a dash in an empty cell. Returns st.dataframe's selection event.
+
+    `of`: the data set and every argument the frame was computed from (what `shared` was given, and any choice
+    the page made on the way), so its words are worked out once per data set for every session, as the frame
+    was (a 2,000-row list of tickets takes 5 ms to word)."""
+    to_words = lambda: words.for_people(frame, percent=percent, zone=zone)  # noqa: E731
+    shown = to_words() if of is None else shared_value(f"table:{key}", of[0], (*of[1], percent, zone), to_words)
     config: dict[str, Any] = {}
     for core, column in zip(frame.columns, shown.columns):
         if not pd.api.types.is_numeric_dtype(shown[column]) or pd.api.types.is_bool_dtype(shown[column]):
@@ -53,30 +58,16 @@ STATUS_WORDS = {"present": "present", "partly": "partly present", "absent": "abs
                 "nothing to judge": "no tickets to judge"}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _coverage(kind: str, version: str, label: str, month: Optional[date], _source: DataSource) -> list[Coverage]:
-    return coverage(_source, month)
-
-
 def session_coverage(source: DataSource, month: Optional[date]) -> list[Coverage]:
-    """`coverage` once per data set (its kind, version and label) and month for the whole server: it reads every
-    ticket (a second at 1M), so a filter change, a rerun or another session reuses it."""
-    return _coverage(source.kind, source.version, source.label, month, source)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _summary(kind: str, version: str, label: str, as_of: str, policy: str, filters: str, ident: int,
-             _source: DataSource, _filters: Filters) -> insights.Summary:
-    return insights.summarize(_source, _filters)
+    """`coverage` once per data set and month for the whole server (ui.data_sources.shared): it reads every
+    ticket (a second at 1M), so a filter change, a rerun or another session reuses it; an upload's stays with it."""
+    return shared(coverage, source, month)
 
 
 def session_summary(source: DataSource, filters: Filters) -> insights.Summary:
-    """Beyond the timers' figures once per evaluated source (the object the app caches per data version and
-    policy, shared by the sessions that show it) and filters: at 1M tickets they take seconds, and selecting a
-    row of any table reruns the page. The key names the data as well, so an object id reused later never
-    returns another data set's figures."""
-    return _summary(source.kind, source.version, source.label, source.as_of.isoformat(),
-                    policy_fingerprint(source.policy), filters.model_dump_json(), id(source), source, filters)
+    """Beyond the timers' figures once per data set and filters (ui.data_sources.shared): at 1M tickets they take
+    seconds, and selecting a row of any table reruns the page."""
+    return shared(insights.summarize, source, filters)
 
 
 def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded: bool = False) -> None:
@@ -100,7 +91,8 @@ def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded
         frame = coverage_frame(found)
         frame["status"] = frame["status"].map(STATUS_WORDS)
         table(
-            frame.drop(columns=["to fill it"]), f"coverage_{source.kind}", height="content", column_config={
+            frame.drop(columns=["to fill it"]), f"coverage_{source.kind}", of=(source, (month,)), height="content",
+            column_config={
                 words.label("share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                 words.label("tickets"): st.column_config.NumberColumn("Tickets in scope", format="localized"),
             },
