@@ -1,0 +1,112 @@
+"""The breach queue's forecast: the shift-end picker, per tier "expected x.x, 80 % interval a–b", the calibration
+the backtest measured on this data, and "too small to forecast" where the history cannot say.
+
+What depends only on the data and the policy (the survival steps, the backtest) is learnt once per data source
+through ui/data_sources.py's shared_value: shared by every session for the sample and the store (keyed by
+source_key: kind, data version, policy, as_of; never by anything an upload holds), kept with the upload object for
+an upload. A refresh of the queue only judges the running clocks (the queue's own live table) and counts the
+past weeks' arrivals: a few small queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from sla_core.analysis import forecast as fc
+from sla_core.analysis.filters import Filters
+from sla_core.analysis.forecast_backtest import Calibration, backtest
+from sla_core.present import words
+from sla_core.sources import DataSource
+from ui.data_sources import shared_value
+
+END_DATE, END_TIME = "forecast_end_date", "forecast_end_time"  # the shift-end picker's widgets
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """What the forecast learnt from one data source and policy: plain data, no connection."""
+
+    history: fc.History
+    calibration: Calibration
+
+
+def _learn(source: DataSource) -> Learnt:
+    history = fc.learn(source.con, source.results, source.as_of)
+    calibration, _ = backtest(source.con, source.policy, results=source.results)
+    return Learnt(history, calibration)
+
+
+def learnt(source: DataSource) -> Learnt:
+    """The forecast's history and calibration for this source, learnt once (ui.data_sources.shared_value): for
+    every session for the sample and the store, kept with the upload for an upload."""
+    with st.spinner("Learning the forecast from this data's history (a backtest over its past shifts)…"):
+        return shared_value("forecast:learnt", source, (), lambda: _learn(source), copied=False)
+
+
+def shift_end(source: DataSource, now: datetime) -> datetime:
+    """The shift-end picker (a date and a time in the policy's zone); it starts at now + the policy's horizon
+    and keeps the instant picked while the queue refreshes."""
+    zone = ZoneInfo(source.policy.timezone)
+    default = (now + timedelta(seconds=source.policy.forecast.horizon)).astimezone(zone)
+    default = default.replace(second=0, microsecond=0) + timedelta(minutes=-default.minute % 15)
+    left, right, _ = st.columns([1, 1, 3])
+    day = left.date_input("Shift ends (date)", value=default.date(), key=END_DATE, format="YYYY-MM-DD")
+    at = right.time_input("Shift ends (time)", value=default.time(), key=END_TIME, step=timedelta(minutes=15),
+                          help=f"In {source.policy.timezone}, the policy's zone.")
+    return datetime.combine(day, at if isinstance(at, time) else default.time(), tzinfo=zone)
+
+
+def percent(share: float) -> str:
+    """A share as the forecast writes it: "80 %"."""
+    return f"{share:.0%}".replace("%", " %")
+
+
+def calibration_line(calibration: Calibration) -> str:
+    """The backtest's result in words: what the shown intervals held, how far the numbers were, how many."""
+    if calibration.reason:
+        return f"Calibration: not measured, {calibration.reason}."
+    head = (f"Calibration, backtested on this data ({calibration.instants} past shifts of "
+            f"{calibration.horizon_seconds / 3600:g} h, {calibration.first:%d %b %Y} to {calibration.last:%d %b %Y}): ")
+    sure = f"one count {percent(calibration.sure_mass)} likely or more"
+    if calibration.coverage is None or calibration.mean_mass is None:
+        held = f"every tier forecast was quiet ({sure})"
+    else:
+        held = (f"the {percent(calibration.level)} interval held what happened in {percent(calibration.coverage)} "
+                f"of {calibration.uncertain} uncertain tier forecasts (they claimed {percent(calibration.mean_mass)})")
+    return (f"{head}{held}; {calibration.sure} quiet ones ({sure}) missed {calibration.sure_missed}; mean "
+            f"absolute error {calibration.mae:.2f} breaches per tier and shift (mean {calibration.mean_actual:.2f}).")
+
+
+def show(source: DataSource, filters: Filters, live: str, now: datetime, end: datetime) -> None:
+    """Per tier, the clocks expected to breach by `end`, with the interval, and the calibration under them."""
+    if end <= now:
+        st.info("That shift has already ended: pick a later end for a forecast.")
+        return
+    if end > now + fc.LONGEST_SHIFT:
+        st.info("A shift ends at most 7 days ahead: the forecast learns new tickets from the same window in past "
+                "weeks. Pick an earlier end.")
+        return
+    model = learnt(source)
+    tiers = fc.forecast(source.con, source.policy, model.history, live, now, end, filters, results=source.results)
+    level = percent(source.policy.forecast.interval)
+    hours = (end - now) / timedelta(hours=1)
+    st.caption(f"Clocks expected to breach from now to the shift's end ({hours:.1f} h): running clocks due by then "
+               "that may not stop in time, and new tickets like those of the same hours in past weeks.")
+    for column, tier in zip(st.columns(max(len(tiers), 1)), tiers):
+        name = words.value(tier.tier).capitalize()
+        if tier.expected is None:
+            column.metric(name, words.MISSING)
+            column.caption(f"Too small to forecast: {tier.too_small}.")
+            continue
+        column.metric(name, f"{tier.expected:.1f}", help=(
+            f"{tier.from_running:.1f} from {tier.clocks} running clock{'s' if tier.clocks != 1 else ''} due "
+            f"by then, {tier.from_arrivals:.1f} from new tickets. The interval holds {percent(tier.mass or 0)} of the "
+            "forecast's probability (counts are whole numbers: the nearest to the policy's level)."))
+        column.caption(f"expected {tier.expected:.1f}, {level} interval {tier.low}–{tier.high}")
+    if not tiers:
+        st.caption("No tier the policy times matches the filters.")
+    st.caption(calibration_line(model.calibration))
