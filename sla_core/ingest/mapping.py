@@ -1,4 +1,4 @@
-"""Mapping files: which source columns feed which canonical columns (DESIGN.md).
+"""Mapping files: which source columns feed which canonical columns (docs/data.md, "Mapping files").
 
 A mapping lets any CSV be imported without code. The vendor presets in
 `sla_core/presets/*.yaml` are mapping files too, so a team can copy one and
@@ -50,6 +50,21 @@ class DerivedTimestamp(BaseModel):
     unit: Literal["milliseconds", "seconds", "minutes", "hours", "days"] = "minutes"
 
 
+class Spelling(BaseModel):
+    """A spelling that holds only on the rows where other columns hold given values (ignoring case): PagerDuty's
+    `last_status_change_at` is the resolution only where `status` is `resolved`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    column: str
+    when: dict[str, str] = Field(min_length=1)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _values_as_text(cls, data: object) -> object:
+        """YAML reads `{count: 1}` with a number; the export's cells are text."""
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else data
+
+
 class Mapping(BaseModel):
     """A mapping file. Canonical columns not named in `columns` are read from a same-named column if present."""
 
@@ -57,10 +72,11 @@ class Mapping(BaseModel):
 
     format: Literal["tickets", "events", "signals", "surveys"] = "tickets"
     # canonical column -> the export's column (matched ignoring case and a trailing "(Zone)" or "[type]"), or a
-    # list of the spellings to try in order (a tool whose CSV and API name a field differently; a JSON export's
-    # nested field is its path, `service.summary`); a column the export repeats (Jira's Labels, Labels, ...) is
-    # read as one list
-    columns: dict[str, Union[str, list[str]]] = Field(default_factory=dict)
+    # list of its spellings (a tool whose CSV and API name a field differently; a JSON export's nested field is
+    # its path, `service.summary`): each row takes the first of them that is not empty there; a spelling may hold
+    # only where another column holds a value (Spelling). A column the export repeats (Jira's Labels, Labels,
+    # ...) is read as one list.
+    columns: dict[str, Union[str, Spelling, list[Union[str, Spelling]]]] = Field(default_factory=dict)
     timestamp_format: Optional[Union[str, list[str]]] = None
     # canonical column -> source value -> canonical value; a value mapped to null is left empty
     values: dict[str, dict[str, Optional[str]]] = Field(default_factory=dict)
@@ -118,12 +134,16 @@ class Mapping(BaseModel):
                                  f"({', '.join(stamps)})")
         return self
 
-    def names(self, canonical: str) -> list[str]:
-        """The export's spellings of a canonical column, in the order to try them (none: not mapped)."""
+    def spellings(self, canonical: str) -> list[Union[str, Spelling]]:
+        """The export's spellings of a canonical column, in the order each row tries them (none: not mapped)."""
         given = self.columns.get(canonical)
         if given is None:
             return []
-        return [given] if isinstance(given, str) else list(given)
+        return list(given) if isinstance(given, list) else [given]
+
+    def names(self, canonical: str) -> list[str]:
+        """The export's plain column names for a canonical column (its spellings without a condition)."""
+        return [s for s in self.spellings(canonical) if isinstance(s, str)]
 
     @property
     def formats(self) -> list[str]:

@@ -14,6 +14,17 @@ values left empty and report, or the same one-line refusal.
 
 Every table the load leaves (tickets, events, signals, surveys, rejects, cleared) is compared whole, in a
 stable order, with its column names and types; the reports are compared field by field.
+
+The only differences allowed are issue 27's three fixes, and they are normalized out of the legacy side, not
+waved through: the legacy copy carries each fix at the one place its rule lived, marked `FIX (a)`, `FIX (b)`
+or `FIX (c), issue 27` (`git log -p tests/importing/legacy_loader` shows the verbatim copy, then those edits):
+
+- (a) whole numbers checked one way (values.typed_cell): a ticket's CSAT 4.5 is "not a whole number";
+- (b) a list of spellings read per row (values.plan_columns / spelled_cell, tickets' duplicate id);
+- (c) a spelling that holds on a condition (PagerDuty's last status change where the status is resolved).
+
+Each fix is tested on its own in test_loader_fixes.py. Where the legacy loader crashed (a duration too long
+for any instant overflowed a cast) there is no behaviour to keep: the new one must give an accounted load.
 """
 
 from __future__ import annotations
@@ -87,9 +98,9 @@ def outcome(load_files: Callable[..., Any], case: Case, policy: Policy = POLICY)
 def assert_same(case: Case, policy: Policy = POLICY) -> dict[str, Any]:
     """The current loader's outcome equals the legacy one's; returns it."""
     old, new = outcome(legacy.load_files, case, policy), outcome(current.load_files, case, policy)
+    assert "crashed" not in new, new["crashed"]
     if "crashed" in old:  # the legacy loader's traceback is no behaviour to keep
         return new
-    assert "crashed" not in new, new["crashed"]
     if "refused" in old or "refused" in new:
         assert new.get("refused") == old.get("refused"), (old.get("refused"), new.get("refused"))
         return new

@@ -1,14 +1,12 @@
 """Load ticket exports into typed DuckDB tables, accounting for every row.
 
-Files are read by DuckDB's own readers (read_csv with all_varchar, read_parquet),
-never through pandas, so a large export stays out of Python memory. Every row
-is validated in SQL over the whole table and lands either in the typed
-`tickets` / `events` tables or in `rejects` with its row number, column, value
-and reason: accepted + rejected = rows read, always.
+Files are read by DuckDB's own readers (read_csv with all_varchar, read_parquet kept typed, a JSON answer's
+records), never through pandas, so a large export stays out of Python memory. Each file is staged in one
+statement (staging.py) and every row lands either in the typed `tickets` / `events` (or `signals` / `surveys`)
+table or in `rejects` with its row number, column, value and reason: accepted + rejected = rows read, always.
 
-Row numbers are the file's line numbers (the header is line 1; a quoted value
-spanning lines moves the next row down, as an editor shows it); for Parquet
-they are 1-based row positions.
+Row numbers are the file's line numbers (the header is line 1; a quoted value spanning lines moves the next row
+down, as an editor shows it); for Parquet and JSON they are 1-based row positions.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import duckdb
 from sla_core.columns import EVENT_COLUMNS, STOP_COLUMN
 from sla_core.ingest.loading.event_log import load_event_log
 from sla_core.ingest.loading.events import load_event_rows
-from sla_core.ingest.loading.reading import PathLike, Raw, read_raw
+from sla_core.ingest.loading.reading import PathLike, Source, drop_scratch, open_source
 from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
 from sla_core.ingest.loading.signals import SPECS, load_signal_file
 from sla_core.ingest.loading.tickets import load_ticket_rows
@@ -100,13 +98,12 @@ def load_files(
     if mapping is not None and fmt in SIGNAL_FORMATS:
         if events is not None:
             raise LoadError(f"a {fmt} file goes alone: give no events file with it")
-        raw = read_raw(con, tickets, "_load_raw_s", fmt)
+        source = open_source(con, tickets, "_load_s", fmt)
         try:
-            return load_signal_file(con, raw, mapping, policy, f"{fmt} {Path(tickets).name}",
+            return load_signal_file(con, source, mapping, policy,
                                     tool=export_format if export_format in SIGNAL_TOOLS else None)
         finally:
-            for t in (raw.table, f"{raw.table}_bad"):
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+            drop_scratch(con, source)
     if fmt == "events" and events is not None:
         raise LoadError("an event log already holds the events: give no separate events file")
     notes: list[str] = []
@@ -116,29 +113,31 @@ def load_files(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _cleared (row_number BIGINT, \"column\" VARCHAR, value VARCHAR, "
                 "problem VARCHAR, fix VARCHAR)")
-    kind = "tickets" if fmt == "tickets" else "event log"
-    label = f"{kind} {Path(tickets).name}"
-    raw = read_raw(con, tickets, "_load_raw_t", kind)
-    if fmt == "events":
-        load_event_log(con, raw, mapping, policy, label, notes)  # type: ignore[arg-type]
-    else:
-        load_ticket_rows(con, raw, mapping or Mapping(), policy, label, notes)
-        if events is None:
-            con.execute(f"CREATE OR REPLACE TABLE events ({_event_columns_ddl()})")
-    ev_raw = None
-    if events is not None:
-        ev_raw = read_raw(con, events, "_load_raw_e", "events")
-        load_event_rows(con, ev_raw, policy, f"events {Path(events).name}")
-    con.execute("CREATE OR REPLACE TABLE rejects AS SELECT * FROM _rejects ORDER BY file DESC, row_number")
-    con.execute("CREATE OR REPLACE TABLE cleared AS SELECT * FROM _cleared ORDER BY row_number, \"column\"")
-    report = _report(con, fmt, raw, ev_raw, notes)
-    describe_data(con, policy, report)
-    for t in ("_rejects", "_cleared", raw.table, f"{raw.table}_bad"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    if ev_raw is not None:
-        con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}")
-        con.execute(f"DROP TABLE IF EXISTS {ev_raw.table}_bad")
-    return report
+    sources: list[Source] = []
+    try:
+        source = open_source(con, tickets, "_load_t", "tickets" if fmt == "tickets" else "event log")
+        sources.append(source)
+        if fmt == "events":
+            load_event_log(con, source, mapping, policy, notes)  # type: ignore[arg-type]
+        else:
+            load_ticket_rows(con, source, mapping or Mapping(), policy, notes)
+            if events is None:
+                con.execute(f"CREATE OR REPLACE TABLE events ({_event_columns_ddl()})")
+        ev_source = None
+        if events is not None:
+            ev_source = open_source(con, events, "_load_e", "events")
+            sources.append(ev_source)
+            load_event_rows(con, ev_source, policy)
+        con.execute("CREATE OR REPLACE TABLE rejects AS SELECT * FROM _rejects ORDER BY file DESC, row_number")
+        con.execute("CREATE OR REPLACE TABLE cleared AS SELECT * FROM _cleared ORDER BY row_number, \"column\"")
+        report = _report(con, fmt, source, ev_source, notes)
+        describe_data(con, policy, report)
+        return report
+    finally:
+        for t in ("_rejects", "_cleared"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+        for opened in sources:
+            drop_scratch(con, opened)
 
 
 def describe_data(con: duckdb.DuckDBPyConnection, policy: Policy, report: LoadReport) -> None:
@@ -172,7 +171,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, file: str) -> dict[str, int]:
 
 
 def _report(
-    con: duckdb.DuckDBPyConnection, fmt: str, raw: Raw, ev_raw: Optional[Raw], notes: list[str]
+    con: duckdb.DuckDBPyConnection, fmt: str, raw: Source, ev_raw: Optional[Source], notes: list[str]
 ) -> LoadReport:
     accepted = fetch_one(con.execute("SELECT count(*) FROM tickets"))[0]
     t_reasons = _reasons(con, "tickets")

@@ -1,19 +1,26 @@
-"""Reading a CSV or Parquet file as text, every line accounted for: parsed rows numbered by
-their line in the file (a quoted value spanning lines moves the next row down, as an editor
-shows it; Parquet rows by position), malformed lines kept with a reason."""
+"""The file a load reads, every line accounted for: a CSV scanned by DuckDB's reader in the one statement that
+stages it (loading/staging.py), a Parquet file kept typed, a JSON answer's list of records; then the CSV's
+malformed lines with their reasons, and its rows numbered by their line in the file (a quoted value spanning
+lines moves the next row down, as an editor shows it; Parquet and JSON rows by position).
+
+A CSV's rows are numbered straight from file order unless it has malformed or multi-line rows: only then is it
+read a second time, to place each row on its line.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import duckdb
 
 from sla_core.ingest.loading.report import LoadError
-from sla_core.ingest.loading.sql import ORD, ROW
-from sla_core.sqlutil import fetch_one, placeholders, quote_ident
+from sla_core.ingest.loading.sql import ORD, ROW, ParamSql
+from sla_core.sqlutil import fetch_one, quote_ident
 
 PathLike = Union[str, Path]
 
@@ -24,32 +31,60 @@ _MALFORMED_REASONS = {
     "UNQUOTED VALUE": "malformed line: stray quote",
     "LINE SIZE OVER MAXIMUM": "malformed line: line too long",
 }
+PARQUET = (".parquet", ".pq")
 
 
 @dataclass
-class Raw:
-    table: str
-    columns: list[str]  # source columns, in file order
-    parsed: int
-    malformed: int
+class Source:
+    """A file as one load reads it. `scan` is the FROM clause that yields its columns: DuckDB's CSV reader, its
+    Parquet reader (typed columns, ROW from the row position), or the records of a JSON answer (ROW too)."""
+
+    path: Path
+    label: str  # "tickets tickets.csv": how messages name the file
+    table: str  # prefix of this file's scratch tables
+    columns: list[str]  # the file's columns, in file order
+    types: dict[str, str]  # column -> DuckDB type (VARCHAR for every column of a CSV or JSON file)
+    scan: ParamSql
+    positional: bool  # the scan carries ROW (Parquet, JSON); a CSV's rows are numbered from file order
+    parsed: int = 0
+    malformed: int = 0
     delimiter: str = ","
+    first_line: int = 2  # the line of the first data row
+    placed: bool = False  # rows placed on their lines through `{table}_lines` (malformed or multi-line rows)
+    lines: Optional["_LineCount"] = field(default=None, repr=False)
+
+    @property
+    def bad(self) -> str:
+        """The table of malformed lines: row_number, reason, value."""
+        return f"{self.table}_bad"
+
+    @property
+    def csv(self) -> bool:
+        return not self.positional
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, label: str) -> Raw:
-    """Read a file into `table` (all VARCHAR plus ROW), and its malformed lines into `table`_bad."""
+def open_source(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, label: str) -> Source:
+    """The file's columns and how to scan it; LoadError for a file that cannot be read at all. `label` names
+    what the file holds (tickets, events, event log, signals, surveys)."""
     path = Path(path)
-    name = path.name
     if not path.is_file():
-        raise LoadError(f"{label} {name}: no such file")
+        raise LoadError(f"{label} {path.name}: no such file")
     if path.stat().st_size == 0:
-        raise LoadError(f"{label} {name}: the file is empty")
-    con.execute(f"DROP TABLE IF EXISTS {table}_bad")
+        raise LoadError(f"{label} {path.name}: the file is empty")
+    for suffix in ("_bad", "_rj", "_rs", "_spans", "_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
     con.execute(f"CREATE TEMP TABLE {table}_bad (row_number BIGINT, reason VARCHAR, value VARCHAR)")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(con, path, table, label)
+    if path.suffix.lower() in PARQUET:
+        return _open_parquet(con, path, table, label)
     if path.suffix.lower() == ".json":
-        return _read_json(con, path, table, label)
-    return _read_csv(con, path, table, label)
+        return _open_json(con, path, table, label)
+    return _open_csv(con, path, table, label)
+
+
+def drop_scratch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    for suffix in ("", "_bad", "_rj", "_rs", "_rj0", "_rs0", "_rj2", "_rs2", "_rj3", "_rs3", "_spans", "_lines", "_doc", "_items",
+                   "_all"):
+        con.execute(f"DROP TABLE IF EXISTS {source.table}{suffix}")
 
 
 def _refuse_binary_header(cols: list[str], path: Path, label: str) -> None:
@@ -62,24 +97,21 @@ def _refuse_binary_header(cols: list[str], path: Path, label: str) -> None:
     raise LoadError(f"{label} {path.name}: the header holds NUL bytes ({hint})")
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
+def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Source:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        rows = fetch_one(con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0]
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: not a readable Parquet file ({_first_line(err)})") from None
-    cols = [row[0] for row in described if row[0] != "file_row_number"]
+    types = {row[0]: str(row[1]) for row in described if row[0] != "file_row_number"}
+    cols = list(types)
     _refuse_binary_header(cols, path, label)
-    casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
-    con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT file_row_number + 1 AS {ROW}, {casts} "
-        "FROM read_parquet(?, file_row_number = true)",
-        [str(path)],
-    )
-    parsed = fetch_one(con.execute(f"SELECT count(*) FROM {table}"))[0]
-    if parsed == 0:
+    if rows == 0:
         raise LoadError(f"{label} {path.name}: the file has columns but no rows")
-    return Raw(table, cols, parsed, 0)
+    picks = ", ".join(quote_ident(c) for c in cols)
+    scan = ParamSql().add(f"(SELECT file_row_number + 1 AS {ROW}, {picks} FROM read_parquet(?, file_row_number = true))",
+                          str(path))
+    return Source(path, f"{label} {path.name}", table, cols, types, scan, positional=True, parsed=int(rows))
 
 
 # The key under which a tool's API answer holds its list of records (PagerDuty `incidents`, Opsgenie and Datadog
@@ -87,11 +119,12 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label:
 JSON_LIST_KEYS: tuple[str, ...] = ("incidents", "data", "alerts", "issues", "events", "items", "results")
 
 
-def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
+def _open_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Source:
     """A JSON file as a text table: a list of objects, or an API answer holding one (see JSON_LIST_KEYS).
 
     Each nested field becomes a column named by its path (`service.summary`, `attributes.detected`); a list
-    stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are.
+    stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are. An API
+    answer is small: its records are kept as a table, which the staging reads.
     """
     try:  # the text goes in as a parameter: DuckDB's own file readers would take a `*` in the name as a pattern
         text = path.read_text(encoding="utf-8-sig")
@@ -135,15 +168,16 @@ def _read_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     if not cols:
         raise LoadError(f"{label} {path.name}: the JSON's records are not objects with fields")
     picks = ", ".join(f"json_extract_string(item, ?) AS {quote_ident(c)}" for c in cols)
-    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"DROP TABLE IF EXISTS {table}_all")
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
+        con.execute(f"CREATE TEMP TABLE {table}_all AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
                     [_json_path(*keys) for keys in paths])
     except duckdb.Error as err:  # e.g. two fields whose names differ only in case
         raise LoadError(f"{label} {path.name}: cannot read its records as columns ({_first_line(err)})") from None
     for t in (f"{table}_doc", f"{table}_items"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    return Raw(table, cols, parsed, 0)
+    return Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols},
+                  ParamSql().add(f"{table}_all"), positional=True, parsed=int(parsed))
 
 
 def _json_path(*keys: str) -> str:
@@ -162,100 +196,167 @@ def _leaf_paths(structure: object, prefix: tuple[str, ...] = ()) -> list[tuple[s
     return out
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Raw:
-    rej, scan = f"{table}_rj", f"{table}_rs"
-    con.execute(f"DROP TABLE IF EXISTS {rej}")
-    con.execute(f"DROP TABLE IF EXISTS {scan}")
-    con.execute(f"DROP TABLE IF EXISTS {table}_0")
+def _csv_scan(path: Path, table: str, rejects: str = "") -> ParamSql:
+    """DuckDB's CSV reader over the file, every cell as text, malformed lines kept in `{table}_rj{rejects}`."""
+    return ParamSql().add(
+        f"read_csv(?, all_varchar = true, header = true, store_rejects = true, "
+        f"rejects_table = '{table}_rj{rejects}', rejects_scan = '{table}_rs{rejects}')", str(path))
+
+
+def _open_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Source:
+    scan = _csv_scan(path, table)
     try:
-        con.execute(
-            f"CREATE TEMP TABLE {table}_0 AS SELECT * FROM read_csv(?, all_varchar = true, header = true, "
-            f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{scan}')",
-            [str(path)],
-        )
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan.sql}", scan.params).fetchall()]
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
-    cols = [d[0] for d in con.execute(f"SELECT * FROM {table}_0 LIMIT 0").description]
     _refuse_binary_header(cols, path, label)
-    parsed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_0"))[0]
-    scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {scan} LIMIT 1").fetchone()  # none: an empty file
+    source = Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols}, scan, positional=False)
+    source.lines = _LineCount(path)
+    return source
+
+
+def sample_scan(source: Source) -> ParamSql:
+    """The scan to sample the file's first rows with (a CSV's own rejects tables, so the load's stay its own)."""
+    return _csv_scan(source.path, source.table, "0") if source.csv else source.scan
+
+
+def rescan(source: Source) -> ParamSql:
+    """A second scan of the file as it was staged (its rows in the same order), for a message that quotes it."""
+    return _csv_scan(source.path, source.table, "3") if source.csv else source.scan
+
+
+def reset_reads(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Forget what an earlier read of the file recorded (a CSV staged a second time, with the order its dates
+    turned out to have)."""
+    for suffix in ("_rj", "_rs", "_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {source.table}{suffix}")
+    con.execute(f"DELETE FROM {source.bad}")
+    source.placed = False
+
+
+def read_counts(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Read a CSV whole, only to count it (a file that cannot be planned: its own problems are told first)."""
+    if source.positional:
+        return
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {source.table} AS SELECT * FROM {source.scan.sql}",
+                    source.scan.params)
+    except duckdb.Error as err:
+        raise LoadError(f"{source.label}: cannot read as CSV ({_first_line(err)})") from None
+    account_rows(con, source, source.table)
+
+
+def scan_error(source: Source, err: duckdb.Error) -> LoadError:
+    """The one line for a file whose scan fails while it is staged."""
+    what = "cannot read as CSV" if source.csv else "cannot read its records"
+    return LoadError(f"{source.label}: {what} ({_first_line(err)})")
+
+
+def account_rows(con: duckdb.DuckDBPyConnection, source: Source, staged: str) -> None:
+    """After a CSV is staged into `staged`: its parsed rows and malformed lines counted, a file without readable
+    rows refused in one line, and its rows placed on their lines where file order alone does not tell them."""
+    if source.positional:
+        return
+    table, path, label = source.table, source.path, source.label
+    source.parsed = fetch_one(con.execute(f"SELECT count(*) FROM {staged}"))[0]
+    scan_row = con.execute(f"SELECT delimiter, skip_rows FROM {table}_rs LIMIT 1").fetchone()  # none: an empty file
     delimiter, skip = (scan_row[0], int(scan_row[1] or 0)) if scan_row else (",", 0)
+    source.delimiter, source.first_line = delimiter, 2 + skip
+    reasons = " ".join("WHEN ? THEN ?" for _ in _MALFORMED_REASONS)
     # One malformed record may be reported once per problem: count lines, not errors.
     con.execute(
         f"""INSERT INTO {table}_bad
-        SELECT line, arg_min(error_type::VARCHAR, column_idx), arg_min(csv_line, column_idx)
-        FROM {rej} GROUP BY line"""
+        SELECT line, CASE reason {reasons} ELSE 'malformed line: ' || lower(reason) END, value FROM (
+            SELECT line, arg_min(error_type::VARCHAR, column_idx) AS reason, arg_min(csv_line, column_idx) AS value
+            FROM {table}_rj GROUP BY line)""",
+        [x for pair in _MALFORMED_REASONS.items() for x in pair],
     )
-    malformed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_bad"))[0]
-    if parsed == 0 and malformed == 0:
-        if cols == ["column0"] and not path.read_bytes()[:4096].strip(b"\xef\xbb\xbf \r\n\t"):
-            raise LoadError(f"{label} {path.name}: the file is empty")
-        raise LoadError(f"{label} {path.name}: the file has a header but no data rows")
-    if parsed == 0:
-        top = fetch_one(con.execute(f"SELECT reason FROM {table}_bad GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))[0]
+    source.malformed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_bad"))[0]
+    if source.parsed == 0 and source.malformed == 0:
+        if source.columns == ["column0"] and not path.read_bytes()[:4096].strip(b"\xef\xbb\xbf \r\n\t"):
+            raise LoadError(f"{label}: the file is empty")
+        raise LoadError(f"{label}: the file has a header but no data rows")
+    if source.parsed == 0:
+        top = fetch_one(con.execute(
+            f"SELECT reason, count(*) FROM {table}_bad GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))[0]
         raise LoadError(
-            f"{label} {path.name}: none of its {malformed} data lines could be read ({_malformed_reason(top)}); "
+            f"{label}: none of its {source.malformed} data lines could be read ({top}); "
             f"is {delimiter!r} the right delimiter?"
         )
-    _number_rows(con, table, cols, first_line=2 + skip)
-    for error_type, reason in _MALFORMED_REASONS.items():
-        con.execute(f"UPDATE {table}_bad SET reason = ? WHERE reason = ?", [reason, error_type])
-    con.execute(
-        f"UPDATE {table}_bad SET reason = 'malformed line: ' || lower(reason) WHERE reason NOT IN "
-        f"({placeholders(len(_MALFORMED_REASONS))})",
-        list(_MALFORMED_REASONS.values()),
-    )
-    con.execute(f"DROP TABLE IF EXISTS {rej}")
-    con.execute(f"DROP TABLE IF EXISTS {scan}")
-    return Raw(table, cols, parsed, malformed, delimiter)
+    if source.malformed == 0 and source.lines is not None and source.lines.total() == source.first_line - 1 + source.parsed:
+        return  # one line per row: row k is line first_line + k - 1
+    _place_rows(con, source)
 
 
-def _malformed_reason(error_type: str) -> str:
-    return _MALFORMED_REASONS.get(error_type, f"malformed line: {error_type.lower()}")
+def row_sql(source: Source, alias: str) -> tuple[str, str]:
+    """(SQL of a staged row's number, the join that SQL needs) for the staged table under `alias`."""
+    if source.positional:
+        return f"{alias}.{ROW}", ""
+    if source.placed:
+        return "__lines.line", f" LEFT JOIN {source.table}_lines __lines ON __lines.k = {alias}.rowid"
+    return f"{source.first_line} + {alias}.rowid", ""
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], first_line: int) -> None:
-    """Give parsed and malformed records the file line they start on.
+class _LineCount:
+    """The file's line count, counted on a thread while DuckDB reads the file: one line per row in a file of as
+    many lines as rows spares placing the rows."""
 
-    DuckDB numbers malformed records by record (header = 1), and parsed records
-    keep file order (rowid). A record spans 1 + (newlines inside its quoted
-    values) lines, so both are turned into physical line numbers here. The
-    malformed records before parsed record k are counted with an ASOF join
-    (malformed record j precedes parsed k when d_j - (j - 1) <= k).
+    def __init__(self, path: Path) -> None:
+        self._count: Optional[int] = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        newlines, last = 0, b"\n"
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        try:
+            with opener(path, "rb") as fh:
+                while chunk := fh.read(8 << 20):
+                    newlines += chunk.count(b"\n")
+                    last = chunk[-1:]
+        except (OSError, EOFError):
+            return
+        self._count = newlines + (last != b"\n")
+
+    def total(self) -> Optional[int]:
+        self._thread.join()
+        return self._count
+
+
+def _place_rows(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Give parsed and malformed records the file line they start on (`{table}_lines`, the bad lines renumbered).
+
+    DuckDB numbers malformed records by record (header = 1), and parsed records keep file order (rowid). A
+    record spans 1 + (newlines inside its quoted values) lines, read from a second scan of the file, so both
+    are turned into physical line numbers here. The malformed records before parsed record k are counted with
+    an ASOF join (malformed record j precedes parsed k when d_j - (j - 1) <= k).
     """
+    table, first_line = source.table, source.first_line
+    scan = _csv_scan(source.path, table, "2")
     newlines = " + ".join(
-        f"coalesce(length({quote_ident(c)}) - length(replace({quote_ident(c)}, chr(10), '')), 0)" for c in cols
-    )
+        f"coalesce(length({quote_ident(c)}) - length(replace({quote_ident(c)}, chr(10), '')), 0)"
+        for c in source.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_spans AS SELECT 1 + {newlines or '0'} AS span FROM {scan.sql}",
+                scan.params)
+    multiline = fetch_one(con.execute(f"SELECT coalesce(max(span), 1) > 1 FROM {table}_spans"))[0]
+    if not multiline and not source.malformed:  # every record is one line after all (a blank line, a lone CR)
+        return
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_bad_n AS
         SELECT row_number - 1 AS d, row_number() OVER (ORDER BY row_number) AS j, reason, value FROM {table}_bad"""
     )
-    multiline = newlines and fetch_one(con.execute(
-        "SELECT bool_or(" + " OR ".join(f"contains({quote_ident(c)}, chr(10))" for c in cols) + f") FROM {table}_0"
-    ))[0]
-    malformed = fetch_one(con.execute(f"SELECT count(*) FROM {table}_bad"))[0]
-    if not multiline and not malformed:  # every record is one line: record k is line first_line + k - 1
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {first_line} + rowid AS {ROW}, * FROM {table}_0 ORDER BY rowid")
-        for t in (f"{table}_0", f"{table}_bad_n"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
-        return
-    if multiline:
-        before = "coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
-    else:
-        before = "k - 1"
+    before = ("coalesce(sum(span) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+              if multiline else "k - 1")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_placed AS
-        WITH spans AS (SELECT rowid + 1 AS k, rowid AS {ORD}, 1 + {newlines or '0'} AS span, * FROM {table}_0)
+        WITH spans AS (SELECT rowid + 1 AS k, rowid AS {ORD}, span FROM {table}_spans)
         SELECT *, {before} AS before FROM spans"""
     )
-    con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
-        f"""CREATE TEMP TABLE {table} AS
+        f"""CREATE OR REPLACE TEMP TABLE {table}_lines AS
         WITH steps AS (SELECT d - (j - 1) AS t, max(j) AS j FROM {table}_bad_n GROUP BY 1)
-        SELECT {first_line} + p.before + coalesce(s.j, 0) AS {ROW}, p.* EXCLUDE ({ORD}, k, span, before)
-        FROM {table}_placed p ASOF LEFT JOIN steps s ON p.k >= s.t
-        ORDER BY p.k"""
+        SELECT p.{ORD} AS k, {first_line} + p.before + coalesce(s.j, 0) AS line
+        FROM {table}_placed p ASOF LEFT JOIN steps s ON p.k >= s.t"""
     )
     con.execute(f"DELETE FROM {table}_bad")
     con.execute(
@@ -263,8 +364,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], fi
         SELECT {first_line} + coalesce(p.before + p.span, 0) + (b.j - 1), b.reason, b.value
         FROM {table}_bad_n b LEFT JOIN {table}_placed p ON p.k = b.d - b.j"""
     )
-    for t in (f"{table}_0", f"{table}_bad_n", f"{table}_placed"):
+    for t in (f"{table}_bad_n", f"{table}_placed", f"{table}_spans"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    source.placed = True
 
 
 def _first_line(err: BaseException) -> str:

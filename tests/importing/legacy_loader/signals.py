@@ -31,6 +31,7 @@ from tests.importing.legacy_loader.values import (
     mapped_value,
     out_of_range_sql,
     plan_columns,
+    spelled_cell,
     text_cell,
 )
 from sla_core.ingest.mapping import DURATION_UNITS, Mapping
@@ -84,7 +85,7 @@ def load_signal_file(
         raise LoadError(f"{label}: required column 'source' (the tool: pagerduty, datadog, …) is missing; map it, "
                         "or import with --source pagerduty|opsgenie|sentry|datadog")
     notes = [f"{label}: {m}" for m in plan.missing_optional]
-    _stage(con, raw, plan.sources, plan.repeats, plan.durations, mapping, policy, plan.zone, label, columns)
+    _stage(con, raw, plan.sources, plan.spelled, plan.durations, mapping, policy, plan.zone, label, columns)
     present = set(plan.sources) | set(plan.durations)
     if kind == "signals":
         _contradictions(con, present)
@@ -171,14 +172,14 @@ def _contradictions(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, raw: Raw, sources: dict[str, str], repeats: dict[str, list[str]],
+    con: duckdb.DuckDBPyConnection, raw: Raw, sources: dict[str, str], spelled: dict[str, list],
     durations: dict[str, str], mapping: Mapping, policy: Policy, zone: Optional[str], label: str,
     columns: dict[str, str],
 ) -> None:
     """`_side_typed`: ROW, per column its text (`__n`), typed value and problem (`__p`)."""
     parts = [ParamSql().add(ROW)]
     for canonical, src in sources.items():
-        cell = text_cell(src, mapping, repeats.get(canonical), mapping.separators.get(canonical))
+        cell = spelled_cell(spelled[canonical], mapping, mapping.separators.get(canonical))  # FIX (b), (c)
         parts.append(ParamSql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
     for target, src in durations.items():
         parts.append(ParamSql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))

@@ -18,6 +18,7 @@ from tests.importing.legacy_loader.values import (
     mapped_value,
     out_of_range_sql,
     plan_columns,
+    spelled_cell,
     text_cell,
     typed_cell,
 )
@@ -41,7 +42,7 @@ def stage_typed(
     norm = f"{out}_n"
     parts = [ParamSql().add(ROW)]
     for canonical, src in plan.sources.items():
-        cell = text_cell(src, mapping, plan.repeats.get(canonical), mapping.separators.get(canonical))
+        cell = spelled_cell(plan.spelled[canonical], mapping, mapping.separators.get(canonical))  # FIX (b), (c)
         parts.append(ParamSql().join([cell]).add(f" AS {quote_ident(canonical + '__n')}"))
     for target, src in plan.durations.items():
         parts.append(ParamSql().join([text_cell(src, mapping)]).add(f" AS {quote_ident(target + '__dur')}"))
@@ -199,10 +200,13 @@ def load_ticket_rows(
 
     # Duplicates compare the whole source row: identical copies are harmless, conflicting ones undecidable.
     all_cols = list(raw.columns)
+    # FIX (b), issue 27: the id two rows are compared by is the first of its spellings not empty on the row
+    ids = [f"NULLIF(trim(CAST({quote_ident(c)} AS VARCHAR)), '')" for c, _, _ in plan.spelled["ticket_id"]]
+    same_id = ids[0] if len(ids) == 1 else f"coalesce({', '.join(ids)})"
     row_struct = "struct_pack(" + ", ".join(f"c{i} := {quote_ident(c)}" for i, c in enumerate(all_cols)) + ")"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_t_dups AS
-        WITH r AS (SELECT {ROW} AS r, NULLIF(trim(CAST({quote_ident(plan.sources['ticket_id'])} AS VARCHAR)), '') AS id,
+        WITH r AS (SELECT {ROW} AS r, {same_id} AS id,
                           {row_struct} AS s FROM {raw.table}),
         repeated AS (SELECT id FROM r WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1),
         g AS (SELECT id, count(DISTINCT s) AS variants FROM r SEMI JOIN repeated USING (id) GROUP BY id)

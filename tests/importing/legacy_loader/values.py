@@ -79,6 +79,8 @@ class Plan:
     durations: dict[str, str]  # canonical target -> source column of the duration
     repeats: dict[str, list[str]] = field(default_factory=dict)  # canonical -> the source's repeated columns
     zone: Optional[str] = None  # the timezone the export's headers name, for its naive timestamps
+    # FIX (b) and (c), issue 27: canonical -> every spelling the file has: (column, its copies, its condition)
+    spelled: dict[str, list[tuple[str, Optional[list[str]], tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
 
 
 _TYPE_SUFFIX = re.compile(r"\s*\[[^\[\]]*\]\s*$")  # Zendesk's custom fields: "Severity [list]"
@@ -129,20 +131,34 @@ def plan_columns(
     canonical_columns = tuple(canonical_columns)
     sources: dict[str, str] = {}
     repeats: dict[str, list[str]] = {}
+    spelled: dict = {}
     zones: set[str] = set()
     missing_optional: list[str] = []
     for canonical in (*keys, *canonical_columns):
         if canonical in sources or canonical == "unmeasured":  # the loader fills it; a file column of that name is kept
             continue
-        names = mapping.names(canonical)
-        if names:
-            src = next((found for name in names if (found := _find(raw.columns, name)) is not None), None)
+        # FIX (b) and (c), issue 27: every spelling the file has is read, per row (the first non-empty one), and
+        # a conditional spelling holds where its condition does; the first the file has stays the source.
+        spellings = mapping.spellings(canonical)
+        names = [s if isinstance(s, str) else s.column for s in spellings]
+        there = []
+        for spelling in spellings:
+            name = spelling if isinstance(spelling, str) else spelling.column
+            found = _find(raw.columns, name)
+            when = () if isinstance(spelling, str) else tuple((_find(raw.columns, k), v) for k, v in spelling.when.items())
+            if found is not None and all(k is not None for k, _ in when):
+                copies = _repeats(raw.columns, found)
+                there.append((found, copies if len(copies) > 1 else None, when))
+        if spellings:
+            src = there[0][0] if there else None
             if src is not None:
                 sources[canonical] = src
+                spelled[canonical] = there
                 if len(copies := _repeats(raw.columns, src)) > 1:
                     repeats[canonical] = copies
-                if (zone := _header_zone(src)) is not None:
-                    zones.add(zone)
+                for found, _, _ in there:
+                    if (zone := _header_zone(found)) is not None:
+                        zones.add(zone)
             elif canonical in required:
                 raise LoadError(
                     f"{label}: required column {' or '.join(repr(n) for n in names)} (for {canonical}) is not in "
@@ -152,6 +168,7 @@ def plan_columns(
                 missing_optional.append(f"{' or '.join(repr(n) for n in names)} (for {canonical})")
         elif canonical in present:
             sources[canonical] = canonical
+            spelled[canonical] = [(canonical, None, ())]
     for canonical in required:
         if canonical not in sources:
             raise LoadError(
@@ -179,7 +196,7 @@ def plan_columns(
             out = f"raw_{out}"
         taken.add(out.lower())
         extras[out] = col
-    return Plan(sources, extras, missing_optional, durations, repeats, next(iter(zones), None))
+    return Plan(sources, extras, missing_optional, durations, repeats, next(iter(zones), None), spelled)
 
 
 def header_preview(raw: Raw) -> str:
@@ -206,6 +223,20 @@ def text_cell(col: str, mapping: Mapping, copies: Optional[list[str]] = None, se
         f"(CASE WHEN {base} IN ({placeholders(len(mapping.null_values))}) THEN NULL ELSE {base} END)",
         *base_params, *mapping.null_values, *base_params,
     )
+
+
+def spelled_cell(spelled: list, mapping: Mapping, separator: Optional[str] = None) -> ParamSql:
+    """FIX (b) and (c), issue 27: a canonical column's text per row: the first of the file's spellings that is not
+    empty on the row; a conditional spelling only where its condition holds (ignoring case)."""
+    cells = []
+    for column, copies, when in spelled:
+        cell = text_cell(column, mapping, copies, separator)
+        if when:
+            holds = " AND ".join(f"lower(trim(CAST({quote_ident(c)} AS VARCHAR))) = ?" for c, _ in when)
+            cell = ParamSql().add(f"(CASE WHEN {holds} THEN ", *[v.strip().lower() for _, v in when]).join(
+                [cell]).add(" END)")
+        cells.append(cell)
+    return cells[0] if len(cells) == 1 else ParamSql().add("coalesce(").join(cells).add(")")
 
 
 def mapped_value(expr: str, canonical: str, mapping: Mapping) -> ParamSql:
@@ -332,13 +363,16 @@ def typed_cell(canonical: str, t: str, ts: TimestampParser) -> tuple[ParamSql, P
         )
         return value, problem
     if typ in ("BIGINT", "INTEGER"):
-        value = ParamSql().add(f"try_cast({t} AS {typ})")
+        # FIX (a), issue 27: whole numbers are checked one way, as survey scores are (digits with a sign): a
+        # ticket's CSAT 4.5 is "not a whole number", left empty and counted, no longer rounded to 5.
+        whole = f"(CASE WHEN regexp_full_match(trim({t}), '[+-]?[0-9]+') THEN try_cast(trim({t}) AS {typ}) END)"
+        value = ParamSql().add(whole)
         if canonical == "csat":
-            rule = f"WHEN try_cast({t} AS {typ}) NOT BETWEEN 1 AND 5 THEN 'csat out of 1..5'"
+            rule = f"WHEN {whole} NOT BETWEEN 1 AND 5 THEN 'csat out of 1..5'"
         else:
-            rule = f"WHEN try_cast({t} AS {typ}) < 0 THEN 'negative count'"
+            rule = f"WHEN {whole} < 0 THEN 'negative count'"
         problem = ParamSql().add(
-            f"CASE WHEN {t} IS NOT NULL AND try_cast({t} AS {typ}) IS NULL THEN 'not a whole number' {rule} END"
+            f"CASE WHEN {t} IS NOT NULL AND {whole} IS NULL THEN 'not a whole number' {rule} END"
         )
         return value, problem
     return ParamSql().add(t), ParamSql().add("NULL")
