@@ -18,9 +18,10 @@ The count has two parts, both learnt from the judged history in SQL over whole t
 The count is then a sum of independent Bernoullis (a) plus a Poisson (b). Its distribution is computed exactly
 (up to rounding): the characteristic function, a product over the clocks times the Poisson's, sampled at M
 points and inverted by one FFT (Hong 2013, "On computing the distribution function for the Poisson binomial
-distribution"); M reaches 12 standard deviations past the mean, so what wraps around is below 1e-30. The
-interval is the highest-probability run of counts whose mass is nearest the policy's `forecast.interval`
-(`interval`); counts are whole numbers, so an interval holding exactly 80 % rarely exists.
+distribution"); M reaches 12 standard deviations (and 30 counts) past the mean, so the mass that wraps around
+is negligible against the rounding. The interval is the highest-probability run of counts whose mass is nearest
+the policy's `forecast.interval` (`interval`); counts are whole numbers, so an interval holding exactly 80 %
+rarely exists.
 
 A tier with fewer than MIN_STOPPED stopped clocks in history, or data with less than MIN_WEEKS weeks of history
 before now, is too small to forecast: the forecast says so instead of giving a number.
