@@ -115,3 +115,18 @@ def test_an_upload_too_small_to_forecast_says_so_and_keeps_its_learning_to_itsel
             "20 needed.") in captions
     # learnt once, and kept with the upload object: no cache another session reads holds it
     assert isinstance(data_sources._UPLOAD_MEMO[upload][("forecast:learnt", "")], forecast_panel.Learnt)
+
+
+def test_the_tier_filter_narrows_the_forecast_to_its_tier() -> None:
+    at = queue_page()
+    at.selectbox(key=StateKeys.TIER).set_value("critical").run()
+    assert not at.exception, [e.value for e in at.exception]
+    source: DataSource = at.session_state[StateKeys.ACTIVE_SOURCE]
+    history = fc.learn(source.con, source.results, source.as_of)
+    end = shift_end(at, source.policy.timezone)
+    with queue.live_results(source.con, source.policy, now(), results=source.results) as live:
+        expected = fc.forecast(source.con, source.policy, history, live, now(), end, Filters(tier="critical"),
+                               results=source.results)
+    shown = {m.label: m.value for m in at.metric}
+    assert [t.tier for t in expected] == ["critical"] and not {"High", "Medium", "Low"} & set(shown)
+    assert shown["Critical"] == f"{expected[0].expected:.1f}"
