@@ -6,7 +6,7 @@ Builds bench/data/dashboard_<n>.duckdb once with the sample generator (ends
 2026-11-26 12:00 London), points SLA_BOARD_DB at it and drives the real app
 in-process with Streamlit's AppTest, timing each script run (server-side
 render: queries, figures, tables; not the browser's paint). Also times the
-steps underneath: copying the store, the engine, the review's outcomes.
+steps underneath: the store's snapshot, the engine, the review's outcomes.
 
 The store is judged once first, as every import does (`keep_results`), so the
 first render uses the kept results; it is then timed again with the kept
@@ -70,15 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     timed("store: judge and keep results (part of every import)", lambda: keep_results(store, policy), t)
 
     # The steps underneath, once, outside Streamlit.
-    import sla_core.ingest.store as store_module
+    import sla_core.sources.datasource as datasource
 
-    source = timed("core: store copy + kept results + running tickets + outcomes", lambda: store_source(policy, store), t)
+    source = timed("core: store snapshot + kept results read in place + running tickets + outcomes",
+                   lambda: store_source(policy, store), t)
     assert source.kept_at is not None, "the kept results were not used"
     source.con.close()
-    copy_kept = store_module.copy_kept
-    store_module.copy_kept = lambda *args, **kwargs: None  # as if the policy had changed since the import
-    source = timed("core: store copy + engine + outcomes (nothing kept)", lambda: store_source(policy, store), t)
-    store_module.copy_kept = copy_kept
+    kept_results = datasource._kept_results
+    datasource._kept_results = lambda *args, **kwargs: None  # as if the policy had changed since the import
+    source = timed("core: store snapshot + engine + outcomes (nothing kept)", lambda: store_source(policy, store), t)
+    datasource._kept_results = kept_results
     con = source.con
     rows = con.execute(f"SELECT count(*) FROM {source.results}").fetchone()[0]
     timed("core: engine alone (re-evaluate)", lambda: __import__("sla_core.clocks.engine", fromlist=["evaluate"]).evaluate(
@@ -109,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     assert cold.session_state[StateKeys.ACTIVE_SOURCE].kind == "store"
     assert cold.session_state[StateKeys.ACTIVE_SOURCE].kept_at is not None
     st.cache_resource.clear()
-    store_module.copy_kept = lambda *args, **kwargs: None
+    datasource._kept_results = lambda *args, **kwargs: None
     cold = session()
-    timed("app: first Review render, nothing kept (store copy + engine + page)", cold.run, t)
-    store_module.copy_kept = copy_kept
+    timed("app: first Review render, nothing kept (store snapshot + engine + page)", cold.run, t)
+    datasource._kept_results = kept_results
     assert not cold.exception, [e.value for e in cold.exception]
     warm = session()
     timed("app: first Review render, new session (results cached)", warm.run, t)

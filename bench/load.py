@@ -46,7 +46,6 @@ import urllib.request
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -55,6 +54,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect  # Streamlit's own server dependency (uvicorn's websockets)
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sla_core.now import now as clock_now  # noqa: E402 - the time, read as the project reads it
 HEADLINE = "Clocks met"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -286,7 +289,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             profile(board, args.profile, args.py_spy, args.timeout)
         return 0
     data = f"the store {store.name}" if args.store else "the sample"
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average "
+    print(f"{clock_now():%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average "
           f"{' '.join(load_average())}; SLA Board on {data}")
     results: dict[tuple[str, int], list[Batch]] = {}
     with serve("floor", "bench/floor_app.py", folder / "floor.log", env) as floor, \
