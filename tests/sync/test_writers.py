@@ -84,12 +84,13 @@ def test_past_the_wait_a_writer_gives_up_in_one_line_and_writes_nothing(tmp_path
     store = tmp_path / "store.duckdb"
     import_file(_tickets_file(tmp_path / "seed.csv", "S-", 3), "plain", db=store, policy=SAMPLE_POLICY)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLA_BOARD_LOCK_WAIT": "0.5"}
-    holder = _holder(store, 4.0, env)
+    holder = _holder(store, 120.0, env)  # held until the late import has given up, however slowly it starts
     try:
         late = subprocess.run([sys.executable, "-m", "sla_core", "import", str(_tickets_file(tmp_path / "a.csv", "A-", 5)),
                                "--db", str(store), "--policy", str(SAMPLE_POLICY)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     finally:
+        holder.kill()
         holder.wait(30)
     assert late.returncode == 2
     [line] = late.stderr.strip().splitlines()[-1:]
