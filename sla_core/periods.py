@@ -77,9 +77,11 @@ class MonthChoice:
         """What part of the month the data covers, in words ('' for a whole month)."""
         if self.days_so_far is not None:
             return f"{self.days_so_far} day{'s' if self.days_so_far != 1 else ''} so far"
-        parts = [f"data starts {self.starts:%-d %b}" if self.starts else "",
-                 f"data ends {self.ends:%-d %b}" if self.ends else ""]
-        return ", ".join(p for p in parts if p)
+        if self.starts and self.ends:
+            return f"data {self.starts:%-d}–{self.ends:%-d %b}"
+        if self.starts:
+            return f"data starts {self.starts:%-d %b}"
+        return f"data ends {self.ends:%-d %b}" if self.ends else ""
 
     @property
     def label(self) -> str:

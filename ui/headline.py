@@ -33,12 +33,13 @@ def headline_metrics(source: DataSource, filters: Filters) -> review.Headline:
     checks = shared(review.goal_checks, source, filters)
     cols = st.columns(5)
     if this.partial or before.partial:
-        partial = (f"partial month: {this.coverage}" if this.partial
-                   else f"{previous} is partial ({before.coverage})") + ", not compared"
+        partial = "partial month, not compared" if this.partial else f"{previous} partial, not compared"
+        why = (f"{month} is partial ({this.coverage})" if this.partial else f"{previous} is partial "
+               f"({before.coverage})") + ": a month the data covers in part is not set against a whole one. "
         cols[0].metric(f"Adherence {month}", pct(head.month.adherence), partial, delta_color="off",
-                       delta_arrow="off", help=CLOCKS)
+                       delta_arrow="off", help=why + CLOCKS)
         cols[2].metric("Clocks breached", f"{head.month.breached:,}", partial, delta_color="off", delta_arrow="off",
-                       help=CLOCKS)
+                       help=why + CLOCKS)
     else:
         _compared(cols[0], f"Adherence {month}", pct(head.month.adherence),
                   _points(head.month.adherence, head.previous.adherence), " pts", previous, "normal")

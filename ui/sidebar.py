@@ -16,12 +16,14 @@ from typing import Callable, Optional
 import streamlit as st
 
 from sla_core.analysis.filters import QUERY_KEYS, Filters
-from sla_core.sources import DataSource
+from sla_core.ingest.store import store_path
 from sla_core.periods import month_label
 from sla_core.present.words import NO_DISCIPLINES
+from sla_core.sources import DataSource
 from sla_core.vocab import TIERS, UNASSIGNED
 from ui.access import account_box, current_actor
 from ui.data_sources import clear_notices, demo_banner, notice, safe_policy, source_picker
+from ui.freshness import freshness_line
 from ui.registry import BY_NAME, PageSpec
 from ui.state import ALL, StateKeys, init_state
 
@@ -145,6 +147,8 @@ def draw_frame(spec: PageSpec) -> None:
     if policy is None:
         st.stop()
     source = source_picker(policy)  # type: ignore[arg-type]
+    if source is not None and source.kind == "store":
+        freshness_line(store_path())  # "Synced 4 min ago from Zendesk, PagerDuty"
     sample = source is not None and source.kind == "sample"
     st.set_page_config(page_title=f"{spec.title}{' (sample)' if sample else ''} · SLA Board")
     if sample:

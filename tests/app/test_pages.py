@@ -318,7 +318,7 @@ def test_a_partial_month_is_not_compared_and_no_change_says_so(tmp_path: Path) -
     # The data ends on 5 Nov: November is partial, so neither its adherence nor its breaches are set against
     # a whole October.
     partial = headline_deltas(tmp_path, HEADLINE_CSV, "2026-11")
-    assert partial["Adherence 2026-11"] == partial["Clocks breached"] == "partial month: data ends 5 Nov, not compared"
+    assert partial["Adherence 2026-11"] == partial["Clocks breached"] == "partial month, not compared"
     # With a ticket met on 30 Nov, the data reaches November's last day: 2 of 3 met against October's 1 of 2
     # (+16.7 pts), and one breach in each month is no change, not a red "+0".
     whole = headline_deltas(tmp_path, HEADLINE_CSV + "N3,2026-11-30T10:00:00+00:00,critical,2026-11-30T10:05:00+00:00\n",

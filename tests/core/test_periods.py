@@ -36,6 +36,9 @@ def test_the_last_month_the_data_covers_whole_not_the_calendars() -> None:
     # and the first month, where the data starts after its first day, is partial too
     first = choices({date(2016, 2, 1): 146}, "2026-12-03 10:00", ("2016-02-29 01:16", "2017-02-17 00:47"))[0]
     assert first.label == "2016-02 · data starts 29 Feb · 146 clocks" and first.partial
+    # data that starts and ends within one month says both, short enough for the sidebar
+    both = choices({date(2026, 7, 1): 9}, "2026-12-03 10:00", ("2026-07-06 09:20", "2026-07-08 12:00"))[0]
+    assert both.label == "2026-07 · data 6–8 Jul · 9 clocks"
 
 
 def test_months_without_clocks_are_not_offered() -> None:
