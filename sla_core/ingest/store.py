@@ -7,33 +7,17 @@ process leaves the store as it was, and re-importing the same export changes
 nothing. Then it judges the whole store and keeps the results (kept.py).
 `sync` writes each page of a tool's API the same way (`store_loaded`), with its
 cursor in the same transaction.
-
-Several writers, one file. DuckDB lets one process at a time hold a file
-open for writing (and none may read it meanwhile), and `import`, `sync` and
-`notify` from cron meet the app's saves on one store. So every writer here
-takes an exclusive lock on `STORE.lock` beside the file for its write (waited
-for in turn, `writer_lock`), and every open of the file, reading or writing,
-waits while another process holds it (`_retrying`). Both waits are bounded by
-`SLA_BOARD_LOCK_WAIT` seconds (default 120); past the bound the message says
-who holds it and for how long it was waited for. Nothing is written while
-waiting, so a wait that gives up loses nothing: the command can run again.
+Who may write the file, and when, is store_file.py's.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence, TypeVar, Union
-
-try:  # POSIX; elsewhere the store's own lock (and the wait on it) is all there is
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from typing import Callable, Iterator, Optional, Sequence, Union
 
 import duckdb
 import pandas as pd
@@ -41,12 +25,19 @@ from pydantic import BaseModel
 
 from sla_core.access import Actor, Role, local_actor, require
 from sla_core.columns import EVENT_COLUMNS, TICKET_COLUMNS, table_ddl
-from sla_core.errors import UserError
 from sla_core.ingest.audit import AUDIT_DDL, record
 from sla_core.ingest.kept import copy_kept, write_kept
 from sla_core.ingest.loading import SIGNAL_FORMATS, LoadReport, load_files
 from sla_core.ingest.loading.signals import SPECS, empty_tables
 from sla_core.ingest.mapping import Mapping, load_mapping
+from sla_core.ingest.store_file import (
+    StoreError,
+    lock_wait,
+    retrying,
+    store_error,
+    store_path,
+    writer_lock,
+)
 from sla_core.now import now
 from sla_core.policy import Policy, load_policy
 from sla_core.sqlutil import connect, fetch_one, quote_ident, table_columns
@@ -62,10 +53,6 @@ IMPORTS_DDL = """CREATE TABLE IF NOT EXISTS {db}imports (
 REJECTS_DDL = """CREATE TABLE IF NOT EXISTS {db}import_rejects (
     import_id INTEGER, row_number BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR,
     file VARCHAR, ticket_id VARCHAR)"""
-
-
-class StoreError(UserError, RuntimeError):
-    """The store file cannot be used (missing, locked by another process, corrupt); one line."""
 
 
 class ImportReport(BaseModel):
@@ -98,110 +85,6 @@ class ImportReport(BaseModel):
         if self.rejects_file:
             out.append(f"rejects written to {self.rejects_file}")
         return out
-
-
-def store_path(db: Optional[PathLike] = None) -> Path:
-    """The store file: the given path, else env SLA_BOARD_DB, else sla_board.duckdb here."""
-    if db:
-        return Path(db)
-    return Path(os.environ.get("SLA_BOARD_DB") or DEFAULT_STORE)
-
-
-LOCK_WAIT_ENV = "SLA_BOARD_LOCK_WAIT"
-DEFAULT_LOCK_WAIT = 120.0  # seconds: longer than an import of a large export takes to write and judge
-T = TypeVar("T")
-
-
-def lock_wait() -> float:
-    """How long a writer waits for another (SLA_BOARD_LOCK_WAIT seconds, default 120)."""
-    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
-    if not text:
-        return DEFAULT_LOCK_WAIT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise StoreError(f"{LOCK_WAIT_ENV}={text!r}: give the seconds to wait for another writer (e.g. 120)")
-    return seconds
-
-
-def _is_locked(err: BaseException) -> bool:
-    """DuckDB's refusal because another process holds the file."""
-    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
-
-
-def _retrying(path: Path, attempt: Callable[[], T]) -> T:
-    """`attempt()` (an open or attach of the store), again while another process holds the file, for up to
-    lock_wait() seconds; then the StoreError says how long it waited."""
-    bound, delay = lock_wait(), 0.02
-    deadline = time.monotonic() + bound
-    while True:
-        try:
-            return attempt()
-        except duckdb.Error as err:
-            if not _is_locked(err) or time.monotonic() >= deadline:
-                raise _store_error(path, err, waited=bound if _is_locked(err) else None) from None
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.5)
-
-
-_HELD = threading.local()  # lock files this thread holds, with how deeply: a writer may call another writer
-
-
-@contextmanager
-def writer_lock(path: PathLike) -> Iterator[None]:
-    """Hold the store's writer lock (`STORE.lock`, an exclusive flock) for one write, waiting in turn for the
-    writer that holds it, for up to lock_wait() seconds. Re-entrant within a thread. Other processes and other
-    threads of the app wait; a process killed while holding it lets go with its death (the kernel drops it)."""
-    target = Path(f"{store_path(path)}.lock")
-    held: dict[str, int] = _HELD.__dict__.setdefault("depth", {})
-    key = str(target.resolve())
-    if held.get(key) or fcntl is None:
-        held[key] = held.get(key, 0) + 1
-        try:
-            yield
-        finally:
-            held[key] -= 1
-        return
-    bound = lock_wait()
-    deadline, delay = time.monotonic() + bound, 0.01
-    try:
-        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as err:
-        raise StoreError(f"store {store_path(path)}: cannot open its lock file {target} ({err.strerror})") from None
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"store {store_path(path)} is busy: another writer (an import, sync, notify or the app) held "
-                        f"it for the {bound:.0f} s waited ({LOCK_WAIT_ENV}); nothing was written, run again later"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
-        held[key] = 1
-        try:
-            yield
-        finally:
-            held[key] = 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def _store_error(path: Path, err: BaseException, *, waited: Optional[float] = None) -> StoreError:
-    text = " ".join(str(err).split())
-    low = text.lower()
-    if "lock" in low:
-        after = f" after waiting {waited:.0f} s ({LOCK_WAIT_ENV})" if waited is not None else ""
-        return StoreError(f"store {path} is in use by another process{after}; wait for it to finish ({text[:160]})")
-    if "not a valid duckdb database" in low or "corrupt" in low or "database file" in low or "magic" in low:
-        return StoreError(f"store {path} is not a readable DuckDB database (corrupt or another kind of file)")
-    return StoreError(f"store {path}: {text[:200]}")
 
 
 CREATE_ATTEMPTS = 8  # waits 0.02 .. 1.28 s between them: 2.5 s in all
@@ -239,13 +122,13 @@ def open_store(path: Optional[PathLike] = None, *, read_only: bool = False) -> d
     path = store_path(path)
     if read_only and not path.is_file():
         raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
-    con = _retrying(path, lambda: duckdb.connect(str(path), read_only=read_only))
+    con = retrying(path, lambda: duckdb.connect(str(path), read_only=read_only))
     if not read_only:
         try:
             _ensure_schema(con)
         except duckdb.Error as err:
             con.close()
-            raise _store_error(path, err) from None
+            raise store_error(path, err) from None
     return con
 
 
@@ -257,7 +140,7 @@ def store_with(path: PathLike, ddl: Sequence[str] = ()) -> Iterator[duckdb.DuckD
         try:
             _create_if_missing(con, ddl)
         except duckdb.Error as err:
-            raise _store_error(store_path(path), err) from None
+            raise store_error(store_path(path), err) from None
         yield con
     finally:
         con.close()
@@ -281,7 +164,7 @@ def audited_write(
             if "conflict" in str(err).lower():
                 raise StoreError(f"{doing}: someone else saved at the same moment, so nothing of yours was saved; "
                                  "try again") from None
-            raise _store_error(store_path(path), err) from None
+            raise store_error(store_path(path), err) from None
         except BaseException:
             _rollback(con)
             raise
@@ -307,7 +190,7 @@ def attach_store(
     path = store_path(path)
     if not path.is_file():
         raise StoreError(f"no store at {path}: run `python -m sla_core import FILE --source ...` first")
-    _retrying(path, lambda: con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(path)]))
+    retrying(path, lambda: con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(path)]))
     try:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'sla_store'"
@@ -345,7 +228,7 @@ def _policy(policy: Optional[Union[Policy, PathLike]]) -> Policy:
 def _attach_for_writing(work: duckdb.DuckDBPyConnection, target: Path) -> None:
     """Attach the store file as `st` to the private connection `work` (waiting while another process holds it);
     StoreError when it cannot be. Callers hold writer_lock(target)."""
-    _retrying(target, lambda: work.execute("ATTACH ? AS st", [str(target)]))
+    retrying(target, lambda: work.execute("ATTACH ? AS st", [str(target)]))
 
 
 @contextmanager
@@ -358,7 +241,7 @@ def attached_for_writing(work: duckdb.DuckDBPyConnection, path: Optional[PathLik
             try:
                 _ensure_schema(work, "st")
             except duckdb.Error as err:
-                raise _store_error(target, err) from None
+                raise store_error(target, err) from None
             yield target
         finally:
             work.execute("DETACH st")
@@ -612,7 +495,7 @@ def store_imports(path: Optional[PathLike] = None) -> list[dict[str, object]]:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
     except duckdb.Error as err:
-        raise _store_error(store_path(path), err) from None
+        raise store_error(store_path(path), err) from None
     finally:
         con.close()
 
