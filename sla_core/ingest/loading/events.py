@@ -57,9 +57,9 @@ def _columns(source: Source, parser: TimestampParser, layouts: list[tuple[str, s
         at = StageColumn("at", ParamSql().add(_text("at")),
                          typed=(parser.expr(quote_ident("at__t"), layouts), ParamSql().add("CAST(NULL AS VARCHAR)")))
     return [
-        StageColumn("ticket_id", ParamSql().add(_text("ticket_id"))),
+        StageColumn("ticket_id", ParamSql().add(_text("ticket_id")), lean=True),
         at,
-        StageColumn("field", ParamSql().add(f"lower({_text('field')})")),
+        StageColumn("field", ParamSql().add(f"lower({_text('field')})"), lean=True),
         StageColumn("value", ParamSql().add(value), ParamSql().add(
             f"CASE WHEN {n('field')} = 'status' AND {n('value')} = 'reopened' THEN 'open' ELSE {n('value')} END")),
     ]
@@ -115,7 +115,7 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, source: Source, policy: Poli
         con.execute(
             f"""CREATE OR REPLACE TABLE events AS
             SELECT ticket_id, "at", field, value, CAST({ROW} AS BIGINT) AS seq
-            FROM {relation} WHERE {VERDICT} IS NULL ORDER BY ticket_id, "at", seq"""
+            FROM {relation} WHERE {VERDICT} IS NULL"""
         )
         write_rejects(con, staged, relation, "events", "ticket_id")
     finally:
@@ -131,7 +131,7 @@ def _order(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> Option
         return detect_slash_order(con, f"SELECT {row} AS r, s.{n('at')} AS v FROM {table} s{join}", source.label)
     except LoadError:
         raw = ParamSql().add(f"CREATE OR REPLACE TEMP TABLE {table}_raw AS SELECT {'__sla_row, ' if source.positional else ''}"
-                             f"{raw_text('at')} AS v FROM ").join([rescan(source)])
+                             f"{raw_text('at')} AS v FROM ").join([rescan(con, source)])
         con.execute(raw.sql, raw.params)
         try:
             return detect_slash_order(con, f"SELECT {row} AS r, s.v FROM {table}_raw s{join}", source.label)

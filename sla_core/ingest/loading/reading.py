@@ -220,9 +220,14 @@ def sample_scan(source: Source) -> ParamSql:
     return _csv_scan(source.path, source.table, "0") if source.csv else source.scan
 
 
-def rescan(source: Source) -> ParamSql:
-    """A second scan of the file as it was staged (its rows in the same order), for a message that quotes it."""
-    return _csv_scan(source.path, source.table, "3") if source.csv else source.scan
+def rescan(con: duckdb.DuckDBPyConnection, source: Source) -> ParamSql:
+    """Another scan of the file as it was staged (its rows in the same order: a CSV's rowid is the staged rowid),
+    for what the staging did not keep (the whole text of a row, an untrimmed text a message quotes)."""
+    if source.positional:
+        return source.scan
+    for suffix in ("_rj3", "_rs3"):
+        con.execute(f"DROP TABLE IF EXISTS {source.table}{suffix}")
+    return _csv_scan(source.path, source.table, "3")
 
 
 def reset_reads(con: duckdb.DuckDBPyConnection, source: Source) -> None:

@@ -30,6 +30,7 @@ from sla_core.ingest.loading.sql import (
 )
 from sla_core.ingest.loading.values import (
     LOWERED,
+    VOCABULARIES,
     OUT_OF_RANGE,
     SAMPLE_ROWS,
     Plan,
@@ -46,7 +47,6 @@ from sla_core.ingest.mapping import DURATION_UNITS, Mapping
 from sla_core.sqlutil import quote_ident
 
 ID = "__sla_id"  # a row's id as its duplicates compare it, where the staged text differs (null markers, lists)
-HASH = "__sla_hash"  # a hash of the row as the file gives it: two copies of an id are the same row or conflict
 VERDICT = "__sla_verdict"  # the row's first failed check: {col, val, why}; NULL for a row accepted
 
 
@@ -77,6 +77,7 @@ class StageColumn:
     mapped: Optional[ParamSql] = None
     typed: Optional[tuple[ParamSql, ParamSql]] = None
     passthrough: Optional[ParamSql] = None
+    lean: bool = False  # free text no check reads: only its value is kept (no c__n, no c__p)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Staged:
     source: Source
     columns: list[str]
     extras: dict[str, str] = field(default_factory=dict)
+    lean: set[str] = field(default_factory=set)  # columns staged as their value alone
 
     def rows(self, alias: str = "s") -> tuple[str, str]:
         """(SQL of a row's number in the file, the join it needs) for the staged table under `alias`."""
@@ -113,13 +115,12 @@ def stage(
     *,
     extras: dict[str, str] | None = None,
     durations: list[Duration] | None = None,
-    hashed: bool = False,
     late: list[list[ParamSql]] | None = None,
     first_terms: list[ParamSql] | None = None,
 ) -> Staged:
     """CREATE `table` in one statement over the file's scan, then account the file's rows (reading.py).
 
-    `extras`: output name -> file column kept as text. `hashed`: a hash of the file's row (HASH). `late`: layers
+    `extras`: output name -> file column kept as text. `late`: layers
     of terms over the staged columns (a kind's cross-column problems as `* REPLACE`, then its verdict), each
     layer one more SELECT.
     """
@@ -133,9 +134,6 @@ def stage(
     for name, src in extras.items():
         first.append(ParamSql().add(f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(name)}"))
     first += first_terms or []
-    if hashed:
-        first.append(ParamSql().add(
-            "hash(" + ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in source.columns) + f") AS {HASH}"))
     typed = []
     for column in columns:
         name, t = quote_ident(column.name), quote_ident(column.name + TYPED)
@@ -145,12 +143,15 @@ def stage(
                       ParamSql().join([problem]).add(f" AS {p(column.name)}")]
             continue
         typed.append(ParamSql().join([column.mapped or ParamSql().add(n(column.name))]).add(f" AS {t}"))
-        if column.typed is None:
+        if column.lean:
+            typed.append(ParamSql().add(f"{t} AS {name}"))
+        elif column.typed is None:
             typed += [ParamSql().add(f"{t} AS {name}"), ParamSql().add(f"CAST(NULL AS VARCHAR) AS {p(column.name)}")]
         else:
             value, problem = column.typed
             typed += [ParamSql().join([value]).add(f" AS {name}"), ParamSql().join([problem]).add(f" AS {p(column.name)}")]
     scratch = [quote_ident(c.name + TYPED) for c in columns if c.passthrough is None]
+    scratch += [n(c.name) for c in columns if c.lean]
     query = (ParamSql().add("SELECT *, ").join(typed).add(" FROM (SELECT ").join(first).add(" FROM ")
              .join([source.scan]).add(")"))
     if scratch:
@@ -165,7 +166,7 @@ def stage(
     except duckdb.Error as err:  # the file's scan failed part-way (every cell is read with try_ functions)
         raise scan_error(source, err) from None
     account_rows(con, source, table)
-    return Staged(table, source, [c.name for c in columns], extras)
+    return Staged(table, source, [c.name for c in columns], extras, {c.name for c in columns if c.lean})
 
 
 def _fill(query: ParamSql, duration: Duration) -> ParamSql:
@@ -230,8 +231,10 @@ class Verdict:
         if not self.joined:
             return None
         first, last = min(self.joined), max(self.joined)
-        before = " OR ".join(f"({cond})" for _, cond, _, _ in self.checks[:first])
         joined = verdict_sql(self.checks[first:last + 1])
+        if last == len(self.checks) - 1:  # the joined checks come last: they judge what the staged ones passed
+            return f"coalesce({staged}, {joined})"
+        before = " OR ".join(f"({cond})" for _, cond, _, _ in self.checks[:first])
         return (f"CASE WHEN {before} THEN {staged} ELSE coalesce({joined}, {staged}) END" if before
                 else f"coalesce({joined}, {staged})")
 
@@ -301,9 +304,10 @@ def _kept_typed(typ: str, raw_type: str) -> Optional[str]:
 
 def mapped_columns(
     kind: str, types: dict[str, str], plan: Plan, mapping: Mapping, source: Source, parser: TimestampParser,
-    layouts: dict[str, list[tuple[str, str]]],
+    layouts: dict[str, list[tuple[str, str]]], lean: frozenset[str] = frozenset(),
 ) -> list[StageColumn]:
-    """The staging of each canonical column the file has (plan.found), in plan order, for a record kind."""
+    """The staging of each canonical column the file has (plan.found), in plan order, for a record kind; the
+    `lean` ones that stay free text keep their value alone."""
     out = []
     for column in [c for c in plan.found if c in types]:
         typ, found = types[column], plan.found[column]
@@ -320,15 +324,16 @@ def mapped_columns(
             mapped = ParamSql().add("lower(").join([mapped]).add(")")
         typed = typed_cell(kind, column, typ, quote_ident(column + TYPED), quote_ident(column), parser,
                            layouts.get(column, ()))
+        plain = column in lean and typ == "VARCHAR" and column not in VOCABULARIES.get(kind, {})
         out.append(StageColumn(column, text_cell(found, mapping, plan.repeats, mapping.separators.get(column)),
-                               mapped, typed))
+                               mapped, None if plain else typed, lean=plain))
     return out
 
 
 def stage_mapped(
     con: duckdb.DuckDBPyConnection, source: Source, table: str, plan: Plan, mapping: Mapping, kind: str,
-    types: dict[str, str], zone: str, *, durations: list[Duration] | None = None, hashed: bool = False,
-    late: list[list[ParamSql]] | None = None, same_id: str = "",
+    types: dict[str, str], zone: str, *, durations: list[Duration] | None = None,
+    late: list[list[ParamSql]] | None = None, same_id: str = "", lean: frozenset[str] = frozenset(),
 ) -> Staged:
     """Stage a file read through a mapping: the timestamps' layouts sampled first (a pre-pass over the file's
     first rows), the day/month order checked over the whole file after, and staged again in the rare file
@@ -343,9 +348,9 @@ def stage_mapped(
         parser.slash_order = slash_order_of(con, [(0, v) for values in texts.values() for v in values])
     extra_terms = [ParamSql().add(f"{same_id} AS {ID}")] if same_id else []
     while True:
-        columns = mapped_columns(kind, types, plan, mapping, source, parser, layouts)
-        staged = stage(con, source, table, columns, extras=plan.extras, durations=durations, hashed=hashed,
-                       late=late, first_terms=extra_terms)
+        columns = mapped_columns(kind, types, plan, mapping, source, parser, layouts, lean)
+        staged = stage(con, source, table, columns, extras=plan.extras, durations=durations, late=late,
+                       first_terms=extra_terms)
         if not stamps or mapping.formats:
             return staged
         order = whole_file_order(con, staged, stamps)

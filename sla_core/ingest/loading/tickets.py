@@ -6,11 +6,10 @@ from __future__ import annotations
 import duckdb
 
 from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
-from sla_core.ingest.loading.reading import Source, read_counts
+from sla_core.ingest.loading.reading import Source, read_counts, rescan
 from sla_core.ingest.loading.report import LoadError
 from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.staging import (
-    HASH,
     ID,
     VERDICT,
     Check,
@@ -39,6 +38,10 @@ from sla_core.ingest.mapping import Mapping
 from sla_core.policy import Policy
 from sla_core.sqlutil import fetch_one, quote_ident
 from sla_core.vocab import METRICS, RUBRIC_INPUTS
+
+
+# Free text no check reads: staged as its value alone (its problem is never set).
+LEAN = frozenset(c for c in TICKET_COLUMNS if c != "ticket_id")
 
 
 def planned(con: duckdb.DuckDBPyConnection, source: Source, mapping: Mapping, required: tuple[str, ...],
@@ -135,19 +138,31 @@ def _same_id(plan: Plan) -> str:
 def _duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, same: str) -> str:
     """`{table}_dups`: the rows whose id repeats, with how many different rows share it and their place among
     them in file order (a window over the ids that repeat); returns the join adding them to the staged rows
-    ('' when no id repeats)."""
+    ('' when no id repeats). Copies of an id are the same row or conflict as the file gives them: only then is
+    the file read again, to hash each of those rows whole."""
     key = ROW if staged.source.positional else "rowid"
     table = f"{staged.table}_dups"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         WITH repeated AS (SELECT {same} AS id FROM {staged.table} WHERE {same} IS NOT NULL GROUP BY 1
                           HAVING count(*) > 1)
-        SELECT {key} AS r, count(DISTINCT {HASH}) OVER w AS variants,
-               row_number() OVER (PARTITION BY {same} ORDER BY {key}) AS nth
-        FROM {staged.table} SEMI JOIN repeated ON repeated.id = {same} WINDOW w AS (PARTITION BY {same})"""
+        SELECT {key} AS r, {same} AS id FROM {staged.table} SEMI JOIN repeated ON repeated.id = {same}"""
     )
     if not fetch_one(con.execute(f"SELECT count(*) FROM {table}"))[0]:
         return ""
+    source = staged.source
+    row = ROW if source.positional else "rowid"
+    whole = "hash(" + ", ".join(raw_text(c) for c in source.columns) + ")"
+    hashes = ParamSql().add(f"CREATE OR REPLACE TEMP TABLE {table}_rows AS SELECT {f'{ROW}, ' if source.positional else ''}"
+                            f"{whole} AS h FROM ").join([rescan(con, source)])
+    con.execute(hashes.sql, hashes.params)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT d.r, count(DISTINCT w.h) OVER (PARTITION BY d.id) AS variants,
+               row_number() OVER (PARTITION BY d.id ORDER BY d.r) AS nth
+        FROM {table} d JOIN {table}_rows w ON w.{row} = d.r"""
+    )
+    con.execute(f"DROP TABLE IF EXISTS {table}_rows")
     return f" LEFT JOIN {table} __d ON __d.r = s.{key}"
 
 
@@ -168,13 +183,13 @@ def load_ticket_rows(
     present = set(plan.found) | {d.target for d in durations}
     verdict = ticket_checks(present)
     staged = stage_mapped(con, source, table, plan, mapping, "tickets", dict(TICKET_COLUMNS),
-                          plan.zone or policy.timezone, durations=durations, hashed=True,
+                          plan.zone or policy.timezone, durations=durations,
                           same_id="" if plain_id or not same else same,
-                          late=[[ParamSql().add("*"), verdict.staged()]])
+                          late=[[ParamSql().add("*"), verdict.staged()]], lean=LEAN)
     try:
         dup_join = _duplicates(con, staged, n("ticket_id") if plain_id or not same else ID)
         relation = judged(staged, verdict.final() if dup_join else None, dup_join)
-        cleared = [c for c in TICKET_COLUMNS if c in present and c not in JUDGED]
+        cleared = [c for c in TICKET_COLUMNS if c in present and c not in JUDGED and c not in staged.lean]
         columns = [ticket_column(c, present, cleared, unmeasured_literal(present)) for c in TICKET_COLUMNS]
         columns += [quote_ident(e) for e in plan.extras]
         in_order = f" ORDER BY {ROW}" if dup_join or staged.source.placed else ""  # else the scan keeps file order

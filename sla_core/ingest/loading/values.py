@@ -467,6 +467,11 @@ def whole_number(t: str, typ: str) -> str:
     return f"CASE WHEN regexp_full_match(trim({t}), '[+-]?[0-9]+') THEN try_cast(trim({t}) AS {typ}) END"
 
 
+def _words(words: Iterable[str]) -> str:
+    """Code constants (a vocabulary) as SQL string literals."""
+    return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+
+
 def typed_cell(kind: str, canonical: str, typ: str, t: str, value: str, ts: TimestampParser,
                layouts: Iterable[tuple[str, str]] = ()) -> tuple[ParamSql, ParamSql]:
     """(typed value, problem text or NULL) of a canonical column of a record kind, from its text `t`; the problem
@@ -477,15 +482,13 @@ def typed_cell(kind: str, canonical: str, typ: str, t: str, value: str, ts: Time
             problem.add(f" WHEN {out_of_range_sql(value)} THEN '{OUT_OF_RANGE}'")
         return ts.expr(t, layouts), problem.add(" END")
     words = VOCABULARIES.get(kind, {}).get(canonical)
-    if words:
-        return (ParamSql().add(f"CASE WHEN {t} IN ({placeholders(len(words))}) THEN {t} END", *words),
+    if words:  # the words are code constants, written in the SQL: a literal IN list is a filter, not a join
+        return (ParamSql().add(f"CASE WHEN {t} IN ({_words(words)}) THEN {t} END"),
                 ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {value} IS NULL THEN ? END",
                                f"unknown {canonical} value"))
     if kind == "tickets" and canonical in BOOLEANS:
-        words = TRUE_WORDS + FALSE_WORDS
-        return (ParamSql().add(f"CASE WHEN {t} IN ({placeholders(len(TRUE_WORDS))}) THEN true "
-                               f"WHEN {t} IN ({placeholders(len(FALSE_WORDS))}) THEN false END",
-                               *TRUE_WORDS, *FALSE_WORDS),
+        return (ParamSql().add(f"CASE WHEN {t} IN ({_words(TRUE_WORDS)}) THEN true "
+                               f"WHEN {t} IN ({_words(FALSE_WORDS)}) THEN false END"),
                 ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {value} IS NULL THEN 'not a boolean' END"))
     if typ in ("BIGINT", "INTEGER"):
         problem = ParamSql().add(f"CASE WHEN {t} IS NOT NULL AND {value} IS NULL THEN '{NOT_WHOLE}'")
