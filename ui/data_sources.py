@@ -95,14 +95,33 @@ def sample_data_source(policy: Policy) -> DataSource:
     return _sample(hour.isoformat(), policy_fingerprint(policy), policy, as_of)
 
 
+_SOUND_STORES: dict[tuple[str, str], bool] = {}  # (store, version) found readable and holding tickets
+
+
+def _store_problem(path: Path, version: str) -> Optional[str]:
+    """store_problem, asked once per version of the file that had none: the peek opens the store (30 ms, and
+    a moment an import would wait for), and every run of every session asks. A problem is asked again each
+    run: a store busy or not yet filled may be fine the next moment without its file changing."""
+    key = (str(path.resolve()), version)
+    if key in _SOUND_STORES:
+        return None
+    problem = store_problem(path)
+    if problem is None:
+        if len(_SOUND_STORES) > 64:
+            _SOUND_STORES.clear()
+        _SOUND_STORES[key] = True
+    return problem
+
+
 def store_data_source(policy: Policy) -> Optional[DataSource]:
     """The store's evaluated data, or None after saying in the sidebar why there is none."""
     path = store_path()
-    problem = store_problem(path)
+    version = file_version(path, Path(f"{path}.wal"))
+    problem = _store_problem(path, version)
     if problem is not None:
         st.sidebar.warning(problem + " Pick another data source meanwhile.")
         return None
-    return _store(str(path.resolve()), file_version(path, Path(f"{path}.wal")), policy_fingerprint(policy), policy)
+    return _store(str(path.resolve()), version, policy_fingerprint(policy), policy)
 
 
 DATA_PARAM = "data"  # the link's data source: ?data=store or ?data=sample

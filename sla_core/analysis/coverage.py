@@ -165,18 +165,23 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
         "end": shift_month(month, 1) if month else None,
         **triage_tiers,
     }
+    in_scope = "WHERE ticket_id IN (SELECT ticket_id FROM scope)" if month else ""
     counts = ", ".join(
         f"count(*) FILTER (WHERE {need.scope}), count(*) FILTER (WHERE {need.scope} AND {need.holds})"
         for need in needs
     )
     row = fetch_one(con.execute(
-        f"""WITH ev AS (
+        f"""WITH scope AS (
+                SELECT * FROM tickets
+                WHERE $start IS NULL OR (created_at >= timezone($tz, CAST($start AS DATE)::TIMESTAMP)
+                                         AND created_at < timezone($tz, CAST($end AS DATE)::TIMESTAMP))
+            ), ev AS (  -- only the tickets in scope: a month's are a twelfth of the events to group (0.7 s at 1M)
                 SELECT ticket_id, count(*) FILTER (WHERE field = 'status') AS status_events,
                        count(*) AS any_events
-                FROM events GROUP BY ticket_id
+                FROM events {in_scope} GROUP BY ticket_id
             ), judged AS (
                 SELECT ticket_id, any_value(tier) AS tier, any_value(discipline) AS discipline
-                FROM {quote_ident(src.results)} GROUP BY ticket_id
+                FROM {quote_ident(src.results)} {in_scope} GROUP BY ticket_id
             ), sk AS (  -- what a signal names: its id, its incident, its ticket (incidents.py links on these)
                 SELECT k, bool_or(started_at IS NOT NULL) AS started
                 FROM (SELECT unnest([signal_id, incident_ref, ticket_id]) AS k, started_at FROM signals)
@@ -186,11 +191,9 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
                        coalesce(ev.any_events, 0) AS any_events,
                        ({_present("impacted_customers", alias="t")} {customer}) AS has_customer,
                        coalesce(s1.started, false) OR coalesce(s2.started, false) AS signal_started
-                FROM tickets t
+                FROM scope t
                 LEFT JOIN judged j USING (ticket_id) LEFT JOIN ev USING (ticket_id)
                 LEFT JOIN sk s1 ON s1.k = t.incident_ref LEFT JOIN sk s2 ON s2.k = t.ticket_id
-                WHERE $start IS NULL OR (t.created_at >= timezone($tz, CAST($start AS DATE)::TIMESTAMP)
-                                         AND t.created_at < timezone($tz, CAST($end AS DATE)::TIMESTAMP))
             )
             SELECT {counts} FROM c""",
         params,

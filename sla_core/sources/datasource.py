@@ -250,26 +250,37 @@ def store_source(policy: Policy, path: Optional[Path] = None, as_of: Optional[da
     milliseconds at 1M tickets, against 3-4 s to copy its tables into memory), then attached read-only: its
     tickets, events, signals and survey answers are views over it, and with the results the last import kept
     (kept.py), only the tickets with a clock still running are judged here (`_kept_results`). The review's
-    outcomes are the one table built in memory. The snapshot goes with the source.
+    outcomes are the one table built in memory. The snapshot goes with the source's connection.
     """
     path = path or store_path()
     as_of = as_of or now()
-    folder = Path(tempfile.mkdtemp(prefix="sla_board_store_"))
     con = connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        version = _attach_snapshot(con, path)
+        _store_views(con, path)
+        kept_at = _kept_results(con, policy, as_of)
+        return evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version,
+                         kept_at=kept_at, writes_to=path)
+    except BaseException:
+        con.close()
+        raise
+
+
+def _attach_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """Attach a private snapshot of the store to `con`, read-only, as `sla_store`; the store's version.
+
+    The snapshot file is deleted as soon as it is attached: DuckDB reads it through the file it holds open, and
+    the system frees it when `con` closes, so no snapshot outlives its source, even a server killed mid-way.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="sla_board_store_"))
     try:
         snapshot = folder / "store.duckdb"
         version = _snapshot(path, snapshot)
-        con.execute("SET TimeZone = 'UTC'")
         con.execute("ATTACH ? AS sla_store (READ_ONLY)", [str(snapshot)])
-        _store_views(con, path)
-        kept_at = _kept_results(con, policy, as_of)
-        source = evaluated(con, policy, as_of, kind="store", label=f"Store {path.name}", version=version,
-                           kept_at=kept_at, writes_to=path)
-    except BaseException:
-        _let_go(con, folder)
-        raise
-    weakref.finalize(source, _let_go, con, folder)  # the snapshot lives as long as the source
-    return source
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return version
 
 
 def _snapshot(path: Path, copy: Path) -> str:
@@ -322,14 +333,6 @@ def _kept_results(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetim
     con.execute(f"CREATE VIEW sla_results AS SELECT * FROM sla_store.{KEPT_RESULTS} "
                 "UNION ALL SELECT * FROM kept_judged_now")
     return kept_at
-
-
-def _let_go(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """Close a store source's connection and delete its snapshot."""
-    try:
-        con.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def upload_source(
