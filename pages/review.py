@@ -9,12 +9,19 @@ from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from sla_core.present.words import NO_DISCIPLINES
 from sla_core.vocab import UNASSIGNED
-from ui.data_sources import settle_process, shared, shared_figure
+from ui.data_sources import settle_process, shared, shared_figure, shared_value
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
 from ui.headline import CLOCKS, headline_metrics, trend_note
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
 from ui.widgets import coverage_panel, download, table
+
+def distribution_chart(dist: pd.DataFrame, metric: str) -> tuple[float, int, object]:
+    """Where the chart's axis ends, how many clocks lie beyond it, and the chart."""
+    edge = distribution_edge(dist)
+    return edge, int((dist["elapsed_minutes"] > edge).sum()), distribution_figure(
+        dist, edge, f"time to {metric.replace('_', ' ')} (minutes)")
+
 
 def store_import_history(source: object) -> pd.DataFrame:
     """The store's imports: read once per store version (an import changes it), not on every run."""
@@ -57,11 +64,11 @@ def drill_to_row() -> None:
 
 st.subheader("Adherence per tier and clock")
 adherence = shared(review.adherence_table, source, filters)
-shown = adherence[["tier", "metric", "met", "breached", "adherence", "goal", "prev_adherence", "adherence_12m"]]
+shown = shared_value("adherence_shown", source, (filters,), lambda: adherence[[
+    "tier", "metric", "met", "breached", "adherence", "goal", "prev_adherence", "adherence_12m"]].rename(
+    columns={"adherence": f"Adherence {month}", "prev_adherence": previous, "adherence_12m": "Last 12 months"}))
 table(
-    shown.rename(columns={"adherence": f"Adherence {month}", "prev_adherence": previous,
-                          "adherence_12m": "Last 12 months"}),
-    "adherence_table", percent=(f"Adherence {month}", previous, "Last 12 months"), of=(source, (filters,)),
+    shown, "adherence_table", percent=(f"Adherence {month}", previous, "Last 12 months"), of=(source, (filters,)),
     on_select=drill_to_row, selection_mode="single-row",
 )
 st.caption("Select a row: its breached clocks are listed right below. " + CLOCKS)
@@ -74,7 +81,7 @@ if not trend.empty:
         st.caption("Dotted lines: each tier's goal.")
     fig = shared_figure("trend", source, (filters,), lambda: trend_figure(trend, source.policy.goals))
     st.plotly_chart(fig, key="trend_chart")
-    st.caption(trend_note(trend))
+    st.caption(shared_value("trend_note", source, (filters,), lambda: trend_note(trend)))
     download(trend, "adherence_trend.csv", "dl_trend")
 
 if head.month.decided == 0:
@@ -89,10 +96,8 @@ for col, metric in zip(dist_cols, ("acknowledge", "action_plan")):
         if dist.empty:
             st.info(f"No {dist_tier} {metric.replace('_', ' ')} clocks decided in {month}.")
             continue
-        edge = distribution_edge(dist)
-        beyond = int((dist["elapsed_minutes"] > edge).sum())
-        fig = shared_figure("distribution", source, (filters, metric), lambda: distribution_figure(
-            dist, edge, f"time to {metric.replace('_', ' ')} (minutes)"))
+        edge, beyond, fig = shared_figure("distribution", source, (filters, metric),
+                                          lambda: distribution_chart(dist, metric))
         st.plotly_chart(fig, key=f"dist_{metric}")
         if beyond:
             st.caption(f"{beyond} clock{'s' if beyond != 1 else ''} beyond {edge:,.0f} min drawn at the right edge.")

@@ -70,6 +70,12 @@ def session_summary(source: DataSource, filters: Filters) -> insights.Summary:
     return shared(insights.summarize, source, filters)
 
 
+def _coverage_shown(found: list[Coverage]) -> pd.DataFrame:
+    frame = coverage_frame(found)
+    frame["status"] = frame["status"].map(STATUS_WORDS)
+    return frame.drop(columns=["to fill it"])
+
+
 def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded: bool = False) -> None:
     """What this data can tell: per clock and figure, present / partly present / absent, and how to fill it."""
     found = session_coverage(source, month)
@@ -88,10 +94,9 @@ def coverage_panel(source: DataSource, month: Optional[date] = None, *, expanded
             "needs, partly present with the share that do, absent when none do; an absent figure is left out, "
             "never guessed."
         )
-        frame = coverage_frame(found)
-        frame["status"] = frame["status"].map(STATUS_WORDS)
         table(
-            frame.drop(columns=["to fill it"]), f"coverage_{source.kind}", of=(source, (month,)), height="content",
+            shared_value("coverage_shown", source, (month,), lambda: _coverage_shown(found)),
+            f"coverage_{source.kind}", of=(source, (month,)), height="content",
             column_config={
                 words.label("share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
                 words.label("tickets"): st.column_config.NumberColumn("Tickets in scope", format="localized"),
