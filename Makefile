@@ -20,5 +20,7 @@ run: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+# The speed ratios of issue 27, each against its floor in the same run (bench/RESULTS.md says what each means).
 bench: install
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/ratios.py
+	$(BIN)/python bench/load.py

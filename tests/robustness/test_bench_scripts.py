@@ -53,3 +53,16 @@ def test_notify_benchmark_finds_the_same_messages_whether_the_results_fit_or_not
     finally:
         for name in ("dashboard_20000.duckdb", "notify_20000.duckdb"):
             (DATA / name).unlink(missing_ok=True)
+
+
+def test_the_ratio_guard_measures_both_works_and_reads_its_baseline():
+    out = run("bench/ratios.py", "--tickets", "3000", "--clean")
+    rows = dict(re.findall(r"^\| `(evaluate|import)` \|.*\| ([\d.]+)x \| (?:[\d.]+x|—) \| (?:ok|no baseline|GROSS REGRESSION) \|$",
+                           out, flags=re.MULTILINE))
+    assert set(rows) == {"evaluate", "import"} and all(float(r) > 1 for r in rows.values()), out
+    measured = re.search(r"^ratio-measured 3000: evaluate=([\d.]+) import=([\d.]+)$", out, flags=re.MULTILINE)
+    assert measured and float(measured.group(1)) == float(rows["evaluate"]), out
+    # the baseline CI checks against is recorded, for the size CI runs
+    import bench.ratios as ratios
+
+    assert set(ratios.baseline(200_000) or {}) == {"evaluate", "import"}
