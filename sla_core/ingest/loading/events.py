@@ -96,7 +96,9 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, source: Source, policy: Poli
     typed_at = source.types.get("at", "VARCHAR") in TEMPORAL
     layouts: list[tuple[str, str]] = []
     if not typed_at:
-        texts = sample_texts(con, source, [_columns(source, parser, [])[1]]).get("at", [])
+        texts = source.sample("at") if source.head is not None else sample_texts(
+            con, source, [_columns(source, parser, [])[1]]).get("at", [])
+        texts = texts or []
         layouts = sample_layouts(con, {"at": texts})["at"]
         parser.slash_order = slash_order_of(con, [(0, v) for v in texts])
     table = f"{source.table}_staged"
@@ -115,7 +117,7 @@ def load_event_rows(con: duckdb.DuckDBPyConnection, source: Source, policy: Poli
         con.execute(
             f"""CREATE OR REPLACE TABLE events AS
             SELECT ticket_id, "at", field, value, CAST({ROW} AS BIGINT) AS seq
-            FROM {relation} WHERE {VERDICT} IS NULL"""
+            FROM {relation} WHERE {VERDICT} IS NULL ORDER BY ticket_id, "at", seq"""
         )
         write_rejects(con, staged, relation, "events", "ticket_id")
     finally:

@@ -32,6 +32,7 @@ _MALFORMED_REASONS = {
     "LINE SIZE OVER MAXIMUM": "malformed line: line too long",
 }
 PARQUET = (".parquet", ".pq")
+SAMPLE_ROWS = 2048  # the first rows a file shows its layouts in
 
 
 @dataclass
@@ -51,7 +52,15 @@ class Source:
     delimiter: str = ","
     first_line: int = 2  # the line of the first data row
     placed: bool = False  # rows placed on their lines through `{table}_lines` (malformed or multi-line rows)
+    head: Optional[list[tuple]] = field(default=None, repr=False)  # a CSV's first rows, as its columns read
     lines: Optional["_LineCount"] = field(default=None, repr=False)
+
+    def sample(self, column: str) -> Optional[list[str]]:
+        """The texts of a CSV column on its first rows (None: read them with the scan)."""
+        if self.head is None:
+            return None
+        i = self.columns.index(column)
+        return [text for row in self.head if isinstance(text := row[i], str) and (text := text.strip(" "))]
 
     @property
     def bad(self) -> str:
@@ -204,20 +213,18 @@ def _csv_scan(path: Path, table: str, rejects: str = "") -> ParamSql:
 
 
 def _open_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str) -> Source:
-    scan = _csv_scan(path, table)
+    """The CSV's columns, as DuckDB's reader finds them, and its first rows (the staging's pre-pass reads them)."""
+    first = _csv_scan(path, table, "0")
     try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan.sql}", scan.params).fetchall()]
+        cursor = con.execute(f"SELECT * FROM {first.sql} LIMIT {SAMPLE_ROWS}", first.params)
+        cols, head = [d[0] for d in cursor.description], cursor.fetchall()
     except duckdb.Error as err:
         raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
     _refuse_binary_header(cols, path, label)
-    source = Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols}, scan, positional=False)
+    source = Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols}, _csv_scan(path, table),
+                    positional=False, head=head)
     source.lines = _LineCount(path)
     return source
-
-
-def sample_scan(source: Source) -> ParamSql:
-    """The scan to sample the file's first rows with (a CSV's own rejects tables, so the load's stay its own)."""
-    return _csv_scan(source.path, source.table, "0") if source.csv else source.scan
 
 
 def rescan(con: duckdb.DuckDBPyConnection, source: Source) -> ParamSql:

@@ -17,7 +17,7 @@ from typing import Optional
 
 import duckdb
 
-from sla_core.ingest.loading.reading import Source, account_rows, reset_reads, row_sql, sample_scan, scan_error
+from sla_core.ingest.loading.reading import SAMPLE_ROWS, Source, account_rows, reset_reads, row_sql, scan_error
 from sla_core.ingest.loading.sql import (
     DURATION,
     DURATION_PROBLEM,
@@ -32,7 +32,6 @@ from sla_core.ingest.loading.values import (
     LOWERED,
     VOCABULARIES,
     OUT_OF_RANGE,
-    SAMPLE_ROWS,
     Plan,
     TimestampParser,
     detect_slash_order,
@@ -343,7 +342,7 @@ def stage_mapped(
     stamps = [c.name for c in columns if types[c.name] == "TIMESTAMPTZ" and c.passthrough is None]
     layouts: dict[str, list[tuple[str, str]]] = {}
     if stamps and not mapping.formats:
-        texts = sample_texts(con, source, [c for c in columns if c.name in stamps])
+        texts = sample_texts(con, source, [c for c in columns if c.name in stamps], plan)
         layouts = sample_layouts(con, texts)
         parser.slash_order = slash_order_of(con, [(0, v) for values in texts.values() for v in values])
     extra_terms = [ParamSql().add(f"{same_id} AS {ID}")] if same_id else []
@@ -359,11 +358,14 @@ def stage_mapped(
         parser.slash_order = order
 
 
-def sample_texts(con: duckdb.DuckDBPyConnection, source: Source, columns: list[StageColumn]) -> dict[str, list[str]]:
-    """The mapped texts of `columns` on the file's first rows."""
+def sample_texts(con: duckdb.DuckDBPyConnection, source: Source, columns: list[StageColumn],
+                 plan: Optional[Plan] = None) -> dict[str, list[str]]:
+    """The texts of `columns` on the file's first rows: only which layouts to try first depends on them."""
+    if plan is not None and source.head is not None:  # a CSV's first rows, read when it was opened
+        return {c.name: source.sample(plan.found[c.name][0].column) or [] for c in columns}
     inner = ParamSql().add("SELECT ").join([ParamSql().join([c.text]).add(f" AS {n(c.name)}") for c in columns])
     outer = ParamSql().add("SELECT ").join([ParamSql().join([c.mapped or ParamSql().add(n(c.name))]) for c in columns])
-    query = outer.add(" FROM (").join([inner]).add(" FROM ").join([sample_scan(source)]).add(f" LIMIT {SAMPLE_ROWS})")
+    query = outer.add(" FROM (").join([inner]).add(" FROM ").join([source.scan]).add(f" LIMIT {SAMPLE_ROWS})")
     try:
         rows = con.execute(query.sql, query.params).fetchall()
     except duckdb.Error:  # the staging says what is wrong with the file

@@ -322,7 +322,6 @@ _OFFSET_END = "(Z|UTC|[+-]\\d{2}(:?\\d{2})?)$"
 _SLASH_DATE = "^\\d{1,2}/\\d{1,2}/\\d{4}"  # day/month/year or month/day/year, as the whole file shows
 SHAPES = ("offset", "naive", "slash", "none")
 LAYOUTS_PER_COLUMN = 3  # the most frequent layouts a column's sample shows, each tried with one GLOB per cell
-SAMPLE_ROWS = 2048
 _GLOB_SPECIAL = set("*?[]\\")
 
 
