@@ -9,7 +9,7 @@ import duckdb
 
 from sla_core.columns import STOP_COLUMN, TICKET_COLUMNS
 from sla_core.ingest.loading.reading import Source
-from sla_core.ingest.loading.sql import ROW, ParamSql
+from sla_core.ingest.loading.sql import ROW, TEXT, ParamSql
 from sla_core.ingest.loading.staging import (
     VERDICT,
     Check,
@@ -24,7 +24,7 @@ from sla_core.ingest.loading.staging import (
     write_cleared,
 )
 from sla_core.ingest.loading.tickets import durations_of, impact_unknown, planned, ticket_rules
-from sla_core.ingest.loading.values import JUDGED, Plan
+from sla_core.ingest.loading.values import JUDGED, Plan, has_problem
 from sla_core.ingest.mapping import Mapping
 from sla_core.policy import Policy
 from sla_core.sqlutil import dropped_after, fetch_one, quote_ident
@@ -72,7 +72,7 @@ def load_event_log(
     with dropped_after(con, "_load_l", ("ok", "agg", "flow", "tickets", "checked", "ev")):
         try:
             # a bad value in a column no clock depends on is left empty; the row stays (docs/data.md)
-            cleared = [c for c in typed_cols if c not in JUDGED]
+            cleared = [c for c in typed_cols if c not in JUDGED and has_problem("tickets", c, TICKET_COLUMNS[c])]
             write_cleared(con, rows, "tickets", cleared)
             _accepted_rows(con, rows, cleared)
             _aggregate_tickets(con, plan, present, durations)
@@ -148,7 +148,7 @@ def _aggregate_tickets(con: duckdb.DuckDBPyConnection, plan: Plan, present: list
             aggs.append(f"{last_nn(c)} AS {quote_ident(c)}")
         else:
             aggs.append(f"{last(c)} AS {quote_ident(c)}")
-        aggs.append(f"{last(c + '__n')} AS {n(c)}")
+        aggs.append(f"{last(c + TEXT)} AS {n(c)}")
     for target in [d.target for d in durations if d.target not in present]:
         aggs.append(f"{last(target)} AS {quote_ident(target)}")
     for e in plan.extras:

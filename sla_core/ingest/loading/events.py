@@ -54,8 +54,7 @@ def _columns(source: Source, parser: TimestampParser, layouts: list[tuple[str, s
         at = StageColumn("at", ParamSql().add(quote_ident("at")),
                          passthrough=ParamSql().add(TEMPORAL[at_type].format(v=n("at")), *zone))
     else:
-        at = StageColumn("at", ParamSql().add(_text("at")),
-                         typed=(parser.expr(quote_ident("at__t"), layouts), ParamSql().add("CAST(NULL AS VARCHAR)")))
+        at = StageColumn("at", ParamSql().add(_text("at")), parser.expr(n("at"), layouts))
     return [
         StageColumn("ticket_id", ParamSql().add(_text("ticket_id")), lean=True),
         at,

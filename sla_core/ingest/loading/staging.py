@@ -30,12 +30,12 @@ from sla_core.ingest.loading.sql import (
 )
 from sla_core.ingest.loading.values import (
     LOWERED,
-    VOCABULARIES,
     OUT_OF_RANGE,
     Plan,
     TimestampParser,
     detect_slash_order,
     fix_sql,
+    has_problem,
     mapped_value,
     sample_layouts,
     slash_order_of,
@@ -68,15 +68,16 @@ def said(text: str) -> str:
 class StageColumn:
     """How one canonical column is staged. `text` reads it from the file's columns; `mapped` turns `c__n` into
     the text to type (the mapping's `values`, case); `typed` gives (value, problem) from that text, named
-    `c__t`, and the value, named `c` (None: the mapped text is the value); a typed Parquet timestamp or whole
-    number comes with `passthrough`, its value computed straight from `c__n` (and `typed` gives its problem)."""
+    `c__t`, and the value, named `c` (None: free text, the mapped text is the value and there is no `c__p`); a
+    typed Parquet timestamp or whole number comes with `passthrough`, its value computed straight from `c__n`
+    (and `typed` gives its problem)."""
 
     name: str
     text: ParamSql
     mapped: Optional[ParamSql] = None
     typed: Optional[tuple[ParamSql, ParamSql]] = None
     passthrough: Optional[ParamSql] = None
-    lean: bool = False  # free text no check reads: only its value is kept (no c__n, no c__p)
+    lean: bool = False  # free text no check reads: only its value is kept (no c__n)
 
 
 @dataclass
@@ -137,15 +138,13 @@ def stage(
     for column in columns:
         name, t = quote_ident(column.name), quote_ident(column.name + TYPED)
         if column.passthrough is not None:  # typed already: its problem alone is read from the value
-            problem = column.typed[1] if column.typed else ParamSql().add("CAST(NULL AS VARCHAR)")
-            typed += [ParamSql().join([column.passthrough]).add(f" AS {name}"),
-                      ParamSql().join([problem]).add(f" AS {p(column.name)}")]
+            typed.append(ParamSql().join([column.passthrough]).add(f" AS {name}"))
+            if column.typed:
+                typed.append(ParamSql().join([column.typed[1]]).add(f" AS {p(column.name)}"))
             continue
         typed.append(ParamSql().join([column.mapped or ParamSql().add(n(column.name))]).add(f" AS {t}"))
-        if column.lean:
+        if column.typed is None:  # free text: its value alone, nothing to refuse
             typed.append(ParamSql().add(f"{t} AS {name}"))
-        elif column.typed is None:
-            typed += [ParamSql().add(f"{t} AS {name}"), ParamSql().add(f"CAST(NULL AS VARCHAR) AS {p(column.name)}")]
         else:
             value, problem = column.typed
             typed += [ParamSql().join([value]).add(f" AS {name}"), ParamSql().join([problem]).add(f" AS {p(column.name)}")]
@@ -323,9 +322,9 @@ def mapped_columns(
             mapped = ParamSql().add("lower(").join([mapped]).add(")")
         typed = typed_cell(kind, column, typ, quote_ident(column + TYPED), quote_ident(column), parser,
                            layouts.get(column, ()))
-        plain = column in lean and typ == "VARCHAR" and column not in VOCABULARIES.get(kind, {})
+        plain = not has_problem(kind, column, typ)
         out.append(StageColumn(column, text_cell(found, mapping, plan.repeats, mapping.separators.get(column)),
-                               mapped, None if plain else typed, lean=plain))
+                               mapped, None if plain else typed, lean=plain and column in lean))
     return out
 
 

@@ -29,6 +29,7 @@ from sla_core.ingest.loading.values import (
     OUT_OF_RANGE,
     Found,
     Plan,
+    has_problem,
     out_of_range_sql,
     plan_columns,
     raw_text,
@@ -117,7 +118,8 @@ def ticket_checks(present: set[str]) -> Verdict:
         ("ticket_id", "__d.nth > 1", "ticket_id", said("duplicate row")),
         ("created_at", f"{n('created_at')} IS NULL", "NULL", said("missing required value")),
     ]
-    checks += [(c, f"{p(c)} IS NOT NULL", n(c), p(c)) for c in TICKET_COLUMNS if c in present and c in JUDGED]
+    checks += [(c, f"{p(c)} IS NOT NULL", n(c), p(c)) for c, typ in TICKET_COLUMNS.items()
+               if c in present and c in JUDGED and has_problem("tickets", c, typ)]
     checks += impact_unknown(present)
     checks += [(col, cond, n(col) if col in present else "NULL", said(why)) for col, cond, why in ticket_rules(present)]
     return Verdict(checks, frozenset({1, 2}))
@@ -189,7 +191,8 @@ def load_ticket_rows(
     try:
         dup_join = _duplicates(con, staged, n("ticket_id") if plain_id or not same else ID)
         relation = judged(staged, verdict.final() if dup_join else None, dup_join)
-        cleared = [c for c in TICKET_COLUMNS if c in present and c not in JUDGED and c not in staged.lean]
+        cleared = [c for c, typ in TICKET_COLUMNS.items()
+                   if c in present and c not in JUDGED and has_problem("tickets", c, typ)]
         columns = [ticket_column(c, present, cleared, unmeasured_literal(present)) for c in TICKET_COLUMNS]
         columns += [quote_ident(e) for e in plan.extras]
         in_order = f" ORDER BY {ROW}" if dup_join or staged.source.placed else ""  # else the scan keeps file order

@@ -462,13 +462,21 @@ def _slash_order(con: duckdb.DuckDBPyConnection, values_sql: str, params: list[o
 
 def whole_number(t: str, typ: str) -> str:
     """SQL: the text `t` as a whole number of type `typ`, NULL unless it is one: digits with an optional sign
-    (a cast would round 4.5 to 5 and read 1e2 as 100). The one rule for every whole-number column."""
-    return f"CASE WHEN regexp_full_match(trim({t}), '[+-]?[0-9]+') THEN try_cast(trim({t}) AS {typ}) END"
+    (a cast would round 4.5 to 5 and read 1e2 as 100). The one rule for every whole-number column; one to
+    three digits (a score, most counts) are told by a GLOB before the regular expression."""
+    short = " OR ".join(f"{t} GLOB '{'[0-9]' * k}'" for k in (1, 2, 3))
+    return (f"CASE WHEN {short} THEN try_cast({t} AS {typ}) "
+            f"WHEN regexp_full_match(trim({t}), '[+-]?[0-9]+') THEN try_cast(trim({t}) AS {typ}) END")
 
 
 def _words(words: Iterable[str]) -> str:
     """Code constants (a vocabulary) as SQL string literals."""
     return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+
+
+def has_problem(kind: str, column: str, typ: str) -> bool:
+    """Whether a canonical column's text can be refused (typed, or held to a vocabulary); free text cannot."""
+    return typ != "VARCHAR" or column in VOCABULARIES.get(kind, {})
 
 
 def typed_cell(kind: str, canonical: str, typ: str, t: str, value: str, ts: TimestampParser,
