@@ -132,8 +132,8 @@ def _open_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     """A JSON file as a text table: a list of objects, or an API answer holding one (see JSON_LIST_KEYS).
 
     Each nested field becomes a column named by its path (`service.summary`, `attributes.detected`); a list
-    stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are. An API
-    answer is small: its records are kept as a table, which the staging reads.
+    stays one JSON text cell. Rows are numbered by position in the list (1-based), as Parquet rows are. The
+    staging reads each field out of the records (`{table}_items`) as it stages them.
     """
     try:  # the text goes in as a parameter: DuckDB's own file readers would take a `*` in the name as a pattern
         text = path.read_text(encoding="utf-8-sig")
@@ -177,16 +177,10 @@ def _open_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     if not cols:
         raise LoadError(f"{label} {path.name}: the JSON's records are not objects with fields")
     picks = ", ".join(f"json_extract_string(item, ?) AS {quote_ident(c)}" for c in cols)
-    con.execute(f"DROP TABLE IF EXISTS {table}_all")
-    try:
-        con.execute(f"CREATE TEMP TABLE {table}_all AS SELECT n AS {ROW}, {picks} FROM {table}_items ORDER BY n",
-                    [_json_path(*keys) for keys in paths])
-    except duckdb.Error as err:  # e.g. two fields whose names differ only in case
-        raise LoadError(f"{label} {path.name}: cannot read its records as columns ({_first_line(err)})") from None
-    for t in (f"{table}_doc", f"{table}_items"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    return Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols},
-                  ParamSql().add(f"{table}_all"), positional=True, parsed=int(parsed))
+    con.execute(f"DROP TABLE IF EXISTS {table}_doc")
+    scan = ParamSql().add(f"(SELECT n AS {ROW}, {picks} FROM {table}_items)", *[_json_path(*keys) for keys in paths])
+    return Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols}, scan, positional=True,
+                  parsed=int(parsed))
 
 
 def _json_path(*keys: str) -> str:
@@ -260,7 +254,7 @@ def read_counts(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 def scan_error(source: Source, err: duckdb.Error) -> LoadError:
     """The one line for a file whose scan fails while it is staged."""
-    what = "cannot read as CSV" if source.csv else "cannot read its records"
+    what = "cannot read as CSV" if source.csv else "cannot read its records as columns"
     return LoadError(f"{source.label}: {what} ({_first_line(err)})")
 
 
