@@ -2,7 +2,7 @@
 the backtest measured on this data, and "too small to forecast" where the history cannot say.
 
 What depends only on the data and the policy (the survival steps, the backtest) is learnt once per data source
-through ui/data_sources.py's shared_value: shared by every session for the sample and the store (keyed by
+(the backtest in the background: the page never waits for it) through ui/data_sources.py's shared_value: shared by every session for the sample and the store (keyed by
 source_key: kind, data version, policy, as_of; never by anything an upload holds), kept with the upload object for
 an upload. A refresh of the queue only judges the running clocks (the queue's own live table) and counts the
 past weeks' arrivals: a few small queries.
@@ -10,8 +10,9 @@ past weeks' arrivals: a few small queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time, timedelta
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -26,25 +27,27 @@ from ui.data_sources import shared_value
 END_DATE, END_TIME = "forecast_end_date", "forecast_end_time"  # the shift-end picker's widgets
 
 
-@dataclass(frozen=True)
-class Learnt:
-    """What the forecast learnt from one data source and policy: plain data, no connection."""
-
-    history: fc.History
-    calibration: Calibration
+# The backtest judges the data once per past shift: seconds on the sample, minutes on a 1M-ticket store. It runs
+# beside the page (one worker for the server), so the queue and its forecast never wait for it: the calibration
+# line says it is being measured until it is, and the queue's refresh picks it up.
+_BACKTESTS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forecast-backtest")
 
 
-def _learn(source: DataSource) -> Learnt:
-    history = fc.learn(source.con, source.results, source.as_of)
-    calibration, _ = backtest(source.con, source.policy, results=source.results)
-    return Learnt(history, calibration)
+def history(source: DataSource) -> fc.History:
+    """The forecast's survival steps for this source, learnt once (ui.data_sources.shared_value): for every
+    session for the sample and the store, kept with the upload for an upload."""
+    with st.spinner("Learning the forecast from this data's history…"):
+        return shared_value("forecast:history", source, (),
+                            lambda: fc.learn(source.con, source.results, source.as_of), copied=False)
 
 
-def learnt(source: DataSource) -> Learnt:
-    """The forecast's history and calibration for this source, learnt once (ui.data_sources.shared_value): for
-    every session for the sample and the store, kept with the upload for an upload."""
-    with st.spinner("Learning the forecast from this data's history (a backtest over its past shifts)…"):
-        return shared_value("forecast:learnt", source, (), lambda: _learn(source), copied=False)
+def calibration(source: DataSource) -> Optional[Calibration]:
+    """The backtest's calibration for this source, measured once in the background: None until it is done."""
+    measuring: Future = shared_value(
+        "forecast:backtest", source, (),
+        lambda: _BACKTESTS.submit(lambda: backtest(source.con, source.policy, results=source.results)[0]),
+        copied=False)
+    return measuring.result() if measuring.done() else None
 
 
 def shift_end(source: DataSource, now: datetime) -> datetime:
@@ -90,8 +93,7 @@ def show(source: DataSource, filters: Filters, live: str, now: datetime, end: da
         st.info("A shift ends at most 7 days ahead: the forecast learns new tickets from the same window in past "
                 "weeks. Pick an earlier end.")
         return
-    model = learnt(source)
-    tiers = fc.forecast(source.con, source.policy, model.history, live, now, end, filters, results=source.results)
+    tiers = fc.forecast(source.con, source.policy, history(source), live, now, end, filters, results=source.results)
     level = percent(source.policy.forecast.interval)
     hours = (end - now) / timedelta(hours=1)
     st.caption(f"Clocks expected to breach from now to the shift's end ({hours:.1f} h): running clocks due by then "
@@ -109,4 +111,7 @@ def show(source: DataSource, filters: Filters, live: str, now: datetime, end: da
         column.caption(f"expected {tier.expected:.1f}, {level} interval {tier.low}–{tier.high}")
     if not tiers:
         st.caption("No tier the policy times matches the filters.")
-    st.caption(calibration_line(model.calibration))
+    measured = calibration(source)
+    st.caption(calibration_line(measured) if measured is not None else
+               "Calibration: being measured against this data's own past shifts (a backtest: seconds on a small "
+               "data set, minutes on a large store); the queue's next refresh shows it.")

@@ -94,14 +94,17 @@ def known_at(con: duckdb.DuckDBPyConnection, policy: Policy, results: str, at: d
     """(Re)create table `out`: every clock of a ticket created by `at`, as judged at `at`. A ticket whose clocks
     had all stopped by then keeps its judged clocks from `results`; the others are judged again at `at` (their
     later stops and events unknown)."""
-    open_sql = f"""SELECT ticket_id FROM {quote_ident(tickets)}
-                   WHERE created_at <= TIMESTAMPTZ '{at.isoformat()}'
-                     AND (resolved_at IS NULL OR resolved_at > TIMESTAMPTZ '{at.isoformat()}'
-                          OR acknowledged_at > TIMESTAMPTZ '{at.isoformat()}'
-                          OR action_plan_at > TIMESTAMPTZ '{at.isoformat()}')"""
+    open_ids = f"{out}_open_ids"  # the tickets with a clock still running at `at`, picked with `at` a parameter
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {open_ids} AS SELECT ticket_id FROM {quote_ident(tickets)}
+            WHERE created_at <= $at AND (resolved_at IS NULL OR resolved_at > $at OR acknowledged_at > $at
+                                         OR action_plan_at > $at)""",
+        {"at": at})
+    open_sql = f"SELECT ticket_id FROM {open_ids}"
     judged = f"{out}_open"
-    evaluate_tickets(con, policy, at, open_sql, tickets=quote_ident(tickets), events=quote_ident(events), out=judged)
     try:
+        evaluate_tickets(con, policy, at, open_sql, tickets=quote_ident(tickets), events=quote_ident(events),
+                         out=judged)
         columns = ", ".join(quote_ident(c) for c in RESULT_COLUMNS)
         con.execute(
             f"""CREATE OR REPLACE TABLE {out} AS
@@ -112,6 +115,7 @@ def known_at(con: duckdb.DuckDBPyConnection, policy: Policy, results: str, at: d
         )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {judged}")
+        con.execute(f"DROP TABLE IF EXISTS {open_ids}")
     return out
 
 
