@@ -8,13 +8,16 @@ from sla_core.ingest.store import StoreError, store_imports, store_path
 from sla_core.periods import month_label, shift_month
 from sla_core.present.charts import distribution_edge, distribution_figure, team_figure, trend_figure
 from sla_core.present.words import NO_DISCIPLINES
+from sla_core.sources import policy_path
 from sla_core.vocab import UNASSIGNED
+from ui.agreement import agreement_downloads
 from ui.data_sources import settle_process, shared, shared_figure, shared_value
 from ui.drill import BEHIND_COLUMNS, metric_table, pick, tickets_behind_the_numbers
 from ui.headline import CLOCKS, headline_metrics, trend_note
 from ui.sidebar import require_data
 from ui.state import ALL, StateKeys
 from ui.widgets import coverage_panel, download, table
+
 
 def distribution_chart(dist: pd.DataFrame, metric: str) -> tuple[float, int, object]:
     """Where the chart's axis ends, how many clocks lie beyond it, and the chart."""
@@ -140,5 +143,8 @@ if source.kind == "store":
         else:
             table(imports, "store_imports_table", of=(source, ()))
             download(imports, "store_imports.csv", "dl_imports")
+
+with st.expander("The SLA agreement this review holds the team to", icon=":material/handshake:"):
+    agreement_downloads(source.policy, policy_path().name)
 
 settle_process()  # once an hour: what lives as long as the server is left out of the collections after each run

@@ -350,3 +350,9 @@ def test_where_no_team_maps_to_a_discipline_the_board_says_so_instead_of_unassig
     assert NO_DISCIPLINES in [c.value for c in at.sidebar.caption] and NO_DISCIPLINES in [c.value for c in at.caption]
     teams = shown_table(at, "Owner team", "Breached")
     assert "Discipline" not in teams.columns and list(teams["Owner team"]) == ["Group 70"]
+
+
+def test_the_review_offers_the_agreement_the_team_signs() -> None:
+    at = opened()
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert {"agreement_md", "agreement_html"} <= set(buttons), sorted(buttons)
