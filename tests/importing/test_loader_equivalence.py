@@ -267,7 +267,7 @@ def test_an_events_file_with_problems(tmp_path):
               "T1,2026-01-05 11:00,status,Reopened\nT1,2026-01-05 12:00,status,lunch\n"
               "T1,2026-01-05 12:00,priority,high\nT1,later,status,open\nT2,2026-01-05 12:00,status,open\n"
               "T1,2026-01-05 13:00,impact,critical\nT1,1960-01-01 00:00,status,open\nT1,,status,open\n"
-              " T1 ,05/01/2026 14:00,OWNER_TEAM, Eng \n")
+              " T1 ,25/01/2026 14:00,OWNER_TEAM, Eng \n")
     assert_same(Case(write(tmp_path, "t.csv", VALID_TICKETS.replace(b"F-1", b"T1")), write(tmp_path, "e.csv", events)))
 
 

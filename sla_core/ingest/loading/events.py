@@ -12,6 +12,7 @@ from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.staging import (
     TEMPORAL,
     VERDICT,
+    kept_typed,
     StageColumn,
     Verdict,
     judged,
@@ -49,10 +50,9 @@ def _columns(source: Source, parser: TimestampParser, layouts: list[tuple[str, s
     field = f"lower(trim({raw_text('field')}))"
     value = (f"CASE WHEN {field} IN ('status', 'impact') THEN lower({_text('value')}) ELSE {_text('value')} END")
     at_type = source.types.get("at", "VARCHAR")
-    if at_type in TEMPORAL:
-        zone = [parser.zone] if "?" in TEMPORAL[at_type] else []
-        at = StageColumn("at", ParamSql().add(quote_ident("at")),
-                         passthrough=ParamSql().add(TEMPORAL[at_type].format(v=n("at")), *zone))
+    kept = kept_typed("TIMESTAMPTZ", at_type, parser.zone, n("at"))
+    if kept is not None:
+        at = StageColumn("at", ParamSql().add(quote_ident("at")), passthrough=kept)
     else:
         at = StageColumn("at", ParamSql().add(_text("at")), parser.expr(n("at"), layouts))
     return [

@@ -45,7 +45,6 @@ from sla_core.ingest.loading.values import (
 from sla_core.ingest.mapping import DURATION_UNITS, Mapping
 from sla_core.sqlutil import quote_ident
 
-ID = "__sla_id"  # a row's id as its duplicates compare it, where the staged text differs (null markers, lists)
 VERDICT = "__sla_verdict"  # the row's first failed check: {col, val, why}; NULL for a row accepted
 
 
@@ -116,7 +115,6 @@ def stage(
     extras: dict[str, str] | None = None,
     durations: list[Duration] | None = None,
     late: list[list[ParamSql]] | None = None,
-    first_terms: list[ParamSql] | None = None,
 ) -> Staged:
     """CREATE `table` in one statement over the file's scan, then account the file's rows (reading.py).
 
@@ -133,7 +131,6 @@ def stage(
         first.append(ParamSql().join([duration.text]).add(f" AS {quote_ident(duration.target + DURATION)}"))
     for name, src in extras.items():
         first.append(ParamSql().add(f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(name)}"))
-    first += first_terms or []
     typed = []
     for column in columns:
         name, t = quote_ident(column.name), quote_ident(column.name + TYPED)
@@ -291,12 +288,17 @@ INTEGRAL = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UT
                       "UBIGINT", "UHUGEINT"})
 
 
-def _kept_typed(typ: str, raw_type: str) -> Optional[str]:
-    """SQL (over `{v}`, the typed cell) of a canonical value a typed Parquet column gives without its text."""
+def kept_typed(typ: str, raw_type: str, zone: str, cell: str) -> Optional[ParamSql]:
+    """SQL of the value a typed Parquet cell (`cell`) gives a canonical column of type `typ` without going through
+    its text; None: read it as text. A time far from the ones a clock can hold (a year 10000, one before Christ)
+    is read as its text is, so it is refused in the same words."""
     if typ == "TIMESTAMPTZ" and raw_type in TEMPORAL:
-        return TEMPORAL[raw_type]
+        near = f"{cell} BETWEEN '1969-12-30' AND '2200-01-03'"
+        text = TimestampParser(zone, []).expr(f"CAST({cell} AS VARCHAR)")
+        return (ParamSql().add(f"CASE WHEN {near} THEN {TEMPORAL[raw_type].format(v=cell)} ELSE ",
+                               *([zone] if "?" in TEMPORAL[raw_type] else [])).join([text]).add(" END"))
     if typ in ("BIGINT", "INTEGER") and raw_type in INTEGRAL:
-        return f"try_cast({{v}} AS {typ})"
+        return ParamSql().add(f"try_cast({cell} AS {typ})")
     return None
 
 
@@ -309,13 +311,12 @@ def mapped_columns(
     out = []
     for column in [c for c in plan.found if c in types]:
         typ, found = types[column], plan.found[column]
-        kept = _kept_typed(typ, source.types.get(found[0].column, "VARCHAR"))
+        kept = kept_typed(typ, source.types.get(found[0].column, "VARCHAR"), parser.zone, n(column))
         if (kept is not None and len(found) == 1 and not found[0].when and not mapping.null_values
                 and column not in mapping.values and column not in mapping.separators):
-            zone = [parser.zone] if "?" in kept else []
             out.append(StageColumn(column, ParamSql().add(quote_ident(found[0].column)),
                                    typed=typed_cell(kind, column, typ, n(column), quote_ident(column), parser),
-                                   passthrough=ParamSql().add(kept.format(v=n(column)), *zone)))
+                                   passthrough=kept))
             continue
         mapped = mapped_value(n(column), column, mapping)
         if kind != "tickets" and column in LOWERED:
@@ -331,7 +332,7 @@ def mapped_columns(
 def stage_mapped(
     con: duckdb.DuckDBPyConnection, source: Source, table: str, plan: Plan, mapping: Mapping, kind: str,
     types: dict[str, str], zone: str, *, durations: list[Duration] | None = None,
-    late: list[list[ParamSql]] | None = None, same_id: str = "", lean: frozenset[str] = frozenset(),
+    late: list[list[ParamSql]] | None = None, lean: frozenset[str] = frozenset(),
 ) -> Staged:
     """Stage a file read through a mapping: the timestamps' layouts sampled first (a pre-pass over the file's
     first rows), the day/month order checked over the whole file after, and staged again in the rare file
@@ -344,11 +345,9 @@ def stage_mapped(
         texts = sample_texts(con, source, [c for c in columns if c.name in stamps], plan)
         layouts = sample_layouts(con, texts)
         parser.slash_order = slash_order_of(con, [(0, v) for values in texts.values() for v in values])
-    extra_terms = [ParamSql().add(f"{same_id} AS {ID}")] if same_id else []
     while True:
         columns = mapped_columns(kind, types, plan, mapping, source, parser, layouts, lean)
-        staged = stage(con, source, table, columns, extras=plan.extras, durations=durations, late=late,
-                       first_terms=extra_terms)
+        staged = stage(con, source, table, columns, extras=plan.extras, durations=durations, late=late)
         if not stamps or mapping.formats:
             return staged
         order = whole_file_order(con, staged, stamps)

@@ -10,7 +10,6 @@ from sla_core.ingest.loading.reading import Source, read_counts, rescan
 from sla_core.ingest.loading.report import LoadError
 from sla_core.ingest.loading.sql import ROW, ParamSql
 from sla_core.ingest.loading.staging import (
-    ID,
     VERDICT,
     Check,
     Duration,
@@ -125,24 +124,13 @@ def ticket_checks(present: set[str]) -> Verdict:
     return Verdict(checks, frozenset({1, 2}))
 
 
-def _same_id(plan: Plan) -> str:
-    """SQL over the file's columns: the id two rows are compared by (the first non-empty spelling, as the file
-    gives it: before null markers and `values`)."""
-    cells = []
-    for one in plan.found["ticket_id"]:
-        cell = f"NULLIF(trim({raw_text(one.column)}), '')"
-        if one.when:  # a conditional spelling of an id: its condition's values go in as text literals of the file
-            return ""
-        cells.append(cell)
-    return cells[0] if len(cells) == 1 else f"coalesce({', '.join(cells)})"
-
-
-def _duplicates(con: duckdb.DuckDBPyConnection, staged: Staged, same: str) -> str:
-    """`{table}_dups`: the rows whose id repeats, with how many different rows share it and their place among
-    them in file order (a window over the ids that repeat); returns the join adding them to the staged rows
-    ('' when no id repeats). Copies of an id are the same row or conflict as the file gives them: only then is
-    the file read again, to hash each of those rows whole."""
+def _duplicates(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+    """`{table}_dups`: the rows whose id (its text as read) repeats, with how many different rows share it and
+    their place among them in file order (a window over the ids that repeat); returns the join adding them to
+    the staged rows ('' when no id repeats). Copies of an id are the same row or conflict as the file gives
+    them: only then is the file read again, to hash each of those rows whole."""
     key = ROW if staged.source.positional else "rowid"
+    same = n("ticket_id")
     table = f"{staged.table}_dups"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
@@ -178,18 +166,14 @@ def load_ticket_rows(
     if plan.zone:
         notes.append(f"{label}: times without an offset read in {plan.zone}, the time zone its headers name")
     durations = durations_of(plan, mapping)
-    same = _same_id(plan)
-    plain_id = (not mapping.null_values and "ticket_id" not in mapping.separators and len(plan.found["ticket_id"]) == 1
-                and not plan.found["ticket_id"][0].when and not plan.repeats.get(plan.sources["ticket_id"]))
     table = f"{source.table}_staged"
     present = set(plan.found) | {d.target for d in durations}
     verdict = ticket_checks(present)
     staged = stage_mapped(con, source, table, plan, mapping, "tickets", dict(TICKET_COLUMNS),
                           plan.zone or policy.timezone, durations=durations,
-                          same_id="" if plain_id or not same else same,
                           late=[[ParamSql().add("*"), verdict.staged()]], lean=LEAN)
     try:
-        dup_join = _duplicates(con, staged, n("ticket_id") if plain_id or not same else ID)
+        dup_join = _duplicates(con, staged)
         relation = judged(staged, verdict.final() if dup_join else None, dup_join)
         cleared = [c for c, typ in TICKET_COLUMNS.items()
                    if c in present and c not in JUDGED and has_problem("tickets", c, typ)]

@@ -200,18 +200,19 @@ def load_ticket_rows(
 
     # Duplicates compare the whole source row: identical copies are harmless, conflicting ones undecidable.
     all_cols = list(raw.columns)
-    # FIX (b), issue 27: the id two rows are compared by is the first of its spellings not empty on the row
-    ids = [f"NULLIF(trim(CAST({quote_ident(c)} AS VARCHAR)), '')" for c, _, _ in plan.spelled["ticket_id"]]
-    same_id = ids[0] if len(ids) == 1 else f"coalesce({', '.join(ids)})"
+    # FIX (b), issue 27: the id two rows are compared by is the first of its spellings not empty on the row, as
+    # read (a null marker is empty: such a row has no id and is rejected first)
+    same = spelled_cell(plan.spelled["ticket_id"], mapping, mapping.separators.get("ticket_id"))
     row_struct = "struct_pack(" + ", ".join(f"c{i} := {quote_ident(c)}" for i, c in enumerate(all_cols)) + ")"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _load_t_dups AS
-        WITH r AS (SELECT {ROW} AS r, {same_id} AS id,
+        WITH r AS (SELECT {ROW} AS r, {same.sql} AS id,
                           {row_struct} AS s FROM {raw.table}),
         repeated AS (SELECT id FROM r WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1),
         g AS (SELECT id, count(DISTINCT s) AS variants FROM r SEMI JOIN repeated USING (id) GROUP BY id)
         SELECT r.r, g.variants, row_number() OVER (PARTITION BY r.id ORDER BY r.r) AS nth
-        FROM r JOIN g USING (id)"""
+        FROM r JOIN g USING (id)""",
+        same.params,
     )
 
     checks: list[tuple[str, str, str, str]] = [
