@@ -24,6 +24,7 @@ from pydantic import (
 
 from sla_core.errors import UserError
 from sla_core.vocab import DISCIPLINES, METRICS, SEVERITIES, TIERS, Factor, Metric, Severity, State, Status, Tier
+from sla_core.yamlfile import read_yaml
 
 BUILTIN_24X7 = "24x7"
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -539,15 +540,7 @@ def policy_from_dict(data: Any, base_dir: Optional[Path] = None) -> Policy:
 def load_policy(path: Union[str, Path]) -> Policy:
     """Read and validate a policy file; playbook paths resolve next to it."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise PolicyError(f"policy {path}: cannot read ({err})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise PolicyError(f"policy {path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    return policy_from_dict(data, base_dir=path.resolve().parent)
+    return policy_from_dict(read_yaml(path, "policy", PolicyError), base_dir=path.resolve().parent)
 
 
 __all__ = [

@@ -16,11 +16,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Optional, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sla_core.errors import UserError
 from sla_core.vocab import STATUSES
+from sla_core.yamlfile import read_yaml
 
 CONFIG_ENV = "SLA_BOARD_SYNC"
 DEFAULT_CONFIG = "sync.yaml"
@@ -288,17 +288,10 @@ def config_from_dict(data: Any, where: str = "sync.yaml", base_dir: Optional[Pat
 def load_config(path: Optional[Union[str, Path]] = None) -> SyncConfig:
     """Read and validate sync.yaml (or SLA_BOARD_SYNC's file); errors are one line naming the file and key."""
     path = config_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise SyncConfigError(f"no sync configuration at {path}: copy sync.yaml.example, or name one with "
-                              f"--config or {CONFIG_ENV}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SyncConfigError(f"sync configuration {path}: cannot read ({err})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise SyncConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+                              f"--config or {CONFIG_ENV}")
+    data = read_yaml(path, "sync configuration", SyncConfigError)
     return config_from_dict(data, where=str(path), base_dir=path.resolve().parent)
 
 
