@@ -35,14 +35,12 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +56,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sla_core.now import now as clock_now  # noqa: E402 - the time, read as the project reads it
+from tests.browser.app_server import streamlit_server  # noqa: E402
 HEADLINE = "Clocks met"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -72,37 +71,9 @@ class Server:
 
 @contextmanager
 def serve(name: str, script: str, log: Path, env: dict[str, str], query: str = "") -> Iterator[Server]:
-    """`streamlit run script` on a free port, with the flags of tests/browser/app_server.py, until the block
-    ends."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{script} did not start:\n{log.read_text()}")
-            time.sleep(0.2)
+    """`streamlit run script` on a free port, as the browser tests start the app, until the block ends."""
+    with streamlit_server(script, log, start_timeout=90, env={**os.environ, **env}) as (url, proc):
         yield Server(name, proc.pid, url, query)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -40,15 +40,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_app(
-    store: Path, log: Path, *, start_timeout: float, env: Optional[dict[str, str]] = None
-) -> Iterator[str]:
-    """The app's base URL while the block runs, with SLA_BOARD_DB pointing at `store` (and `env` added)."""
+def streamlit_server(script: str, log: Path, *, start_timeout: float, env: dict[str, str]) -> Iterator[
+        tuple[str, "subprocess.Popen[bytes]"]]:
+    """`streamlit run script` on a free port (headless, no file watcher) with `env` as its environment: its base
+    URL and its process while the block runs (the load bench reads the process's CPU)."""
     port = free_port()
-    env = {**os.environ, "SLA_BOARD_DB": str(store), **(env or {})}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
@@ -63,12 +62,22 @@ def streamlit_app(
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AppDidNotStart(f"streamlit did not start:\n{log.read_text()}")
+                raise AppDidNotStart(f"{script} did not start:\n{log.read_text()}")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def streamlit_app(
+    store: Path, log: Path, *, start_timeout: float, env: Optional[dict[str, str]] = None
+) -> Iterator[str]:
+    """The app's base URL while the block runs, with SLA_BOARD_DB pointing at `store` (and `env` added)."""
+    with streamlit_server("app.py", log, start_timeout=start_timeout,
+                          env={**os.environ, "SLA_BOARD_DB": str(store), **(env or {})}) as (url, _):
+        yield url
