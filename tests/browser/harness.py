@@ -11,7 +11,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -29,14 +29,22 @@ def _need_chromium() -> None:
 
 
 @contextmanager
-def running_app(folder: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port until the block ends; the store is an empty temp path."""
+def app_on_store(store: Path, env: Optional[dict[str, str]] = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with SLA_BOARD_DB at `store` (and `env`) until the block ends; a
+    server that does not start fails the test with its log."""
     _need_chromium()
     try:
-        with streamlit_app(folder / "none.duckdb", folder / "server.log", start_timeout=60) as url:
+        with streamlit_app(store, store.with_name(f"{store.name}.server.log"), start_timeout=60, env=env) as url:
             yield url
     except AppDidNotStart as err:
         pytest.fail(str(err))
+
+
+@contextmanager
+def running_app(folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port until the block ends; the store is an empty temp path."""
+    with app_on_store(folder / "none.duckdb") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,16 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.app_server import AppDidNotStart, streamlit_app
-from tests.browser.harness import _need_chromium, settle
+from tests.browser.harness import app_on_store, settle
 from tests.sync.test_freshness import SYNCED_AT, synced  # noqa: F401 - the synced store fixture
 
 
 @pytest.fixture
 def synced_board(synced: tuple[Path, Path]) -> Iterator[str]:  # noqa: F811 - the fixture imported above
-    _need_chromium()
     store, config = synced
     env = {"SLA_BOARD_SYNC": str(config), "SLA_BOARD_NOW": (SYNCED_AT + timedelta(minutes=4)).isoformat()}
-    try:
-        with streamlit_app(store, store.with_name("server.log"), start_timeout=60, env=env) as url:
-            yield url
-    except AppDidNotStart as err:
-        pytest.fail(str(err))
+    with app_on_store(store, env) as url:
+        yield url
 
 
 def test_the_sidebar_says_when_the_store_was_synced(browser, synced_board: str, screenshots: Path) -> None:  # noqa: ANN001

@@ -14,8 +14,7 @@ import pytest
 
 from sla_core.ingest.store import import_file
 from sla_core.policy import load_policy
-from tests.browser.app_server import AppDidNotStart, streamlit_app
-from tests.browser.harness import _need_chromium, eventually, settle
+from tests.browser.harness import app_on_store, eventually, settle
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "realdata" / "servicenow_incident_event_log.csv.gz"
@@ -30,16 +29,10 @@ def store_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"real data missing under CI: {DATA}", pytrace=False)
         pytest.skip(f"real data not present at {DATA} (../shared/realdata is outside the repository)")
-    _need_chromium()
-    folder = tmp_path_factory.mktemp("store_board")
-    store = folder / "servicenow.duckdb"
+    store = tmp_path_factory.mktemp("store_board") / "servicenow.duckdb"
     import_file(DATA, "servicenow", db=store, policy=load_policy(POLICY))
-    try:
-        with streamlit_app(store, folder / "server.log", start_timeout=60,
-                           env={"SLA_BOARD_POLICY": str(POLICY)}) as url:
-            yield url
-    except AppDidNotStart as err:
-        pytest.fail(str(err))
+    with app_on_store(store, {"SLA_BOARD_POLICY": str(POLICY)}) as url:
+        yield url
 
 
 def chosen(page, label: str) -> str:  # noqa: ANN001 - playwright Page
