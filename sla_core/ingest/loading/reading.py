@@ -91,8 +91,8 @@ def open_source(con: duckdb.DuckDBPyConnection, path: PathLike, table: str, labe
 
 
 def drop_scratch(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    for suffix in ("", "_bad", "_rj", "_rs", "_rj0", "_rs0", "_rj2", "_rs2", "_rj3", "_rs3", "_spans", "_lines", "_doc", "_items",
-                   "_all"):
+    for suffix in ("", "_bad", "_rj", "_rs", "_rj0", "_rs0", "_rj2", "_rs2", "_rj3", "_rs3", "_spans", "_lines", "_doc",
+                   "_items"):
         con.execute(f"DROP TABLE IF EXISTS {source.table}{suffix}")
 
 

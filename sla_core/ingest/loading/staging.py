@@ -3,16 +3,19 @@
 One `CREATE TABLE … AS` over the file's scan (loading/reading.py) stages every row: each canonical column `c`
 goes text → mapped → typed → problem through column aliases of nested SELECTs that DuckDB runs as one pipeline,
 and lands as `c__n` (the cell as the file gives it: text, or a typed Parquet value), `c` (typed) and `c__p` (why
-the text was refused, NULL when fine). The file's other columns ride along as they are.
+the text was refused, NULL when fine); free text no check reads keeps its value alone. The file's other
+columns ride along as they are. A mapping's durations and a kind's cross-column problems are further layers of
+the same statement, and so is the row's verdict: one CASE over the kind's ordered checks (`verdict_sql`), the
+first check a row fails naming its column, the value shown and the reason. The checks that need a join (the
+duplicates of an id, the tickets an event names) slot in at their place in the order afterwards (`Verdict`).
 
 Then three statements read the staged table, each once: the accepted rows, the rejects and the values left
-empty. Which rows are rejected, and why, is one CASE over the kind's ordered checks (`verdict_sql`): the first
-check a row fails names its column, the value shown and the reason.
+empty. Timestamps are read by the layouts a pre-pass over the file's first rows showed (values.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import duckdb
@@ -98,8 +101,6 @@ class Staged:
     table: str
     source: Source
     columns: list[str]
-    extras: dict[str, str] = field(default_factory=dict)
-    lean: set[str] = field(default_factory=set)  # columns staged as their value alone
 
     def rows(self, alias: str = "s") -> tuple[str, str]:
         """(SQL of a row's number in the file, the join it needs) for the staged table under `alias`."""
@@ -161,7 +162,7 @@ def stage(
     except duckdb.Error as err:  # the file's scan failed part-way (every cell is read with try_ functions)
         raise scan_error(source, err) from None
     account_rows(con, source, table)
-    return Staged(table, source, [c.name for c in columns], extras, {c.name for c in columns if c.lean})
+    return Staged(table, source, [c.name for c in columns])
 
 
 def _fill(query: ParamSql, duration: Duration) -> ParamSql:
