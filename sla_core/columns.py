@@ -84,6 +84,17 @@ REQUIRED_SURVEY_COLUMNS: tuple[str, ...] = ("account", "at", "kind", "score")
 # kind -> the scores an answer may hold.
 SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10)}
 
+# column -> DuckDB type of the typed `deploys` table: what went out to which service, when (an incident's context).
+DEPLOY_COLUMNS: dict[str, str] = {
+    "deploy_id": "VARCHAR",
+    "service": "VARCHAR",
+    "deployed_at": "TIMESTAMPTZ",
+    "version": "VARCHAR",
+    "tool": "VARCHAR",
+}
+# `tool` is required too, unless the import names it (`import --tool NAME`): the store tells deploys apart by it.
+REQUIRED_DEPLOY_COLUMNS: tuple[str, ...] = ("deploy_id", "service", "deployed_at")
+
 
 def table_ddl(table: str, columns: dict[str, str], *, if_not_exists: bool = False, replace: bool = False) -> str:
     """CREATE TABLE statement for an empty table of the given canonical columns."""

@@ -13,7 +13,7 @@ from typing import Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sla_core.columns import SIGNAL_COLUMNS, SURVEY_COLUMNS, TICKET_COLUMNS
+from sla_core.columns import DEPLOY_COLUMNS, SIGNAL_COLUMNS, SURVEY_COLUMNS, TICKET_COLUMNS
 from sla_core.errors import UserError
 from sla_core.policy import describe_validation_error
 from sla_core.vocab import STATUSES
@@ -29,6 +29,7 @@ DURATION_UNITS: dict[str, float] = {"milliseconds": 0.001, "seconds": 1, "minute
 # format -> the canonical columns a mapping of that format may name (an event log adds EVENT_LOG_COLUMNS).
 FORMAT_COLUMNS: dict[str, dict[str, str]] = {
     "tickets": TICKET_COLUMNS, "events": TICKET_COLUMNS, "signals": SIGNAL_COLUMNS, "surveys": SURVEY_COLUMNS,
+    "deploys": DEPLOY_COLUMNS,
 }
 
 
@@ -70,7 +71,7 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["tickets", "events", "signals", "surveys"] = "tickets"
+    format: Literal["tickets", "events", "signals", "surveys", "deploys"] = "tickets"
     # canonical column -> the export's column (matched ignoring case and a trailing "(Zone)" or "[type]"), or a
     # list of its spellings (a tool whose CSV and API name a field differently; a JSON export's nested field is
     # its path, `service.summary`): each row takes the first of them that is not empty there; a spelling may hold

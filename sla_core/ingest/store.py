@@ -66,7 +66,7 @@ class ImportReport(BaseModel):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    kind: str = "tickets"  # what the file held: tickets (or an event log), signals or surveys
+    kind: str = "tickets"  # what the file held: tickets (or an event log), signals, surveys or deploys
     rejects_file: Optional[str] = None
     judged: int = 0  # clocks judged and kept for the dashboard (kept.py)
     not_kept: Optional[str] = None  # why no results were kept, when judging failed
@@ -352,7 +352,7 @@ def _record_import(
 class Stored:
     """What one write of loaded data changed in the store."""
 
-    kind: str  # tickets, or the signal / survey kind loaded
+    kind: str  # tickets, or the signal / survey / deploy kind loaded
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -421,13 +421,15 @@ def import_file(
     actor: Optional[Actor] = None,
     memory_limit: Optional[str] = None,
     progress: Callable[[str], None] = lambda line: None,
+    tool: Optional[str] = None,
 ) -> ImportReport:
     """Load an export and upsert it into the store in one transaction, with its audit row.
 
     Raises LoadError / MappingError for a bad file or mapping (the store is not
     touched), StoreError when the store cannot be opened, AccessError when the
     actor (default: the operating-system user) is not an admin. `progress` hears one
-    line per phase (loaded, stored, judged) with its counts and seconds.
+    line per phase (loaded, stored, judged) with its counts and seconds. `tool` names the tool of every deploy of
+    a deploys file (`import --tool`).
     """
     actor = actor or local_actor()
     require(actor, "admin", "an import into the store")
@@ -441,7 +443,7 @@ def import_file(
     work = connect(memory_limit)
     started = time.perf_counter()
     try:
-        report = load_files(work, path, events, policy, export_format=export_format, mapping=mapping)
+        report = load_files(work, path, events, policy, export_format=export_format, mapping=mapping, tool=tool)
         noun = SPECS[report.format].noun if report.format in SPECS else "tickets"
         progress(f"loaded: {report.accepted:,} {noun} accepted, {report.rejected:,} rejected"
                  f"{f', {report.events_accepted:,} events' if report.events_accepted else ''} "

@@ -15,7 +15,7 @@ import duckdb
 
 from sla_core.cli import COMMANDS
 from sla_core.clocks.engine import RESULT_COLUMNS
-from sla_core.columns import SIGNAL_COLUMNS, SURVEY_COLUMNS
+from sla_core.columns import DEPLOY_COLUMNS, SIGNAL_COLUMNS, SURVEY_COLUMNS
 from sla_core.policy import Policy
 from sla_core.vocab import METRICS, STATES, STATUSES
 from tests.conftest import ROOT
@@ -120,10 +120,11 @@ def test_the_columns_evaluate_promises_are_written() -> None:
     assert set(columns) <= set(RESULT_COLUMNS), sorted(set(columns) - set(RESULT_COLUMNS))
 
 
-def test_the_design_names_every_signal_and_survey_column() -> None:
+def test_the_design_names_every_signal_survey_and_deploy_column() -> None:
     for heading, columns in (
         ("### Signals: one row per alert or incident of a monitoring or incident tool (optional)", SIGNAL_COLUMNS),
         ("### Survey answers (optional)", SURVEY_COLUMNS),
+        ("### Deploys: one row per deploy (optional)", DEPLOY_COLUMNS),
     ):
         section = _section(DESIGN, heading)
         named = {part.strip() for code in re.findall(r"`([^`]+)`", section) for part in code.split(",")}
@@ -136,10 +137,11 @@ def _data_table(section: str) -> list[str]:
     return re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE)
 
 
-def test_the_signal_and_survey_tables_of_the_data_doc_are_the_columns() -> None:
+def test_the_signal_survey_and_deploy_tables_of_the_data_doc_are_the_columns() -> None:
     heading = "## Signals (optional; one row per alert or incident of a monitoring or incident tool)"
     assert _data_table(heading) == list(SIGNAL_COLUMNS)
     assert _data_table("## Survey answers (optional; one row per answer)") == list(SURVEY_COLUMNS)
+    assert _data_table("## Deploys (optional; one row per deploy)") == list(DEPLOY_COLUMNS)
 
 
 def test_the_rejects_table_of_the_data_doc_is_what_the_loader_writes(tmp_path: Path) -> None:
@@ -153,15 +155,17 @@ def test_the_rejects_table_of_the_data_doc_is_what_the_loader_writes(tmp_path: P
     signals.write_text("signal_id,source,detected_at\nS1,pagerduty,2026-01-05 10:00\nS2,pagerduty,soon\n")
     surveys = tmp_path / "surveys.csv"
     surveys.write_text("account,at,kind,score\nA,2026-01-05 10:00,nps,9\nB,2026-01-05 10:00,csat,7\n")
+    deploys = tmp_path / "deploys.csv"
+    deploys.write_text("deploy_id,service,deployed_at,tool\nD1,api,2026-01-05 10:00,github\nD2,,2026-01-05 10:00,x\n")
     documented = _data_table("## Rejects (`import --rejects`, the Upload page's download)")
     files = set()
-    for path in (tickets, signals, surveys):
+    for path in (tickets, signals, surveys, deploys):
         con = duckdb.connect()
         load_files(con, path, None, policy)
         cur = con.execute("SELECT * FROM rejects")
         assert [d[0] for d in cur.description] == documented, path.name
         files |= {row[documented.index("file")] for row in cur.fetchall()}
-    assert files == {"tickets", "signals", "surveys"}
+    assert files == {"tickets", "signals", "surveys", "deploys"}
 
 
 def _slug(heading: str) -> str:

@@ -2,8 +2,8 @@
 
 Files are read by DuckDB's own readers (read_csv with all_varchar, read_parquet kept typed, a JSON answer's
 records), never through pandas, so a large export stays out of Python memory. Each file is staged in one
-statement (staging.py) and every row lands either in the typed `tickets` / `events` (or `signals` / `surveys`)
-table or in `rejects` with its row number, column, value and reason: accepted + rejected = rows read, always.
+statement (staging.py) and every row lands either in the typed `tickets` / `events` (or `signals` / `surveys` /
+`deploys`) table or in `rejects` with its row number, column, value and reason: accepted + rejected = rows read, always.
 
 Row numbers are the file's line numbers (the header is line 1; a quoted value spanning lines moves the next row
 down, as an editor shows it); for Parquet and JSON they are 1-based row positions.
@@ -36,6 +36,15 @@ SIGNAL_FORMATS: tuple[str, ...] = tuple(SPECS)
 
 
 def _peek_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The file's column names ([] when it cannot be read: loading it then says why); a JSON file's are its
+    records' fields, as the loader names them."""
+    if path.suffix.lower() == ".json":
+        try:
+            peeked = open_source(con, path, "_peek", "file")
+        except LoadError:
+            return []
+        drop_scratch(con, peeked)
+        return peeked.columns
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
@@ -54,7 +63,7 @@ def resolve_mapping(
     con: duckdb.DuckDBPyConnection, path: PathLike, export_format: str, mapping: Optional[Mapping]
 ) -> Optional[Mapping]:
     """The mapping an export format implies: the given one, else the vendor preset (ServiceNow: list or audit log); a
-    plain file whose header names signals or survey answers (and no ticket_id) reads as those."""
+    plain file whose header names signals, survey answers or deploys (and no created_at) reads as those."""
     if export_format not in EXPORT_FORMATS + SIGNAL_TOOLS:
         raise LoadError(f"unknown export format {export_format!r} (one of {', '.join(EXPORT_FORMATS + SIGNAL_TOOLS)})")
     if mapping is not None:
@@ -65,6 +74,8 @@ def resolve_mapping(
             return Mapping(format="signals")
         if "created_at" not in header and {"account", "at", "kind", "score"} <= header:
             return Mapping(format="surveys")
+        if "created_at" not in header and {"deploy_id", "deployed_at"} <= header:
+            return Mapping(format="deploys")
         return None
     if export_format == "eventlog":
         raise LoadError("--export_format eventlog needs a mapping file (--mapping) naming ticket_id, at and activity")
@@ -86,22 +97,28 @@ def load_files(
     *,
     export_format: str = "plain",
     mapping: Optional[Mapping] = None,
+    tool: Optional[str] = None,
 ) -> LoadReport:
     """Load a tickets file (or an event log) and an optional events file into `tickets`, `events`, `rejects`.
 
     Raises LoadError (one line) for a file that cannot be read at all; row-level
     problems become rejects. `tickets` has schema.TICKET_COLUMNS first, then the
-    file's other columns as text.
+    file's other columns as text. A signals, survey answers or deploys file loads alone into its own table
+    instead (loading/signals.py); `tool` names the tool of every deploy of a deploys file (`import --tool`).
     """
     mapping = resolve_mapping(con, tickets, export_format, mapping)
     fmt = mapping.format if mapping else "tickets"
+    if tool is not None and fmt != "deploys":
+        raise LoadError(f"--tool names the tool of a deploys file; this file reads as {fmt}"
+                        + (" (a signals file's tool is its --source preset or its `source` column)"
+                           if fmt == "signals" else ""))
     if mapping is not None and fmt in SIGNAL_FORMATS:
         if events is not None:
             raise LoadError(f"a {fmt} file goes alone: give no events file with it")
         source = open_source(con, tickets, "_load_s", fmt)
         try:
             return load_signal_file(con, source, mapping, policy,
-                                    tool=export_format if export_format in SIGNAL_TOOLS else None)
+                                    tool=export_format if export_format in SIGNAL_TOOLS else tool)
         finally:
             drop_scratch(con, source)
     if fmt == "events" and events is not None:

@@ -1,9 +1,10 @@
-"""Signals (alerts and incidents of a monitoring or incident tool) and survey answers into their typed tables:
-staged like every file, every row accepted or rejected with its row, column and reason.
+"""Signals (alerts and incidents of a monitoring or incident tool), survey answers and deploys into their typed
+tables: staged like every file, every row accepted or rejected with its row, column and reason.
 
-Both sit beside the tickets: signals time detection (docs/data.md, Signals), survey answers measure what an
-incident did to the accounts it hit (Survey answers). A bad optional value (a start time that does not parse,
-a resolution before the alert) is left empty and counted with the fix, as for tickets.
+All three sit beside the tickets: signals time detection (docs/data.md, Signals), survey answers measure what an
+incident did to the accounts it hit (Survey answers), deploys are what changed before an incident began
+(Deploys). A bad optional value (a start time that does not parse, a resolution before the alert) is left empty
+and counted with the fix, as for tickets.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Iterable, Optional
 import duckdb
 
 from sla_core.columns import (
+    DEPLOY_COLUMNS,
+    REQUIRED_DEPLOY_COLUMNS,
     REQUIRED_SIGNAL_COLUMNS,
     REQUIRED_SURVEY_COLUMNS,
     SIGNAL_COLUMNS,
@@ -47,20 +50,35 @@ from sla_core.sqlutil import fetch_one, quote_ident
 @dataclass(frozen=True)
 class RecordKind:
     """A kind of record beside the tickets: its table's columns, the ones a row needs, what makes two rows the same
-    record (the loader's duplicates and the store's upsert), and what the reports call its rows."""
+    record (the loader's duplicates and the store's upsert), what the reports call its rows, the column a
+    rejected row is named by, and the column naming the tool that made the record (None: no tool), which the
+    import may fill instead of the file (a signals preset, `import --tool` for deploys)."""
 
     columns: dict[str, str]
     required: tuple[str, ...]
     identity: tuple[str, ...]
     noun: str
+    named_by: str
+    tool: Optional[str] = None
 
 
 SPECS: dict[str, RecordKind] = {
-    "signals": RecordKind(SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS, ("source", "signal_id"), "signals"),
-    "surveys": RecordKind(SURVEY_COLUMNS, REQUIRED_SURVEY_COLUMNS, ("account", "at", "kind"), "survey answers"),
+    "signals": RecordKind(SIGNAL_COLUMNS, REQUIRED_SIGNAL_COLUMNS, ("source", "signal_id"), "signals", "signal_id",
+                          tool="source"),
+    "surveys": RecordKind(SURVEY_COLUMNS, REQUIRED_SURVEY_COLUMNS, ("account", "at", "kind"), "survey answers",
+                          "account"),
+    "deploys": RecordKind(DEPLOY_COLUMNS, REQUIRED_DEPLOY_COLUMNS, ("tool", "deploy_id"), "deploys", "deploy_id",
+                          tool="tool"),
 }
-# A signal whose tool the file does not name: the --source it was imported with, else this.
+# A record whose tool the file does not name: the tool it was imported with, else this.
 UNNAMED_TOOL = "other"
+# Why a file without its tool column cannot be read, and how to name the tool instead.
+_NO_TOOL = {
+    "signals": "required column 'source' (the tool: pagerduty, datadog, …) is missing; map it, or import with "
+               "--source pagerduty|opsgenie|sentry|datadog",
+    "deploys": "required column 'tool' (what deployed: github, argocd, …) is missing; map it, or import with "
+               "--tool NAME",
+}
 
 
 def _plan(con: duckdb.DuckDBPyConnection, source: Source, mapping: Mapping, tool: Optional[str]) -> Plan:
@@ -71,9 +89,8 @@ def _plan(con: duckdb.DuckDBPyConnection, source: Source, mapping: Mapping, tool
     def plan() -> Plan:
         planned = plan_columns(source.columns, mapping, source.label, spec.required, (), spec.columns,
                                source.delimiter)
-        if kind == "signals" and not tool and "source" not in planned.sources:
-            raise LoadError(f"{source.label}: required column 'source' (the tool: pagerduty, datadog, …) is missing; "
-                            "map it, or import with --source pagerduty|opsgenie|sentry|datadog")
+        if spec.tool and not tool and spec.tool not in planned.sources:
+            raise LoadError(f"{source.label}: {_NO_TOOL[kind]}")
         return planned
 
     try:
@@ -86,8 +103,9 @@ def _plan(con: duckdb.DuckDBPyConnection, source: Source, mapping: Mapping, tool
 def load_signal_file(
     con: duckdb.DuckDBPyConnection, source: Source, mapping: Mapping, policy: Policy, *, tool: Optional[str]
 ) -> LoadReport:
-    """Typed `signals` or `surveys` (mapping.format) from the file; rejects into `rejects`, values left empty
-    into `cleared`. `tool` fills `source` where a signals file has no such column."""
+    """Typed `signals`, `surveys` or `deploys` (mapping.format) from the file; rejects into `rejects`, values left
+    empty into `cleared`. `tool` names the tool of every signal (`source`) or deploy (`tool`): the file's own
+    column is then not read."""
     kind = mapping.format
     columns = SPECS[kind].columns
     plan = _plan(con, source, mapping, tool)
@@ -97,7 +115,8 @@ def load_signal_file(
                           target in plan.found, text_when_derived=True)
                  for target, column in plan.durations.items()]
     present = set(plan.found) | set(plan.durations)
-    verdict, cleared = _signal_checks(present, tool) if kind == "signals" else _survey_checks()
+    verdict, cleared = (_signal_checks(present, tool) if kind == "signals" else
+                        _deploy_checks(tool) if kind == "deploys" else _survey_checks())
     late = [[ParamSql().add("*" + _contradictions(present))]] if kind == "signals" else []
     table = f"{source.table}_staged"
     staged = stage_mapped(con, source, table, plan, mapping, kind, dict(columns), plan.zone or policy.timezone,
@@ -109,8 +128,7 @@ def load_signal_file(
         select, params = _output(kind, columns, plan, cleared, tool)
         con.execute(f"INSERT INTO {kind} SELECT {', '.join(select)} FROM {relation} WHERE {VERDICT} IS NULL "
                     f"ORDER BY {ROW}", params)
-        write_rejects(con, staged, relation, kind, "signal_id" if kind == "signals" else "account", into="rejects",
-                      create=True)
+        write_rejects(con, staged, relation, kind, SPECS[kind].named_by, into="rejects", create=True)
         con.execute('CREATE OR REPLACE TABLE cleared (row_number BIGINT, "column" VARCHAR, value VARCHAR, '
                     "problem VARCHAR, fix VARCHAR)")
         write_cleared(con, relation, kind, [c for c in cleared if c in present], into="cleared")
@@ -125,23 +143,25 @@ def _output(kind: str, columns: dict[str, str], plan: Plan, cleared: list[str],
     """The SELECT terms of the kind's table, and their parameters."""
     select = []
     for column, typ in columns.items():
-        if column == "source" and kind == "signals":
-            # a preset's tool names the source; a file's own `source` (Opsgenie: the sending system) does not
-            select.append("coalesce(source, ?) AS source" if column in plan.found and not tool
-                          else "CAST(? AS VARCHAR) AS source")
+        if column == SPECS[kind].tool:
+            # a preset's (or the import's) tool names every row; a file's own `source` (Opsgenie: the sending
+            # system) does not
+            select.append(f"coalesce({column}, ?) AS {column}" if column in plan.found and not tool
+                          else f"CAST(? AS VARCHAR) AS {column}")
         elif column not in plan.found and column not in plan.durations:
             select.append(f"CAST(NULL AS {typ}) AS {quote_ident(column)}")
         elif column in cleared:
             select.append(f"CASE WHEN {p(column)} IS NULL THEN {quote_ident(column)} END AS {quote_ident(column)}")
         else:
             select.append(quote_ident(column))
-    return select, [tool or UNNAMED_TOOL] if kind == "signals" else []
+    return select, [tool or UNNAMED_TOOL] if SPECS[kind].tool else []
 
 
 def _identity(kind: str, present: Iterable[str], tool: Optional[str]) -> str:
     """SQL: what makes two rows of the file the same record (SPECS); a preset's rows all come from its one tool,
     whatever the export's own `source` field says."""
-    same = [c for c in SPECS[kind].identity if c != "source" or ("source" in present and not tool)]
+    named = SPECS[kind].tool
+    same = [c for c in SPECS[kind].identity if c != named or (named in present and not tool)]
     return ", ".join(quote_ident(c) for c in same)
 
 
@@ -186,6 +206,21 @@ def _signal_checks(present: set[str], tool: Optional[str]) -> tuple[Verdict, lis
     return Verdict(checks, frozenset({len(checks) - 1})), cleared
 
 
+def _deploy_checks(tool: Optional[str]) -> tuple[Verdict, list[str]]:
+    """Rejects: no id, no service (a deploy no incident can be matched to), no parseable time, no tool (unless the
+    import names it), a repeated id of one tool. `version` is free text: nothing to leave empty."""
+    checks: list[Check] = [
+        ("deploy_id", "deploy_id IS NULL", "NULL", said("missing required value")),
+        ("service", "service IS NULL", "NULL", said("missing required value")),
+        ("deployed_at", f"{n('deployed_at')} IS NULL", "NULL", said("missing required value")),
+        ("deployed_at", f"{p('deployed_at')} IS NOT NULL", n("deployed_at"), p("deployed_at")),
+    ]
+    if not tool:
+        checks.append(("tool", "tool IS NULL", "NULL", said("missing required value")))
+    checks.append(("deploy_id", "__d.nth > 1", "deploy_id", said("duplicate deploy_id (its first good row is kept)")))
+    return Verdict(checks, frozenset({len(checks) - 1})), []
+
+
 def _survey_checks() -> tuple[Verdict, list[str]]:
     """Every column of an answer is needed: a missing or bad one rejects the row."""
     kinds = tuple(SURVEY_SCALES)
@@ -220,7 +255,7 @@ def _report(con: duckdb.DuckDBPyConnection, kind: str, source: Source, notes: li
 
 
 def empty_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """`signals` and `surveys` present (empty when the data has none), so every query can read them."""
+    """`signals`, `surveys` and `deploys` present (empty when the data has none), so every query can read them."""
     for kind, spec in SPECS.items():
         con.execute(table_ddl(kind, spec.columns, if_not_exists=True))
 
