@@ -1,4 +1,4 @@
-"""Beyond the timers: why tickets are slow - owners, handoffs, reopens, detection, CSAT - and the retrospective."""
+"""Beyond the timers: why tickets are slow (owners, handoffs, reopens, detection, deploys, CSAT), the retrospective."""
 
 from functools import partial
 from typing import Callable, Optional
@@ -12,6 +12,7 @@ from sla_core.present import report
 from sla_core.present.charts import insight_charts
 from ui.data_sources import settle_process, shared_figure
 from ui.drill import metric_table, pick
+from ui.incident_context import incident_context_panel
 from ui.retrospective import quarterly_retrospective
 from ui.sidebar import require_data
 from ui.widgets import cannot_tell, empty_reason, session_coverage, session_summary
@@ -96,6 +97,7 @@ with tabs[2]:
     drill_table(summary.detect, "insights_detect",
                 lambda row: incidents.detect_incidents(source, filters, pick(row, "first_seen")),
                 why_empty("incident", "Time to detect"))
+    incident_context_panel(source, filters, found, month)
     st.subheader("NPS and CSAT of the accounts hit by critical incidents")
     cannot_tell(found, "NPS and CSAT of incident cohorts")
     st.caption(f"Survey answers of the accounts of each critical incident's tickets, in the "

@@ -93,6 +93,12 @@ NEEDS: tuple[Need, ...] = (
          "Import your monitoring tool's incidents (`python -m sla_core import FILE --source "
          "pagerduty|opsgenie|sentry|datadog`, or a mapping with `format: signals`) and quote the incident in the "
          "tickets' `incident_ref`; or map when the problem began to `started_at` and the channel to `source`."),
+    Need("Deploys before incidents", "beyond the timers", "deploys, and signals naming the incident's service",
+         INCIDENTS, "$has_deploys AND c.signal_service",
+         "Import your deploys (`deploy_id, service, deployed_at, version, tool`: a plain CSV or JSON with those "
+         "columns, `python -m sla_core import deploys.csv [--tool github]`, or a mapping with `format: deploys`), "
+         "and the monitoring signals that name each incident's `service`, quoted in the tickets' `incident_ref`; "
+         "an incident whose signals name no service cannot be matched to a deploy."),
     Need("CSAT after incidents (ratings)", "beyond the timers", "csat", "c.resolved_at IS NOT NULL",
          _present("csat"),
          "Map the satisfaction score (1 to 5) to `csat`; a good/bad rating maps with `values: {csat: {good: 5, "
@@ -156,9 +162,11 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
     customer = "OR " + _present("customer", alias="t") if "customer" in columns else ""
     owner_history = fetch_one(con.execute("SELECT count(*) > 0 FROM events WHERE field = 'owner_team'"))[0]
     has_surveys = fetch_one(con.execute("SELECT count(*) > 0 FROM surveys"))[0]
+    has_deploys = fetch_one(con.execute("SELECT count(*) > 0 FROM deploys"))[0]
     params: dict[str, object] = {
         "owner_history": bool(owner_history),
         "has_surveys": bool(has_surveys),
+        "has_deploys": bool(has_deploys),
         "incident_tiers": list(INCIDENT_TIERS),
         "tz": src.policy.timezone,
         "start": month,
@@ -183,14 +191,15 @@ def coverage(src: DataSource, month: Optional[date] = None) -> list[Coverage]:
                 SELECT ticket_id, any_value(tier) AS tier, any_value(discipline) AS discipline
                 FROM {quote_ident(src.results)} {in_scope} GROUP BY ticket_id
             ), sk AS (  -- what a signal names: its id, its incident, its ticket (incidents.py links on these)
-                SELECT k, bool_or(started_at IS NOT NULL) AS started
-                FROM (SELECT unnest([signal_id, incident_ref, ticket_id]) AS k, started_at FROM signals)
+                SELECT k, bool_or(started_at IS NOT NULL) AS started, bool_or(service IS NOT NULL) AS serviced
+                FROM (SELECT unnest([signal_id, incident_ref, ticket_id]) AS k, started_at, service FROM signals)
                 WHERE k IS NOT NULL GROUP BY k
             ), c AS (
                 SELECT t.*, j.tier, j.discipline, coalesce(ev.status_events, 0) AS status_events,
                        coalesce(ev.any_events, 0) AS any_events,
                        ({_present("impacted_customers", alias="t")} {customer}) AS has_customer,
-                       coalesce(s1.started, false) OR coalesce(s2.started, false) AS signal_started
+                       coalesce(s1.started, false) OR coalesce(s2.started, false) AS signal_started,
+                       coalesce(s1.serviced, false) OR coalesce(s2.serviced, false) AS signal_service
                 FROM scope t
                 LEFT JOIN judged j USING (ticket_id) LEFT JOIN ev USING (ticket_id)
                 LEFT JOIN sk s1 ON s1.k = t.incident_ref LEFT JOIN sk s2 ON s2.k = t.ticket_id

@@ -11,10 +11,10 @@ Grouping (all in one query; a signal's incident is its `incident_ref`, else its 
   incident by itself (the per-ticket form: the export carries its own detection columns);
 - a signal no ticket links to is an incident monitoring alone saw.
 
-Per incident: started = the earliest `started_at` of its signals and tickets; monitoring saw it at the
-earliest of its signals' `detected_at` and its monitoring-sourced tickets' `detected_at` (else
-`created_at`); customers at the earliest `created_at` of its other tickets; detected = the earlier of the
-two, and monitoring was first when it was not later. Time to detect = detected − started, empty when
+Per incident: its services = those its signals name (a ticket names none); started = the earliest
+`started_at` of its signals and tickets; monitoring saw it at the earliest of its signals' `detected_at` and
+its monitoring-sourced tickets' `detected_at` (else `created_at`); customers at the earliest `created_at` of
+its other tickets; detected = the earlier of the two, and monitoring was first when it was not later. Time to detect = detected − started, empty when
 the start is unknown (or after the detection: a start the data cannot back). Tier = the highest of its
 tickets' tiers and its signals' severities. Resolved = the last resolution of its tickets once all are
 resolved (a signal-only incident: its signals' last `resolved_at`, once all are resolved by as_of).
@@ -93,6 +93,7 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
                min(list_position($tiers::VARCHAR[], severity)) AS rank,
                string_agg(DISTINCT source, ', ' ORDER BY source) AS tools,
                string_agg(DISTINCT service, ', ' ORDER BY service) AS services,
+               list(DISTINCT service ORDER BY service) FILTER (WHERE service IS NOT NULL) AS service_list,
                arg_min(title, detected_at) AS title
         FROM sg GROUP BY incident
     ), joined AS (
@@ -101,7 +102,8 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
                t.customer_at, least(t.started_at, s.started_at) AS started_at,
                CASE WHEN t.incident IS NULL THEN s.resolved_at ELSE t.resolved_at END AS resolved_at,
                $tiers[least(t.rank, s.rank)] AS tier, coalesce(t.passes, false) AS passes,
-               coalesce(t.accounts, []) AS accounts, t.ticket_ids, s.tools, s.services, s.title
+               coalesce(t.accounts, []) AS accounts, t.ticket_ids, s.tools, s.services,
+               coalesce(s.service_list, []) AS service_list, s.title
         FROM by_tickets t FULL JOIN by_signals s ON s.incident = t.incident
     ), judged AS (
         SELECT *, least(monitoring_at, customer_at) AS detected_at,
@@ -114,7 +116,7 @@ def incidents_sql(src: DataSource, filters: Filters) -> tuple[str, dict[str, Any
            CASE WHEN started_at <= detected_at THEN (epoch(detected_at) - epoch(started_at)) / 60.0 END
                AS detect_minutes,
            {local("resolved_at")} AS resolved, tickets, signals, ticket_ids, tools, services, title,
-           accounts, started_at AS started_utc, detected_at AS detected_utc, resolved_at AS resolved_utc
+           accounts, service_list, started_at AS started_utc, detected_at AS detected_utc, resolved_at AS resolved_utc
     FROM judged
     WHERE {in_period("detected_at")}
       AND ($tier IS NULL AND (tier IS NULL OR list_contains($incident_tiers::VARCHAR[], tier)) OR tier = $tier)

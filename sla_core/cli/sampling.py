@@ -1,5 +1,5 @@
 """`python -m sla_core sample --out DIR [--tickets N] [--seed S] …`: write a synthetic ticket set (the committed
-sample_data/ is `--tickets 3000 --seed 7 --out sample_data`) with its signals and survey answers."""
+sample_data/ is `--tickets 3000 --seed 7 --out sample_data`) with its signals, survey answers and deploys."""
 
 from __future__ import annotations
 
@@ -36,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     paths = write_files(tickets, events, args.out, args.format, args.timezone)
     print(f"wrote {tickets.num_rows} tickets to {paths[0]} and {events.num_rows} events to {paths[1]}")
     extra = write_signal_files(tickets, events, args.out, args.format, args.timezone, as_of=horizon, seed=args.seed)
-    print(f"wrote signals to {extra[0]} and survey answers to {extra[1]}")
+    print(f"wrote signals to {extra[0]}, survey answers to {extra[1]} and deploys to {extra[2]}")
     return 0

@@ -55,6 +55,11 @@ LABELS: dict[str, str] = {
     "csat_after": "CSAT after", "nps_answers_before": "NPS answers before", "nps_answers_after": "NPS answers after",
     "unaffected_nps_before": "Others' NPS before", "unaffected_nps_after": "Others' NPS after",
     "accounts": "Accounts", "csat": "CSAT", "customer": "Customer",
+    # an incident's context: the deploys and signals before it began
+    "naming_service": "Naming a service", "after_deploy": "Preceded by a deploy",
+    "share_after_deploy": "Share preceded by a deploy", "deployed": "Deployed", "service": "Service",
+    "version": "Version", "tool": "Tool", "deploy_id": "Deploy", "lead_minutes": "Before it began",
+    "severity": "Severity", "signal_id": "Signal",
     "first_incident": "First incident", "required": "Required fields", "missing": "Missing fields",
     "action_plan_calendar": "Action plan calendar", "action_plan_hours": "Hours to action plan",
     "action_plan_state": "Action plan state", "assessed": "Assessed impact", "why_factor": "Moved most by",
@@ -85,9 +90,9 @@ LABELS: dict[str, str] = {
 
 PERCENT = frozenset({
     "adherence", "goal", "share", "share_of_time", "reopen_rate", "share_low", "share_complete", "met_share",
-    "current", "candidate",
+    "current", "candidate", "share_after_deploy",
 })
-DURATION_MINUTES = frozenset({"target_minutes", "elapsed_minutes", "overdue_minutes"})
+DURATION_MINUTES = frozenset({"target_minutes", "elapsed_minutes", "overdue_minutes", "lead_minutes"})
 VALUE_WORDS: dict[str, str] = {"action_plan": "action plan", "at_risk": "at risk"}
 WORDED = ("metric", "state", "tier_current", "tier_candidate", "rubric_tier")
 MISSING = "—"

@@ -4,10 +4,10 @@ the benchmarks.
 Why: they need data that exercises every rule (business hours, pauses, reopens, tier changes, handoffs,
 empty impacts, rubric disagreements, a live queue at the end) without shipping anyone's real tickets.
 `draws` draws the tickets and events with numpy over whole arrays (a million tickets take seconds),
-`signals` the monitoring signals and survey answers in SQL from them, `tables` loads them into DuckDB,
+`signals` the monitoring signals, survey answers and deploys in SQL from them, `tables` loads them into DuckDB,
 `live` cuts the bundled sample at "now", `files` writes them out.
 
-Regenerate the committed sample (sample_data/tickets.csv and events.csv):
+Regenerate the committed sample (sample_data/tickets.csv, events.csv, signals.csv, surveys.csv and deploys.csv):
 
     python -m sla_core sample --tickets 3000 --seed 7 --out sample_data
 

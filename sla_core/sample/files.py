@@ -57,14 +57,13 @@ def write_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt:
 
 def write_signal_files(tickets: pa.Table, events: pa.Table, out: Union[str, Path], fmt: str, timezone_name: str, *,
                        as_of: datetime, seed: int) -> list[Path]:
-    """DIR/signals.<fmt> and DIR/surveys.<fmt>: the sample's monitoring signals and survey answers at `as_of`
-    (signals.py), written as the tickets are."""
+    """DIR/signals.<fmt>, DIR/surveys.<fmt> and DIR/deploys.<fmt>: the sample's monitoring signals, survey answers
+    and deploys at `as_of` (signals.py), written as the tickets are."""
     con = duckdb.connect()
     load_tables(con, tickets, events)
     add_signals_and_surveys(con, as_of, seed)
     paths = []
-    for name in ("signals", "surveys"):
-        order = "signal_id" if name == "signals" else 'account, "at", kind'
+    for name, order in (("signals", "signal_id"), ("surveys", 'account, "at", kind'), ("deploys", "deploy_id")):
         table = con.sql(f"SELECT * FROM {name} ORDER BY {order}").to_arrow_table()
         path = Path(out) / f"{name}.{fmt}"
         if fmt == "csv":

@@ -38,7 +38,7 @@ def test_committed_sample_is_what_the_documented_command_writes(tmp_path: Path, 
     assert Path(args[args.index("--out") + 1]) == Path("sample_data")
     assert cli_main(with_out(args, tmp_path)) == 0
     assert "wrote 3000 tickets" in capsys.readouterr().out
-    for name in ("tickets.csv", "events.csv"):
+    for name in ("tickets.csv", "events.csv", "signals.csv", "surveys.csv", "deploys.csv"):
         assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), (
             f"sample_data/{name} is stale: regenerate with python -m sla_core {' '.join(args)}"
         )
