@@ -41,7 +41,13 @@ def _option(row: pd.Series) -> str:
 
 
 def incident_context_panel(source: DataSource, filters: Filters, found: list[Coverage], month: str) -> None:
-    """The monthly share and the picked incident's context, under the detection table."""
+    """The monthly share and the picked incident's context, under the detection table, in a container of its own
+    (`insights_context`)."""
+    with st.container(key="insights_context"):
+        _panel(source, filters, found, month)
+
+
+def _panel(source: DataSource, filters: Filters, found: list[Coverage], month: str) -> None:
     window = words.duration(pd.Series([source.policy.context_window])).iloc[0]
     st.subheader("Incidents preceded by a deploy, per month")
     cannot_tell(found, FIGURE)
@@ -51,7 +57,7 @@ def incident_context_panel(source: DataSource, filters: Filters, found: list[Cov
                "routine deploy can fall in the window by chance.")
     shares = shared(context.deploy_share, source, filters)
     if not shares.empty:
-        table(shares, "insights_deploy_share", of=(source, (filters,)), column_config=SHARE)
+        table(shares, "insights_deploy_share", of=(source, (filters,)), column_config=SHARE, height="content")
     st.subheader("Deploys and signals before an incident")
     listed = shared(context.incidents_in_context, source, filters)
     if listed.empty:
@@ -83,8 +89,10 @@ def _draw(found: Optional[context.IncidentContext], window: str, zone: str) -> N
     if found.deploys.empty:
         st.caption(f"No deploy of its services in the {window} before it began.")
     else:
+        st.caption("Deploys to its services, the latest first")
         table(found.deploys, "insights_context_deploys", height="content")
     if found.signals.empty:
         st.caption(f"No other signal of its services in the {window} before it began.")
     else:
+        st.caption("Other signals of its services, the latest first: the error trend before it began")
         table(found.signals, "insights_context_signals", height="content")

@@ -9,7 +9,7 @@ import yaml
 
 from tests.app.test_upload_values import EXPORT
 from tests.browser.harness import settle
-from tests.browser.test_browser import open_page, page_of
+from tests.browser.test_browser import page_of
 
 
 def test_map_columns_and_values_then_load(browser, server: str, screenshots: Path) -> None:  # noqa: ANN001
@@ -46,8 +46,9 @@ def test_map_columns_and_values_then_load(browser, server: str, screenshots: Pat
         assert page.locator('[data-testid="stException"]').count() == 0
         panel = page.locator('[data-testid="stExpander"]').filter(has_text="What this data can tell")
         told = panel.inner_text()
-        # 11: the clocks and figures this small export lacks, NPS cohorts (no accounts, no survey answers) among them
-        assert "11 figures it cannot back" in told and "Action plan clock" in told and "Time to detect" in told
-        assert "NPS and CSAT of incident cohorts" in told
+        # 12: the clocks and figures this small export lacks, NPS cohorts (no accounts, no survey answers) and the
+        # share of incidents a deploy preceded (no deploys) among them
+        assert "12 figures it cannot back" in told and "Action plan clock" in told and "Time to detect" in told
+        assert "NPS and CSAT of incident cohorts" in told and "Deploys before incidents" in told
         panel.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "upload_value_mapping_loaded.png"), full_page=True)

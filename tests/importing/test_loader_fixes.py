@@ -1,5 +1,6 @@
 """The three behaviours issue 27 changed on purpose, each on its own (everything else the one-pass loader does is
-what the loader before it did: test_loader_equivalence.py).
+what the loader before it did, checked against a copy of it on every corpus of test_loader_corpora.py before that
+copy was removed).
 
 (a) whole numbers are checked one way: digits with a sign, as survey scores always were;
 (b) a list of spellings chooses per row: the first spelling not empty on the row;
