@@ -8,7 +8,7 @@ import duckdb
 import streamlit as st
 
 from sla_core.ingest.column_guess import file_columns
-from sla_core.ingest.loading import save_upload
+from sla_core.ingest.loading import reader_complaint, save_upload
 from sla_core.ingest.mapping import MappingError, load_mapping
 from sla_core.policy import PolicyError
 from sla_core.sources import upload_source
@@ -74,7 +74,7 @@ if tickets_file is not None and preset == CUSTOM and mapping is None:
         columns = file_columns(tickets_path)
         mapping = column_mapper(tickets_path, tickets_file.name, columns, current_policy().segment_names)
     except duckdb.Error as err:
-        st.error(f"Cannot read {tickets_file.name}: {str(err).splitlines()[0]}")
+        st.error(f"Cannot read {tickets_file.name}: {reader_complaint(err)}")
         st.stop()
     if mapping is None:
         st.stop()

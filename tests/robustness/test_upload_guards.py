@@ -65,10 +65,11 @@ def test_a_file_of_another_type_is_refused_before_it_is_read():
     "name, content, says",
     [
         ("tickets.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", "tickets.csv could not be loaded"),
+        ("tickets.csv", bytes(range(256)) * 12, "binary file renamed .csv"),
         ("tickets.parquet", VALID, "not a readable Parquet file"),
         ("tickets.csv", b"", "empty"),
     ],
-    ids=["png-named-csv", "csv-named-parquet", "empty"],
+    ids=["png-named-csv", "binary-named-csv", "csv-named-parquet", "empty"],
 )
 def test_content_that_is_not_what_its_name_says_gets_one_clear_message(name, content, says):
     at = fresh_session()
@@ -78,5 +79,8 @@ def test_content_that_is_not_what_its_name_says_gets_one_clear_message(name, con
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and says in errors[0] and "\n" not in errors[0], errors
+    # in the words of the person holding the file: no server path, temporary name or database error class
+    assert "/" not in errors[0].replace(" or ", "") and "sla_board_upload" not in errors[0], errors
+    assert not any(f"{kind} Error" in errors[0] for kind in ("Input", "Invalid Input", "Conversion", "IO")), errors
     assert StateKeys.UPLOAD not in at.session_state
     assert at.sidebar.radio(key=StateKeys.SOURCE).options == ["Persistent store", "Bundled sample (demo)"]

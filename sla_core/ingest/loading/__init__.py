@@ -21,7 +21,7 @@ import duckdb
 from sla_core.columns import EVENT_COLUMNS, STOP_COLUMN
 from sla_core.ingest.loading.event_log import load_event_log
 from sla_core.ingest.loading.events import load_event_rows
-from sla_core.ingest.loading.reading import PathLike, Source, drop_scratch, open_source
+from sla_core.ingest.loading.reading import PathLike, Source, drop_scratch, open_source, reader_complaint
 from sla_core.ingest.loading.report import LoadError, LoadReport, check_accounting
 from sla_core.ingest.loading.signals import SPECS, load_signal_file
 from sla_core.ingest.loading.tickets import load_ticket_rows
@@ -270,6 +270,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "load_files",
     "load_upload",
+    "reader_complaint",
     "save_upload",
     "resolve_mapping",
 ]

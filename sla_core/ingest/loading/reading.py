@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +112,7 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str, label:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         rows = fetch_one(con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]))[0]
     except duckdb.Error as err:
-        raise LoadError(f"{label} {path.name}: not a readable Parquet file ({_first_line(err)})") from None
+        raise LoadError(f"{label} {path.name}: not a readable Parquet file ({reader_complaint(err)})") from None
     types = {row[0]: str(row[1]) for row in described if row[0] != "file_row_number"}
     cols = list(types)
     _refuse_binary_header(cols, path, label)
@@ -143,7 +144,7 @@ def _open_json(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: st
     except UnicodeDecodeError:
         raise LoadError(f"{label} {path.name}: not UTF-8 text") from None
     except duckdb.Error as err:
-        raise LoadError(f"{label} {path.name}: not readable JSON ({_first_line(err)})") from None
+        raise LoadError(f"{label} {path.name}: not readable JSON ({reader_complaint(err)})") from None
     if kind == "ARRAY":
         list_path = "$"
     else:  # the keys holding a list whose first item is an object
@@ -213,7 +214,7 @@ def _open_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, label: str
         cursor = con.execute(f"SELECT * FROM {first.sql} LIMIT {SAMPLE_ROWS}", first.params)
         cols, head = [d[0] for d in cursor.description], cursor.fetchall()
     except duckdb.Error as err:
-        raise LoadError(f"{label} {path.name}: cannot read as CSV ({_first_line(err)})") from None
+        raise LoadError(f"{label} {path.name}: cannot read as CSV ({reader_complaint(err)})") from None
     _refuse_binary_header(cols, path, label)
     source = Source(path, f"{label} {path.name}", table, cols, {c: "VARCHAR" for c in cols}, _csv_scan(path, table),
                     positional=False, head=head)
@@ -248,14 +249,14 @@ def read_counts(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {source.table} AS SELECT * FROM {source.scan.sql}",
                     source.scan.params)
     except duckdb.Error as err:
-        raise LoadError(f"{source.label}: cannot read as CSV ({_first_line(err)})") from None
+        raise LoadError(f"{source.label}: cannot read as CSV ({reader_complaint(err)})") from None
     account_rows(con, source, source.table)
 
 
 def scan_error(source: Source, err: duckdb.Error) -> LoadError:
     """The one line for a file whose scan fails while it is staged."""
     what = "cannot read as CSV" if source.csv else "cannot read its records as columns"
-    return LoadError(f"{source.label}: {what} ({_first_line(err)})")
+    return LoadError(f"{source.label}: {what} ({reader_complaint(err)})")
 
 
 def account_rows(con: duckdb.DuckDBPyConnection, source: Source, staged: str) -> None:
@@ -375,6 +376,25 @@ def _place_rows(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     source.placed = True
 
 
-def _first_line(err: BaseException) -> str:
+# What DuckDB's reader says, in the words of a person holding the file: the first pattern found in its message
+# wins; any other message loses its error class and any path (a server's temporary upload name means nothing to
+# the person who chose the file).
+_PLAIN: tuple[tuple[str, str], ...] = (
+    (r"Error when sniffing file", "no columns could be told apart in it: is it a text CSV with a header row? "
+                                  "A spreadsheet, a zip or another binary file renamed .csv cannot be read"),
+    (r"No magic bytes found", "another kind of file renamed .parquet?"),
+    (r"Malformed JSON at (byte \d+)[^:]*: ([^.]*)", r"malformed JSON at \1: \2"),
+    (r"Invalid unicode|invalid UTF-8", "not UTF-8 text: save it as UTF-8"),
+)
+
+
+def reader_complaint(err: BaseException) -> str:
+    """The reader's complaint in plain words, without a database error class or a file path."""
     text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    line = text[0] if text else type(err).__name__
+    for pattern, plain in _PLAIN:
+        found = re.search(pattern, line)
+        if found:
+            return found.expand(plain)
+    line = re.sub(r"^[A-Za-z ]*Error: ", "", line)
+    return re.sub(r"""(["'])/[^"']*\1|/\S+""", "the file", line).strip().rstrip(".")

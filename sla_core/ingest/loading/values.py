@@ -193,7 +193,7 @@ def plan_columns(
                     f"the file; its header has {header_preview(columns)}"
                 )
             else:
-                missing_optional.append(f"{' or '.join(repr(n) for n in names)} (for {canonical})")
+                missing_optional.append(repr(names[0]))
         elif canonical in present:
             sources[canonical] = canonical
             found[canonical] = [Found(canonical)]
@@ -208,9 +208,12 @@ def plan_columns(
         if (column := _find(columns, derived.column)) is not None:
             durations[target] = column
         else:
-            missing_optional.append(f"{derived.column!r} (a duration for {target})")
-    if missing_optional:  # one line, not one per column the export does not have
-        missing_optional = ["columns the mapping names are not in the file: " + ", ".join(missing_optional)]
+            missing_optional.append(repr(derived.column))
+    if missing_optional:  # one line in the tool's own column names, not one per column the export does not have
+        count = len(missing_optional)
+        missing_optional = [f"{count} optional column{'s' if count > 1 else ''} of this export format "
+                            f"{'are' if count > 1 else 'is'} not in the file, so {'their' if count > 1 else 'its'} "
+                            "values are left empty: " + ", ".join(missing_optional)]
     if len(zones) > 1:
         raise LoadError(f"{label}: its headers name several time zones ({', '.join(sorted(zones))})")
     # A later spelling is read where the first is empty, and kept as it is too (an extra), as before it was read.
