@@ -161,4 +161,7 @@ def test_the_checks_bite_on_a_known_good_and_a_known_bad_file(tmp_path):
 def test_a_utf16_export_is_loaded_or_refused_in_one_line(tmp_path, encoding):
     """Excel's "Unicode text" export: NUL bytes in every header name (found by the fuzzer above)."""
     text = VALID_TICKETS.decode().replace(",", "\t") if encoding != "utf-16" else VALID_TICKETS.decode()
-    load_or_refuse(tmp_path, text.encode(encoding))
+    (tmp_path / "tickets.csv").write_bytes(text.encode(encoding))
+    with pytest.raises(LoadError) as refused:  # with a byte-order mark or without one, the same plain advice
+        load_files(duckdb.connect(), tmp_path / "tickets.csv", None, POLICY)
+    assert str(refused.value) == "tickets tickets.csv: the header holds NUL bytes (the file is UTF-16: save it as UTF-8 CSV)"

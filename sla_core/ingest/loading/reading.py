@@ -102,7 +102,10 @@ def _refuse_binary_header(cols: list[str], path: Path, label: str) -> None:
     if not any("\x00" in c for c in cols):
         return
     with path.open("rb") as f:
-        utf16 = f.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        head = f.read(64)
+    # UTF-16 with a byte-order mark, or without one (Excel's "Unicode text"): a NUL beside each ASCII character
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or (
+        len(head) >= 8 and (head[0::2].count(0) == len(head[0::2]) or head[1::2].count(0) == len(head[1::2])))
     hint = "the file is UTF-16: save it as UTF-8 CSV" if utf16 else "a binary file, not a CSV?"
     raise LoadError(f"{label} {path.name}: the header holds NUL bytes ({hint})")
 
