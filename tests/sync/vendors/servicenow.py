@@ -1,38 +1,54 @@
-"""ServiceNow's Table API (display_value=all, keyset by sys_updated_on then sys_id) with sys_audit's
-assignment-group changes, and the incident list exported as CSV (field names as headers, display values,
-dates in the user's zone) with the handoffs as a plain events file."""
+"""ServiceNow's Table API (display_value=all, keyset by sys_updated_on then sys_id) with sys_audit's rows for
+assignment_group, state, incident_state and hold_reason (one row per field an insert set or an update changed,
+the stored value: a group's sys_id, a choice's number; `state` and `incident_state` both, as business rules keep
+them equal), and the incident list exported as CSV (field names as headers, display values, dates in the user's
+zone) with the same history as a plain events file: handoffs, and statuses mapped here by hand from the numbers
+(servicenow_audit.yaml's decisions: Awaiting Caller waits on the customer, Awaiting Vendor on a third party,
+Awaiting Problem and Awaiting Change on our own work)."""
 
 from __future__ import annotations
 
 import csv
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from tests.sync.helpers import basic, export_time
 from tests.sync.server import Reply, Request
 from tests.sync.vendors import World as Base
 
-T0 = datetime(2026, 7, 6, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 7, 6, 8, 0, tzinfo=UTC)
 TABLE = "/api/now/table/incident"
 GROUPS = {"g1": "Service Desk", "g2": "Network", "g3": "Database"}
 PRIORITY = {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low"}
-STATE = {"1": "New", "2": "In Progress", "6": "Resolved"}
+STATE = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+# (state, hold_reason) numbers -> the status the export's events file carries
+STATUS = {"1": "new", "2": "open", "6": "resolved", "7": "closed", "8": "closed"}
+HELD = {"1": "waiting_on_customer", "3": "open", "4": "waiting_on_third_party", "5": "open"}
 CHANNEL = {"email": "Email", "phone": "Phone", "monitoring": "Monitoring"}
 
 
-def db(moment: Optional[datetime]) -> str:
+def db(moment: datetime | None) -> str:
     """A stored date as the Table API's value: UTC, no offset."""
-    return "" if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def incident(n: int, minutes: int, **extra: Any) -> dict[str, Any]:
+def status(state: str, reason: str) -> str:
+    return HELD.get(reason, "waiting_on_customer") if state == "3" else STATUS[state]
+
+
+def incident(n: int, minutes: int, states: tuple[tuple[int, str, str], ...] = (), **extra: Any) -> dict[str, Any]:
+    """An incident opened `minutes` after T0 in `state` (In Progress unless given); `states` its later
+    (minutes, state, hold_reason) changes."""
     opened = T0 + timedelta(minutes=minutes)
-    return {"sys_id": f"{n:032x}", "number": f"INC{n:07d}", "short_description": f"Incident {n}", "state": "2",
+    first = extra.pop("state", "2")
+    history = [(opened, first, ""), *((T0 + timedelta(minutes=m), s, r) for m, s, r in states)]
+    return {"sys_id": f"{n:032x}", "number": f"INC{n:07d}", "short_description": f"Incident {n}",
+            "state": history[-1][1], "hold_reason": history[-1][2],
             "opened_at": opened, "resolved_at": None, "u_first_response": None, "sys_updated_on": opened,
             "priority": "3", "assignment_group": "g1", "company": "Example Ltd", "caller_id": "Ann Caller",
-            "reopen_count": "0", "contact_type": "email", "audit": [(opened, "g1")], **extra}
+            "reopen_count": "0", "contact_type": "email", "audit": [(opened, "g1")], "states": history, **extra}
 
 
 class World(Base):
@@ -44,12 +60,18 @@ class World(Base):
         super().__init__()
         data = [
             incident(1, 0, priority="1", u_first_response=T0 + timedelta(minutes=5), contact_type="monitoring"),
-            incident(2, 10, state="6", resolved_at=T0 + timedelta(hours=3),
-                     audit=[(T0 + timedelta(minutes=10), "g1"), (T0 + timedelta(minutes=50), "g2")],
+            # New, In Progress, On Hold awaiting a vendor for 30 min (handed to Network while held), resolved
+            incident(2, 10, state="1", resolved_at=T0 + timedelta(hours=3),
+                     states=((20, "2", ""), (60, "3", "4"), (90, "2", ""), (180, "6", "")),
+                     audit=[(T0 + timedelta(minutes=10), "g1"), (T0 + timedelta(minutes=60), "g2")],
                      assignment_group="g2"),
             incident(3, 20, priority="2", company="", caller_id="Bob Caller"),
-            incident(4, 30, priority="4", reopen_count="1", contact_type="phone"),
-            incident(5, 40, u_first_response=T0 + timedelta(minutes=70)),
+            # On Hold awaiting the caller, then awaiting a change (the clock runs), then In Progress again
+            incident(4, 30, priority="4", reopen_count="1", contact_type="phone",
+                     states=((45, "3", "1"), (75, "3", "5"), (100, "2", ""))),
+            # On Hold awaiting the caller for exactly 2 h, then resolved: the hand-computed pause (test_servicenow)
+            incident(5, 40, u_first_response=T0 + timedelta(minutes=70), resolved_at=T0 + timedelta(hours=5),
+                     states=((60, "3", "1"), (180, "2", ""), (300, "6", ""))),
             incident(6, 50, state="1"),
             incident(7, 60, priority="2"),
         ]
@@ -63,13 +85,19 @@ class World(Base):
         merged = {**base, **changes, "sys_updated_on": self.clock}
         if changes.get("assignment_group") and changes["assignment_group"] != base["assignment_group"]:
             merged["audit"] = [*base["audit"], (self.clock, changes["assignment_group"])]
+        if "state" in changes or "hold_reason" in changes:
+            merged.setdefault("hold_reason", "")
+            if merged["state"] != "3":
+                merged["hold_reason"] = ""  # leaving On Hold clears the reason (the state model's docs)
+            merged["states"] = [*base["states"], (self.clock, merged["state"], merged["hold_reason"])]
         self.incidents[number] = merged
 
     def change_during_run(self) -> None:
         self.update("INC0000001", priority="2", assignment_group="g3")
 
     def change_between_runs(self) -> None:
-        self.update("INC0000003", state="6", resolved_at=self.clock, assignment_group="g2")
+        self.update("INC0000003", state="6", resolved_at=self.clock + timedelta(minutes=5), assignment_group="g2")
+        self.update("INC0000006", state="3", hold_reason="4")  # held for a vendor after run 1: a status event
         self.update("INC0000008", priority="1")
 
     def field(self, record: dict[str, Any], name: str) -> dict[str, Any]:
@@ -100,19 +128,32 @@ class World(Base):
         fields = [f for f in str(request.arg("sysparm_fields")).split(",") if f in rows[0]] if rows else []
         return 200, {}, {"result": [{f: self.field(i, f) for f in fields} for i in rows[offset:offset + limit]]}
 
-    def audit(self, request: Request) -> Reply:
-        query = str(request.arg("sysparm_query"))
-        keys = re.search(r"documentkeyIN([0-9a-f,]+)", query)
-        if not query.startswith("tablename=incident^fieldname=assignment_group^") or not keys:
-            return 400, {}, {"error": {"message": "unexpected audit query"}}
-        wanted = set(keys.group(1).split(","))
-        rows = sorted(({"documentkey": i["sys_id"], "newvalue": group, "sys_created_on": db(at)}
-                       for i in self.incidents.values() if i["sys_id"] in wanted for at, group in i["audit"]),
-                      key=lambda r: (r["sys_created_on"], r["documentkey"]))
-        offset, limit = int(str(request.arg("sysparm_offset", "0"))), int(str(request.arg("sysparm_limit")))
-        return 200, {}, {"result": rows[offset:offset + limit]}
+    def audit_rows(self, record: dict[str, Any]) -> list[dict[str, str]]:
+        """The incident's sys_audit rows: each field an insert set or an update changed, at that instant."""
+        rows = [("assignment_group", at, group) for at, group in record["audit"]]
+        state = reason = ""
+        for at, new_state, new_reason in record["states"]:
+            if new_state != state:
+                rows += [("state", at, new_state), ("incident_state", at, new_state)]
+            if new_reason != reason:
+                rows.append(("hold_reason", at, new_reason))
+            state, reason = new_state, new_reason
+        return [{"sys_id": f"{record['sys_id'][-8:]}{n:024x}", "documentkey": record["sys_id"], "fieldname": name,
+                 "newvalue": value, "sys_created_on": db(at)} for n, (name, at, value) in enumerate(rows)]
 
-    def export(self, folder: Path) -> tuple[Path, Optional[Path]]:
+    def audit(self, request: Request) -> Reply:
+        match = re.fullmatch(r"tablename=incident\^fieldnameIN([a-z_,]+)\^documentkeyIN([0-9a-f,]+)"
+                             r"\^ORDERBYsys_created_on\^ORDERBYsys_id", str(request.arg("sysparm_query")))
+        if not match:
+            return 400, {}, {"error": {"message": f"unexpected audit query {request.arg('sysparm_query')!r}"}}
+        names, wanted = set(match.group(1).split(",")), set(match.group(2).split(","))
+        fields = str(request.arg("sysparm_fields")).split(",")
+        rows = sorted((r for i in self.incidents.values() if i["sys_id"] in wanted for r in self.audit_rows(i)
+                       if r["fieldname"] in names), key=lambda r: (r["sys_created_on"], r["sys_id"]))
+        offset, limit = int(str(request.arg("sysparm_offset", "0"))), int(str(request.arg("sysparm_limit")))
+        return 200, {}, {"result": [{f: r[f] for f in fields if f in r} for r in rows[offset:offset + limit]]}
+
+    def export(self, folder: Path) -> tuple[Path, Path | None]:
         path, events = folder / "incident.csv", folder / "incident_events.csv"
         header = ["number", "short_description", "state", "opened_at", "u_first_response", "resolved_at",
                   "priority", "assignment_group", "company", "caller_id", "reopen_count", "contact_type"]
@@ -125,6 +166,8 @@ class World(Base):
             writer = csv.writer(out)
             writer.writerow(["ticket_id", "at", "field", "value"])
             for i in sorted(self.incidents.values(), key=lambda i: i["number"]):
-                for at, group in i["audit"]:
-                    writer.writerow([i["number"], at.isoformat(), "owner_team", GROUPS[group]])
+                history = [(at, 0, "owner_team", GROUPS[group]) for at, group in i["audit"]]
+                history += [(at, 1, "status", status(state, reason)) for at, state, reason in i["states"]]
+                for at, _, field, value in sorted(history):  # a handoff before a status of the same instant
+                    writer.writerow([i["number"], at.isoformat(), field, value])
         return path, events
