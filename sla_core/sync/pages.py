@@ -52,6 +52,9 @@ class Context:
     now: datetime  # the run's start (sla_core.now): windows end here
     mapping: Mapping  # the mapping the page is loaded with (the source's own, else the preset)
     stored_open: Callable[[], list[str]] = lambda: []  # this tool's signals the store holds still open
+    # these tickets' events as the store holds them (ticket_id, at in UTC ISO 8601, field, value), for a tool
+    # whose API gives only the history since its cursor: a load replaces a ticket's history, so it must be whole
+    stored_events: Callable[[list[str]], list[dict[str, str]]] = lambda ids: []
 
     @property
     def stamps(self) -> "Stamps":

@@ -33,6 +33,7 @@ import tempfile
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
@@ -186,6 +187,18 @@ def _stored_open(target: Path, tool: str) -> Callable[[], list[str]]:
         [tool], "signals")]
 
 
+def _stored_events(target: Path) -> Callable[[list[str]], list[dict[str, str]]]:
+    """Tickets' stored history, for a connector whose API gives only the changes since its cursor (Zendesk's metric
+    events): each page must carry a ticket's whole history, as the upsert replaces it."""
+    def read(ids: list[str]) -> list[dict[str, str]]:
+        found = _read_store(target, 'SELECT ticket_id, "at", field, value FROM events '
+                            'WHERE list_contains(?, ticket_id) ORDER BY ticket_id, "at", seq',
+                            [ids], "events") if ids else []
+        return [{"ticket_id": str(t), "at": at.astimezone(UTC).isoformat(), "field": str(f), "value": str(v)}
+                for t, at, f, v in found]
+    return read
+
+
 def _dedupe(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """The last row of each id (a record that changed while the pages were read comes again, newer)."""
     last: dict[Any, dict[str, Any]] = {}
@@ -259,7 +272,8 @@ class _Run:
 def _context(name: str, config: SyncConfig, tool: Connector, client: Client, policy: Policy,
              mapping: Optional[LoadMapping], target: Path) -> Context:
     return Context(name=name, source=config.sources[name], config=config, client=client, policy=policy, now=now(),
-                   mapping=mapping or preset(tool.preset_name), stored_open=_stored_open(target, tool.export_format))
+                   mapping=mapping or preset(tool.preset_name), stored_open=_stored_open(target, tool.export_format),
+                   stored_events=_stored_events(target))
 
 
 def _source(name: str, config: SyncConfig, target: Path, policy: Policy, actor: Actor, dry_run: bool,

@@ -1,4 +1,5 @@
-"""Zendesk Support: tickets through the cursor-based incremental export, loaded with the `zendesk` preset.
+"""Zendesk Support: tickets through the cursor-based incremental export, loaded with the `zendesk` preset; their
+status changes (pauses) from the ticket metric events as status events.
 
 Endpoints (developer.zendesk.com):
 - `GET /api/v2/incremental/tickets/cursor.json?start_time=…` then `?cursor=<after_cursor>`, with
@@ -23,18 +24,61 @@ Organization, Tags (space separated), Satisfaction Score (Good/Bad/Offered/Not O
 label), First reply time in minutes (calendar minutes, as the export's), and each custom field under its title.
 Subject and Status come too, as text beside the canonical columns; Updated at does not (the cursor has it).
 
+Status changes (pauses) come from the ticket metric events:
+- `GET /api/v2/incremental/ticket_metric_events.json?start_time=…`: the time-based incremental export, events on
+  or after start_time in time order, `count`, `end_time`, `next_page` (whose start_time is the `end_time`, so
+  the last second comes again: events are kept once by id). The stream ends at `end_of_stream`, or, where the
+  answer lacks it, at a page of fewer than 100 (a last page may repeat its last event with a `next_page` to
+  itself: github.com/facetoe/zenpy/issues/489). A whole page within one second would come back unchanged for
+  ever: the source stops with one line instead of skipping the rest of that second.
+  https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/
+  https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api
+- What the (metric, type) pairs mean:
+  https://developer.zendesk.com/documentation/ticketing/reference-guides/ticket-metric-event-types-reference
+  (requester_wait_time pauses when the ticket goes pending; agent_work_time when it goes pending or on-hold; an
+  activate un-pauses, or reopens a fulfilled metric; a solve fulfills both) and the metrics' definitions,
+  https://support.zendesk.com/hc/en-us/articles/4408834848154 (requester wait time counts new, open and on-hold;
+  agent work time new and open). So, per ticket and instant: a fulfill -> `resolved`; requester_wait_time pause
+  -> `waiting_on_customer` (pending); agent_work_time activate -> `open` (created, back, reopened); else
+  agent_work_time pause or requester_wait_time activate -> `waiting_on_third_party` (on-hold, from open or from
+  pending). Zendesk's new and open are both `open`: the events do not tell them apart. Other metrics and types
+  (reply_time, SLA apply/breach/update_status, measure) are left out.
+- First reply: not taken from `reply_time` fulfill (instance 1). The preset's `First reply time in minutes`
+  (metric_sets) is the same definition to the minute, as the export has it; the event would add only seconds
+  and make a synced ticket differ from an exported one. So first reply comes once, from metric_sets; what the
+  events add is the pauses and the reopen cycles (resolved, then open again) the export's Reopens only counts.
+
+The events are loaded beside the ticket page as a plain events file, as ServiceNow's sys_audit changes are. The
+export cannot be asked for one ticket's events, so a ticket's whole history is what the store holds for it
+(`Context.stored_events`) and what this run read. The streams go in step: before a ticket page is handed over,
+the events are read up to its newest `updated_at` (a status change updates the ticket at the same instant), so
+each change comes with the page that holds its ticket's update. The cursor keeps the events' own place beside
+Zendesk's `cursor`, in the same `sync_state` row and transaction: `events` (the next start_time) never passes a
+change no page has stored with its ticket, and `updated` (the newest ticket update read) tells the next run which
+of those to let go: a change older than it whose ticket still came on no page belongs to a ticket deleted or out
+of the brand, not to one changed again in the minute the export leaves out, and no longer holds the cursor back
+(so after a first run the second may read the events again from a deleted ticket's change, once). A store
+synced before the events were read gets a ticket's history with the ticket's next change.
+
 What the API does not give that the export has: nothing the preset reads. The other way round, the export
-writes times in the account's zone without an offset; the sync writes them with one. Not read yet: ticket
-metric events (pauses, SLA breaches) and satisfaction-rating comments; see docs/sync.md.
+writes times in the account's zone without an offset and has no status history; the sync writes times with
+their offset and loads the history above. Not read yet: SLA breaches and satisfaction-rating comments.
 """
 
 from __future__ import annotations
 
+import heapq
+from datetime import UTC, datetime
 from typing import Any, Iterator, Optional
 
-from sla_core.sync.pages import Connector, Context, Cursor, Page, basic
+from sla_core.sync.config import SourceFailed
+from sla_core.sync.pages import Connector, Context, Cursor, Page, basic, instant
 
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
+METRIC_EVENTS = "/api/v2/incremental/ticket_metric_events.json"
+FULL_PAGE = 100  # a metric events page without `end_of_stream` that holds fewer is the last
+WORK, WAIT = "agent_work_time", "requester_wait_time"
+STATUS_PAIRS = frozenset((m, t) for m in (WORK, WAIT) for t in ("activate", "pause", "fulfill"))
 SIDELOADS = "metric_sets,groups,organizations"
 # via.channel -> the export's Via label (the preset maps the labels; an unknown channel goes through as it is)
 VIA = {"web": "Web form", "email": "Mail", "chat": "Chat", "voice": "Voice", "api": "Web service",
@@ -92,6 +136,128 @@ def _value(value: Any, options: dict[str, str]) -> Optional[str]:
     return options.get(str(value), str(value))
 
 
+def status_of(pairs: set[tuple[str, str]]) -> str | None:
+    """The status a ticket went to at one instant, from that instant's (metric, type) pairs (module docstring)."""
+    if (WORK, "fulfill") in pairs or (WAIT, "fulfill") in pairs:
+        return "resolved"
+    if (WAIT, "pause") in pairs:
+        return "waiting_on_customer"
+    if (WORK, "activate") in pairs:
+        return "open"
+    if (WORK, "pause") in pairs or (WAIT, "activate") in pairs:
+        return "waiting_on_third_party"
+    return None
+
+
+class _Metrics:
+    """The ticket metric events export, read as far as the tickets read so far; this run's status changes by
+    ticket, and the cursor that never passes a change whose ticket is not stored yet."""
+
+    def __init__(self, ctx: Context, cursor: Cursor | None) -> None:
+        self.ctx = ctx
+        state = cursor or {}
+        self.start = int(state.get("events") or ctx.first_start().timestamp())
+        self.before = int(state.get("updated") or self.start)  # the newest ticket update the last run read
+        self.updated = self.before
+        self.read = float(self.start)  # every event up to here is fetched and sorted into `found`
+        self.next = self.start  # the next request's start_time: the last page's end_time
+        self.reached = float("-inf")  # the latest event time fetched
+        self.ids: set[Any] = set()
+        self.ahead: list[tuple[float, str, tuple[str, str]]] = []  # fetched, later than `read`
+        self.found: dict[str, dict[float, set[tuple[str, str]]]] = {}  # this run's events up to `read`, by ticket
+        self.held: dict[str, float] = {}  # ticket -> the `updated_at` of the last page that held it
+        self.waiting: dict[str, float] = {}  # ticket -> its first event after that (or at all), not stored yet
+        self.queue: list[tuple[float, str]] = []  # `waiting` as a heap, oldest first (stale entries skipped)
+
+    def _fetch(self) -> bool:
+        """One page from `next`; whether more follow now."""
+        body = self.ctx.client.get(METRIC_EVENTS, params={"start_time": self.next}).body or {}
+        events = body.get("ticket_metric_events") or []
+        fresh = [e for e in events if e.get("id") not in self.ids]
+        for event in fresh:
+            self.ids.add(event.get("id"))
+            moment = instant(event.get("time"))
+            if moment is None:
+                continue
+            self.reached = max(self.reached, moment.timestamp())
+            pair = (str(event.get("metric")), str(event.get("type")))
+            if pair in STATUS_PAIRS and not event.get("deleted") and event.get("ticket_id") is not None:
+                self.ahead.append((moment.timestamp(), str(event["ticket_id"]), pair))
+        if "end_of_stream" in body:
+            more = body["end_of_stream"] is not True
+        else:
+            more = len(events) >= FULL_PAGE and bool(body.get("next_page"))
+        if body.get("end_time") is not None:
+            self.next = max(self.next, int(body["end_time"]))
+        if more and not fresh:
+            at = datetime.fromtimestamp(self.next, tz=UTC).isoformat()
+            raise SourceFailed(f"{self.ctx.name}: Zendesk's ticket metric events at {at} fill a whole page, and the "
+                               "next page starts there again; the run stops before them")
+        return more
+
+    def read_to(self, upto: float) -> None:
+        """Fetch every event up to `upto` (a page's newest ticket update) and sort those into `found`. A stream
+        that had ended is asked again from its last `end_time` when a later page reaches past it."""
+        more = True
+        while more and self.reached <= upto:
+            more = self._fetch()
+        self.read = max(self.read, upto)
+        later = []
+        for moment, ticket, pair in self.ahead:
+            if moment <= upto:
+                self.found.setdefault(ticket, {}).setdefault(moment, set()).add(pair)
+                if moment > self.held.get(ticket, float("-inf")) and ticket not in self.waiting:
+                    self._wait(ticket, moment)
+            else:
+                later.append((moment, ticket, pair))
+        self.ahead = later
+
+    def _wait(self, ticket: str, moment: float) -> None:
+        self.waiting[ticket] = moment
+        heapq.heappush(self.queue, (moment, ticket))
+
+    def saw(self, tickets: list[dict[str, Any]]) -> None:
+        """A page's tickets (also those out of the brand's scope): their events up to the update the page holds
+        are stored with it and need hold the cursor no more."""
+        moments = {str(t.get("id")): instant(t.get("updated_at")) for t in tickets}
+        updates = {ticket: moment.timestamp() for ticket, moment in moments.items() if moment is not None}
+        if updates:
+            self.read_to(max(updates.values()))
+            self.updated = max(self.updated, int(max(updates.values())))
+        for ticket, update in updates.items():
+            self.held[ticket] = max(update, self.held.get(ticket, update))
+            self.waiting.pop(ticket, None)
+            after = [m for m in self.found.get(ticket, {}) if m > self.held[ticket]]
+            if after:
+                self._wait(ticket, min(after))
+
+    def history(self, ids: list[str]) -> list[dict[str, str]]:
+        """These tickets' whole status history: what the store holds, then what this run read, in time order."""
+        events = {tuple(e.items()): e for e in self.ctx.stored_events(ids)}
+        for ticket in ids:
+            for moment, pairs in self.found.get(ticket, {}).items():
+                status = status_of(pairs)
+                if status:
+                    at = datetime.fromtimestamp(moment, tz=UTC).isoformat()
+                    event = {"ticket_id": ticket, "at": at, "field": "status", "value": status}
+                    events.setdefault(tuple(event.items()), event)
+        return sorted(events.values(), key=lambda e: (e["ticket_id"], e["at"]))
+
+    def cursor(self, last: bool) -> dict[str, int]:
+        """`events`: the start_time that re-reads every change of a ticket no page held yet; `updated`. After the
+        last page, a change of such a ticket older than the last run's `updated` is let go (module docstring)."""
+        if last:
+            later = {t: [m for m in self.found[t] if m > max(self.before, self.held.get(t, self.before))]
+                     for t in self.waiting}
+            self.waiting = {t: min(times) for t, times in later.items() if times}
+            first = min(self.waiting.values(), default=self.read)
+        else:
+            while self.queue and self.waiting.get(self.queue[0][1]) != self.queue[0][0]:
+                heapq.heappop(self.queue)
+            first = self.queue[0][0] if self.queue else self.read
+        return {"events": max(self.start, int(min(self.read, first))), "updated": self.updated}
+
+
 def row(ticket: dict[str, Any], metrics: dict[str, Any], names: _Names, ctx: Context) -> dict[str, Any]:
     """One ticket as a row of the export."""
     stamp = ctx.stamps
@@ -120,8 +286,10 @@ def row(ticket: dict[str, Any], metrics: dict[str, Any], names: _Names, ctx: Con
 
 
 def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
-    """Pages of the incremental export from the saved cursor (else from `start`) to the end of the stream."""
+    """Pages of the incremental export from the saved cursor (else from `start`) to the end of the stream, each
+    with its tickets' whole status history."""
     names = _Names(ctx)
+    stream = _Metrics(ctx, cursor)
     brand = getattr(ctx.source, "brand", None)
     params: dict[str, Any] = {"include": SIDELOADS, "exclude_deleted": "true", "per_page": ctx.source.page_size}
     if cursor and cursor.get("cursor"):
@@ -135,9 +303,12 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         tickets = body.get("tickets") or []
         rows = [row(t, metrics.get(t.get("id"), {}), names, ctx) for t in tickets
                 if brand is None or t.get("brand_id") == brand]
+        stream.saw(tickets)
         after = body.get("after_cursor") or params.get("cursor")
         done = bool(body.get("end_of_stream")) or not body.get("after_cursor")
-        yield Page(rows=rows, cursor={"cursor": after} if after else dict(cursor or {}), fetched=len(tickets))
+        state = {"cursor": after} if after else {k: v for k, v in (cursor or {}).items() if k == "cursor"}
+        yield Page(rows=rows, cursor={**state, **stream.cursor(done)}, fetched=len(tickets),
+                   events=stream.history([str(r["Id"]) for r in rows]))
         if done:
             return
         params = {"include": SIDELOADS, "exclude_deleted": "true", "per_page": ctx.source.page_size,
