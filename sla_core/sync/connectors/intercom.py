@@ -6,7 +6,17 @@ Endpoints (developers.intercom.com, REST API 2.11):
   `{"conversations": [...], "pages": {"next": {"starting_after": …}}}`, the cursor in the body:
   https://developers.intercom.com/docs/references/2.11/rest-api/api.intercom.io/conversations/searchconversations
   https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/pagination
-- `GET /teams`: team names: https://developers.intercom.com/docs/references/2.11/rest-api/api.intercom.io/teams/listteams
+- `GET /teams`: team names:
+  https://developers.intercom.com/docs/references/2.11/rest-api/api.intercom.io/teams/listteams
+- `GET /contacts/{id}/companies?page=P&per_page=N`: `{"type": "list", "data": [{"type": "company", "name", …}],
+  "pages": {"type": "pages", "next": …, "page": 1, "per_page": 50, "total_pages": 1}, "total_count"}` (the model
+  names the list `companies`, the example `data`: both are read):
+  https://developers.intercom.com/intercom-api-reference/reference/listcompaniesforacontact,
+  https://developers.intercom.com/docs/references/2.11/rest-api/api.intercom.io/models/contact_attached_companies;
+  the contact is the first of the conversation's `contacts` (`{"type": "contact.list", "contacts": [{"type":
+  "contact", "id", "external_id"}]}`, "only one customer unless more were added via the group conversation
+  feature", as Intercom's API definition says in its Node client's types:
+  https://app.unpkg.com/intercom-client@6.0.0/files/api/types/ConversationContacts.d.ts)
 - Authentication: `Authorization: Bearer <token>`, `Intercom-Version: 2.11`; rate limits: 429 with
   X-RateLimit-Reset (an epoch second): https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting
 
@@ -14,11 +24,14 @@ Each conversation becomes a row of the Conversations report export, spelled as t
 Conversation ID, Conversation started at (created_at), Conversation first replied at
 (statistics.first_admin_reply_at), Conversation last closed at (statistics.last_close_at), Conversation
 priority (Priority / Not Priority), Team currently assigned, Conversation tag, Conversation rating, Channel
-(source.type), and each custom attribute by its name. Times are epoch seconds in the API.
+(source.type), Company name (the names of the first contact's companies in the API's order, joined with ", ":
+the preset reads it as `account`, and a contact in several companies exports them as one list), and each custom
+attribute by its name. Times are epoch seconds in the API. A contact's companies are asked once per run, however
+many of its conversations the run reads; a contact deleted since (404) has none.
 
-What the API does not give that the export has: the company (a conversation names its contacts; their
-companies are another endpoint per contact, not read yet), and the report's own reply-time definitions
-(the statistics count from the first customer message).
+What the API does not give that the export has: the report's own reply-time definitions (the statistics count
+from the first customer message). A company a contact joins without its conversation changing is read when the
+conversation next changes.
 """
 
 from __future__ import annotations
@@ -30,7 +43,36 @@ from sla_core.sync.pages import Connector, Context, Cursor, Page, header
 PRIORITY = {"priority": "Priority", "not_priority": "Not Priority"}
 
 
-def row(item: dict[str, Any], teams: dict[str, str], ctx: Context) -> dict[str, Any]:
+class _Companies:
+    """Each contact's companies as one cell, asked once per run."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.known: dict[str, Optional[str]] = {}
+
+    def of(self, item: dict[str, Any]) -> Optional[str]:
+        contacts = [c for c in (item.get("contacts") or {}).get("contacts") or [] if isinstance(c, dict)]
+        ident = str(contacts[0].get("id") or "") if contacts else ""
+        if ident and ident not in self.known:
+            self.known[ident] = ", ".join(self._names(ident)) or None
+        return self.known.get(ident)
+
+    def _names(self, contact: str) -> list[str]:
+        names: list[str] = []
+        page_number = 1
+        while True:
+            answer = self.ctx.client.get(f"/contacts/{contact}/companies", missing_ok=True,
+                                         params={"page": page_number, "per_page": self.ctx.source.page_size})
+            body = (answer.body if answer else None) or {}
+            found = [c for c in body.get("data") or body.get("companies") or [] if isinstance(c, dict)]
+            names += [str(c["name"]) for c in found if c.get("name")]
+            paging = body.get("pages") or {}
+            if not found or not (paging.get("next") or page_number < int(paging.get("total_pages") or 0)):
+                return names
+            page_number += 1
+
+
+def row(item: dict[str, Any], teams: dict[str, str], ctx: Context, companies: _Companies) -> dict[str, Any]:
     stats = item.get("statistics") or {}
     stamp = ctx.stamps
     tags = (item.get("tags") or {}).get("tags") or []
@@ -46,6 +88,7 @@ def row(item: dict[str, Any], teams: dict[str, str], ctx: Context) -> dict[str, 
         "Conversation tag": ",".join(str(t.get("name")) for t in tags) or None,
         "Conversation rating": rating,
         "Channel": (item.get("source") or {}).get("type"),
+        "Company name": companies.of(item),
     }
     for name, value in sorted((item.get("custom_attributes") or {}).items()):
         if value not in (None, ""):
@@ -60,6 +103,7 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
     after: Optional[str] = state.get("after")
     body = ctx.client.get("/teams").body or {}
     teams = {str(t.get("id")): str(t.get("name")) for t in body.get("teams") or []}
+    companies = _Companies(ctx)
     while True:
         query: dict[str, Any] = {
             "query": {"field": "updated_at", "operator": ">", "value": since - 1},
@@ -71,7 +115,7 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         after = ((answer.get("pages") or {}).get("next") or {}).get("starting_after")
         state = ({"since": since, "max_seen": max_seen, "after": after} if after
                  else {"since": max(since, max_seen - int(ctx.source.overlap))})
-        yield Page(rows=[row(c, teams, ctx) for c in items], cursor=state, fetched=len(items))
+        yield Page(rows=[row(c, teams, ctx, companies) for c in items], cursor=state, fetched=len(items))
         if not after:
             return
 
