@@ -6,6 +6,8 @@ user's file) cannot, so every one of them goes through `quote_ident`.
 
 from __future__ import annotations
 
+import os
+
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
@@ -94,9 +96,14 @@ def connection_config(memory_limit: Optional[str] = None) -> dict[str, Union[str
     return {"memory_limit": limit.strip(), "temp_directory": spill}
 
 
-def connect(memory_limit: Optional[str] = None) -> "duckdb.DuckDBPyConnection":
-    """An in-memory DuckDB held to the memory limit (connection_config), spilling to a private folder past it
-    instead of growing."""
+def connect(memory_limit: Optional[str] = None, path: Optional[Union[str, "os.PathLike[str]"]] = None,
+            read_only: bool = False) -> "duckdb.DuckDBPyConnection":
+    """A DuckDB (in memory, or the file at `path`) held to the memory limit (connection_config), spilling to a
+    private folder past it instead of growing; with no progress bar, which DuckDB would draw on stdout into a
+    command's output or a cron log for a query past two seconds."""
     import duckdb
 
-    return duckdb.connect(config=connection_config(memory_limit))
+    con = duckdb.connect(":memory:" if path is None else str(path), read_only=read_only,
+                         config=connection_config(memory_limit))
+    con.execute("SET enable_progress_bar = false")
+    return con

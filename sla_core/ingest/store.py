@@ -250,7 +250,7 @@ def attached_for_writing(work: duckdb.DuckDBPyConnection, path: Optional[PathLik
 def keep_results(path: Optional[PathLike] = None, policy: Optional[Union[Policy, PathLike]] = None) -> int:
     """Judge a store filled by other means than `import_file` now and keep the results in it; the clocks judged."""
     policy = _policy(policy)
-    work = duckdb.connect()
+    work = connect()
     try:
         with attached_for_writing(work, path):
             return write_kept(work, policy, now(), db="st")

@@ -56,7 +56,7 @@ from sla_core.ingest.store import (
 )
 from sla_core.now import now
 from sla_core.policy import Policy
-from sla_core.sqlutil import fetch_one
+from sla_core.sqlutil import connect, fetch_one
 from sla_core.sync import state
 from sla_core.sync.config import SourceFailed, SyncConfig, SyncConfigError, credentials
 from sla_core.sync.connectors import connector
@@ -227,7 +227,7 @@ class _Run:
         rows = _dedupe(page.rows, self.tool.key)
         events = list({tuple(e.items()): e for e in page.events}.values())
         self.report.fetched += page.fetched
-        work = duckdb.connect()
+        work = connect()
         try:
             loaded = None
             if rows:
@@ -310,7 +310,7 @@ def _source(name: str, config: SyncConfig, target: Path, policy: Policy, actor: 
 
 def _finish(target: Path, report: SourceReport, schedule: float, actor: Actor) -> None:
     """The run's end in `sync_state` and its audit row, together; a store too busy to take them is reported."""
-    work = duckdb.connect()
+    work = connect()
     try:
         with attached_for_writing(work, target):
             state.ensure(work)
@@ -332,7 +332,7 @@ def _judge(target: Path, policy: Policy, report: SyncReport) -> None:
     """Judge the store once when a page changed tickets, now or in a run killed before it judged them."""
     if not target.is_file():
         return
-    work = duckdb.connect()
+    work = connect()
     try:
         with attached_for_writing(work, target):
             state.ensure(work)

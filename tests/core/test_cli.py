@@ -161,3 +161,14 @@ def test_a_memory_limit_that_is_not_a_size_is_one_line(tmp_path, small_files, gi
     assert done.returncode == 2
     where = "SLA_BOARD_MEMORY_LIMIT 'half'" if given == "env" else "--memory-limit 'lots'"
     assert done.stderr.strip() == f"error: {where}: give a size such as 2GB, 1.5GiB or 512MB"
+
+
+def test_a_connection_draws_no_progress_bar_into_a_command_output():
+    """DuckDB draws a progress bar on stdout for a query past two seconds (a 1M `evaluate`): noise in a cron log."""
+    from sla_core.sqlutil import connect
+
+    con = connect()
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    finally:
+        con.close()
