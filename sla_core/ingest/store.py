@@ -274,8 +274,10 @@ def _upsert(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     whole = lambda alias: "struct_pack(" + ", ".join(  # noqa: E731 - the full row, for comparison
         f"c{i} := CAST({alias}.{quote_ident(c)} AS VARCHAR)" for i, c in enumerate(store_cols)
     ) + ")"
+    # A history is compared only for a ticket the store holds: a new one is new whatever its events (a first
+    # import of 1M tickets would otherwise build 1M lists from 3.3M events for nothing).
     history = """(SELECT ticket_id, list(struct_pack(a := "at", f := field, v := value) ORDER BY seq) AS h
-                  FROM {src} GROUP BY ticket_id)"""
+                  FROM {src} WHERE ticket_id IN (SELECT ticket_id FROM st.tickets) GROUP BY ticket_id)"""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _changes AS
         SELECT i.ticket_id,
