@@ -98,6 +98,11 @@ def show(source: DataSource, filters: Filters, live: str, now: datetime, end: da
     hours = (end - now) / timedelta(hours=1)
     st.caption(f"Clocks expected to breach from now to the shift's end ({hours:.1f} h): running clocks due by then "
                "that may not stop in time, and new tickets like those of the same hours in past weeks.")
+    reasons = {tier.too_small for tier in tiers}
+    said_once = bool(tiers) and len(reasons) == 1 and None not in reasons
+    if said_once:  # the data's own reason (too young, no longer filled), not each tier's
+        st.info(f"Too small to forecast: {tiers[0].too_small}.")
+        tiers = []
     for column, tier in zip(st.columns(max(len(tiers), 1)), tiers):
         name = words.value(tier.tier).capitalize()
         if tier.expected is None:
@@ -109,7 +114,7 @@ def show(source: DataSource, filters: Filters, live: str, now: datetime, end: da
             f"by then, {tier.from_arrivals:.1f} from new tickets. The interval holds {percent(tier.mass or 0)} of the "
             "forecast's probability (counts are whole numbers: the nearest to the policy's level)."))
         column.caption(f"expected {tier.expected:.1f}, {level} interval {tier.low}–{tier.high}")
-    if not tiers:
+    if not tiers and not said_once:
         st.caption("No tier the policy times matches the filters.")
     measured = calibration(source)
     st.caption(calibration_line(measured) if measured is not None else

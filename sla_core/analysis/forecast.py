@@ -23,8 +23,10 @@ is negligible against the rounding. The interval is the highest-probability run 
 the policy's `forecast.interval` (`interval`); counts are whole numbers, so an interval holding exactly 80 %
 rarely exists.
 
-A tier with fewer than MIN_STOPPED stopped clocks in history, or data with less than MIN_WEEKS weeks of history
-before now, is too small to forecast: the forecast says so instead of giving a number.
+A tier with fewer than MIN_STOPPED stopped clocks in history, data with less than MIN_WEEKS weeks of history
+before now, or data whose newest ticket is more than STALE_WEEKS weeks old (a store no longer filled, such as an
+old export: its recent weeks are empty, not quiet) is too small to forecast: the forecast says so instead of
+giving a number.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ MIN_AT_RISK = 20  # history clocks that got further than a running one, for its 
 MIN_STOPPED = 50  # stopped clocks of a tier in history, for the tier to be forecast
 MIN_WEEKS = 2  # whole weeks of history before now, for the arrivals (and so any forecast)
 ARRIVAL_WEEKS = 4  # the past weeks whose same window gives the arrivals' expected breaches (few: volumes drift)
+STALE_WEEKS = 8  # a newest ticket older than this: a store no longer filled, whose recent weeks are empty
 LONGEST_SHIFT = timedelta(days=7)  # a longer window would reach into the weeks it learns arrivals from
 _GRID = 1000  # u is rounded up to 1/1000 of the target
 _PAST_DUE = 1.001  # every u beyond the target is one value: only survival up to the target matters
@@ -64,6 +67,7 @@ class History:
     stopped: dict[str, int]  # stopped timed clocks per tier
     first: Optional[datetime]  # the first clock's creation
     cut: datetime  # what the history knows: clocks judged at this instant
+    last: Optional[datetime] = None  # the newest clock's creation
 
     def weeks(self, as_of: datetime) -> int:
         """Whole weeks of history before `as_of`: how many past windows the arrivals can average."""
@@ -73,6 +77,10 @@ class History:
         """Why the tier cannot be forecast at `as_of` (None: it can)."""
         if self.weeks(as_of) < MIN_WEEKS:
             return f"less than {MIN_WEEKS} weeks of history"
+        if self.last is not None and as_of - self.last > timedelta(weeks=STALE_WEEKS):
+            # a store no longer filled: its past weeks hold no ticket, and 0 expected would be a guess
+            return (f"the newest ticket was created on {self.last:%d %b %Y}, more than {STALE_WEEKS} weeks ago: "
+                    "no recent weeks to learn new tickets from")
         stopped = self.stopped.get(tier, 0)
         if stopped < MIN_STOPPED:
             return f"{stopped} stopped clock{'s' if stopped != 1 else ''} in history, fewer than {MIN_STOPPED}"
@@ -148,10 +156,11 @@ def learn(con: duckdb.DuckDBPyConnection, results: str, cut: datetime) -> Histor
         stopped = dict(cur.execute(
             f"""SELECT h.tier, count(*) FROM {history} h WHERE {_timed('h')} AND h.stopped_at IS NOT NULL
                 GROUP BY h.tier""").fetchall())
-        first = fetch_one(cur.execute(f"SELECT min(created_at) FROM {history}"))[0]
+        first, last = fetch_one(cur.execute(f"SELECT min(created_at), max(created_at) FROM {history}"))
     finally:
         cur.close()
-    return History(survival=survival, stopped={str(k): int(v) for k, v in stopped.items()}, first=first, cut=cut)
+    return History(survival=survival, stopped={str(k): int(v) for k, v in stopped.items()}, first=first, cut=cut,
+                   last=last)
 
 
 def running_chances(
@@ -311,6 +320,7 @@ __all__ = [
     "MIN_AT_RISK",
     "MIN_STOPPED",
     "MIN_WEEKS",
+    "STALE_WEEKS",
     "TierForecast",
     "arrival_breaches",
     "breach_distribution",

@@ -166,6 +166,14 @@ def test_too_small_to_forecast_says_why(con: duckdb.DuckDBPyConnection) -> None:
     clocks_table(con, "young", [stopped(0.5, tier="critical", created_at=NOW - 10 * 24 * HOUR) for _ in range(60)])
     young = fc.learn(con, "young", NOW)
     assert young.weeks(NOW) == 1 and young.too_small("critical", NOW) == "less than 2 weeks of history"
+    # A store no longer filled (a real export ending years ago): its past weeks hold no ticket, so no 0 is shown.
+    stale = fc.learn(con, "history", NOW)
+    assert stale.too_small("critical", NOW) is None
+    assert stale.too_small("critical", NOW + (8 * 7 - 30) * 24 * HOUR) is None  # eight weeks on: still filled
+    later = NOW + (8 * 7 - 29) * 24 * HOUR
+    assert stale.too_small("critical", later) == (
+        f"the newest ticket was created on {stale.last:%d %b %Y}, more than 8 weeks ago: "
+        "no recent weeks to learn new tickets from")
 
 
 def test_a_shift_ends_after_now_and_within_a_week(con: duckdb.DuckDBPyConnection) -> None:

@@ -147,3 +147,20 @@ def test_the_tier_filter_narrows_the_forecast_to_its_tier() -> None:
     shown = {m.label: m.value for m in at.metric}
     assert [t.tier for t in expected] == ["critical"] and not {"High", "Medium", "Low"} & set(shown)
     assert shown["Critical"] == f"{expected[0].expected:.1f}"
+
+
+def test_a_store_no_longer_filled_says_so_once_instead_of_zeros() -> None:
+    """An old export (the newest ticket years before now): its recent weeks are empty, not quiet, so the queue
+    shows no "0.0 expected" but one sentence for every tier."""
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/upload.py").run()
+    old = UPLOAD_CSV.replace(b"2026-11-0", b"2016-03-0")
+    at.file_uploader(key=StateKeys.UPLOAD_TICKETS).set_value(("old.csv", old, "text/csv")).run()
+    at.button[0].click().run()
+    at.switch_page("pages/breach_queue.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [i.value for i in at.info if i.value.startswith("Too small")] == [
+        "Too small to forecast: the newest ticket was created on 04 Mar 2016, more than 8 weeks ago: no recent "
+        "weeks to learn new tickets from."]
+    assert not {"Critical", "High", "Medium", "Low"} & {m.label for m in at.metric}
+    assert not any(c.value.startswith(("expected ", "Too small", "No tier")) for c in at.caption)

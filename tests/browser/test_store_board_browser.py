@@ -116,3 +116,24 @@ def test_a_link_to_what_this_data_lacks_says_so(browser, store_board: str) -> No
         eventually(page, lambda: "(sample)" in page.title(), "the page title marks the sample")
     finally:
         context.close()
+
+
+def test_the_queue_on_an_old_export_forecasts_nothing_it_cannot_back(browser, store_board: str,  # noqa: ANN001
+                                                                      screenshots: Path) -> None:
+    """The real log ends in February 2017: nothing runs now and its recent weeks are empty, not quiet, so the shift
+    forecast says why once instead of "0.0 expected" per tier."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1400})
+    try:
+        page = context.new_page()
+        page.goto(f"{store_board}/breach_queue")
+        page.get_by_role("heading", name="Breaches forecast for the shift").wait_for(timeout=120_000)
+        settle(page)
+        assert page.locator(EXCEPTION).count() == 0
+        said = page.get_by_text(re.compile(r"Too small to forecast: the newest ticket was created on \d\d \w{3} 2017, "
+                                           r"more than 8 weeks ago"))
+        assert said.count() == 1
+        assert page.get_by_text(re.compile(r"^expected \d")).count() == 0
+        assert page.get_by_text("No tier the policy times matches the filters.").count() == 0
+        page.screenshot(path=str(screenshots / "store_board_queue_forecast.png"))
+    finally:
+        context.close()
