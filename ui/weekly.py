@@ -72,8 +72,9 @@ def _draw(source: DataSource) -> None:
     cols = st.columns(3)
     cols[0].metric(f"Reviewed, resolved {pick}", f"{int(resolved['reviewed'].sum())} of {len(resolved)}",
                    help=f"{tiers.capitalize()} incidents resolved in {when.words()} and how many have a review.")
-    cols[1].metric("Reviews overdue", len(overdue), help="Resolved incidents of any week whose review is past due "
-                                                         "and not written.")
+    chase_for = words.duration(pd.Series([post_mortem.chase_for])).iloc[0]
+    cols[1].metric("Reviews overdue", len(overdue), help=f"Resolved incidents whose review is past due, not written, "
+                                                         f"and due within the last {chase_for}.")
     cols[2].metric(f"Action items due by Sun {week.sunday.day} {week.sunday:%b}", len(items),
                    help=f"Open action items due this week or overdue; {int(items['overdue'].sum())} overdue.")
 
@@ -84,9 +85,15 @@ def _draw(source: DataSource) -> None:
         table(_with_time_left(resolved)[RESOLVED], "weekly_resolved", column_config=WIDE)
     st.markdown("#### Reviews overdue")
     if overdue.empty:
-        st.success("No review is overdue.", icon=":material/check_circle:")
+        st.success("No review is overdue." if not listed.older_overdue else
+                   f"No review due in the last {chase_for} is overdue.", icon=":material/check_circle:")
     else:
         table(_with_time_left(overdue)[OVERDUE], "weekly_overdue", column_config=WIDE)
+    if listed.older_overdue:
+        st.caption(f"{_rows(listed.older_overdue, 'more incident', 'more incidents')} past due longer than "
+                   f"{chase_for} without a review: not chased each week (history from before the team reviewed "
+                   "here); the quarterly retrospective covers them. The policy's `post_mortem.chase_for` sets how "
+                   "long.")
     st.markdown(f"#### Action items due by Sun {week.sunday.day} {week.sunday:%b} or overdue, by owner")
     if items.empty:
         st.success("No open action item is due this week or overdue.", icon=":material/check_circle:")

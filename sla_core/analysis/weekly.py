@@ -117,11 +117,16 @@ def reviews_resolved_in(source: DataSource, week: Week, reviewed: Sequence[str])
                  {**rows.params, "week_start": week.start, "week_end": week.end})
 
 
-def reviews_overdue(source: DataSource, reviewed: Sequence[str]) -> pd.DataFrame:
-    """(b) The incidents of any week whose review is past due and not written, the longest overdue first.
+def reviews_overdue(source: DataSource, reviewed: Sequence[str]) -> tuple[pd.DataFrame, int]:
+    """(b) The incidents whose review is past due, not written, and due within the policy's `post_mortem.chase_for`
+    before now, the longest overdue first; and how many more are past due longer than that (not chased weekly).
     Columns: ticket_id, tier, segment, owner_team, resolved, due, time_left_seconds (negative)."""
     rows = _review_rows(source, reviewed)
-    return frame(source, f"SELECT {_SHOWN} FROM ({rows.text}) WHERE overdue ORDER BY due_at, ticket_id", rows.params)
+    params = {**rows.params, "chased_from": source.as_of - timedelta(seconds=source.policy.post_mortem.chase_for)}
+    listed = frame(source, f"""SELECT {_SHOWN} FROM ({rows.text}) WHERE overdue AND due_at >= $chased_from
+                               ORDER BY due_at, ticket_id""", params)
+    older = frame(source, f"SELECT count(*) AS n FROM ({rows.text}) WHERE overdue AND due_at < $chased_from", params)
+    return listed, int(older["n"].iloc[0])
 
 
 def _records(source: DataSource, records: Optional[duckdb.DuckDBPyConnection]
@@ -148,9 +153,11 @@ class Weekly:
     resolved_in: Week  # the week whose resolved incidents (a) lists: this week on the page, last week in the digest
     today: date
     due_within: int  # seconds from a resolution to its review's due time
+    chase_for: int  # seconds past due a review stays listed (`post_mortem.chase_for`)
     resolved: pd.DataFrame
     overdue: pd.DataFrame
     items: pd.DataFrame
+    older_overdue: int = 0  # reviews past due longer than `post_mortem.chase_for`: counted, not listed
 
 
 def weekly(source: DataSource, resolved_in: Optional[Week] = None, *,
@@ -161,7 +168,9 @@ def weekly(source: DataSource, resolved_in: Optional[Week] = None, *,
     with _records(source, records) as con:
         reviewed = reviewed_in(con)
         items = open_items_due(con, week.sunday, today(source))
+    overdue, older = reviews_overdue(source, reviewed)
     return Weekly(week=week, resolved_in=resolved_in or week, today=today(source),
                   due_within=int(source.policy.post_mortem.due_within),
+                  chase_for=int(source.policy.post_mortem.chase_for),
                   resolved=reviews_resolved_in(source, resolved_in or week, reviewed),
-                  overdue=reviews_overdue(source, reviewed), items=items)
+                  overdue=overdue, items=items, older_overdue=older)

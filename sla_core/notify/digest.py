@@ -72,6 +72,9 @@ def digest_text(listed: Weekly) -> str:
               f"after the resolution): {len(resolved)}", *(_capped(resolved, "incidents") or ["none"])]
     overdue = [_incident(row) for _, row in listed.overdue.iterrows()]
     lines += [f"*Reviews overdue*: {len(overdue)}", *(_capped(overdue, "reviews") or ["none"])]
+    if listed.older_overdue:
+        lines.append(f"({listed.older_overdue} more past due longer than {_duration(listed.chase_for)}: left to the "
+                     "quarterly retrospective)")
     items = listed.items
     lines.append(f"*Action items due by Sun {week.sunday.day} {week.sunday:%b} or overdue, by owner*: {len(items)}")
     if items.empty:

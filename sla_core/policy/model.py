@@ -318,8 +318,12 @@ class PostMortem(_Strict):
 
     tiers: list[Tier] = Field(default_factory=lambda: list(TIERS[:1]), min_length=1)  # critical
     due_within: int = Field(default=5 * 86400)  # seconds, from a duration such as 5d (24-hour days)
+    # How long past due an unwritten review stays on the weekly list and digest: older ones (history imported
+    # from before the team reviewed in SLA Board) are left to the quarterly retrospective, not chased each week.
+    chase_for: int = Field(default=13 * 7 * 86400)
 
-    _duration = field_validator("due_within", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+    _duration = field_validator("due_within", "chase_for", mode="before")(
+        classmethod(lambda cls, v: parse_duration(v)))
 
 
 class Forecast(_Strict):
@@ -500,7 +504,8 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
     ]
     data["notify"] = [target.model_dump(exclude_none=True) for target in policy.notify]
     data["post_mortem"] = {"tiers": list(policy.post_mortem.tiers),
-                           "due_within": format_duration(policy.post_mortem.due_within)}
+                           "due_within": format_duration(policy.post_mortem.due_within),
+                           "chase_for": format_duration(policy.post_mortem.chase_for)}
     data["context_window"] = format_duration(policy.context_window)
     data["forecast"] = {"horizon": format_duration(policy.forecast.horizon), "interval": policy.forecast.interval}
     return data

@@ -38,6 +38,7 @@ from sla_core.access import local_actor
 from sla_core.analysis import weekly
 from sla_core.analysis.filters import Filters
 from sla_core.feedback import ActionItem, IncidentReview
+from sla_core.notify.digest import digest_text
 from sla_core.sources import DataSource
 from tests.conftest import make_policy
 from tests.insights.conftest import build_source, utc
@@ -173,3 +174,33 @@ def test_the_this_week_view_on_incident_feedback(week_source: DataSource, monkey
     at.radio(key="weekly_resolved_in").set_value("last week").run()  # what the digest of this week lists
     assert {m.label: m.value for m in at.metric}["Reviewed, resolved last week"] == "0 of 1"
     assert list(at.dataframe[0].value["Ticket"]) == ["P1"]
+
+
+def test_reviews_long_past_due_are_counted_not_chased(tmp_path: Path) -> None:
+    """History imported from before the team reviewed here (an old export): a review past due longer than
+    `post_mortem.chase_for` is counted beside the list, not listed every week nor in the digest."""
+    policy = make_policy(timezone=ZONE, post_mortem={"tiers": ["critical", "high"], "due_within": "2d",
+                                                    "chase_for": "10d"})
+    source = replace(build_source(TICKETS, [], policy, as_of=NOW), writes_to=tmp_path / "records.duckdb")
+    listed = weekly.weekly(source)
+    # P7 was due 22 Nov 10:00 UTC (17 d 17 h before now) and P8 27 Nov 10:00 UTC (12 d 17 h): both past 10 d
+    assert list(listed.overdue["ticket_id"]) == ["P1", "P2"] and listed.older_overdue == 2
+    assert "(2 more past due longer than 10 d: left to the quarterly retrospective)" in digest_text(listed)
+    default = weekly.weekly(replace(source, policy=week_policy()))
+    assert default.older_overdue == 0 and list(default.overdue["ticket_id"]) == ["P7", "P8", "P1", "P2"]
+
+
+def test_the_view_counts_what_it_no_longer_chases(week_source: DataSource, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.insights.test_pages import page
+
+    short = week_source.policy.model_copy(update={"post_mortem": week_source.policy.post_mortem.model_copy(
+        update={"chase_for": 10 * 86400})})
+    source = replace(week_source, policy=short)
+    monkeypatch.setenv("SLA_BOARD_DB", str(source.records))
+    at = page("feedback.py", source, Filters(), records=source.records)
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Reviews overdue"] == "1"  # P1; P7 is past due 17 d
+    assert list(at.dataframe[1].value["Ticket"]) == ["P1"]
+    assert ("1 more incident past due longer than 10 d without a review: not chased each week (history from before "
+            "the team reviewed here); the quarterly retrospective covers them. The policy's `post_mortem.chase_for` "
+            "sets how long.") in [c.value for c in at.caption]
