@@ -123,10 +123,10 @@ def reviews_overdue(source: DataSource, reviewed: Sequence[str]) -> tuple[pd.Dat
     Columns: ticket_id, tier, segment, owner_team, resolved, due, time_left_seconds (negative)."""
     rows = _review_rows(source, reviewed)
     params = {**rows.params, "chased_from": source.as_of - timedelta(seconds=source.policy.post_mortem.chase_for)}
-    listed = frame(source, f"""SELECT {_SHOWN} FROM ({rows.text}) WHERE overdue AND due_at >= $chased_from
-                               ORDER BY due_at, ticket_id""", params)
-    older = frame(source, f"SELECT count(*) AS n FROM ({rows.text}) WHERE overdue AND due_at < $chased_from", params)
-    return listed, int(older["n"].iloc[0])
+    overdue = frame(source, f"""SELECT {_SHOWN}, due_at < $chased_from AS long_past FROM ({rows.text})
+                                WHERE overdue ORDER BY due_at, ticket_id""", params)
+    long_past = overdue.pop("long_past").astype(bool)
+    return overdue[~long_past].reset_index(drop=True), int(long_past.sum())
 
 
 def _records(source: DataSource, records: Optional[duckdb.DuckDBPyConnection]
