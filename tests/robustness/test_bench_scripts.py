@@ -24,11 +24,11 @@ def test_scale_builds_in_chunks_with_unique_ids_and_reports_each_size():
     rows = re.findall(r"^\| ([\d,]+) \| [\d,]+ \([\d.]+/ticket\) \| ([\d,]+) \|", out, flags=re.MULTILINE)
     assert rows == [("1,500", "4,500"), ("3,000", "9,000")]  # three clocks per ticket, every ticket judged
     # the linearity verdict is the one its own numbers give: the worst slope between the sizes against the bound
-    verdict = re.search(r"\| cost grows linearly \(log-log slope <= ([\d.]+)\) \| worst slope ([\d.]+) \| (PASS|FAIL) \|",
+    verdict = re.search(r"\| cost grows linearly \(log-log slope <= ([\d.]+)\) \| worst slope (-?[\d.]+) \| (PASS|FAIL) \|",
                         out)
     assert verdict, out
     bound, worst, said = float(verdict.group(1)), float(verdict.group(2)), verdict.group(3)
-    slopes = [float(x) for x in re.findall(r"^\| 3,000 \|.*\| ([\d.]+) \| [\d.]+ \|$", out, flags=re.MULTILINE)]
+    slopes = [float(x) for x in re.findall(r"^\| 3,000 \|.*\| (-?[\d.]+) \| [\d.]+ \|$", out, flags=re.MULTILINE)]
     assert slopes == [worst]  # two sizes: one slope, the worst
     assert said == ("PASS" if worst <= bound else "FAIL")
     assert not (DATA / "scale_3000.duckdb").exists()
