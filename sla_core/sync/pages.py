@@ -28,6 +28,7 @@ from sla_core.sync.http import Client
 Cursor = dict[str, Any]
 Cell = Union[str, list[str], None]  # a list: a column the export repeats once per value (Jira's Labels)
 EVENT_HEADER = ("ticket_id", "at", "field", "value")
+SURVEY_HEADER = ("account", "at", "kind", "score")  # a plain survey answers file (docs/data.md)
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Page:
     cursor: Cursor  # the source's state once this page is stored
     fetched: int  # records the API answered with (rows may hold fewer: out of the source's scope)
     events: list[dict[str, str]] = field(default_factory=list)  # these tickets' whole history (ticket_id, at, ...)
+    # survey answers read with these tickets (account, at, kind, score): stored before the page and its cursor, so
+    # a run killed between the two writes them again, unchanged (their identity is account, time and kind)
+    surveys: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +156,13 @@ def write_page(page: Page, connector: Connector, folder: Path) -> tuple[Path, Op
     return path, events
 
 
+def write_surveys(page: Page, folder: Path) -> Path:
+    """The page's survey answers as the plain survey answers file `import` reads."""
+    path = folder / "surveys.csv"
+    _write_csv(path, page.surveys, header=SURVEY_HEADER)
+    return path
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]], header: tuple[str, ...] = ()) -> None:
     """Rows as CSV: the header is every column in order of first use; a list value repeats its column as often
     as the longest list of the page (as Jira's export repeats `Labels`)."""
@@ -173,4 +184,5 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], header: tuple[str, ...] =
             writer.writerow(cells)
 
 
-__all__ = ["Auth", "Cell", "Connector", "basic", "header", "Context", "Cursor", "Page", "Stamps", "instant", "iso", "write_page"]
+__all__ = ["Auth", "Cell", "Connector", "basic", "header", "Context", "Cursor", "Page", "Stamps", "instant", "iso", "write_page",
+           "write_surveys"]

@@ -61,7 +61,7 @@ from sla_core.sync import state
 from sla_core.sync.config import SourceFailed, SyncConfig, SyncConfigError, credentials
 from sla_core.sync.connectors import connector
 from sla_core.sync.http import Client, Limits
-from sla_core.sync.pages import Connector, Context, Cursor, Page, write_page
+from sla_core.sync.pages import Connector, Context, Cursor, Page, write_page, write_surveys
 
 HOLD_ENV = "SLA_BOARD_SYNC_HOLD"
 try:
@@ -86,6 +86,14 @@ class SourceReport:
     cursor: Optional[Cursor] = None
     error: Optional[str] = None
     skipped: Optional[str] = None
+    # survey answers read with the tickets (new, updated, unchanged, rejected); None: the source read none
+    answers: Optional[tuple[int, int, int, int]] = None
+
+    def answered(self, loaded: LoadReport, stored: Optional[Stored]) -> None:
+        new, updated, unchanged, rejected = self.answers or (0, 0, 0, 0)
+        if stored is not None:
+            new, updated, unchanged = new + stored.new, updated + stored.updated, unchanged + stored.unchanged
+        self.answers = (new, updated, unchanged, rejected + loaded.rejected)
 
     def counted(self, loaded: Optional[LoadReport], stored: Optional[Stored]) -> None:
         self.pages += 1
@@ -101,8 +109,10 @@ class SourceReport:
         head = f"{self.name} ({self.tool}): "
         if self.skipped:
             return head + f"skipped: {self.skipped}"
+        answers = ("survey answers: {} new, {} updated, {} unchanged, {} rejected; ".format(*self.answers)
+                   if self.answers is not None else "")
         counts = (f"fetched {self.fetched}, accepted {self.accepted}, rejected {self.rejected}; "
-                  f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged; "
+                  f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged; {answers}"
                   f"cursor {json.dumps(self.cursor, sort_keys=True) if self.cursor is not None else 'none'}")
         return head + (f"FAILED: {self.error} ({counts})" if self.error else counts)
 
@@ -227,6 +237,8 @@ class _Run:
         rows = _dedupe(page.rows, self.tool.key)
         events = list({tuple(e.items()): e for e in page.events}.values())
         self.report.fetched += page.fetched
+        if page.surveys:
+            self._answers(page, number)
         work = connect()
         try:
             loaded = None
@@ -244,6 +256,35 @@ class _Run:
             self.report.counted(loaded, self._store(work, loaded, page.cursor, number))
             self.report.cursor = page.cursor
             _hold("committed", number)
+        finally:
+            work.close()
+
+    def _answers(self, page: Page, number: int) -> None:
+        """The page's survey answers, loaded as `import` loads a survey answers file and stored in their own
+        transaction before the page's (no cursor moves with them): a run killed between the two stores them
+        again next time, unchanged, as they are matched on account, time and kind."""
+        answers = list({(a["account"], a["at"], a["kind"]): a for a in page.surveys}.values())
+        work = connect()
+        try:
+            with tempfile.TemporaryDirectory(prefix="sla_sync_") as folder:
+                path = write_surveys(Page([], page.cursor, 0, surveys=answers), Path(folder))
+                loaded = load_files(work, path, None, self.policy, export_format=self.tool.export_format,
+                                    mapping=LoadMapping(format="surveys"))
+            if self.dry_run:
+                self.report.answered(loaded, None)
+                return
+
+            def describe(stored: Stored) -> Optional[str]:
+                if not (stored.new or stored.updated or loaded.rejected):
+                    return None
+                return (f"sync {self.name} page {number}: {stored.new} new, {stored.updated} updated, "
+                        f"{stored.unchanged} unchanged, {loaded.rejected} rejected (survey answers)")
+
+            with attached_for_writing(work, self.target):
+                stored = store_loaded(work, loaded, actor=self.actor, file=f"sync {self.name} survey answers",
+                                      export_format=self.tool.export_format, mapping=None, action="sync",
+                                      describe=describe, quiet_when_unchanged=True)
+            self.report.answered(loaded, stored)
         finally:
             work.close()
 

@@ -109,8 +109,9 @@ def state(store: Path) -> dict[str, Any]:
     finally:
         con.close()
     data = {"cursors": cursors, "imports": imports, "tickets": tickets(store)}
-    if "signals" in tables:
-        data["signals"] = signals(store)
+    for table, order in (("signals", "source, signal_id"), ("surveys", 'account, "at", kind')):
+        if table in tables:
+            data[table] = rows(store, table, order)
     return data
 
 

@@ -17,7 +17,8 @@ from tests.sync.server import Server
 from tests.sync.vendors import TOOLS, world
 
 LINE = re.compile(r"^(\w+) \((\w+)\): fetched (\d+), accepted (\d+), rejected (\d+); (\d+) new, (\d+) updated, "
-                  r"(\d+) unchanged; cursor (\{.*\})$")
+                  r"(\d+) unchanged; (?:survey answers: \d+ new, \d+ updated, \d+ unchanged, \d+ rejected; )?"
+                  r"cursor (\{.*\})$")
 
 
 def test_sync_runs_every_connector_from_the_command_line(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ seven-point scale (103 Extremely Happy … 100 Neutral … -103 Extremely Unhapp
 2 1 1. A shorter scale answers with some of these values; we take the classic survey's Awesome / Just Okay /
 Not Good to be 103 / 100 / -103 (not in the pages we could read), which the preset scores alike.
 
+Survey answers: every rating of a page's ticket whose ticket has a company is also a survey answer (account =
+the Company Name, at = the rating's created_at, kind csat, score = the preset's score of its label), stored with
+the page, so satisfaction before and after an incident is read from the ratings themselves and not only from a
+ticket's latest one. A rating of a ticket without a company stays the ticket's csat only: answers are by account.
+
 Why the ratings are read per run: the list filters by creation only (no ticket id), and a loaded row replaces
 the stored ticket, so a row without its rating would erase one stored earlier; asking per ticket would be a
 request per ticket, and reading only the ratings since the ticket cursor would miss an older rating of a ticket
@@ -51,6 +56,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Collection, Iterator, Optional
 
+from sla_core.ingest.mapping import preset
 from sla_core.sync.pages import Connector, Context, Cursor, Page, basic, instant, iso
 
 STATUS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
@@ -96,11 +102,14 @@ class _Ratings:
         self.ctx = ctx
         self.since: Optional[datetime] = None
         self.latest: dict[Any, tuple[datetime, int, str]] = {}  # ticket id -> (created, rating id, label)
+        self.every: dict[Any, list[tuple[datetime, int, str]]] = {}  # ticket id -> all its ratings since `since`
+        self.scores = preset("freshdesk").values["csat"]  # a label -> its score, as the export's is scored
 
     def cover(self, since: datetime) -> None:
         if self.since is not None and self.since <= since:
             return
         latest: dict[Any, tuple[datetime, int, str]] = {}
+        every: dict[Any, list[tuple[datetime, int, str]]] = {}
         size, page_number = self.ctx.source.page_size, 1
         while True:
             answer = self.ctx.client.get("/api/v2/surveys/satisfaction_ratings", params={
@@ -113,16 +122,26 @@ class _Ratings:
                 if label is None or created is None or rating.get("ticket_id") is None:
                     continue
                 ticket, key = rating["ticket_id"], (created, int(rating.get("id") or 0), label)
+                every.setdefault(ticket, []).append(key)
                 if ticket not in latest or key[:2] > latest[ticket][:2]:
                     latest[ticket] = key
             if not ratings or (len(ratings) < size and not answer.next_link()):
                 break
             page_number += 1
-        self.since, self.latest = since, latest
+        self.since, self.latest, self.every = since, latest, every
 
     def label(self, ticket_id: Any) -> Optional[str]:
         found = self.latest.get(ticket_id)
         return found[2] if found else None
+
+    def answers(self, ticket_id: Any, account: Optional[str]) -> list[dict[str, str]]:
+        """The ticket's ratings as survey answers of its account (none without one), scored as the preset
+        scores the export's "Survey results"."""
+        if not account:
+            return []
+        return [{"account": account, "at": iso(created), "kind": "csat", "score": str(self.scores[label])}
+                for created, _, label in sorted(set(self.every.get(ticket_id, [])))
+                if self.scores.get(label) is not None]
 
     def rated_since(self, moment: datetime, skip: Collection[int] = ()) -> list[Any]:
         """Tickets whose latest rating was created at `moment` or later, but for the ratings in `skip`."""
@@ -190,8 +209,9 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
             rated_seen = {ident for created, ident, _ in ratings.latest.values() if created >= rated}
         state = {"since": iso(since), "seen": sorted(seen), "page": page_number, "rated": iso(rated),
                  "rated_seen": sorted(rated_seen)}
-        yield Page(rows=[row(t, names, ctx, ratings) for t in fresh + alone], cursor=state,
-                   fetched=len(tickets) + len(alone))
+        rows = [row(t, names, ctx, ratings) for t in fresh + alone]
+        answers = [a for r in rows for a in ratings.answers(r["Ticket ID"], r["Company Name"])]
+        yield Page(rows=rows, cursor=state, fetched=len(tickets) + len(alone), surveys=answers)
         if done:
             return
 
