@@ -1,5 +1,6 @@
-"""Zendesk beyond the common story (test_connectors.py): the brand scope, names the sideload lacks, and the
-ticket metric events: status changes that pause the clocks, read in step with the ticket pages."""
+"""Zendesk beyond the common story (test_connectors.py): the brand scope, names the sideload lacks, the ticket
+metric events (status changes that pause the clocks, read in step with the ticket pages) and the satisfaction
+ratings as survey answers of the ticket's organization."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from tests.sync.helpers import audit, run, source, state, tickets, write_config
 from tests.sync.server import Server
 from tests.sync.vendors.zendesk import METRIC_EVENTS, T0, World
+
+RATINGS = "/api/v2/satisfaction_ratings"
 
 NOW = "2026-12-03T10:36:00+00:00"
 
@@ -52,6 +55,44 @@ def test_the_brand_scope_keeps_one_brands_tickets_and_a_missing_name_is_asked_fo
     assert (row["ticket_id"], row["owner_team"]) == ("107", "Tier 2")  # group 2 is not in the sideload
     assert any(r.path == "/api/v2/groups/2.json" for r in vendor.log)
     assert {dict(e)["ticket_id"] for e in tickets(tmp_path / "store.duckdb")["events"]} == {"107"}
+
+
+def _answers(store: Path) -> list[tuple[str, datetime, str, int]]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute('SELECT account, "at", kind, score FROM surveys ORDER BY "at"').fetchall()
+    finally:
+        con.close()
+
+
+def test_ratings_become_survey_answers_of_the_organization_at_their_own_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLA_BOARD_NOW", NOW)
+    vendor = World()
+    server = Server(vendor)
+    store = tmp_path / "store.duckdb"
+    try:
+        config = write_config(tmp_path, {"helpdesk": source("zendesk", server.url)})
+        report, _ = run(store, config)
+        first = [r for r in vendor.log if r.path == RATINGS]
+        vendor.change_between_runs()
+        start = len(vendor.log)
+        again, _ = run(store, config)
+        second = [r for r in vendor.log[start:] if r.path == RATINGS]
+    finally:
+        server.close()
+    assert not report.sources[0].error and not again.sources[0].error, again.sources[0].line()
+    asked = [[(r.arg("start_time"), r.arg("page[after]")) for r in reads] for reads in (first, second)]
+    # one read of the list per run, from the oldest rated ticket's creation: run 1 from 102's (one page); run 2
+    # from 103's, rated since (two pages of two)
+    assert asked == [[(str(_epoch(10)), None)], [(str(_epoch(20)), None), (str(_epoch(20)), "7105")]]
+    # 102 good and 105 bad (Example Ltd) at the ratings' own times; 103 rated good between the runs (Acme);
+    # 104's "offered" is no answer
+    answers = [(account, at.astimezone(UTC), kind, score) for account, at, kind, score in _answers(store)]
+    assert answers[:2] == [("Example Ltd", T0 + timedelta(hours=6), "csat", 5),
+                           ("Example Ltd", T0 + timedelta(days=2, hours=1), "csat", 1)]
+    assert [(a, k, s) for a, _, k, s in answers[2:]] == [("Acme", "csat", 5)]
+    assert report.sources[0].answers == (2, 0, 0, 0) and again.sources[0].answers == (1, 0, 0, 0)
 
 
 def test_metric_events_become_statuses_that_pause_the_resolution_clock(tmp_path: Path,

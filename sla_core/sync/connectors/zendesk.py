@@ -15,6 +15,10 @@ Endpoints (developer.zendesk.com):
 - `GET /api/v2/ticket_fields` for custom fields' titles and drop-down option names, and
   `GET /api/v2/groups/{id}`, `GET /api/v2/organizations/{id}` for a name the sideload lacks:
   https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_fields/
+- `GET /api/v2/satisfaction_ratings?score=received&start_time=…&page[size]=N`, cursor-paged (`meta.has_more`,
+  `links.next`): the good and bad ratings created since start_time, each with its `created_at`, for the survey
+  answers below: https://developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/
+  (paging: https://developer.zendesk.com/api-reference/introduction/pagination/)
 - Authentication: `{email}/token:{api_token}` as HTTP Basic:
   https://developer.zendesk.com/api-reference/introduction/security-and-auth/
 
@@ -60,6 +64,15 @@ of the brand, not to one changed again in the minute the export leaves out, and 
 (so after a first run the second may read the events again from a deleted ticket's change, once). A store
 synced before the events were read gets a ticket's history with the ticket's next change.
 
+Survey answers: a ticket's satisfaction rating (legacy CSAT: one per ticket, its `satisfaction_rating` {id,
+score}) is its csat, as the export's Satisfaction Score; a good or bad one of a ticket with an organization is also
+a survey answer of that organization (account), at the rating's `created_at` (the ticket does not carry it, so
+the ratings list is read), scored as the preset scores the export's label (Good 5, Bad 1). Receiving or changing a
+rating updates its ticket, so each rating comes with a page that holds its ticket; the list is read once per run
+from the oldest creation among the pages' rated tickets (a ticket is rated after it is created), again only when a
+later page holds an older one. A requester who changes a rating changes the answer made at its creation time.
+A rating of a ticket without an organization stays the ticket's csat only: answers are by account.
+
 What the API does not give that the export has: nothing the preset reads. The other way round, the export
 writes times in the account's zone without an offset and has no status history; the sync writes times with
 their offset and loads the history above. Not read yet: SLA breaches and satisfaction-rating comments.
@@ -71,10 +84,12 @@ import heapq
 from datetime import UTC, datetime
 from typing import Any, Iterator, Optional
 
+from sla_core.ingest.mapping import preset
 from sla_core.sync.config import SourceFailed
-from sla_core.sync.pages import Connector, Context, Cursor, Page, basic, instant
+from sla_core.sync.pages import Connector, Context, Cursor, Page, basic, instant, iso
 
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
+RATINGS = "/api/v2/satisfaction_ratings"
 METRIC_EVENTS = "/api/v2/incremental/ticket_metric_events.json"
 FULL_PAGE = 100  # a metric events page without `end_of_stream` that holds fewer is the last
 WORK, WAIT = "agent_work_time", "requester_wait_time"
@@ -285,10 +300,54 @@ def row(ticket: dict[str, Any], metrics: dict[str, Any], names: _Names, ctx: Con
     return out
 
 
+class _Ratings:
+    """The good and bad ratings created since `since`, by id (module docstring: survey answers)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.since: Optional[datetime] = None
+        self.by_id: dict[Any, tuple[datetime, str]] = {}  # rating id -> (created, score)
+        self.scores = preset("zendesk").values["csat"]  # the export's label -> its score
+
+    def cover(self, since: datetime) -> None:
+        if self.since is not None and self.since <= since:
+            return
+        found: dict[Any, tuple[datetime, str]] = {}
+        url: Optional[str] = RATINGS
+        params: Optional[dict[str, Any]] = {"score": "received", "start_time": int(since.timestamp()),
+                                            "page[size]": self.ctx.source.page_size}
+        while url:
+            body = self.ctx.client.get(url, params=params).body or {}
+            for rating in body.get("satisfaction_ratings") or []:
+                created = instant(rating.get("created_at"))
+                if created is not None and rating.get("score") in ("good", "bad"):
+                    found[rating.get("id")] = (created, str(rating["score"]))
+            more = (body.get("meta") or {}).get("has_more")
+            url, params = ((body.get("links") or {}).get("next") if more else None), None
+        self.since, self.by_id = since, found
+
+    def answers(self, tickets: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """The rated tickets' ratings as survey answers of their organization (the row's Organization)."""
+        rated = [(t, r) for t, r in zip(tickets, rows)
+                 if (t.get("satisfaction_rating") or {}).get("score") in ("good", "bad") and r.get("Organization")]
+        starts = [c for c in (instant(t.get("created_at")) for t, _ in rated) if c is not None]
+        if not starts:
+            return []
+        self.cover(min(starts))
+        out = []
+        for ticket, row_ in rated:
+            found = self.by_id.get((ticket.get("satisfaction_rating") or {}).get("id"))
+            if found is not None:
+                created, score = found
+                out.append({"account": str(row_["Organization"]), "at": iso(created), "kind": "csat",
+                            "score": str(self.scores[SATISFACTION[score]])})
+        return out
+
+
 def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
     """Pages of the incremental export from the saved cursor (else from `start`) to the end of the stream, each
     with its tickets' whole status history."""
-    names = _Names(ctx)
+    names, ratings = _Names(ctx), _Ratings(ctx)
     stream = _Metrics(ctx, cursor)
     brand = getattr(ctx.source, "brand", None)
     params: dict[str, Any] = {"include": SIDELOADS, "exclude_deleted": "true", "per_page": ctx.source.page_size}
@@ -301,14 +360,14 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         names.learn(body)
         metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or []}
         tickets = body.get("tickets") or []
-        rows = [row(t, metrics.get(t.get("id"), {}), names, ctx) for t in tickets
-                if brand is None or t.get("brand_id") == brand]
+        mine = [t for t in tickets if brand is None or t.get("brand_id") == brand]
+        rows = [row(t, metrics.get(t.get("id"), {}), names, ctx) for t in mine]
         stream.saw(tickets)
         after = body.get("after_cursor") or params.get("cursor")
         done = bool(body.get("end_of_stream")) or not body.get("after_cursor")
         state = {"cursor": after} if after else {k: v for k, v in (cursor or {}).items() if k == "cursor"}
         yield Page(rows=rows, cursor={**state, **stream.cursor(done)}, fetched=len(tickets),
-                   events=stream.history([str(r["Id"]) for r in rows]))
+                   events=stream.history([str(r["Id"]) for r in rows]), surveys=ratings.answers(mine, rows))
         if done:
             return
         params = {"include": SIDELOADS, "exclude_deleted": "true", "per_page": ctx.source.page_size,

@@ -90,7 +90,7 @@ class World(Base):
             ticket(101, 0, priority="urgent", reply=12, tags=["checkout", "enterprise"], severity="sev_outage"),
             # pending 09:00-11:00, on-hold 11:30-12:00, solved 13:00
             ticket(102, 10, ((60, "pending"), (180, "open"), (210, "hold"), (240, "open"), (300, "solved")),
-                   solved_at=T0 + timedelta(hours=5), reply=30, satisfaction_rating={"score": "good"}),
+                   solved_at=T0 + timedelta(hours=5), reply=30, satisfaction_rating={"id": 7102, "score": "good"}),
             ticket(103, 20, priority="high", group_id=2, organization_id=8, via={"channel": "email"}),
             ticket(104, 30, ((35, "pending"),), priority="low", reply=5, satisfaction_rating={"score": "offered"}),
             # Normal (medium: a resolution clock); on-hold 09:40, pending 10:10, open 10:40; solved the next day,
@@ -98,13 +98,15 @@ class World(Base):
             ticket(105, 40, ((100, "hold"), (130, "pending"), (160, "open"), (day, "solved"), (day + 60, "open"),
                              (2 * day, "solved")),
                    severity="sev_partial", reopens=1, reply=3, solved_at=T0 + timedelta(days=2),
-                   satisfaction_rating={"score": "bad"}),
+                   satisfaction_rating={"id": 7105, "score": "bad"}),
             # pending 09:50, on-hold 10:20, open 10:50
             ticket(106, 50, ((110, "pending"), (140, "hold"), (170, "open")), via={"channel": "chat"},
                    organization_id=None, tags=[]),
             ticket(107, 60, priority="urgent", reply=1),
         ]
         self.tickets = {t["id"]: t for t in data}
+        # the ratings list: each received rating's ticket and time (the ticket carries only its id and score)
+        self.rated = {7102: (102, T0 + timedelta(hours=6)), 7105: (105, T0 + timedelta(days=2, hours=1))}
         self.clock = T0 + timedelta(days=10)
         self.hidden: set[int] = set()  # tickets the ticket export leaves out (changed in its last minute, deleted)
 
@@ -122,12 +124,16 @@ class World(Base):
     def change_between_runs(self) -> None:
         self.update(103, status="solved", solved_at=self.clock, reply=45)
         self.update(108, priority="urgent", severity="sev_outage")
+        self.update(103, satisfaction_rating={"id": 7103, "score": "good"})  # rated once solved: Acme's answer
+        self.rated[7103] = (103, self.clock)
 
     def route(self, request: Request) -> Reply:
         if request.path == EXPORT:
             return self.page(request)
         if request.path == METRIC_EVENTS:
             return self.metric_page(request)
+        if request.path == "/api/v2/satisfaction_ratings":
+            return self.rating_page(request)
         if request.path == "/api/v2/ticket_fields.json":
             options = [{"name": n, "value": v} for v, n in SEVERITY["options"].items()]
             return 200, {}, {"ticket_fields": [{"id": SEVERITY["id"], "title": SEVERITY["title"],
@@ -160,6 +166,28 @@ class World(Base):
         if self.end_of_stream:
             body["end_of_stream"] = len(rest) <= self.events_per_page
         return 200, {}, body
+
+    def rating_page(self, request: Request) -> Reply:
+        """Received ratings created at or after start_time, oldest first, cursor-paged by page[size] and
+        page[after] (the next page's address in links.next while meta.has_more)."""
+        if request.arg("score") != "received":
+            return 400, {}, {"error": "expected score=received"}
+        start = datetime.fromtimestamp(int(str(request.arg("start_time"))), tz=UTC)
+        ratings = sorted((at, ident, ticket) for ident, (ticket, at) in self.rated.items() if at >= start)
+        after = [n for n, (_, ident, _) in enumerate(ratings) if str(ident) == request.arg("page[after]")]
+        rest = ratings[after[0] + 1:] if after else ratings
+        size = int(str(request.arg("page[size]", "100")))
+        page, more = rest[:size], len(rest) > size
+        score = {t["satisfaction_rating"]["id"]: t["satisfaction_rating"]["score"] for t in self.tickets.values()
+                 if (t["satisfaction_rating"] or {}).get("id")}
+        link = (f"http://{request.headers['host']}/api/v2/satisfaction_ratings?score=received"
+                f"&start_time={request.arg('start_time')}&page%5Bsize%5D={size}&page%5Bafter%5D={page[-1][1]}"
+                if more else None)
+        return 200, {}, {
+            "satisfaction_ratings": [{"id": ident, "ticket_id": ticket, "score": score[ident],
+                                      "created_at": api_time(at), "updated_at": api_time(at)}
+                                     for at, ident, ticket in page],
+            "meta": {"has_more": more, "after_cursor": str(page[-1][1]) if page else None}, "links": {"next": link}}
 
     def page(self, request: Request) -> Reply:
         order = sorted((t for t in self.tickets.values() if t["id"] not in self.hidden),
