@@ -29,6 +29,14 @@ the preset reads it as `account`, and a contact in several companies exports the
 attribute by its name. Times are epoch seconds in the API. A contact's companies are asked once per run, however
 many of its conversations the run reads; a contact deleted since (404) has none.
 
+Survey answers: a conversation's rating (`conversation_rating`: `rating` 1..5, `created_at`, "the time the rating
+was requested": https://developers.intercom.com/docs/references/1.3/rest-api/conversations/conversation-rating-model,
+and the 2.11 API definition, https://app.unpkg.com/intercom-client@6.4.0/files/api/types/ConversationRating.d.ts)
+is its csat, as the export's Conversation rating; a rating of a conversation whose contact has a company is also
+a survey answer of that account (the Company name cell, as the ticket's account reads it) at the rating's
+`created_at`, a time that stays when the customer changes the rating, so a change updates the answer instead of
+adding one. A rating without a company, or without a time, stays the ticket's csat only.
+
 What the API does not give that the export has: the report's own reply-time definitions (the statistics count
 from the first customer message). A company a contact joins without its conversation changing is read when the
 conversation next changes.
@@ -38,7 +46,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Optional
 
-from sla_core.sync.pages import Connector, Context, Cursor, Page, header
+from sla_core.sync.pages import Connector, Context, Cursor, Page, header, instant, iso
 
 PRIORITY = {"priority": "Priority", "not_priority": "Not Priority"}
 
@@ -96,6 +104,18 @@ def row(item: dict[str, Any], teams: dict[str, str], ctx: Context, companies: _C
     return out
 
 
+def answers(items: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The rated conversations' ratings as survey answers of their contact's company (module docstring)."""
+    out = []
+    for item, row_ in zip(items, rows):
+        rating = item.get("conversation_rating") or {}
+        at = instant(rating.get("created_at"))
+        if rating.get("rating") is not None and at is not None and row_.get("Company name"):
+            out.append({"account": str(row_["Company name"]), "at": iso(at), "kind": "csat",
+                        "score": str(rating["rating"])})
+    return out
+
+
 def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
     state = dict(cursor or {})
     since = int(state.get("since") or ctx.first_start().timestamp())
@@ -115,7 +135,8 @@ def pages(ctx: Context, cursor: Optional[Cursor]) -> Iterator[Page]:
         after = ((answer.get("pages") or {}).get("next") or {}).get("starting_after")
         state = ({"since": since, "max_seen": max_seen, "after": after} if after
                  else {"since": max(since, max_seen - int(ctx.source.overlap))})
-        yield Page(rows=[row(c, teams, ctx, companies) for c in items], cursor=state, fetched=len(items))
+        rows = [row(c, teams, ctx, companies) for c in items]
+        yield Page(rows=rows, cursor=state, fetched=len(items), surveys=answers(items, rows))
         if not after:
             return
 

@@ -29,7 +29,7 @@ def epoch(moment: Optional[datetime]) -> Optional[int]:
 def conversation(ident: int, minutes: int, **extra: Any) -> dict[str, Any]:
     created = T0 + timedelta(minutes=minutes)
     return {"id": str(9000 + ident), "state": "open", "priority": "not_priority", "team": "501", "tags": [],
-            "rating": None, "source": "email", "severity": None, "created": created, "updated": created,
+            "rating": None, "rated": None, "source": "email", "severity": None, "created": created, "updated": created,
             "replied": None, "closed": None, "contact": "c1", **extra}
 
 
@@ -44,9 +44,9 @@ class World(Base):
             conversation(1, 0, priority="priority", replied=T0 + timedelta(minutes=3), tags=["vip", "outage"],
                          severity="outage"),
             conversation(2, 10, state="closed", replied=T0 + timedelta(minutes=20), closed=T0 + timedelta(hours=2),
-                         rating=5, contact="c2"),
+                         rating=5, rated=T0 + timedelta(hours=2, minutes=5), contact="c2"),
             conversation(3, 20, team="502", source="chat"),
-            conversation(4, 30, rating=2, replied=T0 + timedelta(minutes=31), contact="c3"),
+            conversation(4, 30, rating=2, rated=T0 + timedelta(hours=1), replied=T0 + timedelta(minutes=31), contact="c3"),
             conversation(5, 40, priority="priority", contact="c4"),
             conversation(6, 50, team=None, contact="c9"),
             conversation(7, 60, tags=["billing"], contact="c2"),
@@ -64,6 +64,7 @@ class World(Base):
 
     def change_between_runs(self) -> None:
         self.update("9003", state="closed", closed=self.clock, replied=self.clock - timedelta(minutes=50))
+        self.update("9003", rating=4, rated=self.clock)  # rated once closed: Example Ltd's answer
         self.update("9008", priority="priority", contact="c4")
 
     def api(self, c: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +73,8 @@ class World(Base):
                 "team_assignee_id": int(c["team"]) if c["team"] else None, "admin_assignee_id": None,
                 "source": {"type": c["source"], "delivered_as": "customer_initiated"},
                 "tags": {"type": "tag.list", "tags": [{"type": "tag", "name": t} for t in c["tags"]]},
-                "conversation_rating": {"rating": c["rating"]} if c["rating"] else None,
+                "conversation_rating": {"rating": c["rating"], "remark": None, "created_at": epoch(c["rated"]),
+                                        "contact": {"type": "contact", "id": c["contact"]}} if c["rating"] else None,
                 "custom_attributes": {"Severity": c["severity"]} if c["severity"] else {},
                 "statistics": {"first_admin_reply_at": epoch(c["replied"]), "last_close_at": epoch(c["closed"])},
                 "contacts": {"type": "contact.list", "contacts": [
