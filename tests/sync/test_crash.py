@@ -8,6 +8,10 @@ and says so on stderr, or the local server stalls on a request; the test kills t
 - committed:2  page 2 committed, page 3 not asked for
 - committed:4  every page committed, the results not judged yet (judge_pending)
 - stall        waiting on the server for page 3
+
+A page's survey answers are stored just before it (Freshdesk's ratings): killed at loaded:3, page 3's answer
+(ticket 4's rating) is in and its ticket and cursor are not; the resume stores them again, unchanged, and the answers equal a clean
+run's.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.sync.helpers import SECRETS, imported, run, signals, source, tickets, write_config
+from tests.sync.helpers import SECRETS, imported, rows, run, signals, source, tickets, write_config
 from tests.sync.server import Server
 from tests.sync.vendors import world
 from tests.conftest import ROOT
 
 CASES = [("zendesk", "loaded:2"), ("zendesk", "upserted:2"), ("zendesk", "cursor:2"), ("zendesk", "committed:2"),
          ("zendesk", "committed:4"), ("zendesk", "stall"), ("servicenow", "upserted:2"), ("jira", "cursor:2"),
-         ("pagerduty", "upserted:2")]
+         ("pagerduty", "upserted:2"), ("freshdesk", "loaded:3")]
 
 
 def _kill_at(point: str, store: Path, config: Path, vendor) -> None:  # noqa: ANN001 - a World
@@ -64,10 +68,21 @@ def test_a_killed_sync_resumes_with_nothing_lost_or_doubled(tool: str, point: st
         config = write_config(tmp_path, {"src": source(tool, server.url, **vendor.scope())})
         store = tmp_path / "store.duckdb"
         _kill_at(point, store, config, vendor)
+        if tool == "freshdesk":  # page 3 holds ticket 4 alone: its rating is stored as an answer, the ticket not
+            killed = [dict(r) for r in rows(store, "surveys", '"at"')]
+            assert len(killed) == 2 and "4" not in {dict(t)["ticket_id"] for t in tickets(store)["tickets"]}
         report, _ = run(store, config)  # the resume
     finally:
         server.close()
     assert not report.sources[0].error, report.sources[0].line()
+    if tool == "freshdesk":
+        clean, server = tmp_path / "clean.duckdb", Server(world(tool))
+        try:
+            run(clean, write_config(tmp_path, {"src": source(tool, server.url)}))
+        finally:
+            server.close()
+        answers = rows(store, "surveys", 'account, "at", kind')
+        assert answers == rows(clean, "surveys", 'account, "at", kind') and len(answers) == 5
     export, events = vendor.export(tmp_path)
     reference = imported(tmp_path / "reference.duckdb", export, tool, events)
     if vendor.kind == "tickets":
