@@ -72,3 +72,40 @@ def test_holds_become_status_events_and_pause_the_resolution_clock(tmp_path: Pat
     # INC0000002 held 09:00-09:30 awaiting a vendor -> 30 min paused
     assert paused == {"INC0000005": 2 * 3600, "INC0000002": 30 * 60}
     assert elapsed == [(2 * 3600 + 20 * 60,)]
+
+
+def test_an_instances_own_state_is_read_by_its_label_from_sys_choice(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLA_BOARD_NOW", NOW)
+    vendor = World()
+    # INC0000007 goes to the instance's own state 10, Awaiting User Info (the preset: waiting on the customer)
+    vendor.update("INC0000007", state="10")
+    server = Server(vendor)
+    store = tmp_path / "store.duckdb"
+    try:
+        config = write_config(tmp_path, {"desk": source("servicenow", server.url)})
+        report, _ = run(store, config)
+    finally:
+        server.close()
+    assert not report.sources[0].error, report.sources[0].line()
+    assert [value for _, value in _statuses(store, "INC0000007")] == ["open", "waiting_on_customer"]
+    # read once per run, in pages of the source's page size (2): 7 state, 7 incident_state and 4 reason choices
+    # are nine full pages, then an empty one
+    asked = [r.arg("sysparm_offset") for r in vendor.log if r.path == "/api/now/table/sys_choice"]
+    assert asked == [str(n) for n in range(0, 20, 2)]
+
+
+def test_a_sys_choice_refused_keeps_the_base_labels_and_the_run_goes_on(tmp_path: Path) -> None:
+    vendor = World()
+    vendor.update("INC0000007", state="10")
+    vendor.fail("/api/now/table/sys_choice", 403)
+    server = Server(vendor)
+    store = tmp_path / "store.duckdb"
+    try:
+        report, _ = run(store, write_config(tmp_path, {"desk": source("servicenow", server.url)}))
+    finally:
+        server.close()
+    assert not report.sources[0].error and report.sources[0].accepted == 7, report.sources[0].line()
+    # state 10 is no base label: the change gives no status (the clock runs as it was), INC0000002's hold does
+    assert [value for _, value in _statuses(store, "INC0000007")] == ["open"]
+    assert "waiting_on_third_party" in [value for _, value in _statuses(store, "INC0000002")]

@@ -48,8 +48,15 @@ work; On Hold without a reason -> waiting_on_customer), read as the event-log lo
   reason unchanged keeps it. The reason counts only while On Hold (the state model's docs: a caller's update
   clears it and moves the incident to In Progress). Paired by instant because the sys_audit docs name no key
   of an update; two rows of one update a second apart would give a one-second status between them.
-- An update that touches neither field gives no status event; a state whose number is not in STATE_LABELS (an
-  instance's own state, or the pre-Helsinki model: 3-5 Awaiting Problem / User Info / Evidence) gives none.
+- An instance's own choices: the labels of state, incident_state and hold_reason are read once per run from
+  `sys_choice` (`GET /api/now/table/sys_choice?sysparm_query=name=incident^elementINstate,incident_state,
+  hold_reason^inactive=false^language=en`, the choice list's table:
+  https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/platform-administration/system-localization/r_ChoicesTable.md)
+  and override the base system's, so an instance's own state ("10 Awaiting User Info") or the pre-Helsinki model
+  (incident_state 3-5 Awaiting Problem / User Info / Evidence) is read by its label. A user who may not read
+  sys_choice (403) or an instance without it (404) keeps the base labels.
+- An update that touches neither field gives no status event; a state whose label is not in the preset's
+  activities gives none (it is left out, as the event-log import leaves an unmapped activity out of the clocks).
 - Every sys_audit row of the page's incidents is read, not only those since the cursor, so a ticket's history is
   whole in each load, as the upsert needs.
 
@@ -62,11 +69,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sla_core.ingest.loading.event_log import KIND_STATUS
 from sla_core.ingest.mapping import preset
+from sla_core.sync.config import SourceFailed
 from sla_core.sync.pages import Connector, Context, Cursor, Page, basic, instant
 
 _DB_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -75,7 +84,7 @@ ALWAYS = ("number", "short_description", "state")
 # The base system's incident choices (module docstring): the number sys_audit keeps -> the label the list shows
 STATE_LABELS = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
 HOLD_LABELS = {"1": "Awaiting Caller", "3": "Awaiting Problem", "4": "Awaiting Vendor", "5": "Awaiting Change"}
-ON_HOLD = "3"
+ON_HOLD = "on hold"  # the state label whose hold reason says what it waits on
 STATE_FIELDS = ("state", "incident_state")  # the first wins where one update audited both
 AUDITED = ("assignment_group", *STATE_FIELDS, "hold_reason")
 
@@ -132,11 +141,49 @@ def statuses() -> dict[str, str]:
     return out
 
 
-def _status(state: str | None, reason: str, named: dict[str, str]) -> str | None:
+@dataclass
+class Choices:
+    """A state number and a hold-reason number -> their labels: the base system's, overridden by the instance's."""
+
+    states: dict[str, str] = field(default_factory=lambda: dict(STATE_LABELS))
+    reasons: dict[str, str] = field(default_factory=lambda: dict(HOLD_LABELS))
+
+    def on_hold(self, state: str | None) -> bool:
+        return self.states.get(state or "", "").strip().lower() == ON_HOLD
+
+
+def choices(ctx: Context) -> Choices:
+    """The instance's active English choices of the AUDITED choice fields (module docstring); `state` wins over
+    `incident_state` where both list a number."""
+    table = getattr(ctx.source, "table", "incident")
+    found: list[dict[str, Any]] = []
+    offset = 0
+    try:
+        while True:
+            answer = ctx.client.get("/api/now/table/sys_choice", missing_ok=True, params={
+                "sysparm_query": f"name={table}^elementIN{','.join(AUDITED[1:])}^inactive=false^language=en",
+                "sysparm_fields": "element,value,label", "sysparm_limit": ctx.source.page_size,
+                "sysparm_offset": offset, "sysparm_no_count": "true"})
+            rows = ((answer.body if answer else None) or {}).get("result") or []
+            found.extend(r for r in rows if isinstance(r, dict))
+            offset += len(rows)
+            if len(rows) < ctx.source.page_size:
+                break
+    except SourceFailed:  # sys_choice refused to this user: the base labels (the next request tells the rest)
+        return Choices()
+    out = Choices()
+    for element in ("incident_state", "state", "hold_reason"):  # state last: it wins
+        target = out.reasons if element == "hold_reason" else out.states
+        target.update({str(r["value"]): str(r["label"]) for r in found
+                       if r.get("element") == element and r.get("value") not in (None, "") and r.get("label")})
+    return out
+
+
+def _status(state: str | None, reason: str, named: dict[str, str], labels: Choices) -> str | None:
     """The status of a state number and hold-reason number: On Hold's reason where it names one, else the state."""
-    if state == ON_HOLD and HOLD_LABELS.get(reason, "").lower() in named:
-        return named[HOLD_LABELS[reason].lower()]
-    return named.get(STATE_LABELS.get(state or "", "").lower())
+    if labels.on_hold(state) and labels.reasons.get(reason, "").lower() in named:
+        return named[labels.reasons[reason].lower()]
+    return named.get(labels.states.get(state or "", "").lower())
 
 
 def _audit(records: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
@@ -160,7 +207,7 @@ def _audit(records: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
 
 
 def history(records: list[dict[str, Any]], ctx: Context, groups: dict[str, str | None],
-            named: dict[str, str]) -> list[dict[str, str]]:
+            named: dict[str, str], labels: Choices) -> list[dict[str, str]]:
     """These incidents' handoffs (owner_team, the group's name) and status changes, oldest first per incident;
     the rows of one incident and instant read together (module docstring)."""
     number = {str(_parts(r.get("sys_id"))[0]): str(_parts(r.get("number"))[1]) for r in records}
@@ -181,8 +228,8 @@ def history(records: list[dict[str, Any]], ctx: Context, groups: dict[str, str |
         moved = next((fields[f] for f in STATE_FIELDS if fields.get(f)), None)
         state, reason = moved or state, fields.get("hold_reason", reason)
         held[ticket] = (state, reason)
-        status = _status(state, reason, named)
-        if status and (moved or ("hold_reason" in fields and state == ON_HOLD)):
+        status = _status(state, reason, named, labels)
+        if status and (moved or ("hold_reason" in fields and labels.on_hold(state))):
             out.append({"ticket_id": ticket, "at": at.isoformat(), "field": "status", "value": status})
     return out
 
@@ -194,7 +241,7 @@ def pages(ctx: Context, cursor: Cursor | None) -> Iterator[Page]:
     fields = _fields(ctx)
     table, query = getattr(ctx.source, "table", "incident"), getattr(ctx.source, "query", "")
     groups: dict[str, str | None] = {}
-    named = statuses()
+    named, labels = statuses(), None
     while True:
         body = ctx.client.get(f"/api/now/table/{table}", params={
             "sysparm_query": f"sys_updated_on>={since}{'^' + query if query else ''}"
@@ -208,7 +255,10 @@ def pages(ctx: Context, cursor: Cursor | None) -> Iterator[Page]:
             last = str(_parts(records[-1].get("sys_updated_on"))[0])
             same = sum(1 for r in records if _parts(r.get("sys_updated_on"))[0] == last)
             since, skip = last, (skip + len(records) if last == since else same)
-        events = history(records, ctx, groups, named) if records and getattr(ctx.source, "audit", True) else []
+        events: list[dict[str, str]] = []
+        if records and getattr(ctx.source, "audit", True):
+            labels = labels or choices(ctx)
+            events = history(records, ctx, groups, named, labels)
         yield Page(rows=[row(r, fields, ctx) for r in records], cursor={"since": since, "skip": skip},
                    fetched=len(records), events=events)
         if done:

@@ -22,9 +22,12 @@ T0 = datetime(2026, 7, 6, 8, 0, tzinfo=UTC)
 TABLE = "/api/now/table/incident"
 GROUPS = {"g1": "Service Desk", "g2": "Network", "g3": "Database"}
 PRIORITY = {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low"}
-STATE = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+# the instance's state choices: the base system's and its own 10 (sys_choice lists them; the export shows labels)
+STATE = {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled",
+         "10": "Awaiting User Info"}
+HOLD = {"1": "Awaiting Caller", "3": "Awaiting Problem", "4": "Awaiting Vendor", "5": "Awaiting Change"}
 # (state, hold_reason) numbers -> the status the export's events file carries
-STATUS = {"1": "new", "2": "open", "6": "resolved", "7": "closed", "8": "closed"}
+STATUS = {"1": "new", "2": "open", "6": "resolved", "7": "closed", "8": "closed", "10": "waiting_on_customer"}
 HELD = {"1": "waiting_on_customer", "3": "open", "4": "waiting_on_third_party", "5": "open"}
 CHANNEL = {"email": "Email", "phone": "Phone", "monitoring": "Monitoring"}
 
@@ -112,10 +115,32 @@ class World(Base):
             return self.table(request)
         if request.path == "/api/now/table/sys_audit":
             return self.audit(request)
+        if request.path == "/api/now/table/sys_choice":
+            return self.choices(request)
         if request.path == "/api/now/table/sys_user_group":
             ids = str(request.arg("sysparm_query")).removeprefix("sys_idIN").split(",")
             return 200, {}, {"result": [{"sys_id": i, "name": GROUPS[i]} for i in ids if i in GROUPS]}
         return 404, {}, {"error": {"message": "no such table"}}
+
+    def choices(self, request: Request) -> Reply:
+        """The incident's active English choices of the fields asked for; an inactive one and a Spanish one beside
+        them, which the query leaves out. Paged by sysparm_offset and sysparm_limit."""
+        match = re.fullmatch(r"name=incident\^elementIN([a-z_,]+)\^inactive=false\^language=en",
+                             str(request.arg("sysparm_query")))
+        if not match:
+            return 400, {}, {"error": {"message": f"unexpected choice query {request.arg('sysparm_query')!r}"}}
+        rows = [{"element": e, "value": v, "label": label, "inactive": "false", "language": "en"}
+                for e in ("state", "incident_state") for v, label in STATE.items()]
+        rows += [{"element": "hold_reason", "value": v, "label": label, "inactive": "false", "language": "en"}
+                 for v, label in HOLD.items()]
+        rows += [{"element": "state", "value": "9", "label": "Retired", "inactive": "true", "language": "en"},
+                 {"element": "state", "value": "10", "label": "Esperando al usuario", "inactive": "false",
+                  "language": "es"}]
+        wanted = set(match.group(1).split(","))
+        found = [r for r in rows if r["element"] in wanted and r["inactive"] == "false" and r["language"] == "en"]
+        offset, limit = int(str(request.arg("sysparm_offset", "0"))), int(str(request.arg("sysparm_limit")))
+        fields = str(request.arg("sysparm_fields")).split(",")
+        return 200, {}, {"result": [{f: r[f] for f in fields} for r in found[offset:offset + limit]]}
 
     def table(self, request: Request) -> Reply:
         match = re.fullmatch(r"sys_updated_on>=(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\^ORDERBYsys_updated_on\^ORDERBYsys_id",
